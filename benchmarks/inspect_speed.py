@@ -1,0 +1,90 @@
+"""What looking inside costs, and what training through the explicit cells costs.
+
+(a) SequenceModel.inspect on 256 windows of 100 steps, 1-layer LSTM of 64 units: the
+    median time (target: under 50 ms) and its ratio to a plain fused nn.LSTM forward
+    on the same input, measured in the same run.
+(b) One training step (Adam, MSE; batch 32, lookback 30, 50 units, 1 feature: the
+    article's recipe) of the relu-LSTM and of the article LSTM, which train through the
+    explicit cells, relative to the fused LSTM; the three are measured interleaved.
+
+Run:  python benchmarks/inspect_speed.py        (one thread, as the app runs)
+"""
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rnncore.config import ModelConfig  # noqa: E402
+from rnncore.models import build_model  # noqa: E402
+
+
+def median_ms(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def bench_inspect(repeats: int = 15) -> None:
+    g = torch.Generator().manual_seed(0)
+    model = build_model(ModelConfig(cell="lstm", hidden_size=64), 1, 1, g).eval()
+    x = torch.randn(256, 100, 1, generator=g)
+    plain = torch.nn.LSTM(1, 64, batch_first=True)
+    plain.load_state_dict(model.rnn.state_dict())
+    model.inspect(x)  # warm up
+    with torch.no_grad():
+        plain(x)
+    inspect_ms = median_ms(lambda: model.inspect(x), repeats)
+    with torch.no_grad():
+        fused_ms = median_ms(lambda: plain(x), repeats)
+    verdict = "ok" if inspect_ms < 50 else "OVER the 50 ms target"
+    print(f"(a) inspect, LSTM 64 units, 256 x 100 steps: median {inspect_ms:.1f} ms ({verdict}); "
+          f"fused nn.LSTM forward {fused_ms:.1f} ms; ratio {inspect_ms / fused_ms:.2f}x")
+
+
+def training_step(config: ModelConfig, x, y, seed: int):
+    model = build_model(config, 1, 1, torch.Generator().manual_seed(seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def bench_training(rounds: int = 40, steps_per_round: int = 5) -> None:
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(32, 30, 1, generator=g), torch.randn(32, 1, generator=g)
+    kinds = {"fused LSTM (tanh)": ModelConfig(cell="lstm", hidden_size=50),
+             "relu-LSTM, explicit": ModelConfig(cell="lstm", activation="relu", hidden_size=50),
+             "article LSTM, explicit": ModelConfig(cell="article_lstm", hidden_size=50)}
+    steps = {name: training_step(config, x, y, seed=0) for name, config in kinds.items()}
+    times = {name: [] for name in steps}
+    for step in steps.values():  # warm up
+        step()
+    for _ in range(rounds):  # interleaved, so a slow moment of the machine hits all three
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(steps_per_round):
+                step()
+            times[name].append((time.perf_counter() - start) / steps_per_round)
+    base = statistics.median(times["fused LSTM (tanh)"])
+    print("(b) training step, batch 32, lookback 30, 50 units, 1 feature, Adam:")
+    for name, values in times.items():
+        ms = 1000 * statistics.median(values)
+        print(f"    {name:24s} {ms:6.2f} ms/step   {ms / (1000 * base):.2f}x the fused LSTM")
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread")
+    bench_inspect()
+    bench_training()

@@ -1,0 +1,55 @@
+"""Evaluate: predictions against the truth on test, every baseline, forecasts, downloads."""
+
+import streamlit as st
+
+from rnncore import plots
+from rnncore.storage import history_frame
+from ui import evaluate
+from ui.i18n import t, table
+
+st.title(t("evaluate.title"))
+record = evaluate.run_picker()
+if record is None:
+    st.info(t("evaluate.no_runs"), icon=":material/info:")
+    st.stop()
+result = record.result
+st.caption(f"{record.message} · {t('evaluate.parameters', count=f'{record.parameters:,}')}")
+
+split = st.radio(t("evaluate.split"), ["test", "val"], format_func=lambda s: t(f"split.{s}"), horizontal=True,
+                 key="w.evaluate.split")
+left, right = st.columns([3, 2])
+with left:
+    st.dataframe(evaluate.metrics_table(result, split), width="stretch")
+    for name, note in result.baseline_notes.items():
+        st.caption(f"{t(f'baseline.{name}')}: {note}")
+with right:
+    scores = {t("metrics.model"): result.metrics[split],
+              **{t(f"baseline.{n}"): m[split] for n, m in result.baselines.items()}}
+    st.plotly_chart(plots.metrics_bar_figure(scores, "rmse", model=t("metrics.model"), labels=table("fig.bars")),
+                    key="evaluate.bars")
+
+frame = evaluate.first_step(result.predictions[split])
+predictions = {t("metrics.model") if c == "model" else t(f"baseline.{c}"): frame[c].to_numpy()
+               for c in frame.columns if c != "truth"}
+st.plotly_chart(plots.prediction_figure(frame.index, frame["truth"].to_numpy(), predictions,
+                                        labels=table("fig.pred")), key="evaluate.pred")
+st.plotly_chart(plots.residual_figure(frame.index, (frame["truth"] - frame["model"]).to_numpy(),
+                                      labels=table("fig.resid")), key="evaluate.resid")
+
+if record.index is not None:
+    st.subheader(t("evaluate.forecast"))
+    steps = int(st.number_input(t("evaluate.forecast_steps"), 1, 500, 24, key="w.evaluate.steps"))
+    futures, notes = evaluate.forecasts(result, steps)
+    for note in notes:
+        st.caption(note)
+    tail = max(0, len(record.index) - 5 * steps)
+    figure = plots.forecast_figure(record.index[tail:], result.windows.target_values[tail:],
+                                   evaluate.future_index(record.index, steps), futures, labels=table("fig.forecast"))
+    st.plotly_chart(figure, key="evaluate.forecast")
+
+st.subheader(t("evaluate.downloads"))
+c1, c2 = st.columns(2)
+c1.download_button(t("evaluate.download_predictions"), result.predictions[split].to_csv().encode(),
+                   f"predictions_{split}.csv", "text/csv", icon=":material/download:")
+c2.download_button(t("evaluate.download_history"), history_frame(record.history).to_csv(index=False).encode(),
+                   "history.csv", "text/csv", icon=":material/download:")

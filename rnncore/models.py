@@ -1,0 +1,128 @@
+"""SequenceModel: a recurrent stack and a linear head on its last hidden state.
+
+Standard cells (rnn tanh/relu, lstm tanh, gru) train on torch's fused modules; the
+others (LSTM with relu as in the article's Keras example, the article LSTM) train on
+``cells.ExplicitRecurrent``. Both keep torch's parameter names, so a state dict moves
+between them, and ``inspect`` runs the same parameters through the explicit cells to
+show every gate.
+
+``forget_bias`` sets the forget-gate bias of the LSTM and the article LSTM (``bias_ih``
+forget slice = forget_bias, ``bias_hh`` forget slice = 0). The GRU has no forget gate;
+its update gate z plays that part (``h' = (1 - z) n + z h``: z near 1 keeps the old
+state), so forget_bias goes to the update gate, which sits in the same rows. The plain
+RNN has no gate and ignores it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from rnncore.cells import GATES, STATES, ExplicitRecurrent, run_stack
+from rnncore.config import ModelConfig
+
+_FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "article_lstm": "article LSTM"}
+
+
+@dataclass
+class Trace:
+    """Everything inside one forward pass, per layer; each tensor is (batch, time, hidden)."""
+
+    output: Tensor                   # (batch, output_size), equal to forward(x)
+    gates: list[dict[str, Tensor]]   # per layer: gate name (cells.GATES) -> values
+    states: list[dict[str, Tensor]]  # per layer: "h" (and "c" for the LSTM) -> values
+
+
+class SequenceModel(nn.Module):
+    """(batch, time, input_size) -> (batch, output_size): recurrent layers, then a linear head."""
+
+    def __init__(self, config: ModelConfig, input_size: int, output_size: int) -> None:
+        super().__init__()
+        for name, value in (("input_size", input_size), ("output_size", output_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a whole number greater than zero (got {value!r})")
+        self.config, self.input_size, self.output_size = config, input_size, output_size
+        # torch warns about dropout on a single layer: there is nothing between layers to drop
+        dropout = config.dropout if config.num_layers > 1 else 0.0
+        if config.fused:
+            extra = {"nonlinearity": config.activation} if config.cell == "rnn" else {}
+            self.rnn = _FUSED[config.cell](input_size, config.hidden_size, config.num_layers,
+                                           batch_first=True, dropout=dropout, **extra)
+        else:
+            self.rnn = ExplicitRecurrent(config.cell, input_size, config.hidden_size, config.num_layers,
+                                         activation=config.activation, dropout=dropout, batch_first=True)
+        self.head = nn.Linear(config.hidden_size, output_size)
+        self.reset_parameters()
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Every parameter uniform(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) as torch does
+        (for the head too: fan-in is hidden_size), drawn from ``generator`` if given; then
+        the forget-gate bias from the config."""
+        bound = 1.0 / math.sqrt(self.config.hidden_size)
+        with torch.no_grad():
+            for weight in self.parameters():
+                weight.uniform_(-bound, bound, generator=generator)
+            if self.config.cell != "rnn":
+                rows = slice(self.config.hidden_size, 2 * self.config.hidden_size)  # forget / update gate
+                for layer in range(self.config.num_layers):
+                    getattr(self.rnn, f"bias_ih_l{layer}")[rows] = self.config.forget_bias
+                    getattr(self.rnn, f"bias_hh_l{layer}")[rows] = 0.0
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.dim() != 3 or x.shape[2] != self.input_size:
+            raise ValueError(f"x must have shape (batch, time, {self.input_size}), got {tuple(x.shape)}")
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_input(x)
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+    @torch.no_grad()
+    def inspect(self, x: Tensor) -> Trace:
+        """Run ``x`` through the explicit cells in eval mode and keep every gate and state."""
+        x = torch.as_tensor(x, dtype=self.head.weight.dtype, device=self.head.weight.device)
+        self._check_input(x)
+        cell = self.config.cell
+        out, _, records = run_stack(self.rnn, cell, self.config.activation, x, self.config.num_layers,
+                                    record=True)
+        gates = [{name: rec[name] for name in GATES[cell]} for rec in records]
+        states = [{name: rec[name] for name in STATES[cell]} for rec in records]
+        return Trace(output=self.head(out[:, -1]), gates=gates, states=states)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def layer_parameters(self) -> dict[str, list[nn.Parameter]]:
+        """``{"layer 0": [...], ..., "head": [...]}``: for gradient norms per layer."""
+        groups = {f"layer {k}": [getattr(self.rnn, f"{name}_l{k}")
+                                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                  for k in range(self.config.num_layers)}
+        groups["head"] = [self.head.weight, self.head.bias]
+        return groups
+
+    def describe(self) -> str:
+        """One line for people, e.g. "LSTM, 2 layers of 32 units (tanh), 12,961 parameters, fused"."""
+        c = self.config
+        layers = f"{c.num_layers} layer{'s' if c.num_layers > 1 else ''} of {c.hidden_size} units"
+        engine = "torch's fused module" if c.fused else "explicit cells"
+        return (f"{_NAMES[c.cell]}, {layers} ({c.activation}), {self.input_size} input(s) -> "
+                f"{self.output_size} output(s), {self.num_parameters():,} parameters, trains on {engine}")
+
+
+def build_model(config: ModelConfig, input_size: int, output_size: int,
+                generator: torch.Generator) -> SequenceModel:
+    """A SequenceModel whose parameters all come from ``generator``.
+
+    The model is built on the meta device first, so torch's own initialisation draws
+    nothing from the global random generator: runs in other threads are not disturbed
+    and the same seed gives the same parameters.
+    """
+    with torch.device("meta"):
+        model = SequenceModel(config, input_size, output_size)
+    model.to_empty(device=generator.device)
+    model.reset_parameters(generator)
+    return model

@@ -1,0 +1,315 @@
+"""Plotly figure builders for the data, the training and the results: data in, figure out.
+
+Every builder is a pure function: plain numpy / pandas / dicts in, a
+``plotly.graph_objects.Figure`` out, never shown. Arrays go into traces as float32
+(plotly sends them base64-encoded), curves are cut to about 2,000 points, and axis
+ranges are fixed so a figure redrawn every second does not jump.
+
+Every text a user sees is an argument: ``labels`` maps a builder's label keys (listed
+in its docstring) to the translated text; dict keys passed as data (column, run,
+model, gate names) are shown as given. The figures of the inside of a network (gates,
+saturation, gradients through time, weight histograms, PCA) live in ``rnncore.plots_inside``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+MAX_POINTS = 2000
+UIREVISION = "rnnlab"  # constant: a redrawn figure keeps the user's zoom
+MARGIN = MappingProxyType({"l": 50, "r": 20, "t": 40, "b": 40})  # read-only
+PALETTE = tuple(qualitative.Plotly)
+SPLIT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")  # train, validation, test
+MODEL_COLOR, BASELINE_COLOR, BETTER_COLOR = "#1f77b4", "#b0b0b0", "#d62728"
+
+
+def downsample(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most ``max_points`` evenly spaced rows out of ``n``, first and last kept."""
+    if max_points < 2:
+        raise ValueError("max_points must be at least 2")
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
+
+
+def f32(values) -> np.ndarray:
+    """A float32 numpy array (what plotly encodes compactly)."""
+    return np.asarray(values, dtype=np.float32)
+
+
+def axis_values(index) -> np.ndarray:
+    """x values for a trace: numbers as float32, timestamps as datetime64 (local wall time), else as is."""
+    values = np.asarray(index)
+    if values.dtype.kind in "iufb":
+        return values.astype(np.float32)
+    if values.dtype.kind == "O" and len(values) and isinstance(values[0], pd.Timestamp):
+        return pd.DatetimeIndex(values).tz_localize(None).to_numpy()
+    return values
+
+
+def text(labels: Mapping[str, str] | None, **defaults: str) -> dict[str, str]:
+    """The English defaults overridden by ``labels``; an unknown key raises ValueError."""
+    unknown = set(labels or {}) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown label keys {sorted(unknown)}; this figure takes {sorted(defaults)}")
+    return {**defaults, **(labels or {})}
+
+
+def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
+          y_title: str | None = None) -> go.Figure:
+    """The look every figure shares: title, white template, compact margin, fixed height, uirevision."""
+    legend = sum(1 for tr in fig.data if tr.showlegend is not False and tr.type != "heatmap") > 1
+    fig.update_layout(
+        title={"text": title, "x": 0.0, "xanchor": "left"}, template="plotly_white", margin=dict(MARGIN),
+        height=height, uirevision=UIREVISION, showlegend=legend,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+    )
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+def nice_range(values, log_y: bool = False) -> list[float]:
+    """A y range that moves only when the data crosses a round number (a decade on log axes).
+
+    Linear: [0, top] with top the next 1, 2 or 5 x 10^k above the largest value (values
+    below zero widen the bottom the same way). Log: whole decades, as plotly's log10 units.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if log_y:
+        v = v[v > 0]
+        if v.size == 0:
+            return [-2.0, 0.0]
+        low, high = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
+        return [float(low), float(max(high, low + 1))]
+    if v.size == 0:
+        return [0.0, 1.0]
+    return [-_nice_ceil(-v.min()) if v.min() < 0 else 0.0, _nice_ceil(v.max()) if v.max() > 0 else 1.0]
+
+
+def _nice_ceil(x: float) -> float:
+    decade = 10.0 ** math.floor(math.log10(x))
+    return next(step * decade for step in (1, 2, 5, 10) if step * decade >= x * (1 - 1e-9))
+
+
+def shade_splits(fig: go.Figure, edges: Sequence, names: Sequence[str], **where) -> None:
+    """Shade the train / validation / test parts: ``edges`` holds 4 x positions (start, val, test, end)."""
+    parts = zip(edges[:-1], edges[1:], strict=False)
+    for (x0, x1), name, color in zip(parts, names, SPLIT_COLORS, strict=True):
+        if x1 > x0:
+            fig.add_vrect(x0=x0, x1=x1, fillcolor=color, opacity=0.08, line_width=0, layer="below",
+                          annotation_text=name, annotation_position="top left", **where)
+
+
+def series_figure(frame: pd.DataFrame, columns: Sequence[str] | None = None,
+                  bounds: tuple[int, int] | None = None, *, labels: Mapping[str, str] | None = None,
+                  height: int = 320, max_points: int = MAX_POINTS) -> go.Figure:
+    """The data set's columns over its index, the parts shaded.
+
+    ``bounds``: frame row positions where validation and test start (``Windows.bounds``).
+    Label keys: title, x, y, train, validation, test.
+    """
+    t = text(labels, title="Data", x="time", y="value", train="train", validation="validation", test="test")
+    columns = list(frame.columns if columns is None else columns)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are not in the data; choose from {list(frame.columns)}")
+    rows = downsample(len(frame), max_points)
+    x = axis_values(frame.index[rows])
+    fig = go.Figure([go.Scatter(x=x, y=f32(frame[c].to_numpy()[rows]), mode="lines", name=str(c))
+                     for c in columns])
+    if bounds is not None and len(frame) > 0:
+        last = len(frame) - 1
+        rows_at = [0, min(bounds[0], last), min(bounds[1], last), last]
+        shade_splits(fig, list(axis_values(frame.index[rows_at])), [t["train"], t["validation"], t["test"]])
+    return style(fig, t["title"], height, t["x"], t["y"])
+
+
+def _column(history: Sequence, key: str) -> np.ndarray:
+    """One field of every epoch record (dicts or objects such as EpochRecord), NaN where missing."""
+    def get(record):
+        value = record.get(key) if isinstance(record, Mapping) else getattr(record, key, None)
+        return np.nan if value is None else value
+    return np.array([get(r) for r in history], dtype=np.float64)
+
+
+def loss_figure(history: Sequence, epochs: int, log_y: bool = False, reference: float | None = None,
+                *, reference_name: str = "predict the mean", labels: Mapping[str, str] | None = None,
+                height: int = 320) -> go.Figure:
+    """Train and validation loss per epoch; x fixed to [0, epochs]; an optional reference line.
+
+    ``history``: records with epoch, train_loss, val_loss (dicts or EpochRecord). Works empty.
+    Label keys: title, x, y, train, validation.
+    """
+    t = text(labels, title="Loss", x="epoch", y="loss", train="train", validation="validation")
+    epoch, train, val = (_column(history, k) for k in ("epoch", "train_loss", "val_loss"))
+    rows = downsample(len(epoch))
+    mode = "lines+markers" if len(epoch) <= 50 else "lines"
+    fig = go.Figure([go.Scatter(x=f32(epoch[rows]), y=f32(y[rows]), mode=mode, name=name)
+                     for y, name in ((train, t["train"]), (val, t["validation"]))])
+    x_end = max([epochs, *epoch[np.isfinite(epoch)]])
+    if reference is not None:
+        fig.add_trace(go.Scatter(x=f32([0, x_end]), y=f32([reference, reference]), mode="lines",
+                                 name=reference_name, line={"dash": "dash", "color": "gray"}))
+    seen = np.concatenate([train, val, [] if reference is None else [reference]])
+    fig.update_xaxes(range=[0, x_end])
+    fig.update_yaxes(type="log" if log_y else "linear", range=nice_range(seen, log_y))
+    return style(fig, t["title"], height, t["x"], t["y"])
+
+
+def ema(values, smoothing: float) -> np.ndarray:
+    """Exponential moving average with TensorBoard's debiasing; NaNs are skipped (kept as NaN)."""
+    if not 0 <= smoothing < 1:
+        raise ValueError("smoothing must be at least 0 and below 1, e.g. 0.6")
+    values = np.asarray(values, dtype=np.float64)
+    out, last, weight = np.full_like(values, np.nan), 0.0, 0.0
+    for i, v in enumerate(values):
+        if np.isfinite(v):
+            last, weight = smoothing * last + (1 - smoothing) * v, smoothing * weight + (1 - smoothing)
+            out[i] = last / weight
+    return out
+
+
+def compare_loss_figure(runs: Mapping[str, Sequence], log_y: bool = False, smoothing: float = 0.0,
+                        *, labels: Mapping[str, str] | None = None, height: int = 360) -> go.Figure:
+    """Several runs' loss: validation solid, train dotted, one colour per run, optionally smoothed.
+
+    Label keys: title, x, y, train, validation (trace names read "RUN · validation").
+    """
+    t = text(labels, title="Loss of the runs", x="epoch", y="loss", train="train", validation="validation")
+    fig, seen, x_end = go.Figure(), [np.empty(0)], 1.0
+    for i, (run, history) in enumerate(runs.items()):
+        epoch = _column(history, "epoch")
+        rows = downsample(len(epoch))
+        color = PALETTE[i % len(PALETTE)]
+        for key, word, dash in (("val_loss", t["validation"], "solid"), ("train_loss", t["train"], "dot")):
+            y = ema(_column(history, key), smoothing)
+            seen.append(y)
+            fig.add_trace(go.Scatter(x=f32(epoch[rows]), y=f32(y[rows]), mode="lines", name=f"{run} · {word}",
+                                     legendgroup=str(run), line={"color": color, "dash": dash}))
+        x_end = max([x_end, *epoch[np.isfinite(epoch)]])
+    fig.update_xaxes(range=[0, x_end])
+    fig.update_yaxes(type="log" if log_y else "linear", range=nice_range(np.concatenate(seen), log_y))
+    return style(fig, t["title"], height, t["x"], t["y"])
+
+
+def prediction_figure(index, truth, predictions: Mapping[str, np.ndarray],
+                      bounds: tuple | None = None, *, labels: Mapping[str, str] | None = None,
+                      height: int = 340, max_points: int = MAX_POINTS) -> go.Figure:
+    """Predictions (e.g. "model", "persistence") against the truth, in original units.
+
+    ``index``: x of each point (frame rows or timestamps). ``bounds``: where validation and
+    test start, in the same units as ``index`` (e.g. ``frame.index[list(windows.bounds)]``);
+    parts outside the plotted points are not drawn.
+    Label keys: title, x, y, truth, train, validation, test.
+    """
+    t = text(labels, title="Predictions", x="time", y="value", truth="truth", train="train",
+             validation="validation", test="test")
+    index = np.asarray(index)
+    rows = downsample(len(index), max_points)
+    x = axis_values(index[rows])
+    fig = go.Figure(go.Scatter(x=x, y=f32(np.ravel(truth))[rows], mode="lines", name=t["truth"],
+                               line={"color": "black", "width": 1.5}))
+    for i, (name, values) in enumerate(predictions.items()):
+        fig.add_trace(go.Scatter(x=x, y=f32(np.ravel(values))[rows], mode="lines", name=str(name),
+                                 line={"color": PALETTE[i % len(PALETTE)], "width": 2 if i == 0 else 1}))
+    if bounds is not None and len(index):
+        start, end = index.min(), index.max()
+        edges = [start, *(min(max(b, start), end) for b in bounds), end]
+        shade_splits(fig, edges, [t["train"], t["validation"], t["test"]])
+    return style(fig, t["title"], height, t["x"], t["y"])
+
+
+def residual_figure(index, residuals, *, labels: Mapping[str, str] | None = None, bins: int = 40,
+                    height: int = 300, max_points: int = MAX_POINTS) -> go.Figure:
+    """Residuals (truth - prediction) over time with a zero line, and their histogram on the right.
+
+    Label keys: title, x, y, count.
+    """
+    t = text(labels, title="Residuals", x="time", y="truth - prediction", count="count")
+    r = f32(residuals)
+    if r.ndim != 1:
+        raise ValueError(f"residuals must be one value per time step, shape (n,); got shape {r.shape}")
+    rows = downsample(len(r), max_points)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.8, 0.2], shared_yaxes=True, horizontal_spacing=0.02)
+    fig.add_trace(go.Scatter(x=axis_values(np.asarray(index)[rows]), y=r[rows], mode="lines",
+                             name=t["y"], showlegend=False), row=1, col=1)
+    finite = r[np.isfinite(r)]
+    counts, edges = np.histogram(finite, bins=bins) if finite.size else (np.zeros(0), np.zeros(1))
+    fig.add_trace(go.Bar(y=f32((edges[:-1] + edges[1:]) / 2), x=f32(counts), orientation="h",
+                         name=t["count"], showlegend=False, marker_color="gray"), row=1, col=2)
+    fig.add_hline(y=0, line_color="black", line_width=1)
+    fig.update_layout(bargap=0)
+    fig.update_xaxes(title_text=t["x"], row=1, col=1)
+    fig.update_xaxes(title_text=t["count"], row=1, col=2)
+    fig.update_yaxes(title_text=t["y"], row=1, col=1)
+    return style(fig, t["title"], height)
+
+
+def forecast_figure(history_index, history_values, future_index, forecasts: Mapping[str, np.ndarray],
+                    *, labels: Mapping[str, str] | None = None, height: int = 320) -> go.Figure:
+    """The tail of the series (pass as much as should show) and the forecasts beyond it.
+
+    Each forecast line starts at the last known point so it joins the series.
+    Label keys: title, x, y, history.
+    """
+    t = text(labels, title="Forecast", x="time", y="value", history="series")
+    hx, hy = np.asarray(history_index), f32(history_values)
+    rows = downsample(len(hx))
+    fig = go.Figure(go.Scatter(x=axis_values(hx[rows]), y=hy[rows], mode="lines", name=t["history"],
+                               line={"color": "black", "width": 1.5}))
+    future = np.asarray(future_index)
+    for i, (name, values) in enumerate(forecasts.items()):
+        x, y = future, f32(np.ravel(values))
+        if len(hx):
+            x, y = np.concatenate([hx[-1:], future]), np.concatenate([hy[-1:], y])
+        mode = "lines+markers" if len(future) <= 60 else "lines"
+        fig.add_trace(go.Scatter(x=axis_values(x), y=y, mode=mode, name=str(name),
+                                 line={"color": PALETTE[(i + 1) % len(PALETTE)]}))
+    if len(hx) and len(future):
+        fig.add_vline(x=hx[-1], line_dash="dot", line_color="gray")
+    return style(fig, t["title"], height, t["x"], t["y"])
+
+
+def metrics_bar_figure(metrics: Mapping[str, Mapping[str, float]], metric: str = "rmse", *,
+                       model: str = "model", labels: Mapping[str, str] | None = None,
+                       height: int = 300) -> go.Figure:
+    """One metric of the model next to the baselines, best first.
+
+    Bars are sorted (lower is better, except r2); the model has its own colour and a
+    baseline that beats it is drawn in red under its own legend entry.
+    Label keys: title, y, model, baseline, better (the legend entries).
+    """
+    t = text(labels, title=f"Test {metric}", y=metric, model="model", baseline="baseline",
+             better="better than the model")
+    values = {n: float(m[metric]) for n, m in metrics.items() if m.get(metric) is not None
+              and math.isfinite(m[metric])}
+    higher_better = metric == "r2"
+    order = sorted(values, key=lambda n: -values[n] if higher_better else values[n])
+    ref = values.get(model)
+
+    def beats(n):
+        return ref is not None and (values[n] > ref if higher_better else values[n] < ref)
+
+    groups = (([model] if model in values else [], t["model"], MODEL_COLOR),
+              ([n for n in order if n != model and beats(n)], t["better"], BETTER_COLOR),
+              ([n for n in order if n != model and not beats(n)], t["baseline"], BASELINE_COLOR))
+    fig = go.Figure([go.Bar(x=names, y=f32([values[n] for n in names]), name=name, marker_color=color,
+                            text=[f"{values[n]:.4g}" for n in names], textposition="outside")
+                     for names, name, color in groups if names])
+    fig.update_xaxes(categoryorder="array", categoryarray=order)
+    fig.update_yaxes(range=nice_range([*values.values(), 0.0]) if values else [0, 1])
+    fig.update_layout(barmode="overlay")
+    return style(fig, t["title"], height, None, t["y"])
+

@@ -1,0 +1,74 @@
+"""Ready-made experiments for a class: one click loads the data and the settings.
+
+A scenario with several configs trains them one after another on the same data, seed and
+budget, so the Compare page can show them together. The words (title, what to watch) live
+with the app's translations under ``scenario.<key>.*``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnncore.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig, WindowConfig
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    configs: tuple[ExperimentConfig, ...]
+    page: str = "train"  # where the app goes after the click: "train" or "compare"
+
+    @property
+    def source(self) -> DataConfig:
+        return self.configs[0].data
+
+
+def _cfg(source: str, params: dict | None = None, *, window: dict | None = None,
+         model: dict | None = None, train: dict | None = None) -> ExperimentConfig:
+    return ExperimentConfig(DataConfig(source=source, params=params or {}), WindowConfig(**(window or {})),
+                            ModelConfig(**(model or {})), TrainConfig(**(train or {})))
+
+
+def _variants(base: ExperimentConfig, section: str, values: list[dict]) -> tuple[ExperimentConfig, ...]:
+    return tuple(base.replace(**{section: v}) for v in values)
+
+
+_SINE = {"length": 1000, "noise": 0.1}
+_ADDING = {"steps": 50, "samples": 3000}
+_ARTICLE = _cfg("synthetic:sine", _SINE, window={"lookback": 30},
+                model={"cell": "lstm", "hidden_size": 50, "activation": "relu"},
+                train={"epochs": 30, "batch_size": 32, "lr": 1e-3})
+_MEMORY = _cfg("synthetic:adding", _ADDING, window={"scaler": "none"},
+               model={"cell": "lstm", "hidden_size": 32},
+               train={"epochs": 25, "batch_size": 32, "lr": 3e-3, "clip_norm": 1.0, "probe_every": 1})
+_AIRLINE = _cfg("sample:airline_passengers", window={"lookback": 24, "train_fraction": 0.7, "val_fraction": 0.15},
+                model={"cell": "lstm", "hidden_size": 32}, train={"epochs": 200, "lr": 5e-3, "batch_size": 16})
+_EXPLODE = _cfg("synthetic:random_walk", {"length": 2000}, window={"lookback": 50},
+                model={"cell": "rnn", "hidden_size": 64},
+                train={"epochs": 20, "optimizer": "sgd", "lr": 0.5, "batch_size": 32})
+_OVERFIT = _cfg("sample:sunspots", window={"lookback": 22},
+                model={"cell": "lstm", "hidden_size": 256, "num_layers": 2},
+                train={"epochs": 200, "lr": 2e-3, "batch_size": 16})
+
+SCENARIOS = (
+    Scenario("airline", (_AIRLINE,)),
+    Scenario("memory", _variants(_MEMORY, "model", [{"cell": "rnn", "hidden_size": 32},
+                                                    {"cell": "lstm", "hidden_size": 32},
+                                                    {"cell": "gru", "hidden_size": 32}]), page="compare"),
+    Scenario("article", _variants(_ARTICLE, "model", [{"cell": "lstm", "activation": "relu"},
+                                                      {"cell": "article_lstm", "activation": "tanh"}]),
+             page="compare"),
+    Scenario("exploding", _variants(_EXPLODE, "train", [{"clip_norm": 0.0}, {"clip_norm": 1.0}]), page="compare"),
+    Scenario("forget_bias", _variants(_MEMORY, "model", [{"cell": "lstm", "forget_bias": 0.0},
+                                                         {"cell": "lstm", "forget_bias": 1.0}]), page="compare"),
+    Scenario("scaling", _variants(_AIRLINE, "window", [{"lookback": 24, "scaler": "none"},
+                                                       {"lookback": 24, "scaler": "standard"}]), page="compare"),
+    Scenario("overfitting", _variants(_OVERFIT, "train", [{"patience": 0}, {"patience": 15}]), page="compare"),
+)
+
+
+def scenario(key: str) -> Scenario:
+    for s in SCENARIOS:
+        if s.key == key:
+            return s
+    raise KeyError(f"no scenario {key!r}; there are: {', '.join(s.key for s in SCENARIOS)}")

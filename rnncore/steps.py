@@ -1,0 +1,142 @@
+"""One epoch, one evaluation, and what the Trainer measures besides the loss.
+
+Plain functions over a model and window arrays (float32 numpy, possibly strided views):
+each batch is gathered with ``x[idx]`` (a copy of that batch only) and ``torch.from_numpy``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncore.config import ConfigError
+
+LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
+EVAL_BATCH = 1024
+# torch's default CPU generator is one per process (dropout masks, module init); this lock
+# serialises the few moments a run reseeds and uses it. A lock, not state.
+GLOBAL_RNG_LOCK = threading.Lock()
+
+
+class NonFinite(ArithmeticError):
+    """The loss became NaN or infinite."""
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; choose cpu or auto")
+    return torch.device(name)
+
+
+def make_optimizer(params, tc) -> torch.optim.Optimizer:
+    """The optimiser of a TrainConfig (SGD with momentum 0.9)."""
+    if tc.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=tc.lr, momentum=0.9, weight_decay=tc.weight_decay)
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
+    return kind[tc.optimizer](params, lr=tc.lr, weight_decay=tc.weight_decay)
+
+
+def layer_grad_norms(layers: dict[str, list[nn.Parameter]]) -> torch.Tensor:
+    """The L2 norm of each layer's gradient, stacked in the order of ``layers``."""
+    norms = []
+    for params in layers.values():
+        grads = [p.grad for p in params if p.grad is not None]
+        norms.append(nn.utils.get_total_norm(grads) if grads else torch.zeros(()))
+    return torch.stack(norms)
+
+
+def seeded_forward(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """model(x) with dropout masks drawn from ``generator``, not from torch's shared RNG."""
+    seed = int(torch.randint(2**62, (), generator=generator))
+    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return model(x)
+
+
+def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarray, *, batch_size: int,
+                optimizer: torch.optim.Optimizer, loss_fn: nn.Module, clip_norm: float,
+                device: torch.device, before_batch: Callable[[], None],
+                forward: Callable[[torch.Tensor], torch.Tensor]):
+    """One pass over the train windows in ``order``.
+
+    Returns (mean loss, mean total gradient norm, mean gradient norm per layer as a list).
+    ``before_batch`` may raise to stop; a NaN or infinite loss raises NonFinite before the
+    optimiser step, so the weights stay finite.
+    """
+    model.train()
+    layers = model.layer_parameters()
+    loss_sum, grad_sum, layer_sum, batches = 0.0, 0.0, torch.zeros(len(layers)), 0
+    for start in range(0, len(order), batch_size):
+        before_batch()
+        idx = order[start:start + batch_size]
+        xb = torch.from_numpy(x[idx]).to(device)
+        yb = torch.from_numpy(y[idx]).to(device)
+        loss = loss_fn(forward(xb), yb)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFinite(value)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norms = layer_grad_norms(layers).cpu()
+        total = torch.linalg.vector_norm(norms)
+        if not torch.isfinite(total):
+            raise NonFinite(float(total))
+        if clip_norm > 0:
+            nn.utils.clip_grads_with_norm_(model.parameters(), clip_norm, total)
+        optimizer.step()
+        loss_sum += value * len(idx)
+        grad_sum += float(total)
+        layer_sum += norms
+        batches += 1
+    n = max(len(order), 1)
+    return loss_sum / n, grad_sum / max(batches, 1), (layer_sum / max(batches, 1)).tolist()
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: np.ndarray, device: torch.device) -> np.ndarray:
+    """Model outputs for windows ``x`` (scaled units), in eval mode: (n, output_size) float32."""
+    was_training = model.training
+    model.eval()
+    outputs = []
+    for start in range(0, len(x), EVAL_BATCH):
+        xb = torch.from_numpy(np.array(x[start:start + EVAL_BATCH])).to(device)
+        outputs.append(model(xb).float().cpu().numpy())
+    model.train(was_training)
+    if not outputs:
+        return np.zeros((0, model.head.out_features), dtype=np.float32)
+    return np.concatenate(outputs)
+
+
+def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, loss_fn: nn.Module,
+             device: torch.device) -> float | None:
+    """The loss on windows (x, y), or None when there are none."""
+    if len(x) == 0:
+        return None
+    y_hat = torch.from_numpy(predict(model, x, device))
+    return float(loss_fn(y_hat, torch.from_numpy(np.array(y))))
+
+
+def grad_through_time(model: nn.Module, x: torch.Tensor) -> np.ndarray:
+    """|d y_hat / d x_t| for the last output, averaged over the batch and features: (time,).
+
+    Small values at early time steps are vanishing gradients: what happened there barely
+    moves the prediction. Runs in eval mode (no dropout) and leaves the parameters' ``.grad``
+    untouched.
+    """
+    was_training = model.training
+    model.eval()
+    try:  # cuDNN computes RNN gradients only in training mode: use torch's own kernels
+        with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+            x = x.detach().clone().requires_grad_(True)
+            y = model(x)
+            (grad,) = torch.autograd.grad(y[:, -1].sum(), x)
+    finally:
+        model.train(was_training)
+    return grad.abs().mean(dim=(0, 2)).cpu().numpy().astype(np.float32)

@@ -1,0 +1,133 @@
+"""Model and run files: safetensors weights next to the JSON config; never pickle.
+
+A model directory holds ``model.safetensors`` (the state dict, with the input and output
+sizes in its metadata) and ``config.json`` (the complete ExperimentConfig). ``write_run``
+adds ``history.csv``, ``metrics.json`` and ``predictions.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+from rnncore.config import ConfigError, ExperimentConfig
+from rnncore.metrics import METRICS
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "seconds", "grad_norm", "lr")
+
+
+class ModelFileError(ValueError):
+    """A model file cannot be used; str(e) says which file and what to do."""
+
+
+def save_model(directory: str | os.PathLike, model: torch.nn.Module, cfg: ExperimentConfig) -> Path:
+    """Write ``model.safetensors`` and ``config.json`` into ``directory`` (created if needed)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    input_size = tensors["rnn.weight_ih_l0"].shape[1]  # torch's names, for fused and explicit cells
+    metadata = {"format": "rnnlab", "input_size": str(input_size),
+                "output_size": str(model.head.out_features)}
+    save_file(tensors, directory / WEIGHTS, metadata=metadata)
+    (directory / CONFIG).write_text(cfg.to_json() + "\n", encoding="utf-8")
+    return directory
+
+
+def _paths(path: str | os.PathLike, config_path: str | os.PathLike | None) -> tuple[Path, Path]:
+    path = Path(path)
+    weights = path / WEIGHTS if path.is_dir() else path
+    config = Path(config_path) if config_path is not None else weights.parent / CONFIG
+    for file in (weights, config):
+        if not file.is_file():
+            raise ModelFileError(f"{file} does not exist; give the folder a run was written to "
+                                 f"(it holds {WEIGHTS} and {CONFIG})")
+    return weights, config
+
+
+def load_config(path: str | os.PathLike) -> ExperimentConfig:
+    """Read an ExperimentConfig from a JSON file; ModelFileError when it cannot be used."""
+    try:
+        return ExperimentConfig.from_json(Path(path).read_bytes())
+    except ConfigError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ModelFileError(f"{path} cannot be read ({exc.strerror or exc})") from None
+
+
+def load_model(path: str | os.PathLike, config_path: str | os.PathLike | None = None):
+    """Load (SequenceModel, ExperimentConfig) from a run folder or a ``model.safetensors`` path.
+
+    The config is ``config_path`` or the ``config.json`` beside the weights. Raises
+    ModelFileError (a ValueError) for a missing, corrupt or foreign file, an unknown cell,
+    or weights whose names or shapes do not fit the config.
+    """
+    from rnncore.models import build_model
+
+    weights, config = _paths(path, config_path)
+    cfg = load_config(config)
+    try:
+        state = load_file(weights)
+        with safe_open(weights, "pt") as f:
+            meta = f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelFileError(f"{weights} is not a readable safetensors file ({exc}); "
+                             "save the model again with save_model") from None
+    try:
+        input_size, output_size = int(meta["input_size"]), int(meta["output_size"])
+    except (KeyError, TypeError, ValueError):
+        raise ModelFileError(f"{weights} was not written by RNN Lab (no input_size/output_size in its "
+                             "metadata); save the model with save_model") from None
+    model = build_model(cfg.model, input_size, output_size, torch.Generator().manual_seed(0))
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[1:3]) or first[0]
+        raise ModelFileError(f"{weights} does not fit the model in {config.name} "
+                             f"({cfg.model.cell}, hidden_size {cfg.model.hidden_size}): {detail}") from None
+    model.eval()
+    return model, cfg
+
+
+def _number(value):
+    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+
+
+def metrics_document(result) -> dict:
+    """metrics.json: model metrics on test and val, baselines on test (None where unavailable)."""
+    doc = {split: {k: _number(result.metrics[split][k]) for k in METRICS} for split in ("test", "val")}
+    baselines = {}
+    for name, by_split in result.baselines.items():
+        baselines[name] = {k: _number(by_split["test"][k]) for k in METRICS}
+    for name, note in result.baseline_notes.items():
+        baselines[name] = {**dict.fromkeys(METRICS), "note": note}
+    doc["baselines"] = baselines
+    if "per_step" in result.metrics:
+        doc["per_step"] = result.metrics["per_step"]
+    return doc
+
+
+def history_frame(history) -> pd.DataFrame:
+    return pd.DataFrame([[getattr(r, c) for c in HISTORY_COLUMNS] for r in history], columns=HISTORY_COLUMNS)
+
+
+def write_run(directory: str | os.PathLike, result) -> Path:
+    """Write a RunResult: config.json, model.safetensors, history.csv, metrics.json, predictions.csv."""
+    directory = save_model(directory, result.model, result.config)
+    history_frame(result.history).to_csv(directory / "history.csv", index=False, float_format="%.9g")
+    (directory / "metrics.json").write_text(json.dumps(metrics_document(result), indent=2) + "\n",
+                                            encoding="utf-8")
+    frames = [frame.reset_index().assign(split=name) for name, frame in result.predictions.items()]
+    table = pd.concat(frames, ignore_index=True)
+    table = table[["split", *[c for c in table.columns if c != "split"]]]
+    table.to_csv(directory / "predictions.csv", index=False, float_format="%.9g")
+    return directory

@@ -1,0 +1,236 @@
+"""Windows: (lookback -> horizon) samples cut from a series, split in time, scaled on train only.
+
+The series is copied once, into a float32 array scaled in place; every window is a view of
+it (``numpy.lib.stride_tricks.sliding_window_view``, stride by slicing), so a million-row
+series needs little more memory than the series itself.
+
+Split in time: rows ``[0, bounds[0])`` are the training part, ``[bounds[0], bounds[1])`` the
+validation part and ``[bounds[1], rows)`` the test part. A training window (inputs and
+targets) lies wholly in the training part. Validation and test windows have all their
+targets in their part; their inputs may reach back into earlier parts (known past, not leakage).
+Window ``stride`` applies to every part; each part's first window is its earliest one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from rnncore.config import WindowConfig
+from rnncore.data import DataError, Dataset
+
+CHUNK_ROWS = 65_536  # scalers are fitted and applied in chunks: no full-size temporaries
+
+
+@dataclass
+class Split:
+    x: np.ndarray  # (n, lookback, n_features) float32, scaled; may be a strided view
+    y: np.ndarray  # (n, horizon) float32, scaled
+    positions: np.ndarray  # (n,) int64: frame row of each window's first target step (sample number)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+@dataclass
+class Windows:
+    train: Split
+    val: Split
+    test: Split
+    target: str
+    features: list[str]
+    lookback: int
+    horizon: int
+    bounds: tuple[int, int]  # frame rows (sample numbers) where validation and test targets start
+    x_scaler: StandardScaler | MinMaxScaler | None
+    y_scaler: StandardScaler | MinMaxScaler | None
+    is_sequences: bool
+    series: np.ndarray | None = None  # (rows, n_features) scaled full series, None for sequences
+    target_values: np.ndarray | None = None  # (rows,) target in original units, None for sequences
+    notes: list[str] = field(default_factory=list)  # choices made, in words, for the user
+
+    def inverse_y(self, y: np.ndarray) -> np.ndarray:
+        """Scaled targets or predictions (n, horizon) -> original units, float32."""
+        y = np.asarray(y, dtype=np.float32)
+        if self.y_scaler is None:
+            return y.copy()
+        return self.y_scaler.inverse_transform(y.reshape(-1, 1)).reshape(y.shape).astype(np.float32)
+
+    def scale_x(self, values: np.ndarray) -> np.ndarray:
+        """Inputs in original units (t, n_features) -> scaled, float32."""
+        values = np.asarray(values, dtype=np.float32)
+        if self.x_scaler is None:
+            return values.copy()
+        return self.x_scaler.transform(values).astype(np.float32)
+
+    def last_window(self) -> np.ndarray:
+        """(1, lookback, n_features): the last ``lookback`` rows, scaled; input for a forecast."""
+        if self.series is None:
+            raise DataError("a memory task has no continuation to forecast; take a sample from a split")
+        return self.series[-self.lookback:][None]
+
+
+def _make_scaler(name: str) -> StandardScaler | MinMaxScaler | None:
+    return {"none": None, "standard": StandardScaler(), "minmax": MinMaxScaler()}[name]
+
+
+def _fit(scaler, values: np.ndarray, train_rows: int) -> None:
+    """Fit ``scaler`` on ``values[:train_rows]``, chunk by chunk."""
+    for start in range(0, train_rows, CHUNK_ROWS):
+        scaler.partial_fit(values[start:min(start + CHUNK_ROWS, train_rows)])
+
+
+def _fit_transform(scaler, values: np.ndarray, train_rows: int) -> None:
+    """Fit ``scaler`` on ``values[:train_rows]`` and scale ``values`` in place, chunk by chunk."""
+    if scaler is None:
+        return
+    _fit(scaler, values, train_rows)
+    for start in range(0, len(values), CHUNK_ROWS):
+        values[start:start + CHUNK_ROWS] = scaler.transform(values[start:start + CHUNK_ROWS])
+
+
+def _columns(dataset: Dataset, target: str | None, features: Sequence[str]) -> tuple[str, list[str]]:
+    columns = [str(c) for c in dataset.frame.columns]
+    if not columns:
+        raise DataError(f"data set {dataset.name!r} has no numeric columns to learn from")
+    target = columns[0] if target is None else target
+    if target not in columns:
+        raise DataError(f"unknown target column {target!r}; the columns are: {', '.join(columns)}")
+    features = list(dict.fromkeys(features)) or [target]  # drop repeats, keep the order
+    unknown = [name for name in features if name not in columns]
+    if unknown:
+        raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}; "
+                        f"the columns are: {', '.join(columns)}")
+    return target, features
+
+
+def _bounds(rows: int, window: WindowConfig) -> tuple[int, int]:
+    val_start = int(round(rows * window.train_fraction))
+    test_start = int(round(rows * (window.train_fraction + window.val_fraction)))
+    return val_start, test_start
+
+
+def _fits(rows: int, window: WindowConfig) -> bool:
+    """Whether each part holds at least one window (none needed in an empty validation part)."""
+    val_start, test_start = _bounds(rows, window)
+    train_ok = val_start >= window.lookback + window.horizon
+    val_ok = window.val_fraction == 0 or test_start - val_start >= window.horizon
+    return train_ok and val_ok and rows - test_start >= window.horizon
+
+
+def _check_rows(rows: int, window: WindowConfig) -> None:
+    if _fits(rows, window):
+        return
+    # round(need * train_fraction) >= lookback + horizon gives a lower bound; search up from it
+    need = max(rows + 1, math.floor((window.lookback + window.horizon - 1) / window.train_fraction))
+    while not _fits(need, window):
+        need += 1
+    raise DataError(
+        f"the series has {rows} rows, but lookback {window.lookback} and horizon {window.horizon} with "
+        f"train_fraction {window.train_fraction:g} and val_fraction {window.val_fraction:g} need at least "
+        f"{need} rows; lower the lookback or horizon, raise train_fraction, or use a longer series")
+
+
+def _split(all_x: np.ndarray, all_y: np.ndarray, first: int, last: int, window: WindowConfig) -> Split:
+    """Windows whose first target row runs from ``first`` to ``last`` (inclusive), every ``stride``."""
+    lookback, stride = window.lookback, window.stride
+    positions = np.arange(first, last + 1, stride, dtype=np.int64)
+    stop = first + len(positions) * stride if len(positions) else first
+    x = all_x[first - lookback:stop - lookback:stride]
+    y = all_y[first:stop:stride]
+    return Split(x=x, y=y, positions=positions)
+
+
+def make_windows(dataset: Dataset, window: WindowConfig, target: str | None = None,
+                 features: Sequence[str] = ()) -> Windows:
+    """Cut ``dataset`` into scaled windows split in time (see the module docstring).
+
+    ``target`` defaults to the first column, ``features`` (the input columns, which may
+    include the target) to the target alone. Memory tasks (``dataset.sequences``) are split
+    by sample instead; see ``sequence_windows``.
+    """
+    if dataset.sequences is not None:
+        return sequence_windows(dataset, window, features)
+    target, features = _columns(dataset, target, features)
+    frame = dataset.frame.rename(columns=str)  # no copy of the data (copy on write)
+    rows = len(frame)
+    _check_rows(rows, window)
+    val_start, test_start = _bounds(rows, window)
+
+    series = np.empty((rows, len(features)), dtype=np.float32)  # the one copy, C order
+    for i, name in enumerate(features):
+        series[:, i] = frame[name].to_numpy(dtype=np.float32)
+    target_values = frame[target].to_numpy(dtype=np.float32, copy=True)
+    for name, column in zip(features, series.T, strict=True):
+        if not np.isfinite(column).all():
+            raise DataError(f"column {name!r} has missing or infinite values; clean or fill them first")
+    if not np.isfinite(target_values).all():
+        raise DataError(f"column {target!r} has missing or infinite values; clean or fill them first")
+
+    x_scaler, y_scaler = _make_scaler(window.scaler), _make_scaler(window.scaler)
+    _fit_transform(x_scaler, series, val_start)
+    if target in features:
+        y_series = series[:, features.index(target)]  # a view: the target is scaled as an input
+        if y_scaler is not None:
+            _fit(y_scaler, target_values[:, None], val_start)
+    else:
+        y_series = target_values.copy()[:, None]
+        _fit_transform(y_scaler, y_series, val_start)
+        y_series = y_series[:, 0]
+
+    all_x = sliding_window_view(series, window.lookback, axis=0).transpose(0, 2, 1)  # (n, lookback, f)
+    all_y = sliding_window_view(y_series, window.horizon)  # (n, horizon); row p starts at row p
+    h = window.horizon
+    return Windows(
+        train=_split(all_x, all_y, window.lookback, val_start - h, window),
+        val=_split(all_x, all_y, val_start, test_start - h, window),
+        test=_split(all_x, all_y, test_start, rows - h, window),
+        target=target, features=features, lookback=window.lookback, horizon=h,
+        bounds=(val_start, test_start), x_scaler=x_scaler, y_scaler=y_scaler, is_sequences=False,
+        series=series, target_values=target_values,
+        notes=[f"{window.scaler} scaler fitted on the first {val_start} rows (the training part) only"
+               if x_scaler is not None else "no scaling"])
+
+
+def sequence_windows(dataset: Dataset, window: WindowConfig, features: Sequence[str] = ()) -> Windows:
+    """Windows for a memory task: the independent sequences are split by count, in order.
+
+    Each sequence is one window (lookback = its length, so ``window.lookback`` and ``stride``
+    do not apply), ``positions`` are sample numbers, and nothing is scaled: the marker
+    channel must stay 0 or 1, and the values are already in [0, 1].
+    """
+    sequences = dataset.sequences
+    inputs = np.asarray(sequences.inputs, dtype=np.float32)
+    targets = np.asarray(sequences.targets, dtype=np.float32)
+    channels = list(sequences.channels)
+    features = list(dict.fromkeys(features)) or channels
+    unknown = [name for name in features if name not in channels]
+    if unknown:
+        raise DataError(f"unknown input channel(s) {', '.join(map(repr, unknown))}; "
+                        f"the channels are: {', '.join(channels)}")
+    if features != channels:
+        inputs = inputs[:, :, [channels.index(name) for name in features]]
+    n = len(inputs)
+    val_start, test_start = _bounds(n, window)
+    if val_start < 1 or n - test_start < 1 or (window.val_fraction > 0 and test_start == val_start):
+        raise DataError(f"the memory task has {n} sequences, too few to split with train_fraction "
+                        f"{window.train_fraction:g} and val_fraction {window.val_fraction:g}; "
+                        f"generate more samples (e.g. samples=2000)")
+
+    def part(start: int, stop: int) -> Split:
+        return Split(x=inputs[start:stop], y=targets[start:stop],
+                     positions=np.arange(start, stop, dtype=np.int64))
+
+    steps = inputs.shape[1]
+    return Windows(
+        train=part(0, val_start), val=part(val_start, test_start), test=part(test_start, n),
+        target="target", features=features, lookback=steps, horizon=targets.shape[1],
+        bounds=(val_start, test_start), x_scaler=None, y_scaler=None, is_sequences=True,
+        notes=[f"memory task: {n} independent sequences split by count, not by time; "
+               f"lookback is the sequence length ({steps}); stride does not apply; "
+               "no scaling (the marker channel stays 0/1)"])

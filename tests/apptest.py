@@ -1,0 +1,47 @@
+"""Helpers for AppTest-based tests: a fresh app per test, and every Trainer stopped after it."""
+
+from __future__ import annotations
+
+import gc
+import time
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def new_app() -> AppTest:
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at
+
+
+def stop_everything() -> None:
+    """AppTest shares one session id: stop every Lab's training and clear the caches."""
+    from rnncore.lab import Lab
+
+    for lab in [o for o in gc.get_objects() if type(o) is Lab]:
+        lab.close()
+    st.cache_resource.clear()
+
+
+def run_until(at: AppTest, done, timeout: float = 60.0, every: float = 0.5) -> AppTest:
+    """Re-run the script (AppTest's timers never fire) until ``done(at)`` or the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        at.run()
+        if done(at) or time.monotonic() > deadline:
+            return at
+        time.sleep(every)
+
+
+def texts(at: AppTest) -> str:
+    """Every text-like element of the page, joined: for asserting what a person reads."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning",
+                 "error", "text"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)

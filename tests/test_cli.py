@@ -1,0 +1,83 @@
+"""The command line: train writes every file, --config repeats a run, bad input exits 2."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rnncore.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--cell", "gru", "--hidden", "4", "--lookback", "12", "--epochs", "2", "--batch-size", "16"]
+LOSS_COLUMNS = ["epoch", "train_loss", "val_loss", "grad_norm", "lr"]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "rnncore", *args], check=False, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_train_writes_every_file_and_config_repeats_the_run(tmp_path):
+    first = cli("train", "--data", "sample:airline_passengers", *TINY, "--out", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("epoch ") >= 2 and "train_loss" in first.stdout
+    run = tmp_path / "a"
+    for name in ("config.json", "history.csv", "metrics.json", "predictions.csv", "model.safetensors"):
+        assert (run / name).is_file(), name
+    history = pd.read_csv(run / "history.csv")
+    assert list(history.columns) == ["epoch", "train_loss", "val_loss", "seconds", "grad_norm", "lr"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"rmse", "mae", "mape", "r2"}
+    assert set(metrics["baselines"]) == {"persistence", "seasonal_naive", "linear"}
+    assert {"split", "truth", "model"} <= set(pd.read_csv(run / "predictions.csv").columns)
+
+    assert main(["train", "--config", str(run / "config.json"), "--out", str(tmp_path / "b")]) == 0
+    again = pd.read_csv(tmp_path / "b" / "history.csv")
+    pd.testing.assert_frame_equal(again[LOSS_COLUMNS], history[LOSS_COLUMNS])
+    assert (tmp_path / "b" / "config.json").read_text() == (run / "config.json").read_text()
+
+
+def test_config_with_overrides_and_generator_params(tmp_path, capsys):
+    out = tmp_path / "adding"
+    assert main(["train", "--data", "synthetic:adding", "--param", "steps=10", "--param", "samples=200",
+                 *TINY, "--lookback", "10", "--out", str(out)]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["data"]["params"] == {"steps": 10, "samples": 200}
+    assert set(json.loads((out / "metrics.json").read_text())["baselines"]) == {"mean", "linear"}
+    assert main(["train", "--config", str(out / "config.json"), "--epochs", "1", "--out",
+                 str(tmp_path / "c")]) == 0
+    changed = json.loads((tmp_path / "c" / "config.json").read_text())
+    assert changed["train"]["epochs"] == 1 and changed["data"]["params"] == cfg["data"]["params"]
+    assert len(pd.read_csv(tmp_path / "c" / "history.csv")) == 1
+
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "--data", "nowhere.csv", "--out", "x"], "nowhere.csv"),
+    (["train", "--data", "sample:nothing", "--out", "x"], "nothing"),
+    (["train", "--data", "synthetic:sine", "--param", "oops", "--out", "x"], "KEY=VALUE"),
+    (["train", "--data", "synthetic:sine", "--hidden", "0", "--out", "x"], "hidden_size"),
+    (["train", "--data", "synthetic:sine", "--epochs", "many", "--out", "x"], "--epochs"),
+    (["train", "--out", "x"], "--data"),
+    (["train", "--config", "missing/config.json", "--out", "x"], "config.json"),
+    (["data", "nowhere.csv"], "nowhere.csv"),
+])
+def test_bad_input_exits_2_with_one_line(args, words, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and "Traceback" not in err
+
+
+def test_bad_input_from_the_shell_has_no_traceback():
+    result = cli("train", "--data", "sample:nothing", "--out", "x")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_data_command_describes_a_file(capsys):
+    assert main(["data", str(ROOT / "sample_data" / "airline_passengers.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "rows" in out and "passengers" in out.lower()

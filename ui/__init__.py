@@ -1,0 +1,1 @@
+"""The Streamlit layer: session state, widget groups that return configs, translations."""

@@ -1,0 +1,73 @@
+"""What buttons do: small functions pages call, each catching the user's errors into a message."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from rnncore.config import ConfigError
+from rnncore.data import DataError
+from rnncore.scenarios import scenario
+from ui.controls import forget_widgets
+from ui.i18n import t
+from ui.state import lab
+
+MESSAGE = "actions.message"
+
+
+def report(message: str) -> None:
+    """Keep an error for the page to show on its next run."""
+    st.session_state[MESSAGE] = message
+
+
+def show_message() -> None:
+    message = st.session_state.pop(MESSAGE, None)
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def guarded(action, *args) -> bool:
+    """Run ``action``; a user-caused error becomes a message instead of a traceback."""
+    try:
+        action(*args)
+    except (ConfigError, DataError) as exc:
+        report(str(exc))
+        return False
+    return True
+
+
+def run_scenario(key: str) -> str | None:
+    """Load a scenario's data and settings and start its runs; returns the page to go to."""
+    chosen = scenario(key)
+    session = lab()
+    if session.busy:
+        report(t("train.busy"))
+        return None
+    if not guarded(session.load, chosen.source.source, chosen.source.params):
+        return None
+    session.config = dataclasses.replace(chosen.configs[0], data=session.config.data)
+    forget_widgets()
+    configs = [dataclasses.replace(c, data=session.config.data) for c in chosen.configs]
+    ok = guarded(session.start_series, configs)
+    return chosen.page if ok else None
+
+
+def start() -> None:
+    guarded(lab().start)
+
+
+def step() -> None:
+    guarded(lab().step)
+
+
+def pause_or_resume() -> None:
+    session = lab()
+    if session.status() == "paused":
+        session.resume()
+    else:
+        session.pause()
+
+
+def stop() -> None:
+    lab().stop()

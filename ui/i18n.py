@@ -1,0 +1,27 @@
+"""Every string a user sees goes through t(): one table per language, checked to match."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.lang import en, zh
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+TABLES = {"en": en.STRINGS, "zh": zh.STRINGS}
+
+
+def language() -> str:
+    lang = st.session_state.get("lang", "en")
+    return lang if lang in TABLES else "en"
+
+
+def t(key: str, **values) -> str:
+    """The text for ``key`` in the session's language, with ``{name}`` fields filled in."""
+    text = TABLES[language()].get(key) or en.STRINGS.get(key, key)
+    return text.format(**values) if values else text
+
+
+def table(prefix: str) -> dict[str, str]:
+    """All texts under ``prefix.`` as {rest-of-key: text}: labels for a figure builder."""
+    strings = TABLES[language()]
+    return {k[len(prefix) + 1:]: v for k, v in strings.items() if k.startswith(prefix + ".")}

@@ -1,0 +1,1 @@
+"""String tables, one module per language, same keys in each (a test checks)."""

@@ -1,0 +1,1 @@
+STRINGS: dict[str, str] = {}

@@ -1,0 +1,34 @@
+"""The sidebar every page shares: language, the loaded data, the training status, link notices."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import links
+from ui.i18n import LANGUAGES, language, t
+from ui.state import lab
+
+
+def _set_language() -> None:
+    st.session_state["lang"] = st.session_state["w.lang"]
+
+
+def language_switch() -> None:
+    st.session_state["w.lang"] = language()
+    st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get,
+                 key="w.lang", on_change=_set_language)
+
+
+def draw() -> None:
+    session = lab()
+    with st.sidebar:
+        language_switch()
+        for problem in links.problems():
+            st.warning(t("links.ignored", problem=problem), icon=":material/link_off:")
+        if session.dataset is not None:
+            st.caption(t("sidebar.data", name=session.dataset.name, rows=len(session.dataset.frame)))
+        status = session.status()
+        if status != "idle":
+            st.caption(t("sidebar.status", status=t(f"status.{status}")))
+        if session.runs:
+            st.caption(t("sidebar.runs", count=len(session.runs)))

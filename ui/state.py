@@ -1,0 +1,55 @@
+"""Per-session and per-process state, held in Streamlit's resource cache."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from rnncore.lab import Lab
+from ui.settings import ServerLimits, load_limits
+
+
+@st.cache_resource(show_spinner=False)
+def server_limits() -> ServerLimits:
+    """The server's limits (one for the whole process)."""
+    return load_limits()
+
+
+@st.cache_resource(show_spinner=False)
+def training_slots() -> threading.BoundedSemaphore:
+    """How many trainings may run at once in this server process; the rest queue."""
+    return threading.BoundedSemaphore(server_limits().max_concurrent)
+
+
+def _close(lab: Lab) -> None:
+    lab.close()
+
+
+@st.cache_resource(scope="session", on_release=_close, show_spinner=False)
+def _session_lab() -> Lab:
+    from rnncore.training import RunLimits
+
+    limits = server_limits()
+    run_limits = RunLimits(max_epochs=limits.max_epochs, max_parameters=limits.max_parameters,
+                           max_lookback=limits.max_lookback, max_seconds=limits.max_seconds)
+    return Lab(slots=training_slots(), limits=run_limits,
+               keep_models=limits.keep_models, max_runs=limits.keep_runs)
+
+
+def lab() -> Lab:
+    """This browser session's Lab; its training stops when the tab closes."""
+    return _session_lab()
+
+
+def memo(name: str, version: tuple, build):
+    """``build()``'s result for ``version``, computed once per version in this session.
+
+    Figures are rebuilt only when what they show changed; an unchanged figure goes out
+    as the same spec, which the browser does not redraw.
+    """
+    store = st.session_state.setdefault("memo", {})
+    hit = store.get(name)
+    if hit is None or hit[0] != version:
+        store[name] = hit = (version, build())
+    return hit[1]
