@@ -67,8 +67,12 @@ def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
           y_title: str | None = None) -> go.Figure:
     """The look every figure shares: title, white template, compact margin, fixed height, uirevision."""
     legend = sum(1 for tr in fig.data if tr.showlegend is not False and tr.type != "heatmap") > 1
+    # a legend gets a line of its own under the title, so long titles and legends never overlap
+    margin = {**MARGIN, "t": MARGIN["t"] + 24} if legend else dict(MARGIN)
     fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left"}, template="plotly_white", margin=dict(MARGIN),
+        title={"text": title, "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "top", "yref": "container",
+               "pad": {"t": 8}},
+        template="plotly_white", margin=margin,
         height=height, uirevision=UIREVISION, showlegend=legend,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
     )
@@ -76,6 +80,7 @@ def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
         fig.update_xaxes(title_text=x_title)
     if y_title is not None:
         fig.update_yaxes(title_text=y_title)
+    fig.for_each_yaxis(lambda axis: axis.update(dtick=1) if axis.type == "log" else None)  # one label a decade
     return fig
 
 
@@ -246,6 +251,7 @@ def residual_figure(index, residuals, *, labels: Mapping[str, str] | None = None
     fig.add_trace(go.Scatter(x=axis_values(np.asarray(index)[rows]), y=r[rows], mode="lines",
                              name=t["y"], showlegend=False), row=1, col=1)
     finite = r[np.isfinite(r)]
+    bins = max(5, min(bins, finite.size // 3))  # a few points get a few wide bins, not 40 slivers
     counts, edges = np.histogram(finite, bins=bins) if finite.size else (np.zeros(0), np.zeros(1))
     fig.add_trace(go.Bar(y=f32((edges[:-1] + edges[1:]) / 2), x=f32(counts), orientation="h",
                          name=t["count"], showlegend=False, marker_color="gray"), row=1, col=2)

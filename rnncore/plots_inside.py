@@ -88,7 +88,7 @@ def gate_heatmaps_figure(gates: Mapping[str, np.ndarray], input_series: np.ndarr
             key, cmin, cmax, title = f"fixed {name}", -float(limit), float(limit), str(name)
         else:
             level = _state_limit(values)
-            key, cmin, cmax, title = f"data {name}", -level, level, f"{name} (±{level:.3g}, {t['clipped']})"
+            key, cmin, cmax, title = f"data {name}", -level, level, f"±{level:.3g}<br>{t['clipped']}"
         group = groups.setdefault(key, {"axis": f"coloraxis{len(groups) + 1 if groups else ''}", "rows": [],
                                         "names": [], "cmin": cmin, "cmax": cmax, "title": title,
                                         "colorscale": GATE_SCALE if key == "gate" else STATE_SCALE})
@@ -101,7 +101,7 @@ def gate_heatmaps_figure(gates: Mapping[str, np.ndarray], input_series: np.ndarr
                                                "<extra>%{meta}</extra>"), row=r, col=1)
         fig.update_yaxes(title_text=str(name), row=r, col=1)
     for key, group in groups.items():
-        title = f"{', '.join(group['names'])} (-1..1)" if key == "tanh" else group["title"]
+        title = "-1..1" if key == "tanh" else group["title"]
         fig.update_layout({group["axis"]: {"cmin": group["cmin"], "cmax": group["cmax"],
                                            "colorscale": group["colorscale"],
                                            "colorbar": _colorbar(fig, group["rows"], title)}})

@@ -233,7 +233,7 @@ class Trainer:
                 raise _Stop(f"stopped by the user after epoch {epoch - 1}")
             if self._progress.status != "running":
                 self._active_since = time.monotonic()
-                self._set(status="running", message=f"training epoch {epoch}")
+            self._set(status="running", message=f"training epoch {epoch}")
 
     def _out_of_time(self) -> bool:
         limit = min([s for s in (self.cfg.train.max_seconds, self.limits.max_seconds) if s], default=0)

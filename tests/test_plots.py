@@ -43,7 +43,11 @@ def check_common(fig, title):
     assert fig.layout.template == pio.templates["plotly_white"]
     assert fig.layout.uirevision == UIREVISION
     assert isinstance(fig.layout.height, int) and fig.layout.height > 0
-    assert (fig.layout.margin.l, fig.layout.margin.t) == (50, 40)
+    # a legend gets its own line under the title
+    assert (fig.layout.margin.l, fig.layout.margin.t) == (50, 64 if fig.layout.showlegend else 40)
+    if fig.layout.showlegend:
+        assert fig.layout.legend.y == 1.0 and fig.layout.legend.yanchor == "bottom"
+    assert all(axis.dtick == 1 for axis in fig.select_yaxes() if axis.type == "log")  # a label a decade
     for trace in fig.data:
         assert trace.type != "scattergl"
         if trace.type in ("scatter", "bar") and trace.y is not None and len(trace.y):

@@ -6,8 +6,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnncore.config import ConfigError
-from rnncore.data import DataError
 from rnncore.metrics import METRICS
 from rnncore.results import forecast
 from ui.i18n import t
@@ -39,11 +37,15 @@ def metrics_table(result, split: str) -> pd.DataFrame:
 def forecasts(result, steps: int) -> tuple[dict[str, np.ndarray], list[str]]:
     """Recursive and direct forecasts beyond the data, with a note for each one not possible."""
     out, notes = {}, []
-    for method in ("recursive", "direct"):
-        try:
-            out[t(f"forecast.{method}")] = forecast(result, steps, method)
-        except (ConfigError, DataError) as exc:
-            notes.append(f"{t(f'forecast.{method}')}: {exc}")
+    windows = result.windows
+    if windows.features == [windows.target]:
+        out[t("forecast.recursive")] = forecast(result, steps, "recursive")
+    else:
+        notes.append(t("evaluate.recursive_needs_target_only"))
+    if steps <= windows.horizon:
+        out[t("forecast.direct")] = forecast(result, steps, "direct")
+    else:
+        notes.append(t("evaluate.direct_needs_horizon", horizon=windows.horizon, steps=steps))
     return out, notes
 
 

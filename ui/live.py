@@ -66,7 +66,7 @@ def _status_line(progress) -> None:
     eta = t("train.eta", seconds=f"{progress.eta:.0f}") if progress.eta is not None else ""
     st.progress(fraction, text=t("train.progress", epoch=done, epochs=progress.epochs,
                                  elapsed=f"{progress.elapsed:.1f}", eta=eta))
-    message = t(f"status.{progress.status}") + (f" — {progress.message}" if progress.message else "")
+    message = f"**{t(f'status.{progress.status}').capitalize()}** · {progress.message}"
     if progress.status == "queued":
         st.info(t("train.queued"), icon=":material/hourglass_top:")
     elif progress.status in ("diverged", "failed"):

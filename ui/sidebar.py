@@ -27,8 +27,19 @@ def draw() -> None:
             st.warning(t("links.ignored", problem=problem), icon=":material/link_off:")
         if session.dataset is not None:
             st.caption(t("sidebar.data", name=session.dataset.name, rows=len(session.dataset.frame)))
-        status = session.status()
-        if status != "idle":
-            st.caption(t("sidebar.status", status=t(f"status.{status}")))
-        if session.runs:
-            st.caption(t("sidebar.runs", count=len(session.runs)))
+        training_status()
+
+
+def training_status() -> None:
+    """The session's training status, kept current while a run is going."""
+    active = lab().status() in ("queued", "running")
+    st.fragment(run_every=2.0 if active else None)(_status)()
+
+
+def _status() -> None:
+    session = lab()
+    status = session.status()
+    if status != "idle":
+        st.caption(t("sidebar.status", status=t(f"status.{status}")))
+    if session.runs:
+        st.caption(t("sidebar.runs", count=len(session.runs)))

@@ -236,6 +236,10 @@ STRINGS: dict[str, str] = {
     "evaluate.split": "Part",
     "evaluate.forecast": "Forecast beyond the data",
     "evaluate.forecast_steps": "Steps ahead",
+    "evaluate.recursive_needs_target_only": "Recursive forecast: it feeds each prediction back as the next input, "
+                                            "so it needs the target as the only input column.",
+    "evaluate.direct_needs_horizon": "Direct forecast: the model predicts {horizon} step(s) at once; for {steps} "
+                                     "steps train with horizon {steps} (Data page), or use the recursive forecast.",
     "evaluate.downloads": "Downloads",
     "evaluate.download_predictions": "Predictions (CSV)",
     "evaluate.download_history": "Loss history (CSV)",
