@@ -24,6 +24,9 @@ if session.busy:
     with st.expander(t("compare.running"), expanded=True):
         training_panel()
 
+with st.expander(t("compare.import"), icon=":material/upload_file:"):
+    actions.import_panel()
+
 runs = {r.label: r for r in session.runs}
 if not runs:
     st.info(t("compare.no_runs"), icon=":material/info:")

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from rnncore import plots
+from rnncore.bundle import export_run
 from rnncore.storage import history_frame
-from ui import evaluate
+from ui import actions, evaluate
 from ui.i18n import t, table
+from ui.state import lab
 
 st.title(t("evaluate.title"))
 record = evaluate.run_picker()
@@ -48,7 +50,14 @@ if record.index is not None:
     st.plotly_chart(figure, key="evaluate.forecast")
 
 st.subheader(t("evaluate.downloads"))
-c1, c2 = st.columns(2)
+c0, c1, c2, c3 = st.columns(4)
+c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record.history),
+                   f"rnnlab_run_{record.id}.zip", "application/zip", icon=":material/folder_zip:",
+                   help=t("evaluate.download_run_help"))
+if c3.button(t("evaluate.continue"), icon=":material/replay:", help=t("evaluate.continue_help")):
+    if actions.guarded(lab().continue_run, record):
+        st.switch_page("pages/train.py")
+    actions.show_message()
 c1.download_button(t("evaluate.download_predictions"), result.predictions[split].to_csv().encode(),
                    f"predictions_{split}.csv", "text/csv", icon=":material/download:")
 c2.download_button(t("evaluate.download_history"), history_frame(record.history).to_csv(index=False).encode(),

@@ -87,9 +87,9 @@ class Lab:
     # training ------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.trainer is not None and self.trainer.snapshot().status not in ENDED + ("idle",)
+        return self.trainer is not None and self.trainer.snapshot().status not in ENDED
 
-    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False):
+    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False, initial_state=None):
         """Start a Trainer on the current data and config (after collecting the last one).
 
         Raises ConfigError (a setting or a server limit) or DataError (data too short).
@@ -104,7 +104,7 @@ class Lab:
             self.config = config
         view = LiveView(self.config.model)
         trainer = Trainer(self.config, dataset=self.ensure_dataset(), slots=self.slots, limits=self.limits,
-                          callbacks=[view])
+                          callbacks=[view], initial_state=initial_state)
         view.attach(trainer.model, trainer.windows, trainer.period)
         self.trainer, self.live = trainer, view
         trainer.step() if one_epoch else trainer.start()
@@ -196,6 +196,63 @@ class Lab:
         del self.runs[: max(0, len(self.runs) - self.max_runs)]
         for record in self.runs[: max(0, len(self.runs) - self.keep_models)]:
             record.result = None
+
+    # runs from files -------------------------------------------------------------------
+    def import_run(self, data: bytes) -> RunRecord:
+        """Bring back an exported run (BundleError on a bad file; nothing changes then).
+
+        With its data at hand (a sample, a generator, or the same file loaded now) the run is
+        evaluated again in full; otherwise only its curves and metrics can be compared.
+        """
+        from rnncore.bundle import import_run
+
+        imported = import_run(data)
+        doc = imported.metrics
+        record = RunRecord(id=0, config=imported.config, status="imported", message="; ".join(imported.notes),
+                           history=imported.history, parameters=imported.model.num_parameters(),
+                           data_name=imported.config.data.source, metrics={k: doc[k] for k in ("val", "test")},
+                           baselines={name: {"test": m} for name, m in doc.get("baselines", {}).items()})
+        dataset = self._dataset_for(imported.config)
+        if dataset is not None:
+            record.result = self._evaluate(imported, dataset)
+            record.metrics, record.baselines = record.result.metrics, record.result.baselines
+            if dataset.sequences is None:
+                record.index = dataset.frame.index
+        with self._lock:
+            record.id = next(self._ids)
+            self.runs.append(record)
+            self._bound()
+        return record
+
+    def _dataset_for(self, config: ExperimentConfig) -> Dataset | None:
+        source = config.data.source
+        if source.startswith(("sample:", "synthetic:")):
+            return load_source(source, config.data.params)
+        if self.dataset is not None and self.config.data.source == source:
+            return self.dataset
+        return None
+
+    @staticmethod
+    def _evaluate(imported, dataset):
+        from rnncore.results import build_result, period_of
+        from rnncore.windows import make_windows
+
+        cfg = imported.config
+        windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
+        return build_result(cfg=cfg, model=imported.model, windows=windows, dataset=dataset,
+                            period=period_of(dataset), history=imported.history, status="imported",
+                            message="imported", device=next(imported.model.parameters()).device)
+
+    def continue_run(self, record: RunRecord):
+        """Train on from a kept run's weights, with its settings, on the current data."""
+        if record.result is None:
+            raise ConfigError("this run's model is no longer kept in memory (only the latest few are); "
+                              "export runs you want to continue")
+        if self.dataset is None or self._dataset_for(record.config) is None:
+            raise DataError(f"load the data this run was trained on ({record.config.data.source}) first")
+        self.dataset = self._dataset_for(record.config)
+        state = {k: v.detach().clone() for k, v in record.result.model.state_dict().items()}
+        return self.start(record.config, initial_state=state)
 
     def run(self, run_id: int) -> RunRecord | None:
         return next((r for r in self.runs if r.id == run_id), None)

@@ -63,12 +63,14 @@ class Trainer:
 
     ``slots`` caps how many runs train at once (the status is "queued" while waiting);
     ``callbacks`` are called as ``callback(progress)`` in the training thread after each epoch;
-    ``limits`` (RunLimits) are checked here and raise ConfigError.
+    ``limits`` (RunLimits) are checked here and raise ConfigError; ``initial_state`` (a state
+    dict of the same model) continues an earlier run from its weights.
     """
 
     def __init__(self, cfg: ExperimentConfig, dataset=None, windows=None, *,
                  slots: threading.Semaphore | None = None,
-                 callbacks: Sequence[Callable[[Progress], None]] = (), limits: RunLimits | None = None):
+                 callbacks: Sequence[Callable[[Progress], None]] = (), limits: RunLimits | None = None,
+                 initial_state: dict | None = None):
         from rnncore.data import load_source
         from rnncore.models import build_model
         from rnncore.windows import make_windows
@@ -84,6 +86,8 @@ class Trainer:
         n_features = self.windows.train.x.shape[2]
         with steps.GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
             self.model = build_model(cfg.model, n_features, self.windows.horizon, self.generator)
+        if initial_state is not None:  # continue an earlier run from its weights
+            self.model.load_state_dict(initial_state)
         self.limits.check(cfg, self.model.num_parameters())
         self.period = period_of(dataset)
         self._slots, self._callbacks = slots, tuple(callbacks)
@@ -104,6 +108,7 @@ class Trainer:
             if self._thread is not None or self._progress.status != "idle":
                 return
             self._thread = threading.Thread(target=self._run, name="rnnlab-trainer", daemon=True)
+            self._set(status="queued", message="starting")  # not idle from the moment start() returns
         self._thread.start()
 
     def run(self) -> RunResult:

@@ -6,6 +6,7 @@ import dataclasses
 
 import streamlit as st
 
+from rnncore.bundle import BundleError
 from rnncore.config import ConfigError
 from rnncore.data import DataError
 from rnncore.scenarios import scenario
@@ -71,3 +72,17 @@ def pause_or_resume() -> None:
 
 def stop() -> None:
     lab().stop()
+
+
+def import_panel() -> None:
+    """Upload an exported run (zip): it joins the session's runs, or a message says why not."""
+    upload = st.file_uploader(t("compare.import_file"), type=["zip"], key="w.import")
+    if upload is None or st.session_state.get("import.done") == upload.file_id:
+        return
+    st.session_state["import.done"] = upload.file_id
+    try:
+        record = lab().import_run(upload.getvalue())
+    except (BundleError, ConfigError, DataError) as exc:
+        st.error(t("compare.import_failed", name=upload.name, error=str(exc)), icon=":material/error:")
+    else:
+        st.success(t("compare.imported", label=record.label), icon=":material/check_circle:")

@@ -20,20 +20,20 @@ REFRESH_SECONDS = 1.0
 
 def training_panel() -> None:
     """Progress, loss and predictions; polls while a run is queued or running."""
-    active = lab().status() in ACTIVE
-    st.fragment(run_every=REFRESH_SECONDS if active else None)(_panel)(active)
+    drawn = lab().status()
+    st.fragment(run_every=REFRESH_SECONDS if drawn in ACTIVE else None)(_panel)(drawn)
 
 
-def _panel(was_active: bool) -> None:
+def _panel(drawn: str) -> None:
     session = lab()
     trainer = session.trainer
     if trainer is None:
         st.info(t("train.none_yet"), icon=":material/play_circle:")
         return
     progress = trainer.snapshot()
-    if was_active and progress.status not in ACTIVE:
+    if progress.status != drawn:  # queued -> running -> ended: the buttons around must follow
         session.collect()
-        st.rerun()  # the whole page: buttons and results follow the new status
+        st.rerun()
     _status_line(progress)
     frame = session.live.latest() if session.live is not None else None
     version = (id(trainer), progress.version)

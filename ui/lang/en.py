@@ -28,6 +28,16 @@ STRINGS: dict[str, str] = {
     "status.stopped": "stopped",
     "status.diverged": "diverged",
     "status.failed": "failed",
+    "status.imported": "imported",
+    "evaluate.download_run": "Whole run (zip)",
+    "evaluate.download_run_help": "Settings, weights (safetensors), loss history, predictions, metrics and the "
+                                  "gates of one window. Upload it on Compare to bring the run back.",
+    "evaluate.continue": "Continue training",
+    "evaluate.continue_help": "Train on from these weights with the same settings.",
+    "compare.import": "Bring back an exported run",
+    "compare.import_file": "Run file (zip from Evaluate)",
+    "compare.import_failed": "{name} could not be read: {error}",
+    "compare.imported": "Run {label} is back: compare it here, or evaluate and continue it.",
     "split.train": "train",
     "split.val": "validation",
     "split.test": "test",
@@ -96,8 +106,9 @@ STRINGS: dict[str, str] = {
                           "data set, or generate a sequence.",
     "home.go_data": "Go to Data",
     "scenario.airline.title": "Forecast airline passengers with an LSTM",
-    "scenario.airline.watch": "Watch the prediction chart follow the yearly pattern, and compare the test error "
-                              "with the seasonal naive baseline on Evaluate: it is the one to beat.",
+    "scenario.airline.watch": "Watch the prediction chart learn the yearly pattern. On Evaluate, the model "
+                              "beats persistence and the seasonal naive forecast, but a linear regression on the "
+                              "same windows does better still: the test years lie above anything seen in training.",
     "scenario.memory.title": "RNN vs LSTM vs GRU on a long memory task",
     "scenario.memory.watch": "The adding problem: sum two marked values 50 steps apart. The dashed line is always "
                              "predicting the mean (MSE 0.167). LSTM and GRU fall below it; the plain RNN stays "
@@ -114,7 +125,7 @@ STRINGS: dict[str, str] = {
                                   "lets the memory task learn sooner. Compare the curves.",
     "scenario.scaling.title": "Airline passengers: scaling off vs on",
     "scenario.scaling.watch": "Without scaling the inputs are in the hundreds and the gates saturate; with "
-                              "standard scaling the same model learns. Look at the gate heatmaps too.",
+                              "min-max scaling the same model learns. Look at the gate heatmaps too.",
     "scenario.overfitting.title": "Overfitting: a large model on a short series",
     "scenario.overfitting.watch": "Two layers of 256 units on 309 yearly values: the training loss keeps falling "
                                   "while the validation loss turns up. Early stopping keeps the best epoch.",

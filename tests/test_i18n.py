@@ -1,0 +1,235 @@
+"""Languages: English and Chinese tables match key for key, the code's keys exist, the app runs in Chinese."""
+
+import re
+import string
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnncore import plots, plots_inside
+from rnncore.cells import GATES, STATES
+from rnncore.config import CELLS, LOSSES, OPTIMIZERS, SCALERS, SCHEDULERS
+from rnncore.data import list_samples
+from rnncore.generators import list_generators
+from rnncore.metrics import METRICS
+from rnncore.results import STATUSES
+from rnncore.scenarios import SCENARIOS
+from tests.apptest import APP, new_app, stop_everything
+from ui.lang import en, zh
+
+ROOT = Path(__file__).resolve().parent.parent
+EN, ZH = en.STRINGS, zh.STRINGS
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# proper names and symbols that stay as they are in every language
+SAME_IN_EVERY_LANGUAGE = {"home.title", "cell.lstm", "cell.gru", "optimizer.adam", "optimizer.adamw",
+                          "optimizer.rmsprop", "loss.huber", "metric.rmse", "metric.mae", "metric.mape",
+                          "metric.r2", "fig.bars.y", "fig.pca.x", "fig.pca.y"}
+PAGES = {"home": "pages/home.py", "data": "pages/data.py", "train": "pages/train.py", "inside": "pages/inside.py",
+         "evaluate": "pages/evaluate.py", "compare": "pages/compare.py", "learn": "pages/learn.py"}
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def source_files() -> list[Path]:
+    return [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+
+
+# the tables
+
+
+def test_english_and_chinese_have_the_same_keys():
+    only_en, only_zh = sorted(set(EN) - set(ZH)), sorted(set(ZH) - set(EN))
+    assert not only_en and not only_zh, f"only in English: {only_en}; only in Chinese: {only_zh}"
+
+
+def test_every_text_is_a_non_empty_string_with_the_same_fields():
+    for strings in (EN, ZH):
+        bad = [k for k, v in strings.items() if not isinstance(v, str) or not v.strip()]
+        assert not bad, f"empty or not text: {bad}"
+    differ = {k: (fields(EN[k]), fields(ZH[k])) for k in EN.keys() & ZH.keys() if fields(EN[k]) != fields(ZH[k])}
+    assert not differ, f"{{fields}} differ between en and zh: {differ}"
+
+
+def test_chinese_texts_are_chinese_except_proper_names():
+    untranslated = [k for k, v in ZH.items() if k not in SAME_IN_EVERY_LANGUAGE
+                    and re.search("[A-Za-z]", EN[k]) and not CJK.search(v)]
+    assert not untranslated, f"these Chinese texts have no Chinese in them: {untranslated}"
+    changed = {k: ZH[k] for k in SAME_IN_EVERY_LANGUAGE if ZH[k] != EN[k]}
+    assert not changed, f"proper names should stay as in English: {changed}"
+
+
+def test_the_learn_page_uses_the_names_of_the_other_pages():
+    for key in ("gate.input", "gate.forget", "gate.output", "gate.candidate", "gate.reset", "gate.update",
+                "gate.h", "gate.c", "nav.inside", "fig.gtt.title"):
+        assert ZH[key] in "".join(zh.LEARN.values()), f"the Learn page does not say {ZH[key]!r} ({key})"
+    assert "文章的方案" in ZH["scenario.article.title"] and ZH["nav.home"] == "首页"
+
+
+# the keys the code asks for
+
+
+def test_every_literal_key_in_the_code_exists():
+    keys = {}
+    for path in source_files():
+        found = re.findall(r"""\bt\(\s*(["'])([^"'{}]+)\1""", path.read_text())
+        found += [("", k) for k in re.findall(r"""["'](nav\.\w+)["']""", path.read_text())]
+        keys.update({k: path.name for _, k in found})
+    assert len(keys) > 150, f"the scan found only {len(keys)} keys: is the t(...) pattern still right?"
+    missing = {k: where for k, where in keys.items() if k not in EN}
+    assert not missing, f"keys used in the code but missing from ui/lang/en.py: {missing}"
+
+
+def test_every_figure_table_prefix_in_the_code_exists():
+    prefixes = {p for path in source_files() for p in re.findall(r"""\btable\(\s*["']([\w.]+)["']""",
+                                                                   path.read_text())}
+    assert len(prefixes) >= 10
+    missing = [p for p in prefixes if not any(k.startswith(p + ".") for k in EN)]
+    assert not missing, f"table() prefixes with no texts: {missing}"
+
+
+def learn_setting_names() -> list[str]:
+    source = (ROOT / "pages" / "learn.py").read_text()
+    loop = re.search(r"for name in \(([^)]*)\)", source)
+    assert loop, "pages/learn.py no longer lists its settings as `for name in (...)`"
+    return re.findall(r"""["'](\w+)["']""", loop.group(1))
+
+
+def test_every_key_built_from_a_name_exists():
+    gates = {g for names in GATES.values() for g in names} | {s for names in STATES.values() for s in names}
+    scenarios = [f"scenario.{s.key}.{part}" for s in SCENARIOS for part in ("title", "watch")]
+    settings = [f"learn.setting.{n}{end}" for n in learn_setting_names() for end in ("", ".title")]
+    families = {"status": STATUSES, "cell": CELLS, "optimizer": OPTIMIZERS, "loss": LOSSES, "scaler": SCALERS,
+                "scheduler": SCHEDULERS, "sample": list_samples(), "generator": list_generators(),
+                "gate": gates, "metric": METRICS, "split": ("train", "val", "test"),
+                "forecast": ("recursive", "direct"), "baseline": ("persistence", "seasonal_naive", "linear", "mean"),
+                "learn": CELLS}
+    wanted = [f"{family}.{name}" for family, names in families.items() for name in names]
+    wanted += scenarios + settings
+    assert len(settings) == 20 and len(list_samples()) >= 4
+    missing = [k for k in wanted if k not in EN]
+    assert not missing, f"keys built from names but missing from ui/lang/en.py: {missing}"
+
+
+# figure label tables
+
+
+def labels(strings: dict[str, str], prefix: str) -> dict[str, str]:
+    """As ui.i18n.table(prefix) does for the session's language."""
+    return {k[len(prefix) + 1:]: v for k, v in strings.items() if k.startswith(prefix + ".")}
+
+
+def build(prefix: str, table: dict[str, str]):
+    rng = np.random.default_rng(0)
+    index, values = np.arange(20), np.sin(np.arange(20.0))
+    history = [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e} for e in (1, 2, 3)]
+    gate = rng.uniform(size=(20, 3))
+    builders = {
+        "fig.series": lambda: plots.series_figure(pd.DataFrame({"a": values}), None, (12, 16), labels=table),
+        "fig.loss": lambda: plots.loss_figure(history, 5, reference=0.5, labels=table),
+        "fig.compare": lambda: plots.compare_loss_figure({"run 1": history}, labels=table),
+        "fig.pred": lambda: plots.prediction_figure(index, values, {"model": values + 0.1}, (12, 16),
+                                                    labels=table),
+        "fig.resid": lambda: plots.residual_figure(index, rng.normal(size=20), labels=table),
+        "fig.forecast": lambda: plots.forecast_figure(index, values, np.arange(20, 23), {"model": np.ones(3)},
+                                                      labels=table),
+        "fig.bars": lambda: plots.metrics_bar_figure({"model": {"rmse": 1.0}, "mean": {"rmse": 0.5}}, "rmse",
+                                                     labels=table),
+        "fig.gates": lambda: plots_inside.gate_heatmaps_figure({"forget": gate}, values, {"h": gate - 0.5},
+                                                               labels=table),
+        "fig.saturation": lambda: plots_inside.saturation_figure({"forget": gate}, labels=table),
+        "fig.gtt": lambda: plots_inside.grad_through_time_figure(np.geomspace(1e-4, 1, 20), labels=table),
+        "fig.weights": lambda: plots_inside.histogram_figure({"w": gate}, table["title"], labels=table),
+        "fig.grads": lambda: plots_inside.histogram_figure({"w": gate}, table["title"], labels=table),
+        "fig.pca": lambda: plots_inside.pca_trajectory_figure(*plots_inside.pca_2d(gate), labels=table),
+    }
+    return builders[prefix]()
+
+
+FIGURES = ["fig.series", "fig.loss", "fig.compare", "fig.pred", "fig.resid", "fig.forecast", "fig.bars",
+           "fig.gates", "fig.saturation", "fig.gtt", "fig.weights", "fig.grads", "fig.pca"]
+
+
+def test_every_figure_table_is_covered_here():
+    prefixes = {".".join(k.split(".")[:2]) for k in EN if k.startswith("fig.")}
+    assert prefixes == set(FIGURES)
+
+
+@pytest.mark.parametrize("strings", [EN, ZH], ids=["en", "zh"])
+@pytest.mark.parametrize("prefix", FIGURES)
+def test_figure_builders_take_the_label_tables(prefix, strings):
+    table = labels(strings, prefix)
+    figure = build(prefix, table)  # an unknown label key raises ValueError
+    assert figure.layout.title.text == table["title"]
+
+
+# the app in Chinese
+
+
+@pytest.fixture
+def app():
+    at = new_app()
+    yield at
+    stop_everything()
+
+
+# the key prefixes whose texts each page shows
+PAGE_TEXTS = {"home": ("home", "scenario"), "learn": ("learn", "cell")}
+
+
+def english_only(prefix: str) -> list[str]:
+    """English texts of a page that would be wrong on a Chinese page (long enough not to match by chance)."""
+    out = []
+    for key, text in EN.items():
+        if key.startswith(tuple(p + "." for p in PAGE_TEXTS.get(prefix, (prefix,)))) and text != ZH[key]:
+            literal = max((part for part, *_ in string.Formatter().parse(text)), key=len)
+            if len(literal.strip()) >= 12:
+                out.append(literal.strip())
+    return out
+
+
+def test_the_sidebar_switch_turns_the_app_chinese(app):
+    switch = app.sidebar.selectbox(key="w.lang")
+    assert switch.label == EN["sidebar.language"] and switch.options == ["English", "简体中文"]
+    switch.set_value("zh")
+    app.run()  # AppTest drops the sidebar's elements from reruns under st.navigation: check the state instead
+    assert not app.exception, [e.message for e in app.exception]
+    assert app.session_state["lang"] == "zh"
+    assert app.title[0].value == ZH["home.title"]
+    assert [e.value for e in app.subheader] == [ZH["home.quick_starts"], ZH["home.own_data"]]
+
+
+# one fresh app per page: AppTest formats a selectbox's value with its format_func outside the script
+# run, where t() cannot see the session's language, so a second page after one with such widgets fails
+@pytest.mark.parametrize("prefix", PAGES)
+def test_every_page_in_chinese(app, prefix):
+    app.sidebar.selectbox(key="w.lang").set_value("zh")
+    app.run()
+    app.switch_page(PAGES[prefix])
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert app.title[0].value == ZH[f"{prefix}.title"]
+    shown = [str(e.value) for e in [*app.subheader, *app.markdown, *app.caption]]
+    leaked = [(english, text) for english in english_only(prefix) for text in shown if english in text]
+    assert not leaked, f"{PAGES[prefix]} shows English: {leaked}"
+    if prefix == "learn":
+        assert ZH["learn.bptt_text"] in shown
+
+
+def test_a_link_with_lang_zh_opens_in_chinese():
+    stop_everything()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    try:
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        switch = at.sidebar.selectbox(key="w.lang")
+        assert switch.value == "zh" and switch.label == ZH["sidebar.language"]
+        assert at.title[0].value == ZH["home.title"]
+        assert ZH["home.quick_starts"] in [e.value for e in at.subheader]
+    finally:
+        stop_everything()
