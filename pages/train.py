@@ -22,7 +22,7 @@ status = session.status()
 running = status in ("queued", "running", "paused")
 with st.expander(t("train.settings"), expanded=not running, icon=":material/tune:"):
     st.markdown(f"**{t('train.model_group')}**")
-    model = model_controls(session.config.model)
+    model = model_controls(session.config.model, server_limits())
     st.markdown(f"**{t('train.optimisation_group')}**")
     train = train_controls(session.config.train, server_limits())
 if not running:
@@ -38,6 +38,9 @@ buttons[2].button(t("train.step"), on_click=actions.step, disabled=status in ("q
                   icon=":material/skip_next:", width="stretch", help=t("train.step_help"))
 buttons[3].button(t("train.stop"), on_click=actions.stop, disabled=not running, icon=":material/stop:",
                   width="stretch")
+limits = server_limits()
+st.caption(t("train.limits", parameters=f"{limits.max_parameters:,}", seconds=f"{limits.max_seconds:g}",
+             running=limits.max_concurrent))
 actions.show_message()
 if session.series_error:
     st.error(session.series_error)

@@ -78,6 +78,9 @@ def test_every_literal_key_in_the_code_exists():
     for path in source_files():
         found = re.findall(r"""\bt\(\s*(["'])([^"'{}]+)\1""", path.read_text())
         found += [("", k) for k in re.findall(r"""["'](nav\.\w+)["']""", path.read_text())]
+        # ui/controls.py's widget helpers take a label key and use it with "_help" after it
+        labels = re.findall(r'\b_(?:number|slider|choice)\([^,]+,\s*"\w+",\s*"([\w.]+)"', path.read_text())
+        found += [("", k) for label in labels for k in (label, f"{label}_help")]
         keys.update({k: path.name for _, k in found})
     assert len(keys) > 150, f"the scan found only {len(keys)} keys: is the t(...) pattern still right?"
     missing = {k: where for k, where in keys.items() if k not in EN}

@@ -8,9 +8,9 @@ import streamlit as st
 
 from rnncore.config import ExperimentConfig
 from rnncore.data import DataError
-from ui.controls import forget_widgets
+from ui.controls import forget_widgets, within_ranges
 from ui.i18n import LANGUAGES, t
-from ui.state import lab
+from ui.state import lab, server_limits
 
 RESTORED = "links.restored"
 
@@ -39,7 +39,9 @@ def restore() -> None:
     else:
         problems.append(t("links.no_upload", source=source))
         config = dataclasses.replace(config, data=session.config.data)
-    session.config = dataclasses.replace(config, data=session.config.data)
+    config, out_of_range = within_ranges(dataclasses.replace(config, data=session.config.data), server_limits())
+    session.config = config
+    problems += out_of_range
     forget_widgets()
     st.session_state["links.problems"] = problems
 

@@ -1,0 +1,113 @@
+"""Shareable links: the whole experiment in the URL, restored on opening, bad parts ignored."""
+
+import gc
+import math
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnncore.config import ExperimentConfig
+from rnncore.lab import Lab
+from tests.apptest import APP, stop_everything
+from ui.links import query_for
+
+BAD_VALUES = ["", "abc", "nan", "inf", "-inf", "-1", "0", "1e400", "99999999999999999999999", "1.5.2",
+              "<b>bold</b>", "[]", "{}", "true", "\x00", "１２"]
+
+
+def session_lab() -> Lab:
+    labs = [o for o in gc.get_objects() if type(o) is Lab]
+    assert len(labs) == 1, "one session, one Lab"
+    return labs[0]
+
+
+def open_link(query: dict) -> AppTest:
+    stop_everything()
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    return at
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    yield
+    stop_everything()
+
+
+@pytest.mark.parametrize("key", list(ExperimentConfig().to_query()) + ["p.length", "unknown_name"])
+def test_every_parameter_survives_any_bad_value(key):
+    """Fuzz: each parameter with wrong types, huge numbers, NaN, negatives: never an exception."""
+    for value in BAD_VALUES:
+        problems = []
+        config = ExperimentConfig.from_query({key: value}, problems)
+        assert isinstance(config, ExperimentConfig)
+        ExperimentConfig.from_json(config.to_json())  # still a valid config
+        assert math.isfinite(config.train.lr) and config.model.hidden_size > 0
+
+
+def test_a_bad_value_is_named_and_the_rest_is_kept():
+    problems = []
+    config = ExperimentConfig.from_query({"cell": "gru", "hidden_size": "-3", "lr": "nan", "epochs": "7",
+                                          "bogus": "1"}, problems)
+    assert config.model.cell == "gru" and config.train.epochs == 7
+    assert config.model.hidden_size == 32 and config.train.lr == 1e-3  # defaults
+    text = " ".join(problems)
+    assert "hidden_size" in text and "lr" in text and "bogus" in text and len(problems) == 3
+
+
+def test_opening_a_link_restores_the_experiment():
+    wanted = ExperimentConfig().replace(data={"source": "sample:sunspots"}, window={"lookback": 12},
+                                        model={"cell": "gru", "hidden_size": 16},
+                                        train={"epochs": 7, "lr": 0.01, "seed": 3})
+    at = open_link(wanted.to_query())
+    assert not at.exception
+    lab = session_lab()
+    assert lab.dataset.name == "sunspots"
+    assert lab.config == wanted.replace(data={"target": None})
+    at.switch_page("pages/train.py")
+    at.run()
+    assert at.selectbox(key="w.cell").value == "gru"
+    assert at.number_input(key="w.hidden_size").value == 16
+    assert at.number_input(key="w.epochs").value == 7
+
+
+def test_a_link_with_bad_parameters_opens_with_defaults_and_says_which():
+    at = open_link({"cell": "transformer", "hidden_size": "1e400", "lookback": "-5", "epochs": "100000000",
+                    "lr": "abc", "source": "sample:no_such_sample", "zzz": "1", "lang": "xx"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    for name in ("cell", "hidden_size", "lookback", "epochs", "lr", "no_such_sample", "zzz"):
+        assert name in warnings, name
+    lab = session_lab()
+    assert lab.config.model.cell == "lstm" and lab.config.train.epochs == 50
+    for page in ("pages/data.py", "pages/train.py"):
+        at.switch_page(page)
+        at.run()
+        assert not at.exception
+
+
+def test_uploaded_data_cannot_travel_in_a_link():
+    at = open_link({"source": "my_measurements.csv", "cell": "rnn"})
+    assert not at.exception
+    assert "cannot travel in a link" in " ".join(w.value for w in at.sidebar.warning)
+    assert session_lab().config.model.cell == "rnn"
+
+
+def test_the_link_follows_the_experiment():
+    """What the URL gets (AppTest does not read the URL back; the browser test checks the address bar)."""
+    at = open_link({})
+    at.switch_page("pages/train.py")
+    at.run()
+    at.selectbox(key="w.cell").set_value("gru")
+    at.run()
+    query = query_for(session_lab().config, "zh")
+    assert query["cell"] == "gru" and query["lang"] == "zh"
+    query.pop("lang")
+    assert ExperimentConfig.from_query(query) == session_lab().config
+
+
+def test_a_link_for_uploaded_data_leaves_the_file_name_out():
+    config = ExperimentConfig().replace(data={"source": "secret_measurements.csv"})
+    assert "source" not in query_for(config, "en") and "lang" not in query_for(config, "en")
