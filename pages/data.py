@@ -10,7 +10,7 @@ from rnncore.data import DataError, load_csv
 from rnncore.windows import make_windows
 from ui.controls import window_controls
 from ui.data_panels import generator_panel, sample_picker, upload_panel
-from ui.i18n import t, table
+from ui.i18n import plain, t, table
 from ui.state import lab, server_limits
 
 session = lab()
@@ -40,17 +40,17 @@ with generate_tab:
         try:
             session.load(f"synthetic:{name}", params)
         except (DataError, ValueError) as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
 
 try:
     dataset = session.ensure_dataset()
 except DataError as exc:
-    st.info(str(exc))
+    st.info(plain(exc))
     st.stop()
 
-st.header(dataset.name)
+st.header(plain(dataset.name))
 if dataset.description:
-    st.caption(dataset.description)
+    st.caption(plain(dataset.description))
 if dataset.notes:
     with st.expander(t("data.notes", count=len(dataset.notes)), expanded=False):
         for note in dataset.notes:
@@ -66,7 +66,7 @@ session.config = dataclasses.replace(config, window=window,
 try:
     windows = make_windows(dataset, window, target, features)
 except DataError as exc:
-    st.warning(str(exc), icon=":material/warning:")
+    st.warning(plain(exc), icon=":material/warning:")
     windows = None
 else:
     st.caption(t("data.window_counts", train=len(windows.train.x), val=len(windows.val.x),

@@ -6,7 +6,7 @@ from rnncore import plots
 from rnncore.bundle import export_run
 from rnncore.storage import history_frame
 from ui import actions, evaluate
-from ui.i18n import t, table
+from ui.i18n import plain, t, table
 from ui.state import lab
 
 st.title(t("evaluate.title"))
@@ -15,7 +15,7 @@ if record is None:
     st.info(t("evaluate.no_runs"), icon=":material/info:")
     st.stop()
 result = record.result
-st.caption(f"{record.message} · {t('evaluate.parameters', count=f'{record.parameters:,}')}")
+st.caption(f"{plain(record.message)} · {t('evaluate.parameters', count=f'{record.parameters:,}')}")
 
 split = st.radio(t("evaluate.split"), ["test", "val"], format_func=lambda s: t(f"split.{s}"), horizontal=True,
                  key="w.evaluate.split")
@@ -23,7 +23,7 @@ left, right = st.columns([3, 2])
 with left:
     st.dataframe(evaluate.metrics_table(result, split), width="stretch")
     for name, note in result.baseline_notes.items():
-        st.caption(f"{t(f'baseline.{name}')}: {note}")
+        st.caption(f"{t(f'baseline.{name}')}: {plain(note)}")
 with right:
     scores = {t("metrics.model"): result.metrics[split],
               **{t(f"baseline.{n}"): m[split] for n, m in result.baselines.items()}}

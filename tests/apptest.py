@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import time
 from pathlib import Path
 
@@ -38,10 +39,15 @@ def run_until(at: AppTest, done, timeout: float = 60.0, every: float = 0.5) -> A
         time.sleep(every)
 
 
+def shown(markdown: str) -> str:
+    """Markdown as a person reads it: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def texts(at: AppTest) -> str:
-    """Every text-like element of the page, joined: for asserting what a person reads."""
+    """Every text-like element of the page, joined, as a person reads it."""
     parts = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning",
                  "error", "text"):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
+    return shown("\n".join(parts))

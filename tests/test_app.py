@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.apptest import new_app, run_until, stop_everything, texts
+from tests.apptest import new_app, run_until, shown, stop_everything, texts
 
 PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/inside.py", "pages/evaluate.py",
          "pages/compare.py", "pages/learn.py"]
@@ -42,7 +42,7 @@ def test_a_bad_upload_shows_a_message_and_keeps_the_data(app):
                                                   "text/csv"))
     app.run()
     assert not app.exception
-    message = " ".join(e.value for e in app.error)
+    message = shown(" ".join(e.value for e in app.error))
     assert "broken.csv could not be used" in message
     assert "spreadsheet" in message.lower() or "excel" in message.lower()
     assert app.header[0].value == before  # the previous data set stays loaded
@@ -70,3 +70,19 @@ def test_a_short_training_run_completes_and_shows_metrics(app):
     assert not app.exception
     table = app.dataframe[0].value
     assert "model" in table.index and "persistence (last value)" in table.index
+
+
+def test_file_and_column_names_are_shown_as_text_never_markup(app):
+    hostile = "[prize](http://evil.test) **big** :red[x] $x$"
+    csv = "time,<img src=x onerror=alert(1)>\n" + "\n".join(f"{i},{i % 7}" for i in range(60))
+    app.switch_page("pages/data.py")
+    app.run()
+    app.file_uploader(key="w.upload").set_value((f"{hostile}.csv", csv.encode(), "text/csv"))
+    app.run()
+    assert not app.exception
+    header = app.header[0].value
+    assert "\\[prize\\]\\(http\\:" in header and "\\*\\*big\\*\\*" in header and "\\$x\\$" in header
+    for element in [*app.markdown, *app.caption, *app.header, *app.error, *app.warning]:
+        value = str(element.value)
+        assert "<img" not in value.replace("\\<img", ""), value  # never raw HTML
+        assert "](http" not in value, value  # never a live link

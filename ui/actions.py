@@ -11,7 +11,7 @@ from rnncore.config import ConfigError
 from rnncore.data import DataError
 from rnncore.scenarios import scenario
 from ui.controls import forget_widgets
-from ui.i18n import t
+from ui.i18n import plain, t
 from ui.state import lab
 
 MESSAGE = "actions.message"
@@ -19,7 +19,7 @@ MESSAGE = "actions.message"
 
 def report(message: str) -> None:
     """Keep an error for the page to show on its next run."""
-    st.session_state[MESSAGE] = message
+    st.session_state[MESSAGE] = plain(message)
 
 
 def show_message() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from ui.lang import en, zh
@@ -15,10 +17,22 @@ def language() -> str:
     return lang if lang in TABLES else "en"
 
 
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+
+
+def plain(value) -> str:
+    """``value`` as text that Streamlit's Markdown shows as written: no links, images, HTML,
+    emphasis, colours or LaTeX from a file name, a column name or an error message."""
+    return _MARKUP.sub(r"\\\1", str(value))
+
+
 def t(key: str, **values) -> str:
-    """The text for ``key`` in the session's language, with ``{name}`` fields filled in."""
+    """The text for ``key`` in the session's language, with ``{name}`` fields filled in.
+
+    Field values are shown as plain text (``plain``): they may come from users' files.
+    """
     text = TABLES[language()].get(key) or en.STRINGS.get(key, key)
-    return text.format(**values) if values else text
+    return text.format(**{k: plain(v) for k, v in values.items()}) if values else text
 
 
 def table(prefix: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ import streamlit as st
 from rnncore.config import ExperimentConfig
 from rnncore.data import DataError
 from ui.controls import forget_widgets, within_ranges
-from ui.i18n import LANGUAGES, t
+from ui.i18n import LANGUAGES, plain, t
 from ui.state import lab, server_limits
 
 RESTORED = "links.restored"
@@ -26,8 +26,9 @@ def restore() -> None:
         st.session_state["lang"] = lang
     if not query:
         return
-    problems: list[str] = []
-    config = ExperimentConfig.from_query(query, problems)
+    unusable: list[str] = []
+    config = ExperimentConfig.from_query(query, unusable)
+    problems = [plain(problem) for problem in unusable]  # they quote the link: show them as text
     session = lab()
     source = config.data.source
     if source.startswith(("sample:", "synthetic:")):

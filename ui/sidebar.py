@@ -23,8 +23,8 @@ def draw() -> None:
     session = lab()
     with st.sidebar:
         language_switch()
-        for problem in links.problems():
-            st.warning(t("links.ignored", problem=problem), icon=":material/link_off:")
+        if problems := links.problems():
+            st.warning("\n".join([t("links.heading"), *(f"- {p}" for p in problems)]), icon=":material/link_off:")
         if session.dataset is not None:
             st.caption(t("sidebar.data", name=session.dataset.name, rows=len(session.dataset.frame)))
         training_status()

@@ -15,7 +15,7 @@ STRINGS: dict[str, str] = {
     "sidebar.data": "Data: {name} ({rows} rows)",
     "sidebar.status": "Training: {status}",
     "sidebar.runs": "Runs kept this session: {count}",
-    "links.ignored": "Link: {problem}",
+    "links.heading": "This link asked for things RNN Lab could not use:",
     "links.out_of_range": "{name}={value} is outside {low}..{high}; the default was used",
     "links.no_upload": "this link names uploaded data ({source}), which cannot travel in a link; "
                        "upload the file on the Data page",
