@@ -171,42 +171,33 @@ class TrainConfig:
 SECTIONS = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}
 
 
-def _coerce(name: str, kind: Any, value: Any) -> Any:
-    """Turn a JSON or query-string value into the field's type, or raise ConfigError."""
+def _number(value: Any, whole: bool) -> float | int:
+    if isinstance(value, bool):
+        raise ValueError
+    number = float(value)
+    if not math.isfinite(number) or (whole and number != int(number)):
+        raise ValueError
+    return int(number) if whole else number
+
+
+def _coerce(name: str, kind: str, value: Any) -> Any:
+    """Turn a JSON or query-string value into the field's type (annotations are strings), or raise."""
     try:
-        if kind in ("int", int):
-            if isinstance(value, bool):
-                raise ValueError
-            number = float(value)
-            if not math.isfinite(number) or number != int(number):
-                raise ValueError
-            return int(number)
-        if kind in ("float", float):
-            if isinstance(value, bool):
-                raise ValueError
-            number = float(value)
-            if not math.isfinite(number):
-                raise ValueError
-            return number
-        if kind in ("str", str):
-            if not isinstance(value, str):
-                raise ValueError
+        if kind in ("int", "float"):
+            return _number(value, whole=kind == "int")
+        if kind == "str" and isinstance(value, str):
             return value
         if kind == "str | None":
-            return None if value in (None, "") else _coerce(name, str, value)
+            return None if value in (None, "") else _coerce(name, "str", value)
         if kind == "tuple[str, ...]":
-            if isinstance(value, str):
-                return tuple(part for part in value.split(",") if part)
-            if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-                return tuple(value)
-            raise ValueError
-        if kind == "dict":
-            if not isinstance(value, dict):
-                raise ValueError
+            parts = value.split(",") if isinstance(value, str) else value
+            if isinstance(parts, (list, tuple)) and all(isinstance(v, str) for v in parts):
+                return tuple(part for part in parts if part)
+        if kind == "dict" and isinstance(value, dict):
             return dict(value)
     except (TypeError, ValueError, OverflowError):
-        raise ConfigError(f"{name} has an unusable value {value!r}") from None
-    raise ConfigError(f"{name} has an unknown type")  # pragma: no cover - a new field type
+        pass
+    raise ConfigError(f"{name} has an unusable value {value!r}")
 
 
 def _build(cls: type, values: Mapping[str, Any], problems: list[str] | None, where: str) -> Any:

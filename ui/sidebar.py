@@ -43,3 +43,4 @@ def _status() -> None:
         st.caption(t("sidebar.status", status=t(f"status.{status}")))
     if session.runs:
         st.caption(t("sidebar.runs", count=len(session.runs)))
+        st.caption(t("sidebar.session_note"))

@@ -15,6 +15,7 @@ STRINGS: dict[str, str] = {
     "sidebar.data": "Data: {name} ({rows} rows)",
     "sidebar.status": "Training: {status}",
     "sidebar.runs": "Runs kept this session: {count}",
+    "sidebar.session_note": "Data and runs live in this browser tab: reloading or closing it ends them. Download a run on Evaluate to keep it.",
     "links.heading": "This link asked for things RNN Lab could not use:",
     "links.out_of_range": "{name}={value} is outside {low}..{high}; the default was used",
     "links.no_upload": "this link names uploaded data ({source}), which cannot travel in a link; "

@@ -15,6 +15,7 @@ STRINGS: dict[str, str] = {
     "sidebar.data": "数据：{name}（{rows} 行）",
     "sidebar.status": "训练：{status}",
     "sidebar.runs": "本次会话保留的运行：{count} 个",
+    "sidebar.session_note": "数据和运行只保存在这个浏览器标签页中：刷新或关闭页面会结束它们。要保留某次运行，请在“评估”页面下载。",
     "links.heading": "此链接中有 RNN Lab 无法使用的内容：",
     "links.out_of_range": "{name}={value} 超出 {low}..{high} 的范围，已使用默认值",
     "links.no_upload": "此链接指向上传的数据（{source}），上传的数据无法随链接传递；请在数据页面上传该文件",
