@@ -35,7 +35,7 @@ class UsageError(ValueError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage block
-        raise UsageError(f"{message}; see 'python -m rnncore {self.prog.split()[-1]} --help'")
+        raise UsageError(f"{message}; see 'python -m {self.prog} --help'")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -44,8 +44,8 @@ def make_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and write its files to --out")
     train.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
     train.add_argument("--out", required=True, help="folder for config.json, history.csv, metrics.json, ...")
-    train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                       help="generator parameter, e.g. --param steps=50 (repeatable)")
+    train.add_argument("--param", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                       help="generator parameters, e.g. --param steps=50 samples=20000")
     for flag, (_, name, kind) in FLAGS.items():
         train.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, help=name)
     data = commands.add_parser("data", help="show what load_csv makes of a CSV file")

@@ -54,6 +54,13 @@ def test_config_with_overrides_and_generator_params(tmp_path, capsys):
     assert len(pd.read_csv(tmp_path / "c" / "history.csv")) == 1
 
 
+def test_param_takes_several_pairs_at_once_as_the_design_writes_it(tmp_path):
+    out = tmp_path / "adding"
+    assert main(["train", "--data", "synthetic:adding", "--param", "steps=10", "samples=200", *TINY,
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["data"]["params"] == {"steps": 10, "samples": 200}
+
+
 @pytest.mark.parametrize("args, words", [
     (["train", "--data", "nowhere.csv", "--out", "x"], "nowhere.csv"),
     (["train", "--data", "sample:nothing", "--out", "x"], "nothing"),
