@@ -6,7 +6,7 @@ from rnncore import plots
 from rnncore.bundle import export_run
 from rnncore.storage import history_frame
 from ui import actions, evaluate
-from ui.i18n import plain, t, table
+from ui.i18n import explain, plain, t, table
 from ui.state import lab
 
 st.title(t("evaluate.title"))
@@ -15,7 +15,8 @@ if record is None:
     st.info(t("evaluate.no_runs"), icon=":material/info:")
     st.stop()
 result = record.result
-st.caption(f"{plain(record.message)} · {t('evaluate.parameters', count=f'{record.parameters:,}')}")
+st.caption(f"{explain(record.reason, record.details, record.message)} · "
+           f"{t('evaluate.parameters', count=f'{record.parameters:,}')}")
 
 split = st.radio(t("evaluate.split"), ["test", "val"], format_func=lambda s: t(f"split.{s}"), horizontal=True,
                  key="w.evaluate.split")

@@ -24,6 +24,8 @@ class RunRecord:
     config: ExperimentConfig
     status: str
     message: str
+    reason: str = ""  # with details: the message as a code a page can translate (results.MESSAGES)
+    details: dict = field(default_factory=dict)
     history: list = field(default_factory=list)  # EpochRecord
     metrics: dict = field(default_factory=dict)  # {"val": {...}, "test": {...}}
     baselines: dict = field(default_factory=dict)  # {"persistence": {...}, ...} on test
@@ -177,7 +179,8 @@ class Lab:
 
     def _record(self, trainer, progress) -> RunRecord:
         record = RunRecord(id=next(self._ids), config=trainer.cfg, status=progress.status,
-                           message=progress.message, history=list(progress.history),
+                           message=progress.message, reason=progress.reason, details=dict(progress.details),
+                           history=list(progress.history),
                            data_name=trainer.dataset.name if trainer.dataset is not None else "")
         if trainer.dataset is not None and trainer.dataset.sequences is None:
             record.index = trainer.dataset.frame.index

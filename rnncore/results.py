@@ -19,6 +19,36 @@ EVAL_SPLITS = ("val", "test")
 STATUSES = ("idle", "queued", "running", "paused", "finished", "stopped", "diverged", "failed")
 
 
+# What a run says about itself: a reason code and its details, so a page can say it in the
+# reader's language; the English text is Progress.message.
+MESSAGES = {
+    "starting": "starting",
+    "queued": "waiting for a free training slot (all are in use)",
+    "pausing": "pausing after this epoch",
+    "paused": "paused after epoch {epoch}",
+    "running": "training epoch {epoch}",
+    "stopped_idle": "stopped before it started",
+    "stopped_queued": "stopped while queued",
+    "stopped": "stopped by the user after epoch {epoch}",
+    "stopped_mid": "stopped by the user during epoch {epoch}; the weights of epoch {best} are kept",
+    "time_limit_mid": "time limit reached during epoch {epoch}; the weights of epoch {best} are kept",
+    "time_limit": "time limit reached after epoch {epoch}; the weights of epoch {best} are kept",
+    "early_stop": "early stopping after epoch {epoch}: validation loss has not improved for {patience} epochs; "
+                  "the weights of epoch {best} are kept",
+    "finished": "finished {epochs} epochs; best epoch {best}",
+    "failed": "training failed in epoch {epoch}: {error}",
+    "diverged": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower learning rate "
+                "or gradient clipping (clip_norm, e.g. 1.0); the weights of epoch {best} are kept",
+    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower "
+                        "learning rate or gradient clipping (clip_norm, e.g. 1.0); the initial weights are kept",
+}
+
+
+def say(reason: str, **details) -> dict:
+    """Progress fields for ``reason``: the code, its details and the English message."""
+    return {"reason": reason, "details": details, "message": MESSAGES[reason].format(**details)}
+
+
 @dataclass(frozen=True)
 class EpochRecord:
     epoch: int
@@ -36,7 +66,9 @@ class Progress:
     epoch: int = 0
     epochs: int = 0
     history: list[EpochRecord] = field(default_factory=list)
-    message: str = ""
+    message: str = ""           # in English; ``reason`` and ``details`` say the same for translation
+    reason: str = "idle"        # a key of MESSAGES
+    details: dict = field(default_factory=dict)
     error: str | None = None    # the traceback text of a failure, for logs
     elapsed: float = 0.0        # seconds spent training (not queued, not paused)
     eta: float | None = None

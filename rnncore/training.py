@@ -21,7 +21,7 @@ import torch
 
 from rnncore import steps
 from rnncore.config import ConfigError, ExperimentConfig
-from rnncore.results import EpochRecord, Progress, RunResult, build_result, forecast, period_of
+from rnncore.results import EpochRecord, Progress, RunResult, build_result, forecast, period_of, say
 
 __all__ = ["EpochRecord", "Progress", "RunLimits", "RunResult", "Trainer", "forecast", "run_experiment"]
 
@@ -53,9 +53,9 @@ class RunLimits:
 class _Stop(Exception):
     """Raised inside an epoch to end the run after the current batch."""
 
-    def __init__(self, message: str, status: str = "stopped"):
-        super().__init__(message)
-        self.status = status
+    def __init__(self, reason: str, status: str = "stopped", **details):
+        super().__init__(reason)
+        self.reason, self.status, self.details = reason, status, details
 
 
 class Trainer:
@@ -108,7 +108,7 @@ class Trainer:
             if self._thread is not None or self._progress.status != "idle":
                 return
             self._thread = threading.Thread(target=self._run, name="rnnlab-trainer", daemon=True)
-            self._set(status="queued", message="starting")  # not idle from the moment start() returns
+            self._set(status="queued", **say("starting"))  # not idle from the moment start() returns
         self._thread.start()
 
     def run(self) -> RunResult:
@@ -125,7 +125,7 @@ class Trainer:
         with self._lock:
             self._pause, self._steps_left = True, None
             if self._progress.status == "running":
-                self._set(message="pausing after this epoch")
+                self._set(**say("pausing"))
 
     def resume(self) -> None:
         with self._lock:
@@ -148,7 +148,7 @@ class Trainer:
             self._stop = True
             self._wake.notify_all()
             if self._thread is None and self._progress.status == "idle":
-                self._set(status="stopped", message="stopped before it started")
+                self._set(status="stopped", **say("stopped_idle"))
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True when it has ended."""
@@ -199,27 +199,27 @@ class Trainer:
         acquired = False
         try:
             if self._slots is not None:
-                self._update(status="queued", message="waiting for a free training slot (all are in use)")
+                self._update(status="queued", **say("queued"))
                 while not (acquired := self._slots.acquire(timeout=0.05)):
                     if self._stop:
-                        raise _Stop("stopped while queued")
+                        raise _Stop("stopped_queued")
             self._loop()
         except _Stop as stop:
-            self._end(stop.status, str(stop))
+            self._end(stop.status, stop.reason, **stop.details)
         except Exception as exc:  # anything else: say it in words, keep the traceback for logs
             epoch = len(self._progress.history) + 1
-            self._end("failed", f"training failed in epoch {epoch}: {type(exc).__name__}: {exc}",
-                      error=traceback.format_exc())
+            self._end("failed", "failed", epoch=epoch, error=f"{type(exc).__name__}: {exc}",
+                      traceback=traceback.format_exc())
         finally:
             if acquired:
                 self._slots.release()
 
-    def _end(self, status: str, message: str, error: str | None = None) -> None:
+    def _end(self, status: str, reason: str, traceback: str | None = None, **details) -> None:
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         with self._lock:
             self._fold_elapsed()
-            self._set(status=status, message=message, error=error, eta=None)
+            self._set(status=status, error=traceback, eta=None, **say(reason, **details))
 
     def _fold_elapsed(self) -> None:
         if self._active_since is not None:
@@ -232,13 +232,13 @@ class Trainer:
             while self._pause and not self._stop:
                 if self._progress.status != "paused":
                     self._fold_elapsed()
-                    self._set(status="paused", message=f"paused after epoch {epoch - 1}")
+                    self._set(status="paused", **say("paused", epoch=epoch - 1))
                 self._wake.wait()
             if self._stop:
-                raise _Stop(f"stopped by the user after epoch {epoch - 1}")
+                raise _Stop("stopped", epoch=epoch - 1)
             if self._progress.status != "running":
                 self._active_since = time.monotonic()
-            self._set(status="running", message=f"training epoch {epoch}")
+            self._set(status="running", **say("running", epoch=epoch))
 
     def _out_of_time(self) -> bool:
         limit = min([s for s in (self.cfg.train.max_seconds, self.limits.max_seconds) if s], default=0)
@@ -292,15 +292,13 @@ class Trainer:
             self._finish_epoch(record, probe, last=epoch == tc.epochs or bool(stopping),
                                timings={"train": trained - started, "validate": validated - trained})
             if stopping:
-                self._end("finished", f"early stopping after epoch {epoch}: validation loss has not improved "
-                                      f"for {tc.patience} epochs; the weights of epoch "
-                                      f"{self._progress.best_epoch} are kept")
+                best = self._progress.best_epoch
+                self._end("finished", "early_stop", epoch=epoch, patience=tc.patience, best=best)
                 return
             if self._out_of_time():
-                self._end("finished", f"time limit reached after epoch {epoch}; the weights of epoch "
-                                      f"{self._progress.best_epoch} are kept")
+                self._end("finished", "time_limit", epoch=epoch, best=self._progress.best_epoch)
                 return
-        self._end("finished", f"finished {tc.epochs} epochs; best epoch {self._progress.best_epoch}")
+        self._end("finished", "finished", epochs=tc.epochs, best=self._progress.best_epoch)
 
     def _forward_fn(self):
         if self.cfg.model.dropout > 0:
@@ -309,11 +307,9 @@ class Trainer:
 
     def _check_batch(self, epoch: int) -> None:
         if self._stop:
-            raise _Stop(f"stopped by the user during epoch {epoch}; the weights of epoch "
-                        f"{self._progress.best_epoch or 0} are kept")
+            raise _Stop("stopped_mid", epoch=epoch, best=self._progress.best_epoch or 0)
         if self._out_of_time():
-            raise _Stop(f"time limit reached during epoch {epoch}; the weights of epoch "
-                        f"{self._progress.best_epoch or 0} are kept", status="finished")
+            raise _Stop("time_limit_mid", status="finished", epoch=epoch, best=self._progress.best_epoch or 0)
 
     def _finish_epoch(self, record: EpochRecord, probe: torch.Tensor, last: bool, timings: dict) -> None:
         epoch, every = record.epoch, self.cfg.train.probe_every
@@ -335,11 +331,9 @@ class Trainer:
             callback(self.snapshot())
 
     def _diverged(self, epoch: int, value: float) -> None:
-        kept = self._progress.best_epoch
-        weights = f"the weights of epoch {kept} are kept" if kept else "the initial weights are kept"
-        self._end("diverged", f"training diverged in epoch {epoch}: the loss became {value} "
-                              f"(lr {self.cfg.train.lr:g}). Try a lower learning rate or gradient clipping "
-                              f"(clip_norm, e.g. 1.0); {weights}")
+        best = self._progress.best_epoch
+        self._end("diverged", "diverged" if best else "diverged_at_once", epoch=epoch, value=value,
+                  lr=f"{self.cfg.train.lr:g}", best=best)
 
 
 def run_experiment(cfg: ExperimentConfig, dataset=None) -> RunResult:

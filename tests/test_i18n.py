@@ -236,3 +236,12 @@ def test_a_link_with_lang_zh_opens_in_chinese():
         assert ZH["home.quick_starts"] in [e.value for e in at.subheader]
     finally:
         stop_everything()
+
+
+def test_every_reason_a_run_gives_has_a_text_with_its_fields():
+    from rnncore.results import MESSAGES
+
+    for reason, english in MESSAGES.items():
+        key = f"reason.{reason}"
+        assert key in EN and key in ZH, key
+        assert fields(EN[key]) == fields(english) == fields(ZH[key]), key

@@ -39,3 +39,9 @@ def table(prefix: str) -> dict[str, str]:
     """All texts under ``prefix.`` as {rest-of-key: text}: labels for a figure builder."""
     strings = TABLES[language()]
     return {k[len(prefix) + 1:]: v for k, v in strings.items() if k.startswith(prefix + ".")}
+
+
+def explain(reason: str, details: dict, message: str) -> str:
+    """What a run says about itself, in the session's language (its English message otherwise)."""
+    key = f"reason.{reason}"
+    return t(key, **details) if key in en.STRINGS else plain(message)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from rnncore import plots
 from rnncore.lab import ENDED
-from ui.i18n import language, plain, t, table
+from ui.i18n import explain, language, t, table
 from ui.state import lab, memo
 
 ACTIVE = ("queued", "running")
@@ -66,7 +66,8 @@ def _status_line(progress) -> None:
     eta = t("train.eta", seconds=f"{progress.eta:.0f}") if progress.eta is not None else ""
     st.progress(fraction, text=t("train.progress", epoch=done, epochs=progress.epochs,
                                  elapsed=f"{progress.elapsed:.1f}", eta=eta))
-    message = f"**{t(f'status.{progress.status}').capitalize()}** · {plain(progress.message)}"
+    said = explain(progress.reason, progress.details, progress.message)
+    message = f"**{t(f'status.{progress.status}').capitalize()}** · {said}"
     if progress.status == "queued":
         st.info(t("train.queued"), icon=":material/hourglass_top:")
     elif progress.status in ("diverged", "failed"):
