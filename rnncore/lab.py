@@ -37,7 +37,9 @@ class RunRecord:
     @property
     def label(self) -> str:
         m = self.config.model
-        return f"#{self.id} {m.cell} {m.hidden_size}×{m.num_layers}"
+        extras = [m.activation] if m.activation != "tanh" else []
+        extras += [f"forget bias {m.forget_bias:g}"] if m.forget_bias else []
+        return " ".join([f"#{self.id} {m.cell} {m.hidden_size}×{m.num_layers}", *extras])
 
 
 class Lab:
@@ -55,6 +57,7 @@ class Lab:
         self.live = None  # its LiveView
         self._collected = None  # the latest Trainer already moved into runs
         self._series_stop = threading.Event()
+        self._chain: threading.Thread | None = None  # the thread that starts a series' next runs
         self.series_error: str | None = None
         self.runs: list[RunRecord] = []
         self._ids = itertools.count(1)
@@ -89,23 +92,27 @@ class Lab:
     # training ------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.trainer is not None and self.trainer.snapshot().status not in ENDED
+        """A run is going, or a series will start its next run."""
+        return self.status() not in ENDED + ("idle",)
 
     def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False, initial_state=None):
         """Start a Trainer on the current data and config (after collecting the last one).
 
         Raises ConfigError (a setting or a server limit) or DataError (data too short).
         """
+        if self.busy:
+            raise ConfigError("a run is still going: stop it before starting another")
+        if config is not None:
+            self.config = config
+        return self._launch(self.config, one_epoch, initial_state)
+
+    def _launch(self, config: ExperimentConfig, one_epoch: bool = False, initial_state=None):
         from rnncore.live import LiveView  # torch loads only when training is asked for
         from rnncore.training import Trainer
 
-        if self.busy:
-            raise ConfigError("a run is still going: stop it before starting another")
         self.collect()
-        if config is not None:
-            self.config = config
-        view = LiveView(self.config.model)
-        trainer = Trainer(self.config, dataset=self.ensure_dataset(), slots=self.slots, limits=self.limits,
+        view = LiveView(config.model)
+        trainer = Trainer(config, dataset=self.ensure_dataset(), slots=self.slots, limits=self.limits,
                           callbacks=[view], initial_state=initial_state)
         view.attach(trainer.model, trainer.windows, trainer.period)
         self.trainer, self.live = trainer, view
@@ -123,9 +130,9 @@ class Lab:
         configs = list(configs)
         self._series_stop = threading.Event()
         self.start(configs[0])
-        chain = threading.Thread(target=self._series, args=(configs[1:], self._series_stop),
-                                 name="rnnlab-series", daemon=True)
-        chain.start()
+        self._chain = threading.Thread(target=self._series, args=(configs[1:], self._series_stop),
+                                       name="rnnlab-series", daemon=True)
+        self._chain.start()
 
     def _series(self, configs, stopped: threading.Event) -> None:
         for config in configs:
@@ -134,7 +141,7 @@ class Lab:
                 return
             self.collect()
             try:
-                self.start(config)
+                self._launch(config)
             except (ConfigError, DataError) as exc:  # e.g. a server limit; the message stays visible
                 self.series_error = str(exc)
                 return
@@ -163,7 +170,11 @@ class Lab:
             self.start(one_epoch=True)
 
     def status(self) -> str:
-        return self.trainer.snapshot().status if self.trainer is not None else "idle"
+        """The current run's status; "queued" between two runs of a series."""
+        status = self.trainer.snapshot().status if self.trainer is not None else "idle"
+        if status in ENDED and self._chain is not None and self._chain.is_alive():
+            return "queued"
+        return status
 
     def collect(self) -> RunRecord | None:
         """Move an ended run into the history (once, whichever thread asks); returns its record."""

@@ -29,8 +29,9 @@ def _state_limit(values: np.ndarray) -> float:
 def _colorbar(fig: go.Figure, rows: list[int], title: str) -> dict:
     """A colourbar beside the rows that use it."""
     top, bottom = fig.get_subplot(rows[0], 1).yaxis.domain, fig.get_subplot(rows[-1], 1).yaxis.domain
+    length = top[1] - bottom[0]
     return {"title": {"text": title, "side": "right"}, "y": (top[1] + bottom[0]) / 2,
-            "len": top[1] - bottom[0], "yanchor": "middle", "thickness": 12}
+            "len": length, "yanchor": "middle", "thickness": 12, "nticks": 3 if length < 0.25 else 6}
 
 
 def gate_heatmaps_figure(gates: Mapping[str, np.ndarray], input_series: np.ndarray | None,

@@ -20,19 +20,20 @@ REFRESH_SECONDS = 1.0
 
 def training_panel() -> None:
     """Progress, loss and predictions; polls while a run is queued or running."""
-    drawn = lab().status()
-    st.fragment(run_every=REFRESH_SECONDS if drawn in ACTIVE else None)(_panel)(drawn)
+    session = lab()
+    drawn = (session.status(), id(session.trainer))
+    st.fragment(run_every=REFRESH_SECONDS if drawn[0] in ACTIVE else None)(_panel)(drawn)
 
 
-def _panel(drawn: str) -> None:
+def _panel(drawn: tuple[str, int]) -> None:
     session = lab()
     trainer = session.trainer
     if trainer is None:
         st.info(t("train.none_yet"), icon=":material/play_circle:")
         return
     progress = trainer.snapshot()
-    if progress.status != drawn:  # queued -> running -> ended: the buttons around must follow
-        session.collect()
+    if (progress.status, id(trainer)) != drawn:  # a new status or the next run of a series:
+        session.collect()  # the buttons and lists around the panel must follow
         st.rerun()
     _status_line(progress)
     frame = session.live.latest() if session.live is not None else None
