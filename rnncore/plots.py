@@ -111,10 +111,11 @@ def _nice_ceil(x: float) -> float:
 def shade_splits(fig: go.Figure, edges: Sequence, names: Sequence[str], **where) -> None:
     """Shade the train / validation / test parts: ``edges`` holds 4 x positions (start, val, test, end)."""
     parts = zip(edges[:-1], edges[1:], strict=False)
-    for (x0, x1), name, color in zip(parts, names, SPLIT_COLORS, strict=True):
-        if x1 > x0:
+    for i, ((x0, x1), name, color) in enumerate(zip(parts, names, SPLIT_COLORS, strict=True)):
+        if x1 > x0:  # labels step down a line each, so narrow parts never print over each other
             fig.add_vrect(x0=x0, x1=x1, fillcolor=color, opacity=0.08, line_width=0, layer="below",
-                          annotation_text=name, annotation_position="top left", **where)
+                          annotation_text=name, annotation_position="top left",
+                          annotation={"yshift": -13 * i, "font": {"size": 11}}, **where)
 
 
 def series_figure(frame: pd.DataFrame, columns: Sequence[str] | None = None,

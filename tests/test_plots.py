@@ -349,3 +349,10 @@ def test_plot_modules_do_not_import_streamlit():
             assert not any(n.split(".")[0] == "streamlit" for n in names), path
     code = "import sys, rnncore.plots, rnncore.plots_inside; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
+
+
+def test_split_labels_never_print_over_each_other():
+    frame = pd.DataFrame({"v": np.arange(100, dtype=np.float32)})
+    fig = series_figure(frame, bounds=(96, 98))  # two narrow parts at the end
+    shifts = [a.yshift or 0 for a in fig.layout.annotations]
+    assert len(shifts) == 3 and len(set(shifts)) == 3
