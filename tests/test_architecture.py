@@ -52,3 +52,10 @@ def test_pages_read_like_a_description_of_the_ui(path):
 @pytest.mark.parametrize("path", CORE, ids=lambda p: p.name)
 def test_modules_stay_small(path):
     assert path.read_text(encoding="utf-8").count("\n") <= 350, f"{path.name}: is it two modules?"
+
+
+def test_ruff_finds_nothing():
+    """The linter's settings are in pyproject.toml; CI runs only pytest, so pytest runs ruff."""
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", "."], cwd=ROOT, check=False,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
