@@ -51,6 +51,8 @@ except DataError as exc:
 st.header(plain(dataset.name))
 if dataset.description:
     st.caption(plain(dataset.description))
+if not session.config.data.source.startswith(("sample:", "synthetic:")):
+    st.caption(t("data.link_note"))
 if dataset.notes:
     with st.expander(t("data.notes", count=len(dataset.notes)), expanded=False):
         for note in dataset.notes:

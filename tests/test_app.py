@@ -1,7 +1,11 @@
 """The dashboard through Streamlit's AppTest: every page renders, data loads, training runs."""
 
+import gc
+import json
+
 import pytest
 
+from rnncore.lab import Lab
 from tests.apptest import new_app, run_until, shown, stop_everything, texts
 
 PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/inside.py", "pages/evaluate.py",
@@ -86,3 +90,49 @@ def test_file_and_column_names_are_shown_as_text_never_markup(app):
         value = str(element.value)
         assert "<img" not in value.replace("\\<img", ""), value  # never raw HTML
         assert "](http" not in value, value  # never a live link
+
+
+def train_briefly(app, epochs: int = 2) -> None:
+    app.switch_page("pages/train.py")
+    app.run()
+    app.number_input(key="w.epochs").set_value(epochs)
+    app.number_input(key="w.hidden_size").set_value(6)
+    app.run()
+    next(b for b in app.button if b.label == "Start").click()
+    app.run()
+    run_until(app, lambda at: f"finished {epochs} epochs" in texts(at), timeout=60)
+
+
+def test_inside_the_cell_shows_every_view_after_training(app):
+    train_briefly(app)
+    app.switch_page("pages/inside.py")
+    app.run()
+    assert not app.exception
+    charts = app.get("plotly_chart")
+    assert len(charts) == 6  # gates and states, saturation, PCA path, gradient through time, weights, gradients
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts]
+    assert "Gates and states over one window" in titles and "Gradient through time" in titles
+    heat = json.loads(charts[0].proto.spec)
+    names = {trace.get("name") for trace in heat["data"]}
+    assert {"input gate i", "forget gate f", "output gate o", "candidate", "hidden state h", "cell state c"} <= names
+
+
+def test_a_run_comes_back_from_its_zip_and_a_bad_zip_is_refused(app):
+    from rnncore.bundle import export_run
+
+    train_briefly(app)
+    lab = next(o for o in gc.get_objects() if type(o) is Lab)
+    lab.collect()
+    data = export_run(lab.runs[-1].result, lab.runs[-1].history)
+    app.switch_page("pages/compare.py")
+    app.run()
+    app.file_uploader(key="w.import").set_value(("not_a_run.zip", b"PK\x03\x04 broken", "application/zip"))
+    app.run()
+    assert not app.exception
+    assert "not_a_run.zip could not be read" in shown(" ".join(e.value for e in app.error))
+    assert len(lab.runs) == 1  # nothing else happened
+    app.file_uploader(key="w.import").set_value(("run.zip", data, "application/zip"))
+    app.run()
+    assert not app.exception and len(lab.runs) == 2
+    assert lab.runs[-1].status == "imported" and lab.runs[-1].result is not None  # airline: evaluated again
+    assert lab.runs[-1].metrics["test"]["rmse"] == pytest.approx(lab.runs[0].metrics["test"]["rmse"])

@@ -159,6 +159,7 @@ STRINGS: dict[str, str] = {
                         "separated; files up to {limit} MB.",
     "data.upload_failed": "{name} could not be used: {error}",
     "data.kept_previous": "The data loaded before ({name}) stays loaded.",
+    "data.link_note": "Uploaded data stays in this session: a shared link carries the settings but not the file, so whoever opens it uploads the file too.",
     "data.generator": "Generator",
     "data.generator_seed": "Seed",
     "data.generate": "Generate",

@@ -155,6 +155,7 @@ STRINGS: dict[str, str] = {
                         "文件最大 {limit} MB。",
     "data.upload_failed": "无法使用 {name}：{error}",
     "data.kept_previous": "之前加载的数据（{name}）仍然保留。",
+    "data.link_note": "上传的数据只保存在本会话中：分享的链接包含设置但不包含文件，打开链接的人需要自行上传该文件。",
     "data.generator": "生成器",
     "data.generator_seed": "随机种子",
     "data.generate": "生成",
