@@ -65,14 +65,18 @@ def text(labels: Mapping[str, str] | None, **defaults: str) -> dict[str, str]:
 
 def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
           y_title: str | None = None) -> go.Figure:
-    """The look every figure shares: title, white template, compact margin, fixed height, uirevision."""
+    """The look every figure shares: title, compact margin, fixed height, uirevision.
+
+    No template: Streamlit draws every chart in its own theme, and assigning a plotly
+    template costs about 0.1 s a figure (it is deep-copied), ten times all the rest.
+    """
     legend = sum(1 for tr in fig.data if tr.showlegend is not False and tr.type != "heatmap") > 1
     # a legend gets a line of its own under the title, so long titles and legends never overlap
     margin = {**MARGIN, "t": MARGIN["t"] + 24} if legend else dict(MARGIN)
     fig.update_layout(
         title={"text": title, "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "top", "yref": "container",
                "pad": {"t": 8}},
-        template="plotly_white", margin=margin,
+        margin=margin,
         height=height, uirevision=UIREVISION, showlegend=legend,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
     )

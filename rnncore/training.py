@@ -130,7 +130,14 @@ class Trainer:
     def resume(self) -> None:
         with self._lock:
             self._pause, self._steps_left = False, None
-            self._wake.notify_all()
+            self._wake_up()
+
+    def _wake_up(self) -> None:
+        """Let a paused thread go on; it reads "running" from this moment (the lock is held)."""
+        if self._progress.status == "paused":
+            self._active_since = time.monotonic()
+            self._set(status="running", **say("running", epoch=self._progress.epoch + 1))
+        self._wake.notify_all()
 
     def step(self) -> None:
         """Train exactly one more epoch, then pause (from idle: start and train epoch 1)."""
@@ -139,7 +146,7 @@ class Trainer:
                 self._pause = True
             else:
                 self._pause, self._steps_left = False, 1
-                self._wake.notify_all()
+                self._wake_up()
         self.start()
 
     def stop(self) -> None:

@@ -263,3 +263,27 @@ def test_memory_task_result_uses_mean_baseline():
     result = run_experiment(cfg)
     assert set(result.baselines) == {"mean", "linear"} and not result.baseline_notes
     assert result.predictions["val"].index.name == "position"
+
+
+def test_resume_and_step_read_running_at_once(sine):
+    """A page redrawn right after Resume must see "running", or it stops polling (a real bug)."""
+    trainer = Trainer(tiny(epochs=500), sine)
+    trainer.start()
+    trainer.pause()
+    deadline = time.monotonic() + 30
+    while trainer.snapshot().status != "paused" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert trainer.snapshot().status == "paused"
+    trainer.resume()
+    assert trainer.snapshot().status == "running"
+    trainer.pause()
+    while trainer.snapshot().status != "paused" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    done = len(trainer.snapshot().history)
+    trainer.step()
+    assert trainer.snapshot().status == "running"
+    while trainer.snapshot().status != "paused" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(trainer.snapshot().history) == done + 1
+    trainer.stop()
+    assert trainer.join(timeout=10)

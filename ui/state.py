@@ -26,10 +26,21 @@ def _close(lab: Lab) -> None:
     lab.close()
 
 
+@st.cache_resource(show_spinner=False)
+def _one_torch_thread() -> bool:
+    """Once per process: one intra-op thread per training (measured: 2 threads made small-RNN steps
+    3x to 40x slower on a 2-core machine, and the dashboard trained at half the command line's speed)."""
+    import torch
+
+    torch.set_num_threads(1)
+    return True
+
+
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)
 def _session_lab() -> Lab:
     from rnncore.training import RunLimits
 
+    _one_torch_thread()
     limits = server_limits()
     run_limits = RunLimits(max_epochs=limits.max_epochs, max_parameters=limits.max_parameters,
                            max_lookback=limits.max_lookback, max_seconds=limits.max_seconds)

@@ -1,0 +1,140 @@
+"""The dashboard as a user sees it: a real streamlit server driven by Debian's chromium.
+
+(a) Start to first point: on the airline data with the default LSTM (32 units), the time from
+    clicking Start to the first loss point in the page's Plotly chart (polled at about 20 Hz);
+    a fresh session (page reload) for each repeat. Target: median under 2 s.
+(b) Throughput while watching: epochs per second of a run with the Train page open and
+    refreshing, against the same config through ``python -m rnncore train``. Target: at least 0.8.
+    Also the same dashboard run while the Home page is shown (no live charts), to tell the cost
+    of watching from the cost of training inside the server.
+
+    python benchmarks/dashboard_latency.py [--repeats 5] [--epochs 300] [--server-env OMP_NUM_THREADS=1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    go_to,
+    open_app,
+    plot_points,
+    progress_text,
+    set_number,
+    start_server,
+    wait_idle,
+)
+
+PROGRESS = re.compile(r"Epoch (\d+) of (\d+) · ([\d.]+) s")
+
+
+def main_button(page, name: str):
+    return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
+
+
+def first_point_seconds(page, url: str, timeout: float = 30.0) -> float:
+    """Fresh session, Train page, click Start; seconds until the loss chart has a point."""
+    open_app(page, url)
+    go_to(page, "Train")
+    start = main_button(page, "Start")
+    started = time.perf_counter()
+    start.click()
+    while plot_points(page) <= 0:
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"no loss point within {timeout:.0f} s")
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    stop = main_button(page, "Stop")
+    if stop.is_enabled():  # a short run may have finished already
+        stop.click()
+        wait_idle(page)
+    return seconds
+
+
+def dashboard_epochs_per_second(page, url: str, epochs: int, watch: bool = True) -> float:
+    """A whole run: epochs / the run's own elapsed time, from the progress text once it finished.
+
+    ``watch``: the Train page stays open and refreshing; otherwise the run goes on while the
+    Home page (no live charts) is shown, and the Train page is opened again once it finished.
+    """
+    open_app(page, url)
+    go_to(page, "Train")
+    set_number(page, "Epochs", epochs)
+    main_button(page, "Start").click()
+    wait_idle(page)
+    if not watch:
+        go_to(page, "Home")
+        page.get_by_test_id("stSidebar").get_by_text("Training: finished").wait_for(timeout=600_000)
+        go_to(page, "Train")
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        match = PROGRESS.search(progress_text(page))
+        if match and int(match[1]) == int(match[2]) == epochs and page.get_by_text("Finished ·").count():
+            return epochs / float(match[3])
+        time.sleep(0.5)
+    raise TimeoutError("the dashboard run did not finish within 600 s")
+
+
+def cli_epochs_per_second(epochs: int) -> float:
+    """``python -m rnncore train``: epochs per second between its first and last epoch lines.
+
+    The whole loop (best-weights copy, probes, callbacks) counts, as in the dashboard's elapsed
+    time; history.csv's ``seconds`` covers only training and validation.
+    """
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "rnncore", "train", "--data", "sample:airline_passengers",
+                   "--epochs", str(epochs), "--out", out]
+        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
+            stamps = [time.perf_counter() for line in process.stdout if line.startswith("epoch ")]
+        if process.returncode != 0 or len(stamps) != epochs:
+            raise RuntimeError(f"the CLI run failed (exit {process.returncode}, {len(stamps)} epochs)")
+    return (epochs - 1) / (stamps[-1] - stamps[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the streamlit server (to try a fix)")
+    args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.server_env)
+    server = start_server(env=env)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            times = [first_point_seconds(page, server.url) for _ in range(args.repeats)]
+            print(f"(a) Start to first loss point, {args.repeats} runs: " + ", ".join(f"{t:.2f}" for t in times))
+            median, worst = statistics.median(times), max(times)
+            print(f"    median {median:.2f} s, worst {worst:.2f} s  "
+                  f"{'PASS' if median < 2.0 else 'FAIL'} (target: median under 2 s)")
+            dashboard = dashboard_epochs_per_second(page, server.url, args.epochs)
+            unwatched = dashboard_epochs_per_second(page, server.url, args.epochs, watch=False)
+            browser.close()
+    finally:
+        server.stop()
+    cli = cli_epochs_per_second(args.epochs)
+    ratio = dashboard / cli
+    print(f"(b) {args.epochs} epochs, airline, lstm 32: dashboard {dashboard:.1f} epochs/s, "
+          f"CLI {cli:.1f} epochs/s, ratio {ratio:.2f}  {'PASS' if ratio >= 0.8 else 'FAIL'} (target: at least 0.8)")
+    print(f"    the same run in the dashboard with the Home page shown (no live charts): {unwatched:.1f} epochs/s, "
+          f"ratio {unwatched / cli:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Shared test setup: one torch thread, and Debian's chromium for the browser tests."""
+
+import os
+import shutil
+
+import pytest
+import torch
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+torch.set_num_threads(1)
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _chromium() -> str | None:
+    return CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without chromium, skip the browser tests, except under CI, where they must run (and fail)."""
+    if _chromium() is not None or IN_CI:
+        return
+    skip = pytest.mark.skip(reason="browser test: chromium is not installed (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium, never a browser downloaded by `playwright install`."""
+    executable = _chromium()
+    if executable is None:
+        pytest.fail("chromium is not installed, and CI=true requires the browser tests to run "
+                    "(apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
