@@ -1,4 +1,9 @@
-"""RNN Lab: page config, navigation over pages/, and the sidebar every page shares."""
+"""RNN Lab: page config, navigation over views/, and the sidebar every page shares.
+
+The page files live in views/, not pages/: with a pages/ folder beside app.py, Streamlit 1.67
+serves a fresh server's first deep link (/train?...) the old folder-based navigation and never
+runs this file for it, so a shared link opened first would lose its settings and the sidebar.
+"""
 
 import streamlit as st
 
@@ -9,13 +14,13 @@ st.set_page_config(page_title="RNN Lab", page_icon=":material/cyclone:", layout=
 links.restore()  # a shared link (query parameters) sets up the experiment once per session
 
 PAGES = [
-    ("pages/home.py", "nav.home", ":material/home:"),
-    ("pages/data.py", "nav.data", ":material/table_chart:"),
-    ("pages/train.py", "nav.train", ":material/play_circle:"),
-    ("pages/inside.py", "nav.inside", ":material/memory:"),
-    ("pages/evaluate.py", "nav.evaluate", ":material/query_stats:"),
-    ("pages/compare.py", "nav.compare", ":material/compare_arrows:"),
-    ("pages/learn.py", "nav.learn", ":material/school:"),
+    ("views/home.py", "nav.home", ":material/home:"),
+    ("views/data.py", "nav.data", ":material/table_chart:"),
+    ("views/train.py", "nav.train", ":material/play_circle:"),
+    ("views/inside.py", "nav.inside", ":material/memory:"),
+    ("views/evaluate.py", "nav.evaluate", ":material/query_stats:"),
+    ("views/compare.py", "nav.compare", ":material/compare_arrows:"),
+    ("views/learn.py", "nav.learn", ":material/school:"),
 ]
 page = st.navigation([st.Page(path, title=t(key), icon=icon, default=i == 0)
                       for i, (path, key, icon) in enumerate(PAGES)])

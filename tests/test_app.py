@@ -8,8 +8,8 @@ import pytest
 from rnncore.lab import Lab
 from tests.apptest import new_app, run_until, shown, stop_everything, texts
 
-PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/inside.py", "pages/evaluate.py",
-         "pages/compare.py", "pages/learn.py"]
+PAGES = ["views/home.py", "views/data.py", "views/train.py", "views/inside.py", "views/evaluate.py",
+         "views/compare.py", "views/learn.py"]
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_every_page_renders_without_exception(app, page):
 
 
 def test_a_sample_data_set_can_be_chosen(app):
-    app.switch_page("pages/data.py")
+    app.switch_page("views/data.py")
     app.run()
     app.selectbox(key="w.sample").set_value("sunspots")
     next(b for b in app.button if b.label == "Use this data set").click()
@@ -39,7 +39,7 @@ def test_a_sample_data_set_can_be_chosen(app):
 
 
 def test_a_bad_upload_shows_a_message_and_keeps_the_data(app):
-    app.switch_page("pages/data.py")
+    app.switch_page("views/data.py")
     app.run()
     before = app.header[0].value
     app.file_uploader(key="w.upload").set_value(("broken.csv", b"PK\x03\x04 not really a spreadsheet",
@@ -53,7 +53,7 @@ def test_a_bad_upload_shows_a_message_and_keeps_the_data(app):
 
 
 def test_a_short_training_run_completes_and_shows_metrics(app):
-    app.switch_page("pages/train.py")
+    app.switch_page("views/train.py")
     app.run()
     app.number_input(key="w.epochs").set_value(3)
     app.number_input(key="w.hidden_size").set_value(8)
@@ -69,7 +69,7 @@ def test_a_short_training_run_completes_and_shows_metrics(app):
     assert {"RMSE", "MAE"} <= set(metrics.columns)
     assert len(app.get("plotly_chart")) == 2  # loss and predictions
 
-    app.switch_page("pages/evaluate.py")
+    app.switch_page("views/evaluate.py")
     app.run()
     assert not app.exception
     table = app.dataframe[0].value
@@ -79,7 +79,7 @@ def test_a_short_training_run_completes_and_shows_metrics(app):
 def test_file_and_column_names_are_shown_as_text_never_markup(app):
     hostile = "[prize](http://evil.test) **big** :red[x] $x$"
     csv = "time,<img src=x onerror=alert(1)>\n" + "\n".join(f"{i},{i % 7}" for i in range(60))
-    app.switch_page("pages/data.py")
+    app.switch_page("views/data.py")
     app.run()
     app.file_uploader(key="w.upload").set_value((f"{hostile}.csv", csv.encode(), "text/csv"))
     app.run()
@@ -93,7 +93,7 @@ def test_file_and_column_names_are_shown_as_text_never_markup(app):
 
 
 def train_briefly(app, epochs: int = 2) -> None:
-    app.switch_page("pages/train.py")
+    app.switch_page("views/train.py")
     app.run()
     app.number_input(key="w.epochs").set_value(epochs)
     app.number_input(key="w.hidden_size").set_value(6)
@@ -105,7 +105,7 @@ def train_briefly(app, epochs: int = 2) -> None:
 
 def test_inside_the_cell_shows_every_view_after_training(app):
     train_briefly(app)
-    app.switch_page("pages/inside.py")
+    app.switch_page("views/inside.py")
     app.run()
     assert not app.exception
     charts = app.get("plotly_chart")
@@ -124,7 +124,7 @@ def test_a_run_comes_back_from_its_zip_and_a_bad_zip_is_refused(app):
     lab = next(o for o in gc.get_objects() if type(o) is Lab)
     lab.collect()
     data = export_run(lab.runs[-1].result, lab.runs[-1].history)
-    app.switch_page("pages/compare.py")
+    app.switch_page("views/compare.py")
     app.run()
     app.file_uploader(key="w.import").set_value(("not_a_run.zip", b"PK\x03\x04 broken", "application/zip"))
     app.run()

@@ -23,7 +23,7 @@ def imported_modules(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", CORE, ids=lambda p: p.name)
 def test_rnncore_never_imports_streamlit_or_the_ui(path):
-    assert not imported_modules(path) & {"streamlit", "ui", "pages"}
+    assert not imported_modules(path) & {"streamlit", "ui", "views"}
 
 
 def test_importing_all_of_rnncore_loads_no_streamlit():
@@ -33,7 +33,7 @@ def test_importing_all_of_rnncore_loads_no_streamlit():
 
 
 def test_only_the_ui_and_pages_import_streamlit():
-    allowed = {ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")}
+    allowed = {ROOT / "app.py", *(ROOT / "views").glob("*.py"), *(ROOT / "ui").glob("*.py")}
     for path in ROOT.glob("*/*.py"):
         if path.parent.name in ("tests", "benchmarks", ".venv", "venv"):
             continue
@@ -41,7 +41,7 @@ def test_only_the_ui_and_pages_import_streamlit():
             assert path in allowed, path
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "views").glob("*.py")) + [ROOT / "app.py"], ids=lambda p: p.name)
 def test_pages_read_like_a_description_of_the_ui(path):
     lines = path.read_text(encoding="utf-8").count("\n")
     assert lines < 200, f"{path.name} has {lines} lines: move logic into ui/ or rnncore/"

@@ -134,3 +134,23 @@ def test_closing_the_tab_stops_its_training(server, new_context):
     context.close()
     assert wait_for(lambda: server.cpu_use(1.0) < 0.15, timeout=10, every=0), \
         "the server kept training after its tab closed"
+
+
+def test_a_shared_link_opened_first_on_a_fresh_server_restores_everything(page, tmp_path):
+    """The first visitor of a new server arrives by a link to a page (Streamlit's old pages/ routing bit here)."""
+    from rnncore.config import ExperimentConfig
+    from tests.browser import start_server
+
+    fresh = start_server(log=tmp_path / "server.log")
+    try:
+        query = ExperimentConfig().replace(data={"source": "sample:sunspots"}, model={"cell": "gru"},
+                                           train={"epochs": 7}).to_query()
+        link = f"{fresh.url}/train?" + "&".join(f"{k}={v}" for k, v in {**query, "lang": "zh"}.items())
+        open_app(page, link)
+        nav = page.get_by_test_id("stSidebarNav").get_by_role("link")
+        assert nav.count() == 7 and any(text.endswith("训练") for text in nav.all_inner_texts())  # ours, in Chinese
+        assert page.get_by_role("heading", level=1).first.inner_text().strip() == "训练"
+        assert page.get_by_test_id("stMain").get_by_text("sunspots").first.is_visible()
+        assert "cell=gru" in page.url  # the URL keeps following the experiment
+    finally:
+        fresh.stop()

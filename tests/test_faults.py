@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 @pytest.fixture
 def app():
     at = new_app()
-    at.switch_page("pages/train.py")
+    at.switch_page("views/train.py")
     at.run()
     yield at
     stop_everything()
@@ -67,13 +67,13 @@ def test_a_run_that_raises_inside_the_trainer_fails_with_a_message(app, monkeypa
 
 
 def test_data_too_short_for_the_windows_is_a_message_not_a_traceback(app):
-    app.switch_page("pages/data.py")
+    app.switch_page("views/data.py")
     app.run()
     app.number_input(key="w.lookback").set_value(140)  # airline has 144 rows
     app.run()
     assert not app.exception
     assert "rows" in texts(app)  # the Data page says why the windows do not fit
-    app.switch_page("pages/train.py")
+    app.switch_page("views/train.py")
     app.run()
     press(app, "Start")
     assert not app.exception

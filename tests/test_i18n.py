@@ -27,8 +27,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 SAME_IN_EVERY_LANGUAGE = {"home.title", "cell.lstm", "cell.gru", "optimizer.adam", "optimizer.adamw",
                           "optimizer.rmsprop", "loss.huber", "metric.rmse", "metric.mae", "metric.mape",
                           "metric.r2", "fig.bars.y", "fig.pca.x", "fig.pca.y"}
-PAGES = {"home": "pages/home.py", "data": "pages/data.py", "train": "pages/train.py", "inside": "pages/inside.py",
-         "evaluate": "pages/evaluate.py", "compare": "pages/compare.py", "learn": "pages/learn.py"}
+PAGES = {"home": "views/home.py", "data": "views/data.py", "train": "views/train.py", "inside": "views/inside.py",
+         "evaluate": "views/evaluate.py", "compare": "views/compare.py", "learn": "views/learn.py"}
 
 
 def fields(text: str) -> set[str]:
@@ -36,7 +36,7 @@ def fields(text: str) -> set[str]:
 
 
 def source_files() -> list[Path]:
-    return [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    return [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
 
 
 # the tables
@@ -96,9 +96,9 @@ def test_every_figure_table_prefix_in_the_code_exists():
 
 
 def learn_setting_names() -> list[str]:
-    source = (ROOT / "pages" / "learn.py").read_text()
+    source = (ROOT / "views" / "learn.py").read_text()
     loop = re.search(r"for name in \(([^)]*)\)", source)
-    assert loop, "pages/learn.py no longer lists its settings as `for name in (...)`"
+    assert loop, "views/learn.py no longer lists its settings as `for name in (...)`"
     return re.findall(r"""["'](\w+)["']""", loop.group(1))
 
 

@@ -66,7 +66,7 @@ def test_opening_a_link_restores_the_experiment():
     lab = session_lab()
     assert lab.dataset.name == "sunspots"
     assert lab.config == wanted.replace(data={"target": None})
-    at.switch_page("pages/train.py")
+    at.switch_page("views/train.py")
     at.run()
     assert at.selectbox(key="w.cell").value == "gru"
     assert at.number_input(key="w.hidden_size").value == 16
@@ -82,7 +82,7 @@ def test_a_link_with_bad_parameters_opens_with_defaults_and_says_which():
         assert name in warnings, name
     lab = session_lab()
     assert lab.config.model.cell == "lstm" and lab.config.train.epochs == 50
-    for page in ("pages/data.py", "pages/train.py"):
+    for page in ("views/data.py", "views/train.py"):
         at.switch_page(page)
         at.run()
         assert not at.exception
@@ -98,7 +98,7 @@ def test_uploaded_data_cannot_travel_in_a_link():
 def test_the_link_follows_the_experiment():
     """What the URL gets (AppTest does not read the URL back; the browser test checks the address bar)."""
     at = open_link({})
-    at.switch_page("pages/train.py")
+    at.switch_page("views/train.py")
     at.run()
     at.selectbox(key="w.cell").set_value("gru")
     at.run()

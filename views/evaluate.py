@@ -57,7 +57,7 @@ c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record
                    help=t("evaluate.download_run_help"))
 if c3.button(t("evaluate.continue"), icon=":material/replay:", help=t("evaluate.continue_help")):
     if actions.guarded(lab().continue_run, record):
-        st.switch_page("pages/train.py")
+        st.switch_page("views/train.py")
     actions.show_message()
 c1.download_button(t("evaluate.download_predictions"), result.predictions[split].to_csv().encode(),
                    f"predictions_{split}.csv", "text/csv", icon=":material/download:")

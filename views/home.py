@@ -19,9 +19,9 @@ for i, item in enumerate(SCENARIOS):
         if st.button(t("home.start_scenario"), key=f"scenario.{item.key}", icon=":material/play_arrow:"):
             page = run_scenario(item.key)
             if page:
-                st.switch_page(f"pages/{page}.py")
+                st.switch_page(f"views/{page}.py")
             st.rerun()
 
 st.subheader(t("home.own_data"))
 st.markdown(t("home.own_data_text"))
-st.page_link("pages/data.py", label=t("home.go_data"), icon=":material/table_chart:")
+st.page_link("views/data.py", label=t("home.go_data"), icon=":material/table_chart:")
