@@ -18,11 +18,14 @@ ACTIVE = ("queued", "running")
 REFRESH_SECONDS = 1.0
 
 
-def training_panel() -> None:
-    """Progress, loss and predictions; polls while a run is queued or running."""
-    session = lab()
-    drawn = (session.status(), id(session.trainer))
-    st.fragment(run_every=REFRESH_SECONDS if drawn[0] in ACTIVE else None)(_panel)(drawn)
+def training_panel(status: str) -> None:
+    """Progress, loss and predictions; polls while a run is queued or running.
+
+    ``status`` is the one the page drew its buttons for: when the run's status moves on from
+    it, the whole page is drawn again, so the buttons always match the run.
+    """
+    drawn = (status, id(lab().trainer))
+    st.fragment(run_every=REFRESH_SECONDS if status in ACTIVE else None)(_panel)(drawn)
 
 
 def _panel(drawn: tuple[str, int]) -> None:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from rnncore import plots
 from rnncore.compare import cell_sweep, config_diff
+from rnncore.lab import ENDED
 from ui import actions
 from ui.i18n import t, table
 from ui.live import training_panel
@@ -12,17 +13,19 @@ from ui.state import lab
 
 session = lab()
 session.collect()
+status = session.status()
 st.title(t("compare.title"))
 st.caption(t("compare.intro"))
 
-if st.button(t("compare.sweep"), icon=":material/stacked_line_chart:", disabled=session.busy,
+busy = status not in (*ENDED, "idle")
+if st.button(t("compare.sweep"), icon=":material/stacked_line_chart:", disabled=busy,
              help=t("compare.sweep_help")):
     actions.guarded(session.start_series, cell_sweep(session.config))
     st.rerun()
 actions.show_message()
-if session.busy:
+if busy:
     with st.expander(t("compare.running"), expanded=True):
-        training_panel()
+        training_panel(status)
 
 with st.expander(t("compare.import"), icon=":material/upload_file:"):
     actions.import_panel()

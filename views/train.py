@@ -44,4 +44,4 @@ st.caption(t("train.limits", parameters=f"{limits.max_parameters:,}", seconds=f"
 actions.show_message()
 if session.series_error:
     st.error(plain(session.series_error))
-training_panel()
+training_panel(status)
