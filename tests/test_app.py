@@ -136,3 +136,15 @@ def test_a_run_comes_back_from_its_zip_and_a_bad_zip_is_refused(app):
     assert not app.exception and len(lab.runs) == 2
     assert lab.runs[-1].status == "imported" and lab.runs[-1].result is not None  # airline: evaluated again
     assert lab.runs[-1].metrics["test"]["rmse"] == pytest.approx(lab.runs[0].metrics["test"]["rmse"])
+
+
+def test_a_memory_task_goes_through_every_page(app):
+    lab = next(o for o in gc.get_objects() if type(o) is Lab)
+    lab.load("synthetic:adding", {"steps": 20, "samples": 300})
+    lab.config = lab.config.replace(window={"scaler": "none"})
+    train_briefly(app)
+    assert "always predict the mean" in json.dumps([json.loads(c.proto.spec) for c in app.get("plotly_chart")])
+    for page in PAGES:
+        app.switch_page(page)
+        app.run()
+        assert not app.exception, (page, [e.message for e in app.exception])
