@@ -5,12 +5,15 @@ serves a fresh server's first deep link (/train?...) the old folder-based naviga
 runs this file for it, so a shared link opened first would lose its settings and the sidebar.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import links, sidebar
 from ui.i18n import t
 
-st.set_page_config(page_title="RNN Lab", page_icon=":material/cyclone:", layout="wide")
+ICON = Path(__file__).resolve().parent / "docs" / "icon.png"  # a file of ours: no icon font fetched from the web
+st.set_page_config(page_title="RNN Lab", page_icon=str(ICON), layout="wide")
 links.restore()  # a shared link (query parameters) sets up the experiment once per session
 
 PAGES = [

@@ -19,6 +19,7 @@ class Subject:
     gradients: dict | None  # parameter name -> last gradient, when taken from a live copy
     version: tuple          # changes when the weights change
     progress: object
+    live: bool = False      # a copy taken while the run goes on (refreshed every few seconds)
 
 
 def subject() -> Subject | None:
@@ -34,7 +35,7 @@ def subject() -> Subject | None:
     if frame is None:
         return None
     return Subject(session.live.shadow(frame), trainer.windows, frame.grads, (id(trainer), frame.version),
-                   progress)
+                   progress, live=True)
 
 
 def _names(values: dict) -> dict:
@@ -48,8 +49,9 @@ def heatmaps(trace, cell: str, activation: str):
         state_limits={t("gate.h"): 1.0} if bounded_h else {}, labels=table("fig.gates"))
 
 
-def saturation(model, windows, split: str, layer: int):
-    gates = inspection.gate_sample(model, windows, split, layer)
+def saturation(model, windows, split: str, layer: int, live: bool = False):
+    """Gate saturation over up to 256 windows (64 while training goes on: it is redrawn often)."""
+    gates = inspection.gate_sample(model, windows, split, layer, most=64 if live else 256)
     gates.pop("candidate", None)
     if not gates:
         return None

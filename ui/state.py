@@ -23,7 +23,9 @@ def training_slots() -> threading.BoundedSemaphore:
 
 
 def _close(lab: Lab) -> None:
-    lab.close()
+    """The tab closed: tell its training to stop (it ends after the current batch). No waiting
+    here: Streamlit may call this on the server's own thread."""
+    lab.stop()
 
 
 @st.cache_resource(show_spinner=False)

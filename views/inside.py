@@ -11,7 +11,7 @@ st.title(t("inside.title"))
 st.caption(t("inside.intro"))
 
 
-@st.fragment(run_every=2.0 if lab().status() == "running" else None)
+@st.fragment(run_every=3.0 if lab().status() == "running" else None)  # heavier than the Train page
 def inside_view() -> None:
     subject = inside.subject()
     if subject is None:
@@ -33,7 +33,7 @@ def inside_view() -> None:
     left, right = st.columns(2)
     with left:
         saturation = memo("inside.sat", (*subject.version, split, layer),
-                          lambda: inside.saturation(model, windows, split, layer))
+                          lambda: inside.saturation(model, windows, split, layer, live=subject.live))
         if saturation is None:
             st.info(t("inside.no_gates"))
         else:
