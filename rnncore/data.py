@@ -22,21 +22,33 @@ import numpy as np
 import pandas as pd
 
 from rnncore.cleaning import NUMBER, fill_missing, find_time, index_by_time, infer_freq, to_numbers, when
+from rnncore.messages import DATA_MESSAGES, note
 
 MAX_BYTES = 20 * 1024 * 1024  # the upload limit (.streamlit/config.toml: maxUploadSize = 20)
 MAX_LINE = 100_000  # characters in one line of a table
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
-MAGIC = ((b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
-         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"), (b"%PDF", "a PDF document"),
-         (b"\x1f\x8b", "a gzip archive"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
-         (b"PAR1", "a Parquet file"))
+MAGIC = ((b"PK\x03\x04", "file_xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "file_xls"), (b"%PDF", "file_pdf"),
+         (b"\x1f\x8b", "file_gzip"), (b"\x89PNG", "file_png"), (b"\xff\xd8\xff", "file_jpeg"),
+         (b"PAR1", "file_parquet"))  # the start of files that are not text: the key of the DataError
 PERIODS = MappingProxyType({"B": 5, "D": 7, "W": 52, "MS": 12, "ME": 12, "QS": 4, "QE": 4, "h": 24,
                             "min": 60})  # seasonal period by frequency: days in a week, months in a year
-SAVE_AS_CSV = "open it in a spreadsheet program and save it as 'CSV (comma delimited)'"
 
 
 class DataError(ValueError):
-    """The data cannot be used; str(e) says what is wrong and what to do."""
+    """The data cannot be used; str(e) says what is wrong and what to do.
+
+    ``key`` (a key of rnncore.messages.DATA_MESSAGES, or None) and ``details`` (the values filled
+    into its template) say the same for a page that translates it.
+    """
+
+    def __init__(self, message: str, key: str | None = None, **details):
+        super().__init__(message)
+        self.key, self.details = key, details
+
+
+def data_error(key: str, **details) -> DataError:
+    """The DataError for ``key``: its English template filled with ``details``."""
+    return DataError(DATA_MESSAGES[key].format(**details), key, **details)
 
 
 @dataclass
@@ -59,6 +71,10 @@ class Dataset:
     sequences: SequenceSet | None = None
     description: str = ""
     period: int | None = None
+    note_keys: list[tuple[str, dict]] = field(default_factory=list)  # (key, details) of each note; "" if none
+
+    def __post_init__(self):  # notes given without keys (generators' descriptions) have the key ""
+        self.note_keys = list(self.note_keys) + [("", {})] * (len(self.notes) - len(self.note_keys))
 
     @property
     def freq(self) -> str | None:
@@ -128,9 +144,7 @@ def load_csv(source: str | os.PathLike | bytes | BinaryIO, *, name: str | None =
     except DataError:
         raise
     except Exception as e:  # pandas or numpy surprises (a ragged row, ...): never let them escape as such
-        detail = " ".join(str(e).split())[:150]
-        raise DataError(f"could not read the file as a table ({detail}); check that every row has as many "
-                        f"fields as the header, or {SAVE_AS_CSV}") from e
+        raise data_error("unreadable", detail=" ".join(str(e).split())[:150]) from e
     dataset.period = infer_period(dataset.frame)
     return dataset
 
@@ -141,7 +155,7 @@ def _samples() -> dict:  # name: {"file", "period", "description"}, in sample_da
 
 def _sample(name: str) -> dict:
     if name not in (samples := _samples()):
-        raise DataError(f"unknown sample {name!r}; choose one of {', '.join(samples)}")
+        raise data_error("unknown_sample", name=repr(name), choices=", ".join(samples))
     return samples[name]
 
 
@@ -150,52 +164,49 @@ def _read(source, max_bytes: int) -> tuple[bytes, str]:
         raw, name = bytes(source), "data"
     elif isinstance(source, (str, os.PathLike)):
         if not os.path.isfile(source):
-            raise DataError(f"no file at {str(source)!r}; check the path")
+            raise data_error("no_file", path=repr(str(source)))
         with open(source, "rb") as file:
             raw, name = file.read(max_bytes + 1), Path(source).stem
     else:
         raw, name = source.read(max_bytes + 1), Path(str(getattr(source, "name", "data"))).stem
         raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
     if len(raw) > max_bytes:
-        raise DataError(f"the file is over the limit of {max_bytes / 2**20:.0f} MB; use a shorter file "
-                        "or resample it to a coarser time step")
+        raise data_error("too_big", limit=f"{max_bytes / 2**20:.0f}")
     return raw, name
 
 
-def _decode(raw: bytes, notes: list[str]) -> str:
+def _decode(raw: bytes, notes: list[str], keys: list[tuple[str, dict]]) -> str:
     if not raw.strip():
-        raise DataError("the file is empty; choose a CSV file with a header line and rows of numbers")
-    for magic, what in MAGIC:
+        raise data_error("empty_file")
+    for magic, key in MAGIC:
         if raw.startswith(magic):
-            raise DataError(f"this is {what}, not a CSV text file; {SAVE_AS_CSV}")
+            raise data_error(key)
     head = raw[:4096]
     encoding = "utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     if encoding is None and head.count(0) > len(head) // 4:  # UTF-16 without a byte order mark
         encoding = "utf-16-le" if head[1::2].count(0) > len(head) // 4 else "utf-16-be"
     if encoding is None and 0 in head:
-        raise DataError(f"the file holds binary data (NUL bytes), not CSV text; {SAVE_AS_CSV}")
+        raise data_error("binary_file")
     if encoding:
-        notes.append(f"read as {encoding.upper()} text")
+        note(notes, keys, "read_as", encoding=encoding.upper())
         return raw.decode(encoding, errors="replace").lstrip("\ufeff")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        notes.append("read as Latin-1 (Windows-1252) text because the file is not valid UTF-8")
+        note(notes, keys, "read_latin1")
         return raw.decode("cp1252" if all(b not in raw for b in b"\x81\x8d\x8f\x90\x9d") else "latin-1")
 
 
-def _table(text: str, max_rows: int, max_columns: int, notes: list[str]) -> tuple[pd.DataFrame, str]:
+def _table(text: str, max_rows: int, max_columns: int, notes: list[str],
+           keys: list[tuple[str, dict]]) -> tuple[pd.DataFrame, str]:
     """All cells as stripped text, with clean unique column names; and the delimiter."""
     if re.match(r"\s*<(!doctype|html|head|body|table|\?xml|div|meta)", text[:1024], re.I):
-        raise DataError("the file is an HTML web page (or other markup), not CSV; download the raw CSV "
-                        "file rather than the page that shows it")
+        raise data_error("html_file")
     if len(text) > MAX_LINE and max(map(len, text.splitlines())) > MAX_LINE:
-        raise DataError(f"a line is longer than {MAX_LINE:,} characters, so the file is not a table of "
-                        "rows; check that it has one row per line")
+        raise data_error("long_line", limit=f"{MAX_LINE:,}")
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) - 1 > max_rows:
-        raise DataError(f"the file has {len(lines) - 1:,} rows, over the limit of {max_rows:,}; "
-                        "use a shorter file or resample it to a coarser time step")
+        raise data_error("too_many_rows", rows=f"{len(lines) - 1:,}", limit=f"{max_rows:,}")
     scores = {}  # the delimiter that splits the first lines into the same, largest number of fields
     for delimiter in (",", ";", "\t", "|"):
         counts = [len(row) for row in csv.reader(lines[:30], delimiter=delimiter)]
@@ -203,12 +214,11 @@ def _table(text: str, max_rows: int, max_columns: int, notes: list[str]) -> tupl
     delimiter = max(scores, key=scores.get)  # ties: the first, a comma
     header = [cell.strip() for cell in next(csv.reader(lines[:1], delimiter=delimiter))]
     if len(header) > max_columns:
-        raise DataError(f"the file has {len(header):,} columns, over the limit of {max_columns}; "
-                        "keep only the columns you need")
+        raise data_error("too_many_columns", columns=f"{len(header):,}", limit=max_columns)
     if len(lines) < 2:
-        raise DataError("the file has a header line but no rows of data; add rows below the header")
+        raise data_error("no_rows")
     if delimiter != ",":
-        notes.append("columns separated by " + {";": "semicolons", "\t": "tabs", "|": "bars"}[delimiter])
+        note(notes, keys, {";": "separated_semicolons", "\t": "separated_tabs", "|": "separated_bars"}[delimiter])
     no_header = all(NUMBER.fullmatch(cell) or re.match(r"\d{4}[-/]\d", cell) for cell in header)
     with warnings.catch_warnings():  # a trailing delimiter on some rows: the empty last field is dropped
         warnings.simplefilter("ignore", pd.errors.ParserWarning)
@@ -216,7 +226,7 @@ def _table(text: str, max_rows: int, max_columns: int, notes: list[str]) -> tupl
                             index_col=False, header=None if no_header else 0, skipinitialspace=True)
     frame = frame.fillna("").apply(lambda column: column.str.strip())
     if no_header:
-        notes.append("the first line holds data, not column names; columns are numbered")
+        note(notes, keys, "no_header")
     names = [f"column {i + 1}" if no_header else re.sub(r"[\x00-\x1f\x7f]", "", str(c)).strip()[:100]
              or f"column {i + 1}" for i, c in enumerate(frame.columns)]
     frame.columns = [n if n not in names[:i] else f"{n} ({i + 1})" for i, n in enumerate(names)]
@@ -225,19 +235,20 @@ def _table(text: str, max_rows: int, max_columns: int, notes: list[str]) -> tupl
 
 def _load(raw: bytes, name: str, max_rows: int, max_columns: int, min_rows: int) -> Dataset:
     notes: list[str] = []
-    table, delimiter = _table(_decode(raw, notes), max_rows, max_columns, notes)
-    time, used = find_time(table, notes)
+    keys: list[tuple[str, dict]] = []
+    table, delimiter = _table(_decode(raw, notes, keys), max_rows, max_columns, notes, keys)
+    time, used = find_time(table, notes, keys)
     table = table.drop(columns=used)
     first = table.get(table.columns[0]) if len(table.columns) else None
     if first is not None and first.name.startswith("Unnamed: 0") and first.str.fullmatch(r"\d+").all() \
             and (first.astype(int).diff().dropna() == 1).all():
         table = table.drop(columns=first.name)
-        notes.append("dropped an unnamed column of row numbers")
+        note(notes, keys, "row_numbers")
     cells = pd.Series(table.head(200).to_numpy().ravel(), dtype=str)
     comma = delimiter != "," and cells.str.fullmatch(r"[+-]?[\d.]*\d,\d+").sum() > \
         cells.str.fullmatch(r"[+-]?[\d,]*\d\.(\d{1,2}|\d{4,})").sum()
     if comma:
-        notes.append("decimal commas read as decimal points (3,14 is 3.14)")
+        note(notes, keys, "decimal_commas")
     columns, text_columns, empty_columns = {}, [], []
     for col in table.columns:
         values, bad, grouped = to_numbers(table[col], comma)
@@ -246,32 +257,27 @@ def _load(raw: bytes, name: str, max_rows: int, max_columns: int, min_rows: int)
             continue
         columns[col] = values
         if bad:
-            notes.append(f"column {col!r}: {bad} value(s) that are not numbers treated as missing")
+            note(notes, keys, "not_numbers", column=repr(col), count=bad)
         if grouped:
-            notes.append(f"column {col!r}: thousands separators removed")
+            note(notes, keys, "thousands", column=repr(col))
         if np.isinf(values).any():
-            raise DataError(f"column {col!r} holds infinite values (first on line "
-                            f"{np.flatnonzero(np.isinf(values))[0] + 2}); replace them by numbers or "
-                            "leave those cells empty")
+            raise data_error("infinite", column=repr(col), line=int(np.flatnonzero(np.isinf(values))[0]) + 2)
     if text_columns:
-        notes.append(f"dropped text column(s) {', '.join(map(repr, text_columns))}: "
-                     "only numbers are modelled")
+        note(notes, keys, "text_columns", columns=", ".join(map(repr, text_columns)))
     if empty_columns:
-        notes.append(f"dropped empty column(s) {', '.join(map(repr, empty_columns))}")
+        note(notes, keys, "empty_columns", columns=", ".join(map(repr, empty_columns)))
     if not columns:
         if not text_columns:
-            raise DataError("all values are missing; fill in the numbers and try again")
-        raise DataError(f"no column of numbers found (columns: {', '.join(table.columns)[:200]}); "
-                        "the file needs at least one numeric column")
+            raise data_error("all_missing")
+        raise data_error("no_numbers", columns=", ".join(table.columns)[:200])
     frame = pd.DataFrame(columns)
     if time is None:
-        notes.append("no time column found; rows are numbered in file order")
+        note(notes, keys, "no_time")
     else:
-        frame = index_by_time(frame, time, notes)
-    frame = fill_missing(frame, notes)
+        frame = index_by_time(frame, time, notes, keys)
+    frame = fill_missing(frame, notes, keys)
     if len(frame) < min_rows:
-        raise DataError(f"only {len(frame)} row(s) of data; a model needs at least {min_rows} rows. "
-                        "Use a longer series")
-    return Dataset(frame=frame, name=name, notes=notes)
+        raise data_error("too_few_rows", rows=len(frame), min_rows=min_rows)
+    return Dataset(frame=frame, name=name, notes=notes, note_keys=keys)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from rnncore.config import ConfigError
-from rnncore.data import DataError, Dataset, SequenceSet
+from rnncore.data import Dataset, SequenceSet, data_error
 
 MAX_LENGTH = 1_000_000
 MAX_INTEGRATED_LENGTH = 100_000  # Mackey-Glass and Lorenz step through a Python loop
@@ -218,7 +218,7 @@ def list_generators() -> list[str]:
 
 def _spec(name: str) -> _Spec:
     if name not in _SPECS:
-        raise DataError(f"unknown generator {name!r}; choose one of: {', '.join(_SPECS)}")
+        raise data_error("unknown_generator", name=repr(name), choices=", ".join(_SPECS))
     return _SPECS[name]
 
 

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field, replace
 
 from rnncore.config import ConfigError, DataConfig, ExperimentConfig
-from rnncore.data import DataError, Dataset, load_source
+from rnncore.data import DataError, Dataset, data_error, load_source
 
 ENDED = ("finished", "stopped", "diverged", "failed")
 
@@ -86,7 +86,7 @@ class Lab:
             if data.source.startswith(("sample:", "synthetic:")):
                 self.dataset = load_source(data.source, data.params)
             else:
-                raise DataError("no data is loaded: upload a CSV file or pick a sample on the Data page")
+                raise data_error("no_data")
         return self.dataset
 
     # training ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from rnncore.config import WindowConfig
-from rnncore.data import DataError, Dataset
+from rnncore.data import Dataset, data_error
 
 CHUNK_ROWS = 65_536  # scalers are fitted and applied in chunks: no full-size temporaries
 
@@ -71,7 +71,7 @@ class Windows:
     def last_window(self) -> np.ndarray:
         """(1, lookback, n_features): the last ``lookback`` rows, scaled; input for a forecast."""
         if self.series is None:
-            raise DataError("a memory task has no continuation to forecast; take a sample from a split")
+            raise data_error("no_forecast")
         return self.series[-self.lookback:][None]
 
 
@@ -97,15 +97,14 @@ def _fit_transform(scaler, values: np.ndarray, train_rows: int) -> None:
 def _columns(dataset: Dataset, target: str | None, features: Sequence[str]) -> tuple[str, list[str]]:
     columns = [str(c) for c in dataset.frame.columns]
     if not columns:
-        raise DataError(f"data set {dataset.name!r} has no numeric columns to learn from")
+        raise data_error("no_columns", name=repr(dataset.name))
     target = columns[0] if target is None else target
     if target not in columns:
-        raise DataError(f"unknown target column {target!r}; the columns are: {', '.join(columns)}")
+        raise data_error("unknown_target", column=repr(target), columns=", ".join(columns))
     features = list(dict.fromkeys(features)) or [target]  # drop repeats, keep the order
     unknown = [name for name in features if name not in columns]
     if unknown:
-        raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}; "
-                        f"the columns are: {', '.join(columns)}")
+        raise data_error("unknown_features", unknown=", ".join(map(repr, unknown)), columns=", ".join(columns))
     return target, features
 
 
@@ -130,10 +129,8 @@ def _check_rows(rows: int, window: WindowConfig) -> None:
     need = max(rows + 1, math.floor((window.lookback + window.horizon - 1) / window.train_fraction))
     while not _fits(need, window):
         need += 1
-    raise DataError(
-        f"the series has {rows} rows, but lookback {window.lookback} and horizon {window.horizon} with "
-        f"train_fraction {window.train_fraction:g} and val_fraction {window.val_fraction:g} need at least "
-        f"{need} rows; lower the lookback or horizon, raise train_fraction, or use a longer series")
+    raise data_error("window_rows", rows=rows, lookback=window.lookback, horizon=window.horizon,
+                     train_fraction=f"{window.train_fraction:g}", val_fraction=f"{window.val_fraction:g}", need=need)
 
 
 def _split(all_x: np.ndarray, all_y: np.ndarray, first: int, last: int, window: WindowConfig) -> Split:
@@ -168,9 +165,9 @@ def make_windows(dataset: Dataset, window: WindowConfig, target: str | None = No
     target_values = frame[target].to_numpy(dtype=np.float32, copy=True)
     for name, column in zip(features, series.T, strict=True):
         if not np.isfinite(column).all():
-            raise DataError(f"column {name!r} has missing or infinite values; clean or fill them first")
+            raise data_error("not_finite", column=repr(name))
     if not np.isfinite(target_values).all():
-        raise DataError(f"column {target!r} has missing or infinite values; clean or fill them first")
+        raise data_error("not_finite", column=repr(target))
 
     x_scaler, y_scaler = _make_scaler(window.scaler), _make_scaler(window.scaler)
     _fit_transform(x_scaler, series, val_start)
@@ -211,16 +208,14 @@ def sequence_windows(dataset: Dataset, window: WindowConfig, features: Sequence[
     features = list(dict.fromkeys(features)) or channels
     unknown = [name for name in features if name not in channels]
     if unknown:
-        raise DataError(f"unknown input channel(s) {', '.join(map(repr, unknown))}; "
-                        f"the channels are: {', '.join(channels)}")
+        raise data_error("unknown_channels", unknown=", ".join(map(repr, unknown)), channels=", ".join(channels))
     if features != channels:
         inputs = inputs[:, :, [channels.index(name) for name in features]]
     n = len(inputs)
     val_start, test_start = _bounds(n, window)
     if val_start < 1 or n - test_start < 1 or (window.val_fraction > 0 and test_start == val_start):
-        raise DataError(f"the memory task has {n} sequences, too few to split with train_fraction "
-                        f"{window.train_fraction:g} and val_fraction {window.val_fraction:g}; "
-                        f"generate more samples (e.g. samples=2000)")
+        raise data_error("few_sequences", count=n, train_fraction=f"{window.train_fraction:g}",
+                         val_fraction=f"{window.val_fraction:g}")
 
     def part(start: int, stop: int) -> Split:
         return Split(x=inputs[start:stop], y=targets[start:stop],

@@ -21,6 +21,7 @@ from rnncore.data import (
     load_source,
     sample_description,
 )
+from rnncore.messages import DATA_MESSAGES, DATA_NOTES
 
 
 def csv_bytes(header, rows, encoding="utf-8"):
@@ -31,6 +32,21 @@ def daily(n=20, fmt="2020-01-{:02d}"):
     return [fmt.format(i + 1) for i in range(n)]
 
 
+def keyed(error: DataError) -> DataError:
+    """The error's key and details say what its text says (a page translates them)."""
+    assert error.key in DATA_MESSAGES, error.key
+    assert DATA_MESSAGES[error.key].format(**error.details) == str(error)
+    return error
+
+
+def keyed_notes(data: Dataset) -> Dataset:
+    """Every note of load_csv has its key and details next to it, in the same order."""
+    assert len(data.note_keys) == len(data.notes)
+    for text, (key, details) in zip(data.notes, data.note_keys, strict=True):
+        assert key in DATA_NOTES and DATA_NOTES[key].format(**details) == text, (key, text)
+    return data
+
+
 def test_plain_monthly_file_keeps_values_and_infers_frequency():
     data = load_csv(csv_bytes("Date,Passengers", [f"1949-{m:02d},{100 + m}" for m in range(1, 13)]))
     assert list(data.frame.columns) == ["Passengers"]
@@ -39,6 +55,7 @@ def test_plain_monthly_file_keeps_values_and_infers_frequency():
     assert data.frame["Passengers"].tolist() == [100.0 + m for m in range(1, 13)]
     assert data.freq == "MS" and data.period == 12
     assert any("'Date'" in note and "time axis" in note for note in data.notes)
+    assert keyed_notes(data).note_keys == [("time_column", {"column": "'Date'"})]
 
 
 @pytest.mark.parametrize("header, values, first", [
@@ -59,7 +76,7 @@ def test_time_formats_are_recognised(header, values, first):
 
 def test_timezone_aware_timestamps_become_utc_with_a_note():
     rows = [f"2020-03-{d:02d}T10:00:00+01:00,{d}" for d in range(1, 13)]
-    data = load_csv(csv_bytes("time,v", rows))
+    data = keyed_notes(load_csv(csv_bytes("time,v", rows)))
     assert data.frame.index.tz is None and data.frame.index[0] == pd.Timestamp("2020-03-01 09:00")
     assert any("UTC" in note for note in data.notes)
 
@@ -71,7 +88,7 @@ def test_timezone_aware_timestamps_become_utc_with_a_note():
 def test_year_plus_month_or_quarter_columns_make_the_time_axis(part, values, freq):
     years = [1990 + i // (12 if part == "month" else 4) for i in range(24)]
     rows = [f"{y},{p},{i}" for i, (y, p) in enumerate(zip(years, values, strict=True))]
-    data = load_csv(csv_bytes(f"year,{part},sales", rows))
+    data = keyed_notes(load_csv(csv_bytes(f"year,{part},sales", rows)))
     assert list(data.frame.columns) == ["sales"] and data.freq == freq
     assert any("'year'" in note for note in data.notes)
 
@@ -79,7 +96,7 @@ def test_year_plus_month_or_quarter_columns_make_the_time_axis(part, values, fre
 def test_plain_year_column_without_a_telling_name_is_time_but_ordinary_numbers_are_not():
     years = load_csv(csv_bytes("x,v", [f"{1700 + i},{i % 5}" for i in range(30)]))
     assert isinstance(years.frame.index, pd.DatetimeIndex) and years.freq == "YS-JAN"
-    prices = load_csv(csv_bytes("price,volume", [f"{1000 + 37 * i},{i}" for i in range(30)]))
+    prices = keyed_notes(load_csv(csv_bytes("price,volume", [f"{1000 + 37 * i},{i}" for i in range(30)])))
     assert isinstance(prices.frame.index, pd.RangeIndex)
     assert list(prices.frame.columns) == ["price", "volume"]
     assert any("no time column" in note for note in prices.notes)
@@ -87,7 +104,7 @@ def test_plain_year_column_without_a_telling_name_is_time_but_ordinary_numbers_a
 
 def test_semicolons_decimal_commas_thousands_and_text_columns():
     rows = [f"{d:02d}.01.2020;1.{d:03d},5;label" for d in range(1, 13)]
-    data = load_csv(csv_bytes("Datum;Wert;Kommentar", rows))
+    data = keyed_notes(load_csv(csv_bytes("Datum;Wert;Kommentar", rows)))
     assert list(data.frame.columns) == ["Wert"]
     assert data.frame["Wert"].iloc[0] == pytest.approx(1001.5)
     notes = " | ".join(data.notes)
@@ -108,7 +125,7 @@ ENCODINGS = [("utf-8-sig", None), ("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"),
 def test_encodings(encoding, note):
     raw = csv_bytes("Zeit\tGröße €" if encoding != "latin-1" else "Zeit\tGröße",
                     [f"{t}\t{i}" for i, t in enumerate(daily(12))], encoding)
-    data = load_csv(raw)
+    data = keyed_notes(load_csv(raw))
     assert data.frame.columns[0].startswith("Größe")
     assert len(data.frame) == 12
     assert (note is None) == all("read as" not in n for n in data.notes)
@@ -118,7 +135,7 @@ def test_encodings(encoding, note):
 
 def test_unsorted_rows_are_sorted_and_duplicates_averaged_with_notes():
     rows = [f"{t},{i}" for i, t in enumerate(daily(12))][::-1] + ["2020-01-03,100"]
-    data = load_csv(csv_bytes("date,v", rows))
+    data = keyed_notes(load_csv(csv_bytes("date,v", rows)))
     assert data.frame.index.is_monotonic_increasing and data.frame.index.is_unique
     assert data.frame.loc["2020-01-03", "v"] == pytest.approx((2 + 100) / 2)
     assert any("sorted" in note for note in data.notes)
@@ -128,7 +145,7 @@ def test_unsorted_rows_are_sorted_and_duplicates_averaged_with_notes():
 def test_missing_markers_and_gaps_are_interpolated_in_time_and_counted():
     markers = {2: "", 4: "NA", 5: "n/a", 7: "-", 8: "?"}
     rows = [f"2020-{m:02d}-01,{markers.get(m, m * 10)}" for m in range(1, 13) if m != 10]
-    data = load_csv(csv_bytes("date,v", rows))
+    data = keyed_notes(load_csv(csv_bytes("date,v", rows)))
     assert len(data.frame) == 12 and data.freq == "MS"
     assert data.frame["v"].notna().all()
     assert data.frame.loc["2020-10-01", "v"] == pytest.approx(100, abs=2)  # between 90 and 110
@@ -139,7 +156,7 @@ def test_missing_markers_and_gaps_are_interpolated_in_time_and_counted():
 
 def test_unnamed_index_column_is_dropped():
     frame = pd.DataFrame({"v": np.arange(12.0)}, index=pd.RangeIndex(12))
-    data = load_csv(frame.to_csv().encode())
+    data = keyed_notes(load_csv(frame.to_csv().encode()))
     assert list(data.frame.columns) == ["v"] and any("row numbers" in note for note in data.notes)
 
 
@@ -165,6 +182,7 @@ def test_column_names_are_plain_stripped_strings():
 def test_unusable_files_raise_data_error_with_advice(raw, message):
     with pytest.raises(DataError, match=message) as info:
         load_csv(raw)
+    keyed(info.value)
     assert ";" in str(info.value) or "." in str(info.value)  # problem, then what to do
     assert "\n" not in str(info.value)
 
@@ -174,24 +192,29 @@ def test_xlsx_saved_as_csv_is_refused():
     with zipfile.ZipFile(buffer, "w") as book:
         book.writestr("[Content_Types].xml", "<Types/>")
         book.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(DataError, match="save it as 'CSV"):
+    with pytest.raises(DataError, match="save it as 'CSV") as info:
         load_csv(buffer.getvalue())
+    assert keyed(info.value).key == "file_xlsx"
 
 
 def test_limits_on_size_rows_and_columns():
-    with pytest.raises(DataError, match="over the limit of 200"):
+    with pytest.raises(DataError, match="over the limit of 200") as columns:
         load_csv(csv_bytes(",".join(f"c{i}" for i in range(201)), [",".join("1" * 201)] * 12))
-    with pytest.raises(DataError, match="rows, over the limit of 50"):
+    with pytest.raises(DataError, match="rows, over the limit of 50") as rows:
         load_csv(csv_bytes("v", [str(i) for i in range(60)]), max_rows=50)
-    with pytest.raises(DataError, match="over the limit of 1 MB"):
+    with pytest.raises(DataError, match="over the limit of 1 MB") as size:
         load_csv(b"v\n" + b"1\n" * 600_000, max_bytes=2**20)
+    assert keyed(columns.value).details == {"columns": "201", "limit": 200}
+    assert keyed(rows.value).details == {"rows": "60", "limit": "50"}
+    assert keyed(size.value).details == {"limit": "1"}
     assert len(load_csv(csv_bytes("v", [str(i) for i in range(5)]), min_rows=5).frame) == 5
 
 
 def test_a_huge_single_line_is_refused_quickly():
     start = time.perf_counter()
-    with pytest.raises(DataError, match="longer than"):
+    with pytest.raises(DataError, match="longer than") as info:
         load_csv(b"1;" * 5_000_000)
+    assert keyed(info.value).details == {"limit": "100,000"}
     assert time.perf_counter() - start < 2
 
 
@@ -199,8 +222,9 @@ def test_unexpected_errors_are_wrapped(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
     monkeypatch.setattr(pd, "read_csv", broken)
-    with pytest.raises(DataError, match="boom"):
+    with pytest.raises(DataError, match="boom") as info:
         load_csv(csv_bytes("v", ["1"] * 12))
+    assert keyed(info.value).key == "unreadable" and info.value.details == {"detail": "boom"}
 
 
 def test_sources_path_file_object_and_missing_path(tmp_path):
@@ -211,8 +235,9 @@ def test_sources_path_file_object_and_missing_path(tmp_path):
     with open(path, "rb") as file:
         assert load_csv(file).frame.shape == (12, 1)
     assert load_source(str(path)).frame.shape == (12, 1)
-    with pytest.raises(DataError, match="no file at"):
+    with pytest.raises(DataError, match="no file at") as info:
         load_csv(tmp_path / "absent.csv")
+    assert keyed(info.value).key == "no_file"
 
 
 def test_samples_load_with_descriptions_and_periods():
@@ -225,9 +250,10 @@ def test_samples_load_with_descriptions_and_periods():
         assert data.frame.shape == (rows, columns) and data.freq == freq and data.period == period
         assert data.description == sample_description(name) and len(data.description) > 20
         assert np.isfinite(data.frame.to_numpy()).all()
-    assert any("filled 59 missing" in note for note in load_sample("co2").notes)
-    with pytest.raises(DataError, match="airline_passengers"):
+    assert any("filled 59 missing" in note for note in keyed_notes(load_sample("co2")).notes)
+    with pytest.raises(DataError, match="airline_passengers") as info:
         load_sample("nope")
+    assert keyed(info.value).details["name"] == "'nope'"
 
 
 def test_load_source_dispatches_samples_and_generators(monkeypatch):
@@ -239,8 +265,9 @@ def test_load_source_dispatches_samples_and_generators(monkeypatch):
     monkeypatch.setitem(sys.modules, "rnncore.generators", fake)
     assert load_source("synthetic:sine", {"length": 50}).name == "sine"
     assert calls == [("sine", {"length": 50})]
-    with pytest.raises(DataError, match="unknown sample"):
+    with pytest.raises(DataError, match="unknown sample") as info:
         load_source("sample:missing")
+    assert keyed(info.value).key == "unknown_sample"
 
 
 @pytest.mark.parametrize("freq, period", [("MS", 12), ("QS", 4), ("D", 7), ("h", 24), ("W-SUN", 52),
@@ -257,3 +284,11 @@ def test_describe_lists_columns_time_range_rows_and_notes():
     assert "co2: min" in text and "filled 59 missing" in text
     plain = describe(load_csv(csv_bytes("a", [str(i) for i in range(12)]), name="plain"))
     assert "plain: 12 rows" in plain and "time: none" in plain
+
+
+def test_data_errors_and_notes_from_elsewhere_keep_working_without_keys():
+    error = DataError("something else went wrong; try again")
+    assert str(error) == "something else went wrong; try again" and error.key is None and error.details == {}
+    data = Dataset(pd.DataFrame({"v": [1.0]}), "generated", notes=["a sine wave of period 12"])
+    assert data.note_keys == [("", {})]  # a generator's description: no key, shown as written
+

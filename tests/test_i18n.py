@@ -17,7 +17,7 @@ from rnncore.generators import list_generators
 from rnncore.metrics import METRICS
 from rnncore.results import STATUSES
 from rnncore.scenarios import SCENARIOS
-from tests.apptest import APP, new_app, stop_everything
+from tests.apptest import APP, new_app, shown, stop_everything
 from ui.lang import en, zh
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,3 +245,43 @@ def test_every_reason_a_run_gives_has_a_text_with_its_fields():
         key = f"reason.{reason}"
         assert key in EN and key in ZH, key
         assert fields(EN[key]) == fields(english) == fields(ZH[key]), key
+
+
+def test_every_data_message_and_note_has_a_text_with_its_fields():
+    from rnncore.messages import DATA_MESSAGES, DATA_NOTES
+
+    for prefix, templates in (("dataerror", DATA_MESSAGES), ("datanote", DATA_NOTES)):
+        for name, english in templates.items():
+            key = f"{prefix}.{name}"
+            assert key in EN and key in ZH, key
+            assert fields(EN[key]) == fields(english) == fields(ZH[key]), key
+
+
+def test_the_data_page_says_data_errors_and_notes_in_chinese(app, monkeypatch):
+    import ui.i18n
+
+    # the page is run three times: AppTest formats its selectboxes' values outside the script run (see
+    # above), where the session's language is unknown; so t() is told the language for this test
+    monkeypatch.setattr(ui.i18n, "language", lambda: "zh")
+    app.sidebar.selectbox(key="w.lang").set_value("zh")
+    app.run()
+    app.switch_page(PAGES["data"])
+    app.run()
+    semicolons = "Datum;Wert\n" + "\n".join(f"{d:02d}.01.2020;{d},5" for d in range(1, 21))
+    app.file_uploader(key="w.upload").set_value(("komma.csv", semicolons.encode(), "text/csv"))
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    notes = [str(e.value) for e in app.markdown]
+    for key in ("datanote.separated_semicolons", "datanote.decimal_commas"):
+        assert ZH[key] in notes, key
+    assert "列 'Datum' 用作时间轴" in shown("\n".join(notes))
+
+    broken = "a,**b**\n" + "x,y\n" * 20  # no numbers; a column name with Markdown in it
+    app.file_uploader(key="w.upload").set_value(("kaputt.csv", broken.encode(), "text/csv"))
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    message = " ".join(str(e.value) for e in app.error)
+    assert "无法使用 kaputt" in message and "没有找到数字列" in message, message
+    assert "no column of numbers" not in message
+    assert "\\*\\*b\\*\\*" in message and "\\\\" not in message  # escaped once: shown as written
+    assert "（各列：a, **b**）" in shown(message)

@@ -7,6 +7,7 @@ import pytest
 from rnncore.config import WindowConfig
 from rnncore.data import DataError, Dataset, SequenceSet
 from rnncore.generators import generate
+from rnncore.messages import DATA_MESSAGES
 from rnncore.windows import make_windows
 
 
@@ -14,6 +15,12 @@ def counting(rows: int = 200, columns: int = 1) -> Dataset:
     """Each value is its row number (times 1000 per extra column): a window shows where it came from."""
     data = {f"c{j}": np.arange(rows, dtype=np.float64) + 1000 * j for j in range(columns)}
     return Dataset(frame=pd.DataFrame(data), name="counting")
+
+
+def keyed(error: DataError, key: str) -> dict:
+    """The error has ``key``, and its template filled with its details is its text; the details."""
+    assert error.key == key and DATA_MESSAGES[key].format(**error.details) == str(error)
+    return error.details
 
 
 def parts(windows):
@@ -117,21 +124,24 @@ def test_memory_task_is_split_by_sample_without_scaling():
     assert np.shares_memory(w.train.x, dataset.sequences.inputs)
     assert set(np.unique(w.train.x[..., 1])) == {0.0, 1.0}  # marker channel untouched
     assert any("split by count" in note for note in w.notes)
-    with pytest.raises(DataError, match="no continuation"):
+    with pytest.raises(DataError, match="no continuation") as error:
         w.last_window()
+    assert keyed(error.value, "no_forecast") == {}
 
 
 def test_memory_task_with_too_few_samples():
     sequences = SequenceSet(inputs=np.zeros((3, 5, 2), np.float32), targets=np.zeros((3, 1), np.float32),
                             channels=["value", "marker"], baseline_mse=0.0)
     dataset = Dataset(frame=pd.DataFrame({"value": [0.0]}), name="tiny", sequences=sequences)
-    with pytest.raises(DataError, match="has 3 sequences, too few.*generate more samples"):
+    with pytest.raises(DataError, match="has 3 sequences, too few.*generate more samples") as error:
         make_windows(dataset, WindowConfig())
+    assert keyed(error.value, "few_sequences") == {"count": 3, "train_fraction": "0.7", "val_fraction": "0.15"}
 
 
 def test_memory_task_unknown_channel():
-    with pytest.raises(DataError, match="unknown input channel.*'price'.*the channels are: value, marker"):
+    with pytest.raises(DataError, match="unknown input channel.*'price'.*the channels are: value, marker") as error:
         make_windows(generate("copy", samples=50), WindowConfig(), features=["price"])
+    assert keyed(error.value, "unknown_channels") == {"unknown": "'price'", "channels": "value, marker"}
 
 
 def test_memory_task_channel_subset():
@@ -145,6 +155,8 @@ def test_too_few_rows_says_how_many_are_needed():
     message = str(error.value)
     assert "30 rows" in message and "lookback 24" in message and "horizon 2" in message
     assert "need at least 37 rows" in message and "lower the lookback" in message
+    assert keyed(error.value, "window_rows") == {"rows": 30, "lookback": 24, "horizon": 2, "need": 37,
+                                                 "train_fraction": "0.7", "val_fraction": "0.15"}
     make_windows(counting(37), WindowConfig(lookback=24, horizon=2))  # and that many are enough
     with pytest.raises(DataError, match="has 36 rows"):
         make_windows(counting(36), WindowConfig(lookback=24, horizon=2))
@@ -152,17 +164,20 @@ def test_too_few_rows_says_how_many_are_needed():
 
 def test_unknown_columns_are_listed():
     dataset = counting(100, columns=2)
-    with pytest.raises(DataError, match="unknown target column 'price'; the columns are: c0, c1"):
+    with pytest.raises(DataError, match="unknown target column 'price'; the columns are: c0, c1") as target:
         make_windows(dataset, WindowConfig(), target="price")
-    with pytest.raises(DataError, match="unknown feature column.*'x'.*the columns are: c0, c1"):
+    with pytest.raises(DataError, match="unknown feature column.*'x'.*the columns are: c0, c1") as features:
         make_windows(dataset, WindowConfig(lookback=4), features=["c0", "x"])
+    assert keyed(target.value, "unknown_target") == {"column": "'price'", "columns": "c0, c1"}
+    assert keyed(features.value, "unknown_features") == {"unknown": "'x'", "columns": "c0, c1"}
 
 
 def test_missing_values_are_refused():
     frame = counting(100).frame.astype(float)
     frame.loc[50, "c0"] = np.nan
-    with pytest.raises(DataError, match="missing or infinite"):
+    with pytest.raises(DataError, match="missing or infinite") as error:
         make_windows(Dataset(frame=frame, name="gap"), WindowConfig(lookback=4))
+    assert keyed(error.value, "not_finite") == {"column": "'c0'"}
 
 
 def test_empty_validation_part():

@@ -11,15 +11,15 @@ from rnncore.config import ConfigError
 from rnncore.data import DataError
 from rnncore.scenarios import scenario
 from ui.controls import forget_widgets
-from ui.i18n import plain, t
+from ui.i18n import explain_error, plain, t
 from ui.state import lab
 
 MESSAGE = "actions.message"
 
 
-def report(message: str) -> None:
-    """Keep an error for the page to show on its next run."""
-    st.session_state[MESSAGE] = plain(message)
+def report(message: str, escaped: bool = False) -> None:
+    """Keep an error for the page to show on its next run (``escaped``: already Markdown-safe)."""
+    st.session_state[MESSAGE] = message if escaped else plain(message)
 
 
 def show_message() -> None:
@@ -32,8 +32,11 @@ def guarded(action, *args) -> bool:
     """Run ``action``; a user-caused error becomes a message instead of a traceback."""
     try:
         action(*args)
-    except (ConfigError, DataError) as exc:
+    except ConfigError as exc:
         report(str(exc))
+        return False
+    except DataError as exc:
+        report(explain_error(exc), escaped=True)
         return False
     return True
 
@@ -83,6 +86,7 @@ def import_panel() -> None:
     try:
         record = lab().import_run(upload.getvalue())
     except (BundleError, ConfigError, DataError) as exc:
-        st.error(t("compare.import_failed", name=upload.name, error=str(exc)), icon=":material/error:")
+        error = explain_error(exc, field=True)
+        st.error(t("compare.import_failed", name=upload.name, error=error), icon=":material/error:")
     else:
         st.success(t("compare.imported", label=record.label), icon=":material/check_circle:")

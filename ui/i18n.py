@@ -45,3 +45,21 @@ def explain(reason: str, details: dict, message: str) -> str:
     """What a run says about itself, in the session's language (its English message otherwise)."""
     key = f"reason.{reason}"
     return t(key, **details) if key in en.STRINGS else plain(message)
+
+
+def explain_error(exc: Exception, field: bool = False) -> str:
+    """A DataError (or any error) in the session's language: its ``key`` and ``details`` when the
+    text exists, else its English message. Markdown-safe, or with ``field=True`` unescaped text to
+    pass as a field of t() (which escapes it once)."""
+    key, details = f"dataerror.{getattr(exc, 'key', None)}", getattr(exc, "details", {})
+    if key not in en.STRINGS:
+        return str(exc) if field else plain(exc)
+    if field:
+        return (TABLES[language()].get(key) or en.STRINGS[key]).format(**details)
+    return t(key, **details)
+
+
+def explain_note(text: str, key: str, details: dict) -> str:
+    """A note of Dataset.notes (with its Dataset.note_keys entry) in the session's language; Markdown-safe."""
+    name = f"datanote.{key}"
+    return t(name, **details) if key and name in en.STRINGS else plain(text)

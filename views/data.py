@@ -10,7 +10,7 @@ from rnncore.data import DataError, load_csv
 from rnncore.windows import make_windows
 from ui.controls import window_controls
 from ui.data_panels import generator_panel, sample_picker, upload_panel
-from ui.i18n import plain, t, table
+from ui.i18n import explain_error, explain_note, plain, t, table
 from ui.state import lab, server_limits
 
 session = lab()
@@ -27,7 +27,8 @@ with upload_tab:
         try:
             session.use_dataset(load_csv(content, name=file_name), DataConfig(source=file_name))
         except DataError as exc:
-            st.session_state["data.upload_error"] = t("data.upload_failed", name=file_name, error=str(exc))
+            st.session_state["data.upload_error"] = t("data.upload_failed", name=file_name,
+                                                          error=explain_error(exc, field=True))
         else:
             st.session_state.pop("data.upload_error", None)
     if message := st.session_state.get("data.upload_error"):
@@ -40,12 +41,12 @@ with generate_tab:
         try:
             session.load(f"synthetic:{name}", params)
         except (DataError, ValueError) as exc:
-            st.error(plain(exc), icon=":material/error:")
+            st.error(explain_error(exc), icon=":material/error:")
 
 try:
     dataset = session.ensure_dataset()
 except DataError as exc:
-    st.info(plain(exc))
+    st.info(explain_error(exc))
     st.stop()
 
 st.header(plain(dataset.name))
@@ -55,8 +56,9 @@ if not session.config.data.source.startswith(("sample:", "synthetic:")):
     st.caption(t("data.link_note"))
 if dataset.notes:
     with st.expander(t("data.notes", count=len(dataset.notes)), expanded=False):
-        for note in dataset.notes:
-            st.text(note)
+        keys = dataset.note_keys + [("", {})] * len(dataset.notes)  # a note added later has no key
+        for note, (key, details) in zip(dataset.notes, keys, strict=False):  # stops with the notes
+            st.markdown(explain_note(note, key, details))
 
 st.subheader(t("data.windows"))
 config = session.config
@@ -68,7 +70,7 @@ session.config = dataclasses.replace(config, window=window,
 try:
     windows = make_windows(dataset, window, target, features)
 except DataError as exc:
-    st.warning(plain(exc), icon=":material/warning:")
+    st.warning(explain_error(exc), icon=":material/warning:")
     windows = None
 else:
     st.caption(t("data.window_counts", train=len(windows.train.x), val=len(windows.val.x),
