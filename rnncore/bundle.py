@@ -140,7 +140,8 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with zf.open(info) as member:
             data = member.read(min(info.file_size, MAX_MEMBER_BYTES) + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+    # RuntimeError: an encrypted member, or a compression method zipfile does not support
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as exc:
         raise BundleError(f"{info.filename} in the zip is damaged ({exc}). {ADVICE}") from None
     if len(data) > MAX_MEMBER_BYTES or len(data) != info.file_size:
         raise BundleError(f"{info.filename} in the zip is not the size its header says. {ADVICE}")
