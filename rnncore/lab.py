@@ -183,6 +183,8 @@ class Lab:
             if trainer is None or trainer is self._collected or trainer.snapshot().status not in ENDED:
                 return None
             self._collected = trainer
+            if self.live is not None and self.live.model is trainer.model:
+                self.live.capture(trainer.snapshot().epoch)  # the kept (best) weights, for the pages
             record = self._record(trainer, trainer.snapshot())
             self.runs.append(record)
             self._bound()

@@ -117,8 +117,9 @@ def shade_splits(fig: go.Figure, edges: Sequence, names: Sequence[str], **where)
     parts = zip(edges[:-1], edges[1:], strict=False)
     for i, ((x0, x1), name, color) in enumerate(zip(parts, names, SPLIT_COLORS, strict=True)):
         if x1 > x0:  # labels step down a line each, so narrow parts never print over each other
+            last = i == len(names) - 1  # the last part's label reads leftwards: never cut at the edge
             fig.add_vrect(x0=x0, x1=x1, fillcolor=color, opacity=0.08, line_width=0, layer="below",
-                          annotation_text=name, annotation_position="top left",
+                          annotation_text=name, annotation_position="top right" if last else "top left",
                           annotation={"yshift": -13 * i, "font": {"size": 11}}, **where)
 
 

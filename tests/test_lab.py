@@ -130,3 +130,15 @@ def test_history_is_bounded_and_only_the_latest_runs_keep_models(make_lab):
         lab.collect()
     assert [r.id for r in lab.runs] == [2, 3]
     assert lab.runs[0].result is None and lab.runs[1].result is not None
+
+
+def test_after_the_run_the_pages_see_the_kept_weights(make_lab):
+    lab = make_lab()
+    lab.load("sample:airline_passengers")
+    tiny(lab, epochs=30)
+    lab.config = lab.config.replace(train={"epochs": 30, "patience": 3, "lr": 0.05})
+    lab.start().join(timeout=60)
+    lab.collect()
+    frame = lab.live.latest()
+    for name, value in lab.trainer.model.state_dict().items():
+        assert torch.equal(frame.state[name], value), name  # the best epoch's, not the last one's
