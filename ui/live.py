@@ -12,10 +12,11 @@ import streamlit as st
 from rnncore import plots
 from rnncore.lab import ENDED
 from ui.i18n import explain, language, t, table
-from ui.state import lab, memo
+from ui.state import held, lab, memo
 
 ACTIVE = ("queued", "running")
-REFRESH_SECONDS = 1.0
+REFRESH_SECONDS = 1.0  # the progress line and the loss chart
+DETAIL_SECONDS = 3.0  # the prediction chart and the metrics: each redraw costs the browser ~0.1 s of CPU
 
 
 def training_panel(status: str) -> None:
@@ -40,6 +41,7 @@ def _panel(drawn: tuple[str, int]) -> None:
         st.rerun()
     _status_line(progress)
     frame = session.live.latest() if session.live is not None else None
+    frame = held("live.frame", id(trainer), frame, DETAIL_SECONDS if progress.status in ACTIVE else 0.0)
     version = (id(trainer), progress.version)
     left, right = st.columns(2)
     with left:
@@ -94,10 +96,13 @@ def _prediction_figure(session, frame):
                                    bounds=bounds, labels=table("fig.pred"))
 
 
+def _metrics_rows(session, frame) -> list[dict]:
+    return [{t("metrics.name"): t(f"baseline.{name}") if name != "model" else t("metrics.model"),
+             "RMSE": m["rmse"], "MAE": m["mae"], "R²": m["r2"]} for name, m in session.live.metrics(frame).items()]
+
+
 def _metrics_table(session, frame) -> None:
-    metrics = session.live.metrics(frame)
-    rows = [{t("metrics.name"): t(f"baseline.{name}") if name != "model" else t("metrics.model"),
-             "RMSE": m["rmse"], "MAE": m["mae"], "R²": m["r2"]} for name, m in metrics.items()]
+    rows = memo("metrics", (id(session.trainer), frame.version, language()), lambda: _metrics_rows(session, frame))
     split = t("split.val") if len(session.live.windows.val.x) else t("split.train")
     parameters = f"{session.trainer.model.num_parameters():,}"
     st.caption(t("train.metrics_caption", split=split, parameters=parameters))

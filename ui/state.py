@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
@@ -66,3 +67,17 @@ def memo(name: str, version: tuple, build):
     if hit is None or hit[0] != version:
         store[name] = hit = (version, build())
     return hit[1]
+
+
+def held(name: str, owner, value, every: float):
+    """``value``, or the one this returned for the same ``owner`` less than ``every`` seconds ago.
+
+    A live chart that changes at most that often: each redraw costs the browser CPU, and on
+    a shared machine that is CPU the training would use. None is never held.
+    """
+    store = st.session_state.setdefault("held", {})
+    kept = store.get(name)
+    now = time.monotonic()
+    if kept is None or kept[0] != owner or kept[1] is None or now - kept[2] >= every:
+        store[name] = kept = (owner, value, now)
+    return kept[1]

@@ -1,0 +1,106 @@
+"""The Train page's live panel: what it redraws while a run goes on, and what it shows once it ends."""
+
+import base64
+import gc
+import json
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+
+import ui.live
+from rnncore.lab import Lab
+from tests.apptest import new_app, run_until, stop_everything, texts
+from ui import state
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app():
+    at = new_app()
+    yield at
+    stop_everything()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    monkeypatch.setattr(st, "session_state", {})
+    ticking = Clock()
+    monkeypatch.setattr(state.time, "monotonic", ticking)
+    return ticking
+
+
+def test_held_keeps_a_value_for_its_seconds_then_takes_the_newest(clock):
+    assert state.held("x", "run1", "a", every=3.0) == "a"
+    clock.now += 2.9
+    assert state.held("x", "run1", "b", every=3.0) == "a"
+    clock.now += 0.2
+    assert state.held("x", "run1", "c", every=3.0) == "c"
+    assert state.held("x", "run1", "d", every=0.0) == "d"  # every=0: always the newest
+
+
+def test_held_never_holds_none_nor_another_owners_value(clock):
+    assert state.held("x", "run1", None, every=3.0) is None
+    assert state.held("x", "run1", "a", every=3.0) == "a"  # the first real value comes at once
+    assert state.held("x", "run2", "b", every=3.0) == "b"  # a new run: its own value at once
+    assert state.held("y", "run2", "c", every=3.0) == "c"  # names are separate
+
+
+def test_streamlit_does_not_collect_garbage_after_every_run():
+    """Streamlit's default gc.collect() after each (fragment) run held the GIL ~0.2 s a second while
+    the Train page refreshed, and the dashboard trained at 0.39 of the command line's speed."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+
+
+def session_lab() -> Lab:
+    labs = [o for o in gc.get_objects() if type(o) is Lab and o.trainer is not None]
+    assert len(labs) == 1
+    return labs[0]
+
+
+def loss_points(at) -> int:
+    x = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["x"]
+    if isinstance(x, dict):  # plotly sends numpy arrays as {"dtype": "f4", "bdata": base64}
+        return len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]))
+    return len(x)
+
+
+def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show(app, monkeypatch):
+    monkeypatch.setattr(ui.live, "DETAIL_SECONDS", 1000.0)  # so the test does not depend on timing
+    app.switch_page("views/train.py")
+    app.run()
+    app.number_input(key="w.epochs").set_value(1000)
+    app.number_input(key="w.hidden_size").set_value(4)
+    app.run()
+    next(b for b in app.button if b.label == "Start").click()
+    app.run()
+    run_until(app, lambda at: len(at.dataframe) and loss_points(at) >= 2, timeout=60, every=0.1)
+    lab = session_lab()
+    held_metrics, points = app.dataframe[0].value, loss_points(app)
+    time.sleep(0.3)
+    app.run()
+    assert lab.trainer.snapshot().status == "running", "the run ended too soon for this test: give it more epochs"
+    assert loss_points(app) > points  # the loss chart follows every refresh
+    assert app.dataframe[0].value.equals(held_metrics)  # the details wait for their turn
+
+    next(b for b in app.button if b.label == "Stop").click()
+    app.run()
+    run_until(app, lambda at: "stopped" in texts(at).lower(), timeout=60)
+    shown = app.dataframe[0].value
+    latest = lab.live.metrics(lab.live.latest())["model"]
+    model_row = shown[shown.iloc[:, 0] == "model"].iloc[0]
+    assert model_row["RMSE"] == pytest.approx(latest["rmse"])
+    assert not shown.equals(held_metrics)
