@@ -1,7 +1,10 @@
 """The live training panel: a fragment that polls the Trainer's snapshot about once a second.
 
 Figures are rebuilt only when the snapshot's version changed; an unchanged figure is sent
-again as the same spec, which Streamlit does not remount (no flicker).
+again as the same spec, which the browser neither remounts nor redraws (no flicker, no cost).
+While a run goes on, the progress line and the loss chart follow every refresh; the
+prediction chart and the metrics every few seconds, since redrawing them takes the browser
+CPU that, on a laptop or a small server, the training would use (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
