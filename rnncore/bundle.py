@@ -31,6 +31,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from rnncore.config import ConfigError, ExperimentConfig
+from rnncore.messages_errors import BUNDLE_MESSAGES, KeyedError
 from rnncore.results import EpochRecord
 from rnncore.storage import CONFIG, HISTORY_COLUMNS, WEIGHTS, write_run
 
@@ -42,11 +43,17 @@ FILES = (CONFIG, WEIGHTS, "history.csv", "metrics.json", "predictions.csv", TRAC
 MAX_MEMBER_BYTES = 50 * 2**20
 MAX_TOTAL_BYTES = 100 * 2**20
 MAX_MEMBERS = 20
-ADVICE = "Export the run again with RNN Lab and upload that zip unchanged"
 
 
-class BundleError(ValueError):
-    """A run zip cannot be imported; str(e) says what is wrong and what to do."""
+class BundleError(KeyedError):
+    """A run zip cannot be imported; str(e) says what is wrong and what to do (``key``, ``details``:
+    of rnncore.messages_errors.BUNDLE_MESSAGES, for a page that translates it)."""
+
+    prefix, messages = "bundleerror", BUNDLE_MESSAGES
+
+
+def _refuse(key: str, **details) -> BundleError:
+    return BundleError.keyed(key, **details)
 
 
 @dataclass
@@ -108,29 +115,26 @@ def _check_name(name: str) -> None:
     path = PurePosixPath(name)
     if ("\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":")
             or ".." in path.parts or name != path.name):
-        raise BundleError(f"the zip holds a file with an unsafe path ({name!r}); a run zip holds only "
-                          f"plain file names. {ADVICE}")
+        raise _refuse("unsafe_path", name=repr(name))
 
 
 def _members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     """Check names, count and declared sizes of every member, before reading any."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise BundleError(f"the zip holds {len(infos)} files; a run zip holds {len(FILES) + 1}. {ADVICE}")
+        raise _refuse("too_many_files", count=len(infos), expected=len(FILES) + 1)
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         _check_name(info.filename)
         if info.filename in members:
-            raise BundleError(f"the zip holds {info.filename!r} twice. {ADVICE}")
+            raise _refuse("twice", name=repr(info.filename))
         if info.file_size > MAX_MEMBER_BYTES:
-            raise BundleError(f"{info.filename} would unpack to {info.file_size / 2**20:.0f} MB, above the "
-                              f"limit of {MAX_MEMBER_BYTES // 2**20} MB per file; this is not a run zip "
-                              "from RNN Lab (runs are far smaller)")
+            raise _refuse("member_too_big", name=info.filename, size=f"{info.file_size / 2**20:.0f}",
+                          limit=MAX_MEMBER_BYTES // 2**20)
         members[info.filename] = info
     total = sum(info.file_size for info in infos)
     if total > MAX_TOTAL_BYTES:
-        raise BundleError(f"the zip would unpack to {total / 2**20:.0f} MB, above the limit of "
-                          f"{MAX_TOTAL_BYTES // 2**20} MB; this is not a run zip from RNN Lab")
+        raise _refuse("too_big", size=f"{total / 2**20:.0f}", limit=MAX_TOTAL_BYTES // 2**20)
     return members
 
 
@@ -142,38 +146,33 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
             data = member.read(min(info.file_size, MAX_MEMBER_BYTES) + 1)
     # RuntimeError: an encrypted member, or a compression method zipfile does not support
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as exc:
-        raise BundleError(f"{info.filename} in the zip is damaged ({exc}). {ADVICE}") from None
+        raise _refuse("damaged", name=info.filename, detail=str(exc)) from None
     if len(data) > MAX_MEMBER_BYTES or len(data) != info.file_size:
-        raise BundleError(f"{info.filename} in the zip is not the size its header says. {ADVICE}")
+        raise _refuse("wrong_size", name=info.filename)
     return data
 
 
 def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> dict:
     if MANIFEST not in members:
-        raise BundleError("this zip is not a run exported by RNN Lab (it has no manifest.json); "
-                          "upload a zip made with 'Export run'")
+        raise _refuse("no_manifest")
     try:
         manifest = json.loads(_read(zf, members[MANIFEST]))
     except (ValueError, UnicodeDecodeError):
-        raise BundleError(f"manifest.json in the zip is not valid JSON. {ADVICE}") from None
+        raise _refuse("manifest_json") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise BundleError(f"this zip is not a run exported by RNN Lab (its manifest says format {found!r}, "
-                          f"not {FORMAT!r}); upload a zip made with 'Export run'")
+        raise _refuse("wrong_format", found=repr(found), expected=repr(FORMAT))
     if manifest.get("version") != VERSION:
-        raise BundleError(f"this run zip has bundle version {manifest.get('version')!r}; this RNN Lab reads "
-                          f"version {VERSION}. Open it with the RNN Lab that made it, or export the run again")
+        raise _refuse("wrong_version", found=repr(manifest.get("version")), expected=VERSION)
     files = manifest.get("files")
     if not isinstance(files, dict) or set(files) != set(FILES):
-        raise BundleError(f"manifest.json does not list the files of a run ({', '.join(FILES)}). {ADVICE}")
+        raise _refuse("manifest_files", files=", ".join(FILES))
     for name in members:
         if name != MANIFEST and name not in files:
-            raise BundleError(f"the zip holds {name!r}, which is not part of a run; only the declared files "
-                              "are accepted (pickles and other files are never loaded). Remove it, or "
-                              "export the run again with RNN Lab")
+            raise _refuse("extra_file", name=repr(name))
     missing = [name for name in FILES if name not in members]
     if missing:
-        raise BundleError(f"the zip lacks {', '.join(missing)}. {ADVICE}")
+        raise _refuse("missing", files=", ".join(missing))
     return manifest
 
 
@@ -196,21 +195,20 @@ def _model(cfg: ExperimentConfig, weights: bytes):
     try:
         state = load_tensors(weights)
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise BundleError(f"{WEIGHTS} is not a readable safetensors file ({exc}). {ADVICE}") from None
+        raise _refuse("unreadable_tensors", name=WEIGHTS, detail=str(exc)) from None
     meta = _metadata(weights)
     try:
         input_size, output_size = int(meta["input_size"]), int(meta["output_size"])
     except (KeyError, TypeError, ValueError):
-        raise BundleError(f"{WEIGHTS} was not written by RNN Lab (no input_size/output_size in its "
-                          f"metadata). {ADVICE}") from None
+        raise _refuse("foreign_weights", name=WEIGHTS) from None
     try:
         model = build_model(cfg.model, input_size, output_size, torch.Generator().manual_seed(0))
         model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError) as exc:
         lines = str(exc).strip().splitlines()
         detail = " ".join(line.strip() for line in lines[1:3]) or lines[0]
-        raise BundleError(f"{WEIGHTS} does not fit the model in {CONFIG} ({cfg.model.cell}, hidden_size "
-                          f"{cfg.model.hidden_size}, {cfg.model.num_layers} layer(s)): {detail}. {ADVICE}") from None
+        raise _refuse("weights_mismatch", name=WEIGHTS, config=CONFIG, cell=cfg.model.cell,
+                      hidden_size=cfg.model.hidden_size, layers=cfg.model.num_layers, detail=detail) from None
     return model.eval()
 
 
@@ -231,7 +229,7 @@ def _history(text: bytes) -> list[EpochRecord]:
 def import_run(data: bytes) -> ImportedRun:
     """Read a zip made by ``export_run``; BundleError for anything else (see the module docstring)."""
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
-        raise BundleError("the upload is empty or not a file; upload a run zip made with 'Export run'")
+        raise _refuse("empty")
     try:
         with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
             members = _members(zf)
@@ -240,21 +238,19 @@ def import_run(data: bytes) -> ImportedRun:
     except BundleError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        raise BundleError(f"this is not a zip file, or it is truncated or damaged ({exc}); "
-                          "upload the whole zip made with 'Export run'") from None
+        raise _refuse("not_zip", detail=str(exc)) from None
     for name in FILES:
         if hashlib.sha256(contents[name]).hexdigest() != manifest["files"][name]:
-            raise BundleError(f"{name} does not match its checksum in manifest.json: the zip was changed "
-                              f"or damaged after export. {ADVICE}")
+            raise _refuse("checksum", name=name)
     try:
         cfg = ExperimentConfig.from_json(contents[CONFIG])
     except ConfigError as exc:
-        raise BundleError(f"{CONFIG} in the zip cannot be used: {exc}") from None
+        raise _refuse("bad_config", name=CONFIG, error=exc) from None
     model = _model(cfg, contents[WEIGHTS])
     try:
         traces = load_tensors(contents[TRACES])
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise BundleError(f"{TRACES} is not a readable safetensors file ({exc}). {ADVICE}") from None
+        raise _refuse("unreadable_tensors", name=TRACES, detail=str(exc)) from None
     name = "history.csv"
     try:
         history = _history(contents[name])
@@ -263,7 +259,7 @@ def import_run(data: bytes) -> ImportedRun:
         name = "predictions.csv"
         predictions = pd.read_csv(io.BytesIO(contents[name]))
     except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
-        raise BundleError(f"{name} in the zip cannot be read ({exc}). {ADVICE}") from None
+        raise _refuse("unreadable_file", name=name, detail=str(exc)) from None
     notes = [f"imported {cfg.model.cell} run: {len(history)} epoch(s), trained on {cfg.data.source}",
              "the data is not part of the zip: load it again to evaluate or retrain the model",
              "per-layer gradient norms are not stored in a run zip"]

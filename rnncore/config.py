@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnncore.messages_errors import CONFIG_MESSAGES, KeyedError
+
 CONFIG_VERSION = 1
 
 CELLS = ("rnn", "lstm", "gru", "article_lstm")
@@ -24,13 +26,20 @@ SCHEDULERS = ("none", "plateau")
 DEVICES = ("cpu", "cuda", "auto")
 
 
-class ConfigError(ValueError):
-    """A setting is out of range; str(e) names the setting and what to do."""
+class ConfigError(KeyedError):
+    """A setting is out of range; str(e) names the setting and what to do (``key``, ``details``: see KeyedError)."""
+
+    prefix, messages = "configerror", CONFIG_MESSAGES
 
 
-def _check(ok: bool, message: str) -> None:
+def config_error(key: str, **details) -> ConfigError:
+    """The ConfigError for ``key``: its English template filled with ``details``."""
+    return ConfigError.keyed(key, **details)
+
+
+def _check(ok: bool, key: str, **details) -> None:
     if not ok:
-        raise ConfigError(message)
+        raise config_error(key, **details)
 
 
 def _finite(value: float) -> bool:
@@ -42,17 +51,17 @@ def _check_types(obj: Any) -> None:
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if f.type == "int":
-            _check(isinstance(value, int) and not isinstance(value, bool), f"{f.name} must be a whole number")
+            _check(isinstance(value, int) and not isinstance(value, bool), "whole_number", name=f.name)
         elif f.type == "float":
             is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            _check(is_number, f"{f.name} must be a number")
+            _check(is_number, "number", name=f.name)
             object.__setattr__(obj, f.name, float(value))
         elif f.type == "str":
-            _check(isinstance(value, str), f"{f.name} must be text")
+            _check(isinstance(value, str), "text", name=f.name)
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    _check(value in choices, f"{name} must be one of {', '.join(choices)} (got {value!r})")
+    _check(value in choices, "choice", name=name, choices=", ".join(choices), value=repr(value))
 
 
 @dataclass(frozen=True)
@@ -66,14 +75,12 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        _check(isinstance(self.source, str) and self.source.strip() != "",
-               "source must name a sample (sample:NAME), a generator (synthetic:NAME) or a file")
-        _check(isinstance(self.params, dict), "params must be a mapping of parameter names to values")
+        _check(isinstance(self.source, str) and self.source.strip() != "", "source")
+        _check(isinstance(self.params, dict), "params")
         for key, value in self.params.items():
             _check(isinstance(key, str) and isinstance(value, (int, float, str, bool)),
-                   f"generator parameter {key!r} must be a number or a word")
-            _check(not isinstance(value, float) or math.isfinite(value),
-                   f"generator parameter {key!r} must be a finite number")
+                   "param_type", name=repr(key))
+            _check(not isinstance(value, float) or math.isfinite(value), "param_finite", name=repr(key))
         object.__setattr__(self, "features", tuple(self.features))
 
 
@@ -90,15 +97,12 @@ class WindowConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        _check(self.lookback >= 1, "lookback must be at least 1 time step")
-        _check(self.horizon >= 1, "horizon must be at least 1 time step")
-        _check(self.stride >= 1, "stride must be at least 1")
-        _check(_finite(self.train_fraction) and 0 < self.train_fraction < 1,
-               "train_fraction must be between 0 and 1, e.g. 0.7")
-        _check(_finite(self.val_fraction) and 0 <= self.val_fraction < 1,
-               "val_fraction must be between 0 and 1, e.g. 0.15")
-        _check(self.train_fraction + self.val_fraction < 1,
-               "train_fraction + val_fraction must be below 1 so that a test part remains")
+        _check(self.lookback >= 1, "lookback")
+        _check(self.horizon >= 1, "horizon")
+        _check(self.stride >= 1, "stride")
+        _check(_finite(self.train_fraction) and 0 < self.train_fraction < 1, "train_fraction")
+        _check(_finite(self.val_fraction) and 0 <= self.val_fraction < 1, "val_fraction")
+        _check(self.train_fraction + self.val_fraction < 1, "fractions")
         _choice("scaler", self.scaler, SCALERS)
 
 
@@ -116,14 +120,12 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _check_types(self)
         _choice("cell", self.cell, CELLS)
-        _check(self.hidden_size > 0, "hidden_size must be greater than zero")
-        _check(self.num_layers > 0, "num_layers must be greater than zero")
-        _check(_finite(self.dropout) and 0 <= self.dropout < 1,
-               "dropout must be at least 0 and below 1")
+        _check(self.hidden_size > 0, "hidden_size")
+        _check(self.num_layers > 0, "num_layers")
+        _check(_finite(self.dropout) and 0 <= self.dropout < 1, "dropout")
         _choice("activation", self.activation, ACTIVATIONS)
-        _check(not (self.cell == "gru" and self.activation != "tanh"),
-               "the GRU cell supports only the tanh activation; choose tanh or another cell")
-        _check(_finite(self.forget_bias), "forget_bias must be a finite number")
+        _check(not (self.cell == "gru" and self.activation != "tanh"), "gru_tanh")
+        _check(_finite(self.forget_bias), "forget_bias")
 
     @property
     def fused(self) -> bool:
@@ -151,21 +153,20 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        _check(self.epochs >= 1, "epochs must be at least 1")
-        _check(self.batch_size >= 1, "batch_size must be at least 1")
-        _check(_finite(self.lr) and self.lr > 0, "lr (learning rate) must be greater than zero, e.g. 0.001")
-        _check(self.lr <= 10, "lr (learning rate) must be at most 10; try 0.001")
+        _check(self.epochs >= 1, "epochs")
+        _check(self.batch_size >= 1, "batch_size")
+        _check(_finite(self.lr) and self.lr > 0, "lr")
+        _check(self.lr <= 10, "lr_high")
         _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check(_finite(self.weight_decay) and self.weight_decay >= 0, "weight_decay must be zero or positive")
-        _check(_finite(self.clip_norm) and self.clip_norm >= 0, "clip_norm must be zero (off) or positive")
+        _check(_finite(self.weight_decay) and self.weight_decay >= 0, "weight_decay")
+        _check(_finite(self.clip_norm) and self.clip_norm >= 0, "clip_norm")
         _choice("loss", self.loss, LOSSES)
-        _check(self.patience >= 0, "patience must be zero (off) or a positive number of epochs")
+        _check(self.patience >= 0, "patience")
         _choice("scheduler", self.scheduler, SCHEDULERS)
-        _check(0 <= self.seed < 2**63, "seed must be a non-negative integer")
-        _check(_finite(self.max_seconds) and self.max_seconds >= 0,
-               "max_seconds must be zero (no limit) or positive")
+        _check(0 <= self.seed < 2**63, "seed")
+        _check(_finite(self.max_seconds) and self.max_seconds >= 0, "max_seconds")
         _choice("device", self.device, DEVICES)
-        _check(self.probe_every >= 1, "probe_every must be at least 1")
+        _check(self.probe_every >= 1, "probe_every")
 
 
 SECTIONS = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}
@@ -197,22 +198,22 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
             return dict(value)
     except (TypeError, ValueError, OverflowError):
         pass
-    raise ConfigError(f"{name} has an unusable value {value!r}")
+    raise config_error("unusable_value", name=name, value=repr(value))
 
 
-def _build(cls: type, values: Mapping[str, Any], problems: list[str] | None, where: str) -> Any:
+def _build(cls: type, values: Mapping[str, Any], problems: list[ConfigError] | None, where: str) -> Any:
     """Build one section; with ``problems`` given, skip bad values one by one and note them."""
     kinds = {f.name: f.type for f in dataclasses.fields(cls)}
     kept: dict[str, Any] = {}
     for key, raw in values.items():
         try:
             if key not in kinds:
-                raise ConfigError(f"unknown setting '{where}.{key}'")
+                raise config_error("unknown_setting", setting=f"{where}.{key}")
             kept[key] = _coerce(key, kinds[key], raw)
         except ConfigError as exc:
             if problems is None:
                 raise
-            problems.append(f"{exc}; ignored")
+            problems.append(config_error("ignored", problem=exc))
     try:
         return cls(**kept)
     except ConfigError:
@@ -222,12 +223,12 @@ def _build(cls: type, values: Mapping[str, Any], problems: list[str] | None, whe
         try:
             cls(**{key: kept[key]})
         except ConfigError as exc:
-            problems.append(f"{exc}; the default was used")
+            problems.append(config_error("default_used", problem=exc))
             del kept[key]
     try:
         return cls(**kept)
     except ConfigError as exc:  # each valid alone, not together (train + val >= 1)
-        problems.append(f"{exc}; the defaults for {where} were used")
+        problems.append(config_error("defaults_used", problem=exc, section=where))
         return cls()
 
 
@@ -262,19 +263,18 @@ class ExperimentConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExperimentConfig:
         if not isinstance(data, Mapping):
-            raise ConfigError("a config must be a JSON object with data, window, model and train")
+            raise config_error("not_object")
         version = data.get("version", CONFIG_VERSION)
         if version != CONFIG_VERSION:
-            raise ConfigError(f"this config was written by RNN Lab config version {version}; "
-                              f"this version reads version {CONFIG_VERSION}")
+            raise config_error("config_version", version=version, supported=CONFIG_VERSION)
         unknown = set(data) - set(SECTIONS) - {"version"}
         if unknown:
-            raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+            raise config_error("unknown_sections", sections=", ".join(sorted(unknown)))
         sections = {}
         for name, section_cls in SECTIONS.items():
             values = data.get(name, {})
             if not isinstance(values, Mapping):
-                raise ConfigError(f"config section {name!r} must be an object")
+                raise config_error("section_not_object", name=repr(name))
             sections[name] = _build(section_cls, values, None, name)
         return cls(**sections)
 
@@ -283,7 +283,7 @@ class ExperimentConfig:
         try:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"the config is not valid JSON ({exc})") from None
+            raise config_error("not_json", detail=str(exc)) from None
         return cls.from_dict(data)
 
     # URL query ----------------------------------------------------------------------
@@ -302,11 +302,12 @@ class ExperimentConfig:
         return query
 
     @classmethod
-    def from_query(cls, query: Mapping[str, Any], problems: list[str] | None = None) -> ExperimentConfig:
+    def from_query(cls, query: Mapping[str, Any], problems: list[ConfigError] | None = None) -> ExperimentConfig:
         """Read ``to_query``'s pairs back.
 
         Strict by default (ConfigError on the first bad value). Pass a list as ``problems``
-        to ignore bad or unknown parameters one by one, using defaults and noting each.
+        to ignore bad or unknown parameters one by one, using defaults and noting each as a
+        ConfigError (``str(problem)`` says it; its key and details let a page translate it).
         """
         owners = {f.name: name for name, sc in SECTIONS.items() for f in dataclasses.fields(sc)}
         sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
@@ -319,9 +320,9 @@ class ExperimentConfig:
             elif key in owners and key != "params":
                 sections[owners[key]][key] = value
             elif problems is not None:
-                problems.append(f"unknown link parameter '{key}' ignored")
+                problems.append(config_error("unknown_link_parameter_ignored", name=key))
             else:
-                raise ConfigError(f"unknown link parameter '{key}'")
+                raise config_error("unknown_link_parameter", name=key)
         if params:
             sections["data"]["params"] = params
         built = {name: _build(SECTIONS[name], values, problems, name) for name, values in sections.items()}

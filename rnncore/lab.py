@@ -10,7 +10,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field, replace
 
-from rnncore.config import ConfigError, DataConfig, ExperimentConfig
+from rnncore.config import ConfigError, DataConfig, ExperimentConfig, config_error
 from rnncore.data import DataError, Dataset, data_error, load_source
 
 ENDED = ("finished", "stopped", "diverged", "failed")
@@ -58,7 +58,7 @@ class Lab:
         self._collected = None  # the latest Trainer already moved into runs
         self._series_stop = threading.Event()
         self._chain: threading.Thread | None = None  # the thread that starts a series' next runs
-        self.series_error: str | None = None
+        self.series_error: Exception | None = None  # why a series stopped early (ConfigError, DataError)
         self.runs: list[RunRecord] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -101,7 +101,7 @@ class Lab:
         Raises ConfigError (a setting or a server limit) or DataError (data too short).
         """
         if self.busy:
-            raise ConfigError("a run is still going: stop it before starting another")
+            raise config_error("run_going")
         if config is not None:
             self.config = config
         return self._launch(self.config, one_epoch, initial_state)
@@ -126,9 +126,9 @@ class Lab:
         while the user looks at other pages; ``stop()`` ends the series.
         """
         if self.busy:
-            raise ConfigError("a run is still going: stop it before starting another")
+            raise config_error("run_going")
         configs = list(configs)
-        self._series_stop = threading.Event()
+        self._series_stop, self.series_error = threading.Event(), None
         self.start(configs[0])
         self._chain = threading.Thread(target=self._series, args=(configs[1:], self._series_stop),
                                        name="rnnlab-series", daemon=True)
@@ -143,7 +143,7 @@ class Lab:
             try:
                 self._launch(config)
             except (ConfigError, DataError) as exc:  # e.g. a server limit; the message stays visible
-                self.series_error = str(exc)
+                self.series_error = exc
                 return
         self.trainer.join()
         self.collect()
@@ -221,14 +221,18 @@ class Lab:
         evaluated again in full; otherwise only its curves and metrics can be compared.
         """
         from rnncore.bundle import import_run
+        from rnncore.results import say
 
         imported = import_run(data)
         doc = imported.metrics
-        record = RunRecord(id=0, config=imported.config, status="imported", message="; ".join(imported.notes),
+        cfg = imported.config
+        dataset = self._dataset_for(cfg)
+        said = say("imported" if dataset is not None else "imported_no_data", cell=cfg.model.cell,
+                   epochs=len(imported.history), source=cfg.data.source)
+        record = RunRecord(id=0, config=cfg, status="imported", **said,
                            history=imported.history, parameters=imported.model.num_parameters(),
-                           data_name=imported.config.data.source, metrics={k: doc[k] for k in ("val", "test")},
+                           data_name=cfg.data.source, metrics={k: doc[k] for k in ("val", "test")},
                            baselines={name: {"test": m} for name, m in doc.get("baselines", {}).items()})
-        dataset = self._dataset_for(imported.config)
         if dataset is not None:
             record.result = self._evaluate(imported, dataset)
             record.metrics, record.baselines = record.result.metrics, record.result.baselines
@@ -262,10 +266,9 @@ class Lab:
     def continue_run(self, record: RunRecord):
         """Train on from a kept run's weights, with its settings, on the current data."""
         if record.result is None:
-            raise ConfigError("this run's model is no longer kept in memory (only the latest few are); "
-                              "export runs you want to continue")
+            raise config_error("model_gone")
         if self.dataset is None or self._dataset_for(record.config) is None:
-            raise DataError(f"load the data this run was trained on ({record.config.data.source}) first")
+            raise data_error("load_run_data", source=record.config.data.source)
         self.dataset = self._dataset_for(record.config)
         state = {k: v.detach().clone() for k, v in record.result.model.state_dict().items()}
         return self.start(record.config, initial_state=state)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnncore.config import ConfigError, ExperimentConfig
+from rnncore.config import ExperimentConfig, config_error
 from rnncore.metrics import baseline_predictions, per_step_metrics, regression_metrics, seasonal_naive_note
 from rnncore.steps import predict
 
@@ -39,6 +39,10 @@ MESSAGES = {
     "failed": "training failed in epoch {epoch}: {error}",
     "diverged": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower learning rate "
                 "or gradient clipping (clip_norm, e.g. 1.0); the weights of epoch {best} are kept",
+    "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data "
+                "(a run zip does not store per-layer gradient norms)",
+    "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
+                        "the zip: load it again to evaluate or retrain the model",
     "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower "
                         "learning rate or gradient clipping (clip_norm, e.g. 1.0); the initial weights are kept",
 }
@@ -171,21 +175,18 @@ def forecast(source, steps: int, method: str = "recursive", windows=None) -> np.
     if windows is None:
         raise ValueError("pass windows=... along with a model (or pass a RunResult)")
     if steps < 1:
-        raise ConfigError("steps must be at least 1")
+        raise config_error("forecast_steps")
     if method not in ("recursive", "direct"):
-        raise ConfigError(f"method must be recursive or direct (got {method!r})")
+        raise config_error("forecast_method", method=repr(method))
     device = next(model.parameters()).device
     window = windows.last_window()  # DataError for memory tasks
     horizon = windows.horizon
     if method == "direct":
         if steps > horizon:
-            raise ConfigError(f"a direct forecast reaches at most the horizon ({horizon} steps); "
-                              f"use method='recursive' or train with a longer horizon")
+            raise config_error("direct_horizon", horizon=horizon)
         return windows.inverse_y(predict(model, window, device))[0, :steps]
     if windows.features != [windows.target]:
-        raise ConfigError("a recursive forecast feeds predictions back as inputs, so the target must be "
-                          f"the only feature (features are {', '.join(windows.features)}); "
-                          "use method='direct' or train on the target alone")
+        raise config_error("recursive_target", features=", ".join(windows.features))
     out: list[float] = []
     while len(out) < steps:
         values = windows.inverse_y(predict(model, window, device))[0]

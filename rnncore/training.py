@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from rnncore import steps
-from rnncore.config import ConfigError, ExperimentConfig
+from rnncore.config import ExperimentConfig, config_error
 from rnncore.results import EpochRecord, Progress, RunResult, build_result, forecast, period_of, say
 
 __all__ = ["EpochRecord", "Progress", "RunLimits", "RunResult", "Trainer", "forecast", "run_experiment"]
@@ -41,13 +41,13 @@ class RunLimits:
     def check(self, cfg: ExperimentConfig, parameters: int | None = None) -> None:
         asked = {"max_epochs": cfg.train.epochs, "max_lookback": cfg.window.lookback,
                  "max_seconds": cfg.train.max_seconds or None, "max_parameters": parameters}
-        names = {"max_epochs": "epochs", "max_lookback": "lookback", "max_seconds": "max_seconds",
-                 "max_parameters": "the model's parameter count"}
+        names = {"max_epochs": "epochs", "max_lookback": "lookback", "max_seconds": "max_seconds"}
         for f in fields(self):
             limit, value = getattr(self, f.name), asked[f.name]
             if limit is not None and value is not None and value > limit:
-                raise ConfigError(f"{names[f.name]} is {value:g}, above this server's limit "
-                                  f"{f.name}={limit:g}; choose at most {limit:g}")
+                key = "over_limit" if f.name in names else "over_parameter_limit"
+                raise config_error(key, value=f"{value:g}", limit_name=f.name, limit=f"{limit:g}",
+                                   **({"name": names[f.name]} if f.name in names else {}))
 
 
 class _Stop(Exception):

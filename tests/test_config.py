@@ -93,7 +93,7 @@ def test_strict_readers_refuse_and_lenient_ones_note():
     problems = []
     cfg = ExperimentConfig.from_query({"train_fraction": "0.9", "val_fraction": "0.2"}, problems)
     assert cfg.window.train_fraction + cfg.window.val_fraction < 1  # one of the two was set back
-    assert len(problems) == 1 and "test part remains" in problems[0]
+    assert len(problems) == 1 and "test part remains" in str(problems[0])
 
 
 def test_replace_changes_only_what_it_names_and_validates():

@@ -121,6 +121,27 @@ def test_a_series_trains_each_config_in_turn_and_keeps_them_all(make_lab):
     assert [r.config.model.cell for r in lab.runs] == ["rnn", "gru"]
 
 
+def test_a_series_that_cannot_go_on_says_why_until_the_next_series(make_lab):
+    from rnncore.config import ConfigError
+    from rnncore.training import RunLimits
+
+    lab = make_lab(limits=RunLimits(max_epochs=5))
+    lab.load("sample:airline_passengers")
+    tiny(lab)
+    configs = [lab.config, lab.config.replace(train={"epochs": 50})]  # the second is over the limit
+    lab.start_series(configs)
+    for _ in range(600):
+        if lab.series_error is not None:
+            break
+        threading.Event().wait(0.05)
+    error = lab.series_error
+    assert isinstance(error, ConfigError) and error.key == "over_limit"  # a page can say it in any language
+    assert error.details["name"] == "epochs" and "choose at most 5" in str(error)
+    lab._chain.join(timeout=10)
+    lab.start_series(configs[:1])
+    assert lab.series_error is None
+
+
 def test_history_is_bounded_and_only_the_latest_runs_keep_models(make_lab):
     lab = make_lab(keep_models=1, max_runs=2)
     lab.load("sample:airline_passengers")
@@ -142,3 +163,27 @@ def test_after_the_run_the_pages_see_the_kept_weights(make_lab):
     frame = lab.live.latest()
     for name, value in lab.trainer.model.state_dict().items():
         assert torch.equal(frame.state[name], value), name  # the best epoch's, not the last one's
+
+
+def trained_zip(lab) -> bytes:
+    from rnncore.bundle import export_run
+
+    tiny(lab)
+    lab.start().join(timeout=60)
+    record = lab.collect()
+    return export_run(record.result, record.history)
+
+
+def test_an_imported_run_says_whether_its_data_was_found(make_lab, tmp_path):
+    lab = make_lab()
+    lab.load("sample:airline_passengers")
+    record = make_lab().import_run(trained_zip(lab))  # a sample: found, so evaluated again
+    assert record.reason == "imported" and record.result is not None
+    assert record.details == {"cell": "lstm", "epochs": 2, "source": "sample:airline_passengers"}
+
+    path = tmp_path / "mine.csv"
+    path.write_text("value\n" + "\n".join(str(i % 7) for i in range(200)))
+    lab.load(str(path))
+    record = make_lab().import_run(trained_zip(lab))  # a file the new session has not loaded
+    assert record.reason == "imported_no_data" and record.result is None
+    assert "load it again" in record.message

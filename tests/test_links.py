@@ -53,7 +53,7 @@ def test_a_bad_value_is_named_and_the_rest_is_kept():
                                           "bogus": "1"}, problems)
     assert config.model.cell == "gru" and config.train.epochs == 7
     assert config.model.hidden_size == 32 and config.train.lr == 1e-3  # defaults
-    text = " ".join(problems)
+    text = " ".join(map(str, problems))
     assert "hidden_size" in text and "lr" in text and "bogus" in text and len(problems) == 3
 
 

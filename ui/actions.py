@@ -32,10 +32,7 @@ def guarded(action, *args) -> bool:
     """Run ``action``; a user-caused error becomes a message instead of a traceback."""
     try:
         action(*args)
-    except ConfigError as exc:
-        report(str(exc))
-        return False
-    except DataError as exc:
+    except (ConfigError, DataError) as exc:
         report(explain_error(exc), escaped=True)
         return False
     return True

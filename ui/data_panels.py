@@ -6,7 +6,7 @@ import streamlit as st
 
 from rnncore.data import list_samples, sample_description
 from rnncore.generators import describe_generator, generator_bounds, generator_params, list_generators
-from ui.i18n import t
+from ui.i18n import plain, t
 
 INTEGER_PARAMS = ("length", "steps", "samples", "substeps")
 
@@ -15,8 +15,21 @@ def sample_picker() -> str | None:
     """A bundled real data set: its name when the user asks to load it."""
     name = st.selectbox(t("data.sample"), list_samples(), format_func=lambda n: t(f"sample.{n}"),
                         key="w.sample")
-    st.caption(sample_description(name))
+    st.caption(t(f"sample_about.{name}"))
     return name if st.button(t("data.use_sample"), icon=":material/download:") else None
+
+
+def description(dataset, source: str) -> str:
+    """The data set's one-line description, Markdown-safe: in the reader's language when it is a
+    sample's or a generator's (a generator's settings after it are names and numbers)."""
+    kind, _, name = source.partition(":")
+    known = {"sample": ("sample_about", list_samples(), sample_description),
+             "synthetic": ("generator_about", list_generators(), describe_generator)}
+    if kind in known and name in known[kind][1]:
+        prefix, _, english = known[kind]
+        if dataset.description.startswith(english(name)):
+            return t(f"{prefix}.{name}") + plain(dataset.description.removeprefix(english(name)))
+    return plain(dataset.description)
 
 
 def upload_panel() -> tuple[str, bytes] | None:
@@ -34,15 +47,16 @@ def generator_panel() -> tuple[str, dict] | None:
     """A synthetic sequence: (generator name, parameters) when the user asks for it."""
     name = st.selectbox(t("data.generator"), list_generators(), format_func=lambda n: t(f"generator.{n}"),
                         key="w.generator")
-    st.caption(describe_generator(name))
+    st.caption(t(f"generator_about.{name}"))
     defaults, bounds = generator_params(name), generator_bounds(name)
     params = {}
     columns = st.columns(4)
     for i, (key, default) in enumerate(defaults.items()):
         low, high = bounds[key]
         whole = key in INTEGER_PARAMS
-        params[key] = columns[i % 4].number_input(
-            key, min_value=int(low) if whole else float(low), max_value=int(high) if whole else float(high),
+        params[key] = columns[i % 4].number_input(  # the key stays English: it is the link's p.KEY
+            t(f"genparam.{key}"), min_value=int(low) if whole else float(low),
+            max_value=int(high) if whole else float(high),
             value=int(default) if whole else float(default), step=1 if whole else None,
             key=f"w.gen.{name}.{key}")
     seed = st.number_input(t("data.generator_seed"), 0, 2**31 - 1, 0, key="w.gen.seed")

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from rnncore.config import ConfigError
+from rnncore.data import DataError
 from rnncore.metrics import METRICS
 from rnncore.results import forecast
-from ui.i18n import t
+from ui.i18n import explain_error, t
 from ui.state import lab
 
 
@@ -36,16 +38,21 @@ def metrics_table(result, split: str) -> pd.DataFrame:
 
 def forecasts(result, steps: int) -> tuple[dict[str, np.ndarray], list[str]]:
     """Recursive and direct forecasts beyond the data, with a note for each one not possible."""
-    out, notes = {}, []
+    out, notes, methods = {}, [], []
     windows = result.windows
     if windows.features == [windows.target]:
-        out[t("forecast.recursive")] = forecast(result, steps, "recursive")
+        methods.append("recursive")
     else:
         notes.append(t("evaluate.recursive_needs_target_only"))
     if steps <= windows.horizon:
-        out[t("forecast.direct")] = forecast(result, steps, "direct")
+        methods.append("direct")
     else:
         notes.append(t("evaluate.direct_needs_horizon", horizon=windows.horizon, steps=steps))
+    for method in methods:
+        try:
+            out[t(f"forecast.{method}")] = forecast(result, steps, method)
+        except (ConfigError, DataError) as exc:  # what forecast itself refuses, in the reader's language
+            notes.append(explain_error(exc))
     return out, notes
 
 

@@ -47,16 +47,33 @@ def explain(reason: str, details: dict, message: str) -> str:
     return t(key, **details) if key in en.STRINGS else plain(message)
 
 
-def explain_error(exc: Exception, field: bool = False) -> str:
-    """A DataError (or any error) in the session's language: its ``key`` and ``details`` when the
-    text exists, else its English message. Markdown-safe, or with ``field=True`` unescaped text to
-    pass as a field of t() (which escapes it once)."""
-    key, details = f"dataerror.{getattr(exc, 'key', None)}", getattr(exc, "details", {})
+def _error_key(exc: Exception) -> str:
+    """The language-table key of a DataError, ConfigError or BundleError (their ``prefix``.``key``)."""
+    return f"{getattr(exc, 'prefix', 'dataerror')}.{getattr(exc, 'key', None)}"
+
+
+def _details(exc: Exception) -> dict:
+    """The error's details; one that is itself such an error (the config inside a zip, the problem
+    in a link) becomes its text in the session's language."""
+    return {k: _error_text(v) if isinstance(v, Exception) else v for k, v in exc.details.items()}
+
+
+def _error_text(exc: Exception) -> str:
+    """``exc`` in the session's language as plain (unescaped) text."""
+    key = _error_key(exc)
     if key not in en.STRINGS:
-        return str(exc) if field else plain(exc)
+        return str(exc)
+    return (TABLES[language()].get(key) or en.STRINGS[key]).format(**_details(exc))
+
+
+def explain_error(exc: Exception, field: bool = False) -> str:
+    """A DataError, ConfigError or BundleError (or any error) in the session's language: its ``key``
+    and ``details`` when the text exists, else its English message. Markdown-safe, or with
+    ``field=True`` unescaped text to pass as a field of t() (which escapes it once)."""
     if field:
-        return (TABLES[language()].get(key) or en.STRINGS[key]).format(**details)
-    return t(key, **details)
+        return _error_text(exc)
+    key = _error_key(exc)
+    return t(key, **_details(exc)) if key in en.STRINGS else plain(exc)
 
 
 def explain_note(text: str, key: str, details: dict) -> str:

@@ -6,10 +6,10 @@ import dataclasses
 
 import streamlit as st
 
-from rnncore.config import ExperimentConfig
+from rnncore.config import ConfigError, ExperimentConfig
 from rnncore.data import DataError
 from ui.controls import forget_widgets, within_ranges
-from ui.i18n import LANGUAGES, plain, t
+from ui.i18n import LANGUAGES, explain_error, t
 from ui.state import lab, server_limits
 
 RESTORED = "links.restored"
@@ -26,16 +26,16 @@ def restore() -> None:
         st.session_state["lang"] = lang
     if not query:
         return
-    unusable: list[str] = []
+    unusable: list[ConfigError] = []
     config = ExperimentConfig.from_query(query, unusable)
-    problems = [plain(problem) for problem in unusable]  # they quote the link: show them as text
+    problems = [explain_error(problem) for problem in unusable]  # they quote the link: shown as text
     session = lab()
     source = config.data.source
     if source.startswith(("sample:", "synthetic:")):
         try:
             session.load(source, config.data.params)
         except (DataError, ValueError) as exc:
-            problems.append(t("links.bad_source", source=source, error=str(exc)))
+            problems.append(t("links.bad_source", source=source, error=explain_error(exc, field=True)))
             config = dataclasses.replace(config, data=session.config.data)
     else:
         problems.append(t("links.no_upload", source=source))

@@ -9,7 +9,7 @@ from rnncore.config import DataConfig
 from rnncore.data import DataError, load_csv
 from rnncore.windows import make_windows
 from ui.controls import window_controls
-from ui.data_panels import generator_panel, sample_picker, upload_panel
+from ui.data_panels import description, generator_panel, sample_picker, upload_panel
 from ui.i18n import explain_error, explain_note, plain, t, table
 from ui.state import lab, server_limits
 
@@ -51,7 +51,7 @@ except DataError as exc:
 
 st.header(plain(dataset.name))
 if dataset.description:
-    st.caption(plain(dataset.description))
+    st.caption(description(dataset, session.config.data.source))
 if not session.config.data.source.startswith(("sample:", "synthetic:")):
     st.caption(t("data.link_note"))
 if dataset.notes:

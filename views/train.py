@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import actions
 from ui.controls import model_controls, train_controls
-from ui.i18n import plain, t
+from ui.i18n import explain_error, t
 from ui.live import training_panel
 from ui.state import lab, server_limits
 
@@ -43,5 +43,5 @@ st.caption(t("train.limits", parameters=f"{limits.max_parameters:,}", seconds=f"
              running=limits.max_concurrent))
 actions.show_message()
 if session.series_error:
-    st.error(plain(session.series_error))
+    st.error(explain_error(session.series_error), icon=":material/error:")
 training_panel(status)

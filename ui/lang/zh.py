@@ -1,5 +1,6 @@
 """简体中文: every string the app shows, with the same keys as ui/lang/en.py (a test checks)."""
 
+from ui.lang.zh_core import CORE
 from ui.lang.zh_learn import LEARN
 
 STRINGS: dict[str, str] = {
@@ -46,6 +47,8 @@ STRINGS: dict[str, str] = {
     "reason.failed": "训练在第 {epoch} 轮失败：{error}",
     "reason.diverged": "训练在第 {epoch} 轮发散：损失变为 {value}（学习率 {lr}）。请降低学习率或使用梯度裁剪（例如 1.0）；保留第 {best} 轮的权重",
     "reason.diverged_at_once": "训练在第 {epoch} 轮发散：损失变为 {value}（学习率 {lr}）。请降低学习率或使用梯度裁剪（例如 1.0）；保留初始权重",
+    "reason.imported": "导入的 {cell} 运行：{epochs} 轮，训练数据为 {source}；已在该数据上重新评估（运行压缩包不保存各层的梯度范数）",
+    "reason.imported_no_data": "导入的 {cell} 运行：{epochs} 轮，训练数据为 {source}；数据不在压缩包中：请重新加载该数据，才能评估或继续训练模型",
     "evaluate.download_run": "完整运行（zip）",
     "evaluate.download_run_help": "设置、权重（safetensors）、损失历史、预测、指标以及一个窗口的门控值。"
                                   "在“比较”页面上传即可恢复这次运行。",
@@ -110,6 +113,37 @@ STRINGS: dict[str, str] = {
     "generator.lorenz": "Lorenz 吸引子（3 列）",
     "generator.adding": "加法问题（记忆任务）",
     "generator.copy": "延迟回忆（记忆任务）",
+    # the generators' parameters (their names are also the link's p.NAME keys)
+    "genparam.length": "长度（length）",
+    "genparam.noise": "噪声（noise）",
+    "genparam.period": "周期（period）",
+    "genparam.amplitude": "振幅（amplitude）",
+    "genparam.phase": "相位（phase）",
+    "genparam.period1": "周期 1（period1）",
+    "genparam.period2": "周期 2（period2）",
+    "genparam.period3": "周期 3（period3）",
+    "genparam.amplitude1": "振幅 1（amplitude1）",
+    "genparam.amplitude2": "振幅 2（amplitude2）",
+    "genparam.amplitude3": "振幅 3（amplitude3）",
+    "genparam.damping": "阻尼（damping）",
+    "genparam.duty": "占空比（duty）",
+    "genparam.level": "起始水平（level）",
+    "genparam.slope": "斜率（slope）",
+    "genparam.start": "起点（start）",
+    "genparam.drift": "漂移（drift）",
+    "genparam.step": "步长（step）",
+    "genparam.phi1": "系数 phi1",
+    "genparam.phi2": "系数 phi2",
+    "genparam.sigma": "参数 sigma",
+    "genparam.tau": "延迟 tau",
+    "genparam.beta": "参数 beta",
+    "genparam.gamma": "参数 gamma",
+    "genparam.n": "指数 n",
+    "genparam.substeps": "子步数（substeps）",
+    "genparam.rho": "参数 rho",
+    "genparam.dt": "时间步长 dt",
+    "genparam.steps": "序列步数（steps）",
+    "genparam.samples": "样本数（samples）",
     # home
     "home.title": "RNN Lab",
     "home.intro": "在时间序列上训练循环神经网络，并实时观察它如何学习。"
@@ -308,6 +342,7 @@ STRINGS: dict[str, str] = {
     "dataerror.no_numbers": "没有找到数字列（各列：{columns}）；文件至少需要一个数值列",
     "dataerror.too_few_rows": "只有 {rows} 行数据；模型至少需要 {min_rows} 行。请使用更长的序列",
     "dataerror.no_data": "尚未加载数据：请在“数据”页上传 CSV 文件或选择一个数据集",
+    "dataerror.load_run_data": "请先加载此运行训练时所用的数据（{source}）",
     "dataerror.unknown_generator": "未知的生成器 {name}；请从以下选择：{choices}",
     "dataerror.no_columns": "数据集 {name} 没有可供学习的数值列",
     "dataerror.unknown_target": "未知的目标列 {column}；现有的列：{columns}",
@@ -340,6 +375,8 @@ STRINGS: dict[str, str] = {
     "datanote.irregular": "时间步长不规则；各行保持原样",
     "datanote.filled_time": "按时间插值填补了 {count} 个缺失值（{columns}）",
     "datanote.filled": "按插值填补了 {count} 个缺失值（{columns}）",
+    "datanote.generated": "由 {name} 生成，参数为 {settings}，seed={seed}",
+    "datanote.sequences": "{samples} 条序列，每条 {steps} 步；表格显示的是样本 0（目标值 {target}）；总是预测均值的 MSE 为 {baseline}",
     # figure labels (keys after the prefix are the figure builders' label keys)
     "fig.series.title": "序列",
     "fig.series.x": "时间",
@@ -403,5 +440,6 @@ STRINGS: dict[str, str] = {
     "fig.pca.time": "时间步",
     "fig.pca.start": "起点",
     "fig.pca.end": "终点",
+    **CORE,
     **LEARN,
 }
