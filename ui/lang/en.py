@@ -234,7 +234,7 @@ STRINGS: dict[str, str] = {
     "train.limits": "This server allows models of up to {parameters} parameters and stops each run after {seconds} s; {running} runs train at once, the rest wait their turn.",
     "train.stop": "Stop",
     "train.busy": "A run is still going: stop it before starting another.",
-    "train.none_yet": "Press Start to train. The charts appear here and update about once a second.",
+    "train.none_yet": "Press Start to train. The charts appear here as it trains: the loss about once a second, the predictions and metrics every few seconds.",
     "train.queued": "All training slots of this server are in use; this run starts as soon as one is free.",
     "train.progress": "Epoch {epoch} of {epochs} · {elapsed} s{eta}",
     "train.eta": " · about {seconds} s left",

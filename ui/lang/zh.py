@@ -229,7 +229,7 @@ STRINGS: dict[str, str] = {
     "train.limits": "本服务器允许的模型最多 {parameters} 个参数，每次运行 {seconds} 秒后停止；同时最多 {running} 个运行在训练，其余排队等候。",
     "train.stop": "停止",
     "train.busy": "仍有一个运行在进行中：请先停止它，再开始新的运行。",
-    "train.none_yet": "点击开始进行训练。图表会显示在这里，大约每秒更新一次。",
+    "train.none_yet": "点击开始进行训练。训练时图表会显示在这里：损失大约每秒更新一次，预测和指标每隔几秒更新一次。",
     "train.queued": "本服务器的训练名额已全部占用；一旦有空闲名额，此运行就会开始。",
     "train.progress": "第 {epoch} / {epochs} 轮 · {elapsed} 秒{eta}",
     "train.eta": " · 约剩 {seconds} 秒",
