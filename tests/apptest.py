@@ -39,6 +39,17 @@ def run_until(at: AppTest, done, timeout: float = 60.0, every: float = 0.5) -> A
         time.sleep(every)
 
 
+def start_training(at: AppTest, epochs: int, hidden_size: int) -> AppTest:
+    """On the Train page: set the epochs and the hidden units, press Start."""
+    at.switch_page("views/train.py")
+    at.run()
+    at.number_input(key="w.epochs").set_value(epochs)
+    at.number_input(key="w.hidden_size").set_value(hidden_size)
+    at.run()
+    next(b for b in at.button if b.label == "Start").click()
+    return at.run()
+
+
 def shown(markdown: str) -> str:
     """Markdown as a person reads it: backslash escapes removed."""
     return re.sub(r"\\(.)", r"\1", markdown)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rnncore.lab import Lab
-from tests.apptest import new_app, run_until, shown, stop_everything, texts
+from tests.apptest import new_app, run_until, shown, start_training, stop_everything, texts
 
 PAGES = ["views/home.py", "views/data.py", "views/train.py", "views/inside.py", "views/evaluate.py",
          "views/compare.py", "views/learn.py"]
@@ -53,13 +53,7 @@ def test_a_bad_upload_shows_a_message_and_keeps_the_data(app):
 
 
 def test_a_short_training_run_completes_and_shows_metrics(app):
-    app.switch_page("views/train.py")
-    app.run()
-    app.number_input(key="w.epochs").set_value(3)
-    app.number_input(key="w.hidden_size").set_value(8)
-    app.run()
-    next(b for b in app.button if b.label == "Start").click()
-    app.run()
+    start_training(app, epochs=3, hidden_size=8)
     run_until(app, lambda at: "finished" in texts(at), timeout=60)
     assert not app.exception
     page = texts(app)
@@ -93,13 +87,7 @@ def test_file_and_column_names_are_shown_as_text_never_markup(app):
 
 
 def train_briefly(app, epochs: int = 2) -> None:
-    app.switch_page("views/train.py")
-    app.run()
-    app.number_input(key="w.epochs").set_value(epochs)
-    app.number_input(key="w.hidden_size").set_value(6)
-    app.run()
-    next(b for b in app.button if b.label == "Start").click()
-    app.run()
+    start_training(app, epochs=epochs, hidden_size=6)
     run_until(app, lambda at: f"finished {epochs} epochs" in texts(at), timeout=60)
 
 

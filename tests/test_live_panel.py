@@ -13,7 +13,7 @@ import streamlit as st
 
 import ui.live
 from rnncore.lab import Lab
-from tests.apptest import new_app, run_until, stop_everything, texts
+from tests.apptest import new_app, run_until, start_training, stop_everything, texts
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,13 +80,7 @@ def loss_points(at) -> int:
 
 def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show(app, monkeypatch):
     monkeypatch.setattr(ui.live, "DETAIL_SECONDS", 1000.0)  # so the test does not depend on timing
-    app.switch_page("views/train.py")
-    app.run()
-    app.number_input(key="w.epochs").set_value(1000)
-    app.number_input(key="w.hidden_size").set_value(4)
-    app.run()
-    next(b for b in app.button if b.label == "Start").click()
-    app.run()
+    start_training(app, epochs=1000, hidden_size=4)
     run_until(app, lambda at: len(at.dataframe) and loss_points(at) >= 2, timeout=60, every=0.1)
     lab = session_lab()
     held_metrics, points = app.dataframe[0].value, loss_points(app)
