@@ -39,12 +39,12 @@ MESSAGES = {
     "failed": "training failed in epoch {epoch}: {error}",
     "diverged": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower learning rate "
                 "or gradient clipping (clip_norm, e.g. 1.0); the weights of epoch {best} are kept",
+    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower "
+                        "learning rate or gradient clipping (clip_norm, e.g. 1.0); the initial weights are kept",
     "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data "
                 "(a run zip does not store per-layer gradient norms)",
     "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
                         "the zip: load it again to evaluate or retrain the model",
-    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower "
-                        "learning rate or gradient clipping (clip_norm, e.g. 1.0); the initial weights are kept",
 }
 
 

@@ -98,3 +98,4 @@ def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show
     model_row = shown[shown.iloc[:, 0] == "model"].iloc[0]
     assert model_row["RMSE"] == pytest.approx(latest["rmse"])
     assert not shown.equals(held_metrics)
+    assert f"After epoch {lab.live.latest().epoch}," in texts(app)  # the table says which weights it shows

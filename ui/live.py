@@ -108,5 +108,5 @@ def _metrics_table(session, frame) -> None:
     rows = memo("metrics", (id(session.trainer), frame.version, language()), lambda: _metrics_rows(session, frame))
     split = t("split.val") if len(session.live.windows.val.x) else t("split.train")
     parameters = f"{session.trainer.model.num_parameters():,}"
-    st.caption(t("train.metrics_caption", split=split, parameters=parameters))
+    st.caption(t("train.metrics_caption", epoch=frame.epoch, split=split, parameters=parameters))
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -242,7 +242,7 @@ STRINGS: dict[str, str] = {
     "train.mean_line": "always predict the mean",
     "train.waiting_first_epoch": "The prediction chart appears after the first epoch.",
     "train.sequences_no_series": "A memory task has no single series to draw: see the loss and the metrics.",
-    "train.metrics_caption": "Now, on the {split} part, in the data's units · {parameters} parameters",
+    "train.metrics_caption": "After epoch {epoch}, on the {split} part, in the data's units · {parameters} parameters",
     "model.cell": "Cell",
     "model.cell_help": "Vanilla RNN, LSTM, GRU, or the LSTM as the source article writes it.",
     "model.hidden_size": "Hidden units",

@@ -237,7 +237,7 @@ STRINGS: dict[str, str] = {
     "train.mean_line": "始终预测均值",
     "train.waiting_first_epoch": "第一轮结束后会显示预测图。",
     "train.sequences_no_series": "记忆任务没有单一的序列可画：请看损失和指标。",
-    "train.metrics_caption": "当前在{split}上的结果，采用数据的原始单位 · {parameters} 个参数",
+    "train.metrics_caption": "第 {epoch} 轮后在{split}上的结果，采用数据的原始单位 · {parameters} 个参数",
     "model.cell": "单元",
     "model.cell_help": "普通 RNN、LSTM、GRU，或按原文写法实现的 LSTM。",
     "model.hidden_size": "隐藏单元数",
