@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rnncore.config import ModelConfig  # noqa: E402
-from rnncore.models import build_model  # noqa: E402
+from rnncore.nn.models import build_model  # noqa: E402
 
 
 def median_ms(fn, repeats: int) -> float:

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from rnncore.config import ExperimentConfig
-from rnncore.generators import generate
-from rnncore.models import build_model
+from rnncore.data.generators import generate
+from rnncore.nn.models import build_model
 from rnncore.training import Trainer
 
 CFG = ExperimentConfig().replace(

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnncore.config import WindowConfig  # noqa: E402
 from rnncore.data import Dataset  # noqa: E402
-from rnncore.windows import make_windows  # noqa: E402
+from rnncore.data.windows import make_windows  # noqa: E402
 
 ROWS, COLUMNS, LOOKBACK, LIMIT = 1_000_000, 4, 100, 2.0
 

@@ -65,7 +65,7 @@ def _value(text: str):
 def build_config(args: argparse.Namespace):
     """The ExperimentConfig of ``args``: --config (or the defaults) with the given flags on top."""
     from rnncore.config import ExperimentConfig
-    from rnncore.storage import load_config
+    from rnncore.io.model_files import load_config
 
     if args.config is None and args.data is None:
         raise UsageError("give --data PATH|sample:NAME|synthetic:NAME (or --config DIR/config.json)")
@@ -95,8 +95,8 @@ def _line(record) -> str:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnncore.storage import write_run
-    from rnncore.training import Trainer
+    from rnncore.io.model_files import write_run
+    from rnncore.training.trainer import Trainer
 
     cfg = build_config(args)
     out = Path(args.out)
@@ -123,7 +123,8 @@ def train(args: argparse.Namespace) -> int:
 
 
 def data(args: argparse.Namespace) -> int:
-    from rnncore.data import describe, load_csv
+    from rnncore.data.dataset import describe
+    from rnncore.data.reading import load_csv
 
     print(describe(load_csv(args.path)))
     return 0
@@ -134,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     from rnncore.config import ConfigError
-    from rnncore.data import DataError
-    from rnncore.storage import ModelFileError
+    from rnncore.errors import DataError
+    from rnncore.io.model_files import ModelFileError
 
     try:
         args = make_parser().parse_args(argv)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rnncore.messages_errors import CONFIG_MESSAGES, KeyedError
+from rnncore.errors import ConfigError, config_error
 
 CONFIG_VERSION = 1
 
@@ -24,17 +24,13 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LOSSES = ("mse", "mae", "huber")
 SCHEDULERS = ("none", "plateau")
 DEVICES = ("cpu", "cuda", "auto")
+SOURCE_KINDS = ("sample", "synthetic", "file")  # a bundled data set, a generator, a CSV file
 
 
-class ConfigError(KeyedError):
-    """A setting is out of range; str(e) names the setting and what to do (``key``, ``details``: see KeyedError)."""
-
-    prefix, messages = "configerror", CONFIG_MESSAGES
-
-
-def config_error(key: str, **details) -> ConfigError:
-    """The ConfigError for ``key``: its English template filled with ``details``."""
-    return ConfigError.keyed(key, **details)
+def source_kind(source: str) -> str:
+    """What a data source names: "sample" (sample:NAME), "synthetic" (synthetic:NAME) or "file"."""
+    kind = source.partition(":")[0]
+    return kind if kind in SOURCE_KINDS[:2] and ":" in source else "file"
 
 
 def _check(ok: bool, key: str, **details) -> None:
@@ -82,6 +78,11 @@ class DataConfig:
                    "param_type", name=repr(key))
             _check(not isinstance(value, float) or math.isfinite(value), "param_finite", name=repr(key))
         object.__setattr__(self, "features", tuple(self.features))
+
+    @property
+    def kind(self) -> str:
+        """"sample", "synthetic" or "file" (see source_kind)."""
+        return source_kind(self.source)
 
 
 @dataclass(frozen=True)

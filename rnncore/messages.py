@@ -1,10 +1,13 @@
-"""What rnncore says to people, as keys with English templates: data, settings and run zips.
+"""Everything rnncore says to people, as keys with English templates: one home for each message.
 
-A page translates a DataError, ConfigError or BundleError by ``e.key`` and ``e.details`` (ui.i18n:
-``dataerror.KEY``, ``configerror.KEY``, ``bundleerror.KEY``) and a note of Dataset.notes by the
-(key, details) pair at the same place in Dataset.note_keys; the English text is always the template
-filled with those details, so text and key cannot drift apart. The tables for settings and run zips
-are in rnncore.messages_errors.
+``DATA_MESSAGES`` (DataError), ``DATA_NOTES`` (the cleaning notes of a Dataset), ``CONFIG_MESSAGES``
+(ConfigError), ``BUNDLE_MESSAGES`` (BundleError: a refused run zip) and ``RUN_MESSAGES`` (what a run
+says about itself: Progress.reason). An error or note carries its key and details (rnncore.errors),
+and its English text is always the template filled with them; the app's English table imports these
+templates (ui/lang/en_core.py) and its other languages translate them key by key.
+
+The texts name settings, files and values, never the app's pages or buttons: where to click is
+the app's to add (``where.*`` keys in ui/lang).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ DATA_MESSAGES = MappingProxyType({
     "no_numbers": "no column of numbers found (columns: {columns}); the file needs at least one numeric column",
     "too_few_rows": "only {rows} row(s) of data; a model needs at least {min_rows} rows. Use a longer series",
     # raised elsewhere (rnncore.lab, rnncore.generators), ready for data_error(...)
-    "no_data": "no data is loaded: upload a CSV file or pick a sample on the Data page",
+    "no_data": "no data is loaded: load a CSV file, a sample or a generated sequence first",
     "load_run_data": "load the data this run was trained on ({source}) first",
     "unknown_generator": "unknown generator {name}; choose one of: {choices}",
     # rnncore.windows
@@ -94,8 +97,142 @@ DATA_NOTES = MappingProxyType({
                  "the mean gives MSE {baseline}",
 })
 
+CHOOSE_AT_MOST = "above this server's limit {limit_name}={limit}; choose at most {limit}"
 
-def note(notes: list[str], keys: list[tuple[str, dict]], key: str, **details) -> None:
-    """Append the English note for ``key`` to ``notes`` and (key, details) to ``keys``."""
-    notes.append(DATA_NOTES[key].format(**details))
-    keys.append((key, details))
+# ConfigError: a setting that cannot be used, and what to do
+CONFIG_MESSAGES = MappingProxyType({
+    # rnncore.config: the checks of each section
+    "whole_number": "{name} must be a whole number",
+    "number": "{name} must be a number",
+    "text": "{name} must be text",
+    "choice": "{name} must be one of {choices} (got {value})",
+    "source": "source must name a sample (sample:NAME), a generator (synthetic:NAME) or a file",
+    "params": "params must be a mapping of parameter names to values",
+    "param_type": "generator parameter {name} must be a number or a word",
+    "param_finite": "generator parameter {name} must be a finite number",
+    "lookback": "lookback must be at least 1 time step",
+    "horizon": "horizon must be at least 1 time step",
+    "stride": "stride must be at least 1",
+    "train_fraction": "train_fraction must be between 0 and 1, e.g. 0.7",
+    "val_fraction": "val_fraction must be between 0 and 1, e.g. 0.15",
+    "fractions": "train_fraction + val_fraction must be below 1 so that a test part remains",
+    "hidden_size": "hidden_size must be greater than zero",
+    "num_layers": "num_layers must be greater than zero",
+    "dropout": "dropout must be at least 0 and below 1",
+    "gru_tanh": "the GRU cell supports only the tanh activation; choose tanh or another cell",
+    "forget_bias": "forget_bias must be a finite number",
+    "epochs": "epochs must be at least 1",
+    "batch_size": "batch_size must be at least 1",
+    "lr": "lr (learning rate) must be greater than zero, e.g. 0.001",
+    "lr_high": "lr (learning rate) must be at most 10; try 0.001",
+    "weight_decay": "weight_decay must be zero or positive",
+    "clip_norm": "clip_norm must be zero (off) or positive",
+    "patience": "patience must be zero (off) or a positive number of epochs",
+    "seed": "seed must be a non-negative integer",
+    "max_seconds": "max_seconds must be zero (no limit) or positive",
+    "probe_every": "probe_every must be at least 1",
+    # rnncore.config: reading a config file or a link
+    "unusable_value": "{name} has an unusable value {value}",
+    "unknown_setting": "unknown setting '{setting}'",
+    "unknown_link_parameter": "unknown link parameter '{name}'",
+    "not_object": "a config must be a JSON object with data, window, model and train",
+    "config_version": "this config was written by RNN Lab config version {version}; this version reads "
+                      "version {supported}",
+    "unknown_sections": "unknown config section(s): {sections}",
+    "section_not_object": "config section {name} must be an object",
+    "not_json": "the config is not valid JSON ({detail})",
+    # what from_query(query, problems) did about each problem of a link
+    "ignored": "{problem}; ignored",
+    "default_used": "{problem}; the default was used",
+    "defaults_used": "{problem}; the defaults for {section} were used",
+    "unknown_link_parameter_ignored": "unknown link parameter '{name}' ignored",
+    # rnncore.training (RunLimits), rnncore.lab, rnncore.results
+    "over_limit": "{name} is {value}, " + CHOOSE_AT_MOST,
+    "over_parameter_limit": "the model's parameter count is {value}, " + CHOOSE_AT_MOST,
+    "run_going": "a run is still going: stop it before starting another",
+    "model_gone": "this run's model is no longer kept in memory (only the latest few are); export runs you "
+                  "want to continue",
+    "forecast_steps": "steps must be at least 1",
+    "forecast_method": "method must be recursive or direct (got {method})",
+    "direct_horizon": "a direct forecast reaches at most the horizon ({horizon} steps); use method='recursive' "
+                      "or train with a longer horizon",
+    "recursive_target": "a recursive forecast feeds predictions back as inputs, so the target must be the only "
+                        "feature (features are {features}); use method='direct' or train on the target alone",
+    # rnncore.generators
+    "ar2_stationary": "ar2 is not stationary with these coefficients; choose phi1 and phi2 with phi1 + phi2 < 1, "
+                      "phi2 - phi1 < 1 and -1 < phi2 < 1 (e.g. phi1=0.6, phi2=-0.3)",
+    "gen_whole": "{param} must be a whole number for {generator} (got {value})",
+    "gen_finite": "{param} must be a finite number for {generator} (got {value})",
+    "gen_low": "{param} must be at least {low} for {generator} (got {value})",
+    "gen_high": "{param} must be at most {high} for {generator} (got {value})",
+    "gen_unknown": "unknown parameter {param} for {generator}; it takes: {params}",
+    "gen_unknown_length": "unknown parameter {param} for {generator}; it takes: {params}; set steps and samples "
+                          "instead of length",
+    "gen_seed": "seed must be a non-negative whole number (got {seed})",
+})
+
+ADVICE = "Export the run again with RNN Lab and upload that zip unchanged"
+MADE_WITH_EXPORT = "use a zip exported by RNN Lab"
+NOT_OURS = "this zip is not a run exported by RNN Lab"
+
+# BundleError: why a run zip cannot be imported, and what to do
+BUNDLE_MESSAGES = MappingProxyType({
+    "empty": "the upload is empty or not a file; use a run zip exported by RNN Lab",
+    "not_zip": "this is not a zip file, or it is truncated or damaged ({detail}); use the whole zip as RNN Lab "
+               "exported it",
+    "unsafe_path": "the zip holds a file with an unsafe path ({name}); a run zip holds only plain file names. "
+                   + ADVICE,
+    "too_many_files": "the zip holds {count} files; a run zip holds {expected}. " + ADVICE,
+    "twice": "the zip holds {name} twice. " + ADVICE,
+    "member_too_big": "{name} would unpack to {size} MB, above the limit of {limit} MB per file; this is not a "
+                      "run zip from RNN Lab (runs are far smaller)",
+    "too_big": "the zip would unpack to {size} MB, above the limit of {limit} MB; this is not a run zip from "
+               "RNN Lab",
+    "damaged": "{name} in the zip is damaged ({detail}). " + ADVICE,
+    "wrong_size": "{name} in the zip is not the size its header says. " + ADVICE,
+    "no_manifest": NOT_OURS + " (it has no manifest.json); " + MADE_WITH_EXPORT,
+    "manifest_json": "manifest.json in the zip is not valid JSON. " + ADVICE,
+    "wrong_format": NOT_OURS + " (its manifest says format {found}, not {expected}); " + MADE_WITH_EXPORT,
+    "wrong_version": "this run zip has bundle version {found}; this RNN Lab reads version {expected}. Open it "
+                     "with the RNN Lab that made it, or export the run again",
+    "manifest_files": "manifest.json does not list the files of a run ({files}). " + ADVICE,
+    "extra_file": "the zip holds {name}, which is not part of a run; only the declared files are accepted "
+                  "(pickles and other files are never loaded). Remove it, or export the run again with RNN Lab",
+    "missing": "the zip lacks {files}. " + ADVICE,
+    "checksum": "{name} does not match its checksum in manifest.json: the zip was changed or damaged after "
+                "export. " + ADVICE,
+    "bad_config": "{name} in the zip cannot be used: {error}",
+    "unreadable_tensors": "{name} is not a readable safetensors file ({detail}). " + ADVICE,
+    "foreign_weights": "{name} was not written by RNN Lab (no input_size/output_size in its metadata). " + ADVICE,
+    "weights_mismatch": "{name} does not fit the model in {config} ({cell}, hidden_size {hidden_size}, "
+                        "{layers} layer(s)): {detail}. " + ADVICE,
+    "unreadable_file": "{name} in the zip cannot be read ({detail}). " + ADVICE,
+})
+
+
+# Progress.reason: what a run says about itself (the details fill the template)
+RUN_MESSAGES = MappingProxyType({
+    "starting": "starting",
+    "queued": "waiting for a free training slot (all are in use)",
+    "pausing": "pausing after this epoch",
+    "paused": "paused after epoch {epoch}",
+    "running": "training epoch {epoch}",
+    "stopped_idle": "stopped before it started",
+    "stopped_queued": "stopped while queued",
+    "stopped": "stopped by the user after epoch {epoch}",
+    "stopped_mid": "stopped by the user during epoch {epoch}; the weights of epoch {best} are kept",
+    "time_limit_mid": "time limit reached during epoch {epoch}; the weights of epoch {best} are kept",
+    "time_limit": "time limit reached after epoch {epoch}; the weights of epoch {best} are kept",
+    "early_stop": "early stopping after epoch {epoch}: validation loss has not improved for {patience} epochs; "
+                  "the weights of epoch {best} are kept",
+    "finished": "finished {epochs} epochs; best epoch {best}",
+    "failed": "training failed in epoch {epoch}: {error}",
+    "diverged": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower learning rate "
+                "or gradient clipping (clip_norm, e.g. 1.0); the weights of epoch {best} are kept",
+    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower "
+                        "learning rate or gradient clipping (clip_norm, e.g. 1.0); the initial weights are kept",
+    "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data "
+                "(a run zip does not store per-layer gradient norms)",
+    "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
+                        "the zip: load it again to evaluate or retrain the model",
+})

@@ -106,7 +106,7 @@ def test_inside_the_cell_shows_every_view_after_training(app):
 
 
 def test_a_run_comes_back_from_its_zip_and_a_bad_zip_is_refused(app):
-    from rnncore.bundle import export_run
+    from rnncore.io.bundle import export_run
 
     train_briefly(app)
     lab = next(o for o in gc.get_objects() if type(o) is Lab)

@@ -19,10 +19,10 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from rnncore.bundle import FILES, BundleError, export_run, import_run, probe_traces
+from rnncore.io.bundle import FILES, BundleError, export_run, import_run, probe_traces
+from rnncore.io.model_files import history_frame, metrics_document
 from rnncore.lab import Lab
-from rnncore.models import build_model
-from rnncore.storage import history_frame, metrics_document
+from rnncore.nn.models import build_model
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]

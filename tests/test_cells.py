@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.autograd import gradcheck
 
-from rnncore.cells import GATES, STATES, ExplicitRecurrent, run_layer
+from rnncore.nn.cells import GATES, STATES, ExplicitRecurrent, run_layer
 
 torch.set_num_threads(1)
 DTYPE = torch.float64

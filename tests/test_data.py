@@ -1,9 +1,7 @@
 """rnncore.data: load_csv on real-world CSV quirks, refusals with actionable messages, samples, sources."""
 
 import io
-import sys
 import time
-import types
 import zipfile
 
 import numpy as np
@@ -41,9 +39,8 @@ def keyed(error: DataError) -> DataError:
 
 def keyed_notes(data: Dataset) -> Dataset:
     """Every note of load_csv has its key and details next to it, in the same order."""
-    assert len(data.note_keys) == len(data.notes)
-    for text, (key, details) in zip(data.notes, data.note_keys, strict=True):
-        assert key in DATA_NOTES and DATA_NOTES[key].format(**details) == text, (key, text)
+    for note in data.notes:
+        assert note.key in DATA_NOTES and DATA_NOTES[note.key].format(**note.details) == note, (note.key, note)
     return data
 
 
@@ -55,7 +52,7 @@ def test_plain_monthly_file_keeps_values_and_infers_frequency():
     assert data.frame["Passengers"].tolist() == [100.0 + m for m in range(1, 13)]
     assert data.freq == "MS" and data.period == 12
     assert any("'Date'" in note and "time axis" in note for note in data.notes)
-    assert keyed_notes(data).note_keys == [("time_column", {"column": "'Date'"})]
+    assert [(n.key, n.details) for n in keyed_notes(data).notes] == [("time_column", {"column": "'Date'"})]
 
 
 @pytest.mark.parametrize("header, values, first", [
@@ -256,15 +253,17 @@ def test_samples_load_with_descriptions_and_periods():
     assert keyed(info.value).details["name"] == "'nope'"
 
 
-def test_load_source_dispatches_samples_and_generators(monkeypatch):
+def test_load_source_dispatches_samples_generators_and_files(tmp_path):
+    from rnncore.data import generate
+
     assert load_source("sample:sunspots").name == "sunspots"
-    calls = []
-    fake = types.ModuleType("rnncore.generators")
-    fake.generate = lambda name, **params: calls.append((name, params)) or Dataset(pd.DataFrame({"v": [1.0]}),
-                                                                                    name)
-    monkeypatch.setitem(sys.modules, "rnncore.generators", fake)
-    assert load_source("synthetic:sine", {"length": 50}).name == "sine"
-    assert calls == [("sine", {"length": 50})]
+    made = load_source("synthetic:sine", {"length": 50, "seed": 3})
+    assert made.name == "sine" and made.frame.equals(generate("sine", length=50, seed=3).frame)
+    content = csv_bytes("v", [str(i % 5) for i in range(30)])
+    uploaded = load_source("mine.csv", content=content)  # an upload: the bytes, named by the file
+    assert uploaded.name == "mine.csv" and len(uploaded.frame) == 30
+    (tmp_path / "mine.csv").write_bytes(content)
+    assert load_source(str(tmp_path / "mine.csv")).frame.equals(uploaded.frame)
     with pytest.raises(DataError, match="unknown sample") as info:
         load_source("sample:missing")
     assert keyed(info.value).key == "unknown_sample"
@@ -290,5 +289,5 @@ def test_data_errors_and_notes_from_elsewhere_keep_working_without_keys():
     error = DataError("something else went wrong; try again")
     assert str(error) == "something else went wrong; try again" and error.key is None and error.details == {}
     data = Dataset(pd.DataFrame({"v": [1.0]}), "generated", notes=["a sine wave of period 12"])
-    assert data.note_keys == [("", {})]  # a generator's description: no key, shown as written
+    assert [(n.key, n.details) for n in data.notes] == [("", {})]  # no key: shown as written
 

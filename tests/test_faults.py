@@ -5,8 +5,8 @@ import time
 import pytest
 import torch
 
-from rnncore import steps
 from rnncore.lab import Lab
+from rnncore.training import steps
 from tests.apptest import new_app, run_until, stop_everything, texts
 
 torch.set_num_threads(1)

@@ -6,7 +6,7 @@ import pytest
 
 from rnncore.config import ConfigError
 from rnncore.data import DataError, Dataset
-from rnncore.generators import (
+from rnncore.data.generators import (
     describe_generator,
     generate,
     generator_params,

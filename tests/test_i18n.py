@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnncore import plots, plots_inside
-from rnncore.cells import GATES, STATES
 from rnncore.config import CELLS, LOSSES, OPTIMIZERS, SCALERS, SCHEDULERS
 from rnncore.data import list_samples
-from rnncore.generators import list_generators
-from rnncore.metrics import METRICS
-from rnncore.results import STATUSES
-from rnncore.scenarios import SCENARIOS
+from rnncore.data.generators import list_generators
+from rnncore.lab.scenarios import SCENARIOS
+from rnncore.nn.cells import GATES, STATES
+from rnncore.training.metrics import METRICS
+from rnncore.training.progress import Status
+from rnncore.viz import cell_plots, plots
 from tests.apptest import APP, new_app, shown, stop_everything
 from ui.lang import en, zh
 
@@ -106,7 +106,7 @@ def test_every_key_built_from_a_name_exists():
     gates = {g for names in GATES.values() for g in names} | {s for names in STATES.values() for s in names}
     scenarios = [f"scenario.{s.key}.{part}" for s in SCENARIOS for part in ("title", "watch")]
     settings = [f"learn.setting.{n}{end}" for n in learn_setting_names() for end in ("", ".title")]
-    families = {"status": STATUSES, "cell": CELLS, "optimizer": OPTIMIZERS, "loss": LOSSES, "scaler": SCALERS,
+    families = {"status": list(Status), "cell": CELLS, "optimizer": OPTIMIZERS, "loss": LOSSES, "scaler": SCALERS,
                 "scheduler": SCHEDULERS, "sample": list_samples(), "generator": list_generators(),
                 "gate": gates, "metric": METRICS, "split": ("train", "val", "test"),
                 "forecast": ("recursive", "direct"), "baseline": ("persistence", "seasonal_naive", "linear", "mean"),
@@ -142,13 +142,13 @@ def build(prefix: str, table: dict[str, str]):
                                                       labels=table),
         "fig.bars": lambda: plots.metrics_bar_figure({"model": {"rmse": 1.0}, "mean": {"rmse": 0.5}}, "rmse",
                                                      labels=table),
-        "fig.gates": lambda: plots_inside.gate_heatmaps_figure({"forget": gate}, values, {"h": gate - 0.5},
+        "fig.gates": lambda: cell_plots.gate_heatmaps_figure({"forget": gate}, values, {"h": gate - 0.5},
                                                                labels=table),
-        "fig.saturation": lambda: plots_inside.saturation_figure({"forget": gate}, labels=table),
-        "fig.gtt": lambda: plots_inside.grad_through_time_figure(np.geomspace(1e-4, 1, 20), labels=table),
-        "fig.weights": lambda: plots_inside.histogram_figure({"w": gate}, table["title"], labels=table),
-        "fig.grads": lambda: plots_inside.histogram_figure({"w": gate}, table["title"], labels=table),
-        "fig.pca": lambda: plots_inside.pca_trajectory_figure(*plots_inside.pca_2d(gate), labels=table),
+        "fig.saturation": lambda: cell_plots.saturation_figure({"forget": gate}, labels=table),
+        "fig.gtt": lambda: cell_plots.grad_through_time_figure(np.geomspace(1e-4, 1, 20), labels=table),
+        "fig.weights": lambda: cell_plots.histogram_figure({"w": gate}, table["title"], labels=table),
+        "fig.grads": lambda: cell_plots.histogram_figure({"w": gate}, table["title"], labels=table),
+        "fig.pca": lambda: cell_plots.pca_trajectory_figure(*cell_plots.pca_2d(gate), labels=table),
     }
     return builders[prefix]()
 
@@ -239,7 +239,7 @@ def test_a_link_with_lang_zh_opens_in_chinese():
 
 
 def test_every_reason_a_run_gives_has_a_text_with_its_fields():
-    from rnncore.results import MESSAGES
+    from rnncore.messages import RUN_MESSAGES as MESSAGES
 
     for reason, english in MESSAGES.items():
         key = f"reason.{reason}"

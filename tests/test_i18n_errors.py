@@ -11,13 +11,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.i18n
-from rnncore.bundle import FILES, BundleError, import_run
 from rnncore.config import ConfigError, ExperimentConfig, ModelConfig, config_error
-from rnncore.generators import generate, generator_params, list_generators
+from rnncore.data.generators import generate, generator_params, list_generators
+from rnncore.io.bundle import FILES, BundleError, import_run
 from rnncore.lab import Lab
-from rnncore.messages_errors import BUNDLE_MESSAGES, CONFIG_MESSAGES
-from rnncore.results import forecast
+from rnncore.messages import BUNDLE_MESSAGES, CONFIG_MESSAGES
 from rnncore.training import RunLimits
+from rnncore.training.results import forecast
 from tests.apptest import APP, new_app, shown, stop_everything, texts
 from ui.lang import en, zh
 
@@ -113,7 +113,7 @@ def test_a_lenient_link_notes_each_problem_as_a_keyed_error():
 
 def test_a_generated_data_set_has_keyed_notes():
     data = generate("adding", samples=200, steps=20)
-    assert [key for key, _ in data.note_keys] == ["generated", "sequences"]
+    assert [note.key for note in data.notes] == ["generated", "sequences"]
     assert data.notes[1].startswith("200 sequences of 20 steps")
 
 
@@ -148,8 +148,8 @@ def test_an_error_without_a_key_stays_english_and_escaped(chinese):
 @pytest.fixture
 def app(monkeypatch):
     """The app in Chinese (t() told so: AppTest formats some widgets outside the script run)."""
-    import ui.live
     import ui.sidebar  # noqa: F401  (imported first: they keep the real language(), the switch works after)
+    import ui.training_panel
 
     monkeypatch.setattr(ui.i18n, "language", lambda: "zh")
     yield None

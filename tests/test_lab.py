@@ -166,7 +166,7 @@ def test_after_the_run_the_pages_see_the_kept_weights(make_lab):
 
 
 def trained_zip(lab) -> bytes:
-    from rnncore.bundle import export_run
+    from rnncore.io.bundle import export_run
 
     tiny(lab)
     lab.start().join(timeout=60)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import streamlit as st
 
-import ui.live
+import ui.training_panel
 from rnncore.lab import Lab
 from tests.apptest import new_app, run_until, start_training, stop_everything, texts
 from ui import state
@@ -79,7 +79,7 @@ def loss_points(at) -> int:
 
 
 def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show(app, monkeypatch):
-    monkeypatch.setattr(ui.live, "DETAIL_SECONDS", 1000.0)  # so the test does not depend on timing
+    monkeypatch.setattr(ui.training_panel, "DETAIL_SECONDS", 1000.0)  # so the test does not depend on timing
     start_training(app, epochs=1000, hidden_size=4)
     run_until(app, lambda at: len(at.dataframe) and loss_points(at) >= 2, timeout=60, every=0.1)
     lab = session_lab()

@@ -8,14 +8,14 @@ import pytest
 
 from rnncore.config import WindowConfig
 from rnncore.data import Dataset
-from rnncore.metrics import (
+from rnncore.data.windows import make_windows
+from rnncore.training.metrics import (
     baseline_predictions,
     mape,
     per_step_metrics,
     regression_metrics,
     seasonal_naive_note,
 )
-from rnncore.windows import make_windows
 
 
 def test_regression_metrics_match_hand_computation():
@@ -92,7 +92,7 @@ def test_linear_baseline_is_exact_on_a_linear_series():
 
 
 def test_memory_task_baselines_are_mean_and_linear():
-    from rnncore.generators import generate
+    from rnncore.data.generators import generate
 
     w = make_windows(generate("adding", steps=10, samples=400, seed=1), WindowConfig(lookback=10))
     base = baseline_predictions(w, "test")

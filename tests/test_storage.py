@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from rnncore.config import ExperimentConfig
-from rnncore.models import build_model
-from rnncore.storage import HISTORY_COLUMNS, ModelFileError, load_model, save_model, write_run
+from rnncore.io.model_files import HISTORY_COLUMNS, ModelFileError, load_model, save_model, write_run
+from rnncore.nn.models import build_model
 from rnncore.training import run_experiment
 
 torch.set_num_threads(1)

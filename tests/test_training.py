@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rnncore.config import ConfigError, ExperimentConfig
-from rnncore.generators import generate
+from rnncore.data.generators import generate
 from rnncore.training import RunLimits, Trainer, forecast, run_experiment
 
 torch.set_num_threads(1)

@@ -6,9 +6,9 @@ import pytest
 
 from rnncore.config import WindowConfig
 from rnncore.data import DataError, Dataset, SequenceSet
-from rnncore.generators import generate
+from rnncore.data.generators import generate
+from rnncore.data.windows import make_windows
 from rnncore.messages import DATA_MESSAGES
-from rnncore.windows import make_windows
 
 
 def counting(rows: int = 200, columns: int = 1) -> Dataset:

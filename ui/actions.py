@@ -6,10 +6,10 @@ import dataclasses
 
 import streamlit as st
 
-from rnncore.bundle import BundleError
 from rnncore.config import ConfigError
 from rnncore.data import DataError
-from rnncore.scenarios import scenario
+from rnncore.io.bundle import BundleError
+from rnncore.lab.scenarios import scenario
 from ui.controls import forget_widgets
 from ui.i18n import explain_error, plain, t
 from ui.state import lab

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnncore.data import list_samples, sample_description
-from rnncore.generators import describe_generator, generator_bounds, generator_params, list_generators
+from rnncore.data.generators import describe_generator, generator_bounds, generator_params, list_generators
 from ui.i18n import plain, t
 
 INTEGER_PARAMS = ("length", "steps", "samples", "substeps")

@@ -8,8 +8,8 @@ import streamlit as st
 
 from rnncore.config import ConfigError
 from rnncore.data import DataError
-from rnncore.metrics import METRICS
-from rnncore.results import forecast
+from rnncore.training.metrics import METRICS
+from rnncore.training.results import forecast
 from ui.i18n import explain_error, t
 from ui.state import lab
 

@@ -76,7 +76,7 @@ def explain_error(exc: Exception, field: bool = False) -> str:
     return t(key, **_details(exc)) if key in en.STRINGS else plain(exc)
 
 
-def explain_note(text: str, key: str, details: dict) -> str:
-    """A note of Dataset.notes (with its Dataset.note_keys entry) in the session's language; Markdown-safe."""
-    name = f"datanote.{key}"
-    return t(name, **details) if key and name in en.STRINGS else plain(text)
+def explain_note(note) -> str:
+    """A note of Dataset.notes (rnncore.errors.Note) in the session's language; Markdown-safe."""
+    name = f"datanote.{note.key}"
+    return t(name, **note.details) if note.key and name in en.STRINGS else plain(note)

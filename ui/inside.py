@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnncore import inspection, plots_inside
-from rnncore.plots_inside import pca_2d
+from rnncore.viz import cell_plots, inspection
+from rnncore.viz.cell_plots import pca_2d
 from ui.i18n import t, table
 from ui.state import lab
 
@@ -44,7 +44,7 @@ def _names(values: dict) -> dict:
 
 def heatmaps(trace, cell: str, activation: str):
     bounded_h = activation == "tanh" and cell != "article_lstm"
-    return plots_inside.gate_heatmaps_figure(
+    return cell_plots.gate_heatmaps_figure(
         _names(trace.gates), trace.inputs, _names(trace.states), signed_gates=(t("gate.candidate"),),
         state_limits={t("gate.h"): 1.0} if bounded_h else {}, labels=table("fig.gates"))
 
@@ -55,17 +55,17 @@ def saturation(model, windows, split: str, layer: int, live: bool = False):
     gates.pop("candidate", None)
     if not gates:
         return None
-    return plots_inside.saturation_figure(_names(gates), labels=table("fig.saturation"))
+    return cell_plots.saturation_figure(_names(gates), labels=table("fig.saturation"))
 
 
 def trajectory(trace):
     points, explained = pca_2d(trace.states["h"])
-    return plots_inside.pca_trajectory_figure(points, explained, labels=table("fig.pca"))
+    return cell_plots.pca_trajectory_figure(points, explained, labels=table("fig.pca"))
 
 
 def histograms(model, gradients):
     weights, grads = inspection.parameter_values(model, gradients)
-    weight_fig = plots_inside.histogram_figure(weights, t("fig.weights.title"), labels=table("fig.weights"))
+    weight_fig = cell_plots.histogram_figure(weights, t("fig.weights.title"), labels=table("fig.weights"))
     if not grads:
         return weight_fig, None
-    return weight_fig, plots_inside.histogram_figure(grads, t("fig.grads.title"), labels=table("fig.grads"))
+    return weight_fig, cell_plots.histogram_figure(grads, t("fig.grads.title"), labels=table("fig.grads"))

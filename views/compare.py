@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from rnncore import plots
-from rnncore.compare import cell_sweep, config_diff
-from rnncore.lab import ENDED
+from rnncore.lab.comparison import cell_sweep, config_diff
+from rnncore.training.progress import ENDED
+from rnncore.viz import plots
 from ui import actions
 from ui.i18n import t, table
-from ui.live import training_panel
 from ui.state import lab
+from ui.training_panel import training_panel
 
 session = lab()
 session.collect()

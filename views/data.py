@@ -4,10 +4,10 @@ import dataclasses
 
 import streamlit as st
 
-from rnncore import plots
 from rnncore.config import DataConfig
 from rnncore.data import DataError, load_csv
-from rnncore.windows import make_windows
+from rnncore.data.windows import make_windows
+from rnncore.viz import plots
 from ui.controls import window_controls
 from ui.data_panels import description, generator_panel, sample_picker, upload_panel
 from ui.i18n import explain_error, explain_note, plain, t, table
@@ -56,9 +56,8 @@ if not session.config.data.source.startswith(("sample:", "synthetic:")):
     st.caption(t("data.link_note"))
 if dataset.notes:
     with st.expander(t("data.notes", count=len(dataset.notes)), expanded=False):
-        keys = dataset.note_keys + [("", {})] * len(dataset.notes)  # a note added later has no key
-        for note, (key, details) in zip(dataset.notes, keys, strict=False):  # stops with the notes
-            st.markdown(explain_note(note, key, details))
+        for note in dataset.notes:
+            st.markdown(explain_note(note))
 
 st.subheader(t("data.windows"))
 config = session.config

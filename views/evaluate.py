@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from rnncore import plots
-from rnncore.bundle import export_run
-from rnncore.storage import history_frame
+from rnncore.io.bundle import export_run
+from rnncore.io.model_files import history_frame
+from rnncore.viz import plots
 from ui import actions, evaluate
 from ui.i18n import explain, plain, t, table
 from ui.state import lab

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnncore.scenarios import SCENARIOS
+from rnncore.lab.scenarios import SCENARIOS
 from ui.actions import run_scenario, show_message
 from ui.i18n import t
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnncore import inspection, plots_inside
+from rnncore.viz import cell_plots, inspection
 from ui import inside
 from ui.i18n import t, table
 from ui.state import lab, memo
@@ -47,7 +47,7 @@ def inside_view() -> None:
         if grad is None:
             st.info(t("inside.no_grad_yet"))
         else:
-            figure = plots_inside.grad_through_time_figure(grad, labels=table("fig.gtt"))
+            figure = cell_plots.grad_through_time_figure(grad, labels=table("fig.gtt"))
             st.plotly_chart(figure, key="inside.gtt")
             st.caption(t("inside.gtt_caption", epoch=subject.progress.grad_through_time_epoch))
     with right:

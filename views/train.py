@@ -7,8 +7,8 @@ import streamlit as st
 from ui import actions
 from ui.controls import model_controls, train_controls
 from ui.i18n import explain_error, t
-from ui.live import training_panel
 from ui.state import lab, server_limits
+from ui.training_panel import training_panel
 
 session = lab()
 st.title(t("train.title"))

@@ -3,8 +3,8 @@
 are so that the English page says exactly what str(error) says."""
 
 from rnncore.data import list_samples, sample_description
-from rnncore.generators import describe_generator, list_generators
-from rnncore.messages_errors import BUNDLE_MESSAGES, CONFIG_MESSAGES
+from rnncore.data.generators import describe_generator, list_generators
+from rnncore.messages import BUNDLE_MESSAGES, CONFIG_MESSAGES
 
 CORE: dict[str, str] = {
     **{f"configerror.{key}": text for key, text in CONFIG_MESSAGES.items()},

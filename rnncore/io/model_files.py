@@ -18,7 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from rnncore.config import ConfigError, ExperimentConfig
-from rnncore.metrics import METRICS
+from rnncore.training.metrics import METRICS
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -70,7 +70,7 @@ def load_model(path: str | os.PathLike, config_path: str | os.PathLike | None = 
     ModelFileError (a ValueError) for a missing, corrupt or foreign file, an unknown cell,
     or weights whose names or shapes do not fit the config.
     """
-    from rnncore.models import build_model
+    from rnncore.nn.models import build_model
 
     weights, config = _paths(path, config_path)
     cfg = load_config(config)

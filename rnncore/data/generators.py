@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from rnncore.config import config_error
-from rnncore.data import Dataset, SequenceSet, data_error
-from rnncore.messages import note
+from rnncore.data.dataset import Dataset, SequenceSet
+from rnncore.errors import Note, config_error, data_error
 
 MAX_LENGTH = 1_000_000
 MAX_INTEGRATED_LENGTH = 100_000  # Mackey-Glass and Lorenz step through a Python loop
@@ -276,8 +275,8 @@ def generate(name: str, length: int | None = None, seed: int = 0, noise: float |
               for key, bounds in spec.params.items()}
     rng = np.random.default_rng(int(seed))
     settings = ", ".join(f"{key}={value:g}" for key, value in values.items())
-    notes, keys = [], []
-    note(notes, keys, "generated", name=name, settings=settings, seed=seed)
+    notes = []
+    notes.append(Note.keyed("generated", name=name, settings=settings, seed=seed))
     description = f"{spec.description} ({settings}, seed={seed})"
     if spec.memory_task:
         inputs, target, channels = spec.function(rng, **values)
@@ -286,13 +285,12 @@ def generate(name: str, length: int | None = None, seed: int = 0, noise: float |
                                 targets=target.reshape(-1, 1).astype(np.float32),
                                 channels=channels, baseline_mse=baseline)
         frame = pd.DataFrame(sequences.inputs[0], columns=channels)
-        note(notes, keys, "sequences", samples=values["samples"], steps=values["steps"],
-             target=f"{sequences.targets[0, 0]:.3f}", baseline=f"{baseline:.3f}")
-        return Dataset(frame=frame, name=name, notes=notes, sequences=sequences, description=description,
-                       note_keys=keys)
+        notes.append(Note.keyed("sequences", samples=values["samples"], steps=values["steps"],
+             target=f"{sequences.targets[0, 0]:.3f}", baseline=f"{baseline:.3f}"))
+        return Dataset(frame=frame, name=name, notes=notes, sequences=sequences, description=description)
     noise_std = values.pop("noise")
     signal, period = spec.function(rng, **values)
     signal = np.asarray(signal, dtype=np.float64).reshape(values["length"], len(spec.columns))
     signal = signal + noise_std * rng.standard_normal(signal.shape)
     frame = pd.DataFrame(signal.astype(np.float32), columns=list(spec.columns))
-    return Dataset(frame=frame, name=name, notes=notes, description=description, period=period, note_keys=keys)
+    return Dataset(frame=frame, name=name, notes=notes, description=description, period=period)

@@ -22,7 +22,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from rnncore.config import WindowConfig
-from rnncore.data import Dataset, data_error
+from rnncore.data.dataset import Dataset
+from rnncore.errors import data_error
 
 CHUNK_ROWS = 65_536  # scalers are fitted and applied in chunks: no full-size temporaries
 

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnncore.plots import MAX_POINTS, PALETTE, downsample, f32, nice_range, style, text
+from rnncore.viz.plots import MAX_POINTS, PALETTE, downsample, f32, nice_range, style, text
 
 GATE_SCALE, STATE_SCALE = "Viridis", "RdBu_r"
 

@@ -30,10 +30,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from rnncore.config import ConfigError, ExperimentConfig
-from rnncore.messages_errors import BUNDLE_MESSAGES, KeyedError
-from rnncore.results import EpochRecord
-from rnncore.storage import CONFIG, HISTORY_COLUMNS, WEIGHTS, write_run
+from rnncore.config import ExperimentConfig
+from rnncore.errors import BundleError, ConfigError
+from rnncore.io.model_files import CONFIG, HISTORY_COLUMNS, WEIGHTS, write_run
+from rnncore.training.progress import EpochRecord
 
 FORMAT = "rnnlab-run"
 VERSION = 1
@@ -43,13 +43,6 @@ FILES = (CONFIG, WEIGHTS, "history.csv", "metrics.json", "predictions.csv", TRAC
 MAX_MEMBER_BYTES = 50 * 2**20
 MAX_TOTAL_BYTES = 100 * 2**20
 MAX_MEMBERS = 20
-
-
-class BundleError(KeyedError):
-    """A run zip cannot be imported; str(e) says what is wrong and what to do (``key``, ``details``:
-    of rnncore.messages_errors.BUNDLE_MESSAGES, for a page that translates it)."""
-
-    prefix, messages = "bundleerror", BUNDLE_MESSAGES
 
 
 def _refuse(key: str, **details) -> BundleError:
@@ -190,7 +183,7 @@ def _metadata(weights: bytes) -> dict:
 
 
 def _model(cfg: ExperimentConfig, weights: bytes):
-    from rnncore.models import build_model
+    from rnncore.nn.models import build_model
 
     try:
         state = load_tensors(weights)

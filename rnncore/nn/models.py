@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from rnncore.cells import GATES, STATES, ExplicitRecurrent, run_stack
 from rnncore.config import ModelConfig
+from rnncore.nn.cells import GATES, STATES, ExplicitRecurrent, run_stack
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 _NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "article_lstm": "article LSTM"}

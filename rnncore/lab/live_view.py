@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnncore.steps import predict
+from rnncore.training.steps import predict
 
 MAX_WINDOWS = 4000  # predicted windows per split; charts show at most ~2,000 points anyway
 
@@ -77,7 +77,7 @@ class LiveView:
 
     def shadow(self, frame: LiveFrame) -> torch.nn.Module:
         """A model of the reader's own holding ``frame``'s weights (never the training one)."""
-        from rnncore.models import build_model
+        from rnncore.nn.models import build_model
 
         with self._shadow_lock:
             if self._shadow is None:
@@ -107,7 +107,7 @@ class LiveView:
 
     def metrics(self, frame: LiveFrame) -> dict[str, dict]:
         """Validation metrics in original units: {"model": {...}, baseline: {...}} (first step)."""
-        from rnncore.metrics import baseline_predictions, regression_metrics
+        from rnncore.training.metrics import baseline_predictions, regression_metrics
 
         name = "val" if len(self.windows.val.x) else "train"
         split = getattr(self.windows, name)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from rnncore import plots
-from rnncore.lab import ENDED
+from rnncore.training.progress import ENDED
+from rnncore.viz import plots
 from ui.i18n import explain, language, t, table
 from ui.state import held, lab, memo
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import torch
 
-from rnncore import steps
 from rnncore.config import ExperimentConfig, config_error
-from rnncore.results import EpochRecord, Progress, RunResult, build_result, forecast, period_of, say
+from rnncore.training import steps
+from rnncore.training.progress import ENDED, EpochRecord, Progress, say
+from rnncore.training.results import RunResult, build_result, forecast, period_of
 
 __all__ = ["EpochRecord", "Progress", "RunLimits", "RunResult", "Trainer", "forecast", "run_experiment"]
 
-ENDED = ("finished", "stopped", "diverged", "failed")
 PROBE_SIZE = 16
 
 
@@ -71,9 +71,9 @@ class Trainer:
                  slots: threading.Semaphore | None = None,
                  callbacks: Sequence[Callable[[Progress], None]] = (), limits: RunLimits | None = None,
                  initial_state: dict | None = None):
-        from rnncore.data import load_source
-        from rnncore.models import build_model
-        from rnncore.windows import make_windows
+        from rnncore.data.sources import load_source
+        from rnncore.data.windows import make_windows
+        from rnncore.nn.models import build_model
 
         self.cfg, self.limits = cfg, limits or RunLimits()
         self.limits.check(cfg)

@@ -5,82 +5,19 @@ Everything here is in the data's original units (``windows.inverse_y``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from rnncore.config import ExperimentConfig, config_error
-from rnncore.metrics import baseline_predictions, per_step_metrics, regression_metrics, seasonal_naive_note
-from rnncore.steps import predict
+from rnncore.config import ExperimentConfig
+from rnncore.errors import config_error
+from rnncore.training.metrics import baseline_predictions, per_step_metrics, regression_metrics, seasonal_naive_note
+from rnncore.training.progress import EpochRecord
+from rnncore.training.steps import predict
 
 EVAL_SPLITS = ("val", "test")
-STATUSES = ("idle", "queued", "running", "paused", "finished", "stopped", "diverged", "failed")
-
-
-# What a run says about itself: a reason code and its details, so a page can say it in the
-# reader's language; the English text is Progress.message.
-MESSAGES = {
-    "starting": "starting",
-    "queued": "waiting for a free training slot (all are in use)",
-    "pausing": "pausing after this epoch",
-    "paused": "paused after epoch {epoch}",
-    "running": "training epoch {epoch}",
-    "stopped_idle": "stopped before it started",
-    "stopped_queued": "stopped while queued",
-    "stopped": "stopped by the user after epoch {epoch}",
-    "stopped_mid": "stopped by the user during epoch {epoch}; the weights of epoch {best} are kept",
-    "time_limit_mid": "time limit reached during epoch {epoch}; the weights of epoch {best} are kept",
-    "time_limit": "time limit reached after epoch {epoch}; the weights of epoch {best} are kept",
-    "early_stop": "early stopping after epoch {epoch}: validation loss has not improved for {patience} epochs; "
-                  "the weights of epoch {best} are kept",
-    "finished": "finished {epochs} epochs; best epoch {best}",
-    "failed": "training failed in epoch {epoch}: {error}",
-    "diverged": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower learning rate "
-                "or gradient clipping (clip_norm, e.g. 1.0); the weights of epoch {best} are kept",
-    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower "
-                        "learning rate or gradient clipping (clip_norm, e.g. 1.0); the initial weights are kept",
-    "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data "
-                "(a run zip does not store per-layer gradient norms)",
-    "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
-                        "the zip: load it again to evaluate or retrain the model",
-}
-
-
-def say(reason: str, **details) -> dict:
-    """Progress fields for ``reason``: the code, its details and the English message."""
-    return {"reason": reason, "details": details, "message": MESSAGES[reason].format(**details)}
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    epoch: int
-    train_loss: float           # mean over the epoch's batches, scaled units, the chosen loss
-    val_loss: float | None      # None when there are no validation windows
-    seconds: float
-    grad_norm: float            # total gradient norm before clipping, mean over batches
-    layer_grad_norms: dict[str, float]
-    lr: float
-
-
-@dataclass
-class Progress:
-    status: str = "idle"
-    epoch: int = 0
-    epochs: int = 0
-    history: list[EpochRecord] = field(default_factory=list)
-    message: str = ""           # in English; ``reason`` and ``details`` say the same for translation
-    reason: str = "idle"        # a key of MESSAGES
-    details: dict = field(default_factory=dict)
-    error: str | None = None    # the traceback text of a failure, for logs
-    elapsed: float = 0.0        # seconds spent training (not queued, not paused)
-    eta: float | None = None
-    version: int = 0
-    grad_through_time: np.ndarray | None = None
-    grad_through_time_epoch: int | None = None
-    best_epoch: int | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: train, validate, probe
 
 
 @dataclass
@@ -98,7 +35,7 @@ class RunResult:
     """
 
     config: ExperimentConfig
-    history: list
+    history: list[EpochRecord]
     metrics: dict
     baselines: dict
     baseline_notes: dict[str, str]
@@ -116,7 +53,7 @@ def period_of(dataset) -> int | None:
         return None
     if dataset.period:
         return dataset.period
-    from rnncore.data import infer_period
+    from rnncore.data.dataset import infer_period
 
     return infer_period(dataset.frame)
 

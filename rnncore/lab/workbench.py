@@ -11,9 +11,10 @@ import threading
 from dataclasses import dataclass, field, replace
 
 from rnncore.config import ConfigError, DataConfig, ExperimentConfig, config_error
-from rnncore.data import DataError, Dataset, data_error, load_source
-
-ENDED = ("finished", "stopped", "diverged", "failed")
+from rnncore.data.dataset import Dataset
+from rnncore.data.sources import load_source
+from rnncore.errors import DataError, data_error
+from rnncore.training.progress import ENDED
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Lab:
     @property
     def busy(self) -> bool:
         """A run is going, or a series will start its next run."""
-        return self.status() not in ENDED + ("idle",)
+        return self.status() not in (*ENDED, "idle")
 
     def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False, initial_state=None):
         """Start a Trainer on the current data and config (after collecting the last one).
@@ -107,8 +108,8 @@ class Lab:
         return self._launch(self.config, one_epoch, initial_state)
 
     def _launch(self, config: ExperimentConfig, one_epoch: bool = False, initial_state=None):
-        from rnncore.live import LiveView  # torch loads only when training is asked for
-        from rnncore.training import Trainer
+        from rnncore.lab.live_view import LiveView  # torch loads only when training is asked for
+        from rnncore.training.trainer import Trainer
 
         self.collect()
         view = LiveView(config.model)
@@ -220,8 +221,8 @@ class Lab:
         With its data at hand (a sample, a generator, or the same file loaded now) the run is
         evaluated again in full; otherwise only its curves and metrics can be compared.
         """
-        from rnncore.bundle import import_run
-        from rnncore.results import say
+        from rnncore.io.bundle import import_run
+        from rnncore.training.progress import say
 
         imported = import_run(data)
         doc = imported.metrics
@@ -254,8 +255,8 @@ class Lab:
 
     @staticmethod
     def _evaluate(imported, dataset):
-        from rnncore.results import build_result, period_of
-        from rnncore.windows import make_windows
+        from rnncore.data.windows import make_windows
+        from rnncore.training.results import build_result, period_of
 
         cfg = imported.config
         windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)

@@ -3,7 +3,7 @@
 Finds the time column (ISO dates, 1949-01, 19580329, 1970 Q1, 1991 Jul, Jan-1-1995, plain years, a year
 column plus a month or quarter column), reads numbers (decimal commas, thousands separators, missing
 markers), sorts, averages duplicated timestamps, inserts missing time steps and interpolates gaps.
-Every step appends a sentence to `notes` and its (key, details) to `keys` (rnncore.messages.note).
+Every step appends a Note (rnncore.errors) to `notes`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from rnncore.messages import note
+from rnncore.errors import Note
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", "?", ".", "..", "#n/a", "missing"})
 TIME_NAME = re.compile(r"date|time|year|month|week|day|quarter|period|jahr|datum|fecha|^(ds|dt|t|yr)$", re.I)
@@ -65,8 +65,7 @@ def parse_time(column: pd.Series, hinted: bool, first: bool) -> pd.Series | None
     return parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
 
 
-def find_time(frame: pd.DataFrame, notes: list[str],
-              keys: list[tuple[str, dict]]) -> tuple[pd.Series | None, list[str]]:
+def find_time(frame: pd.DataFrame, notes: list[Note]) -> tuple[pd.Series | None, list[str]]:
     """The time of each row and the columns it came from; (None, []) if there is no time column."""
     year = next((c for c in frame.columns if YEAR_NAME.match(c)), None)
     part = next((c for c in frame.columns if PART_NAME.match(c)), None)
@@ -77,15 +76,15 @@ def find_time(frame: pd.DataFrame, notes: list[str],
         for fmt in ("%Y-%m", "%Y-%b", "%Y-%B"):
             parsed = pd.to_datetime(frame[year] + "-" + text, format=fmt, errors="coerce")
             if parsed.notna().mean() > 0.9:
-                note(notes, keys, "time_from_parts", year=repr(year), part=repr(part))
+                notes.append(Note.keyed("time_from_parts", year=repr(year), part=repr(part)))
                 return parsed, [year, part]
     hinted = [c for c in frame.columns if TIME_NAME.search(c)]
     for col in dict.fromkeys([*hinted, *frame.columns]):
         parsed = parse_time(frame[col], col in hinted, col == frame.columns[0])
         if parsed is not None:
-            note(notes, keys, "time_column", column=repr(col))
+            notes.append(Note.keyed("time_column", column=repr(col)))
             if frame[col].str.contains(ZONE).any():
-                note(notes, keys, "utc")
+                notes.append(Note.keyed("utc"))
             return parsed, [col]
     return None, []
 
@@ -107,19 +106,18 @@ def to_numbers(column: pd.Series, decimal_comma: bool) -> tuple[pd.Series, int, 
     return values, int((values.isna() & ~missing).sum()), bool(grouped.any())
 
 
-def index_by_time(frame: pd.DataFrame, time: pd.Series, notes: list[str],
-                  keys: list[tuple[str, dict]]) -> pd.DataFrame:
+def index_by_time(frame: pd.DataFrame, time: pd.Series, notes: list[Note]) -> pd.DataFrame:
     """Index by time: rows without a time dropped, sorted, duplicates averaged, gaps inserted."""
     if dropped := int(time.isna().sum()):
-        note(notes, keys, "no_time_rows", count=dropped)
+        notes.append(Note.keyed("no_time_rows", count=dropped))
     frame = frame[time.notna().to_numpy()].set_axis(pd.DatetimeIndex(time.dropna(), name=None))
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
-        note(notes, keys, "sorted")
+        notes.append(Note.keyed("sorted"))
     if frame.index.has_duplicates:
         duplicated = frame.index[frame.index.duplicated()]
         frame = frame.groupby(level=0).mean()
-        note(notes, keys, "averaged", count=len(duplicated), first=when(duplicated[0]))
+        notes.append(Note.keyed("averaged", count=len(duplicated), first=when(duplicated[0])))
     index = frame.index
     if len(index) < 3 or infer_freq(index) is not None:
         return frame
@@ -131,18 +129,18 @@ def index_by_time(frame: pd.DataFrame, time: pd.Series, notes: list[str],
         full = pd.date_range(index[0], index[-1], freq=offset)
         if len(index) < len(full) <= 1.25 * len(index) + 1 and index.isin(full).all():
             added = full.difference(index)
-            note(notes, keys, "inserted", count=len(added), first=when(added[0]))
+            notes.append(Note.keyed("inserted", count=len(added), first=when(added[0])))
             return frame.reindex(full)
-    note(notes, keys, "irregular")
+    notes.append(Note.keyed("irregular"))
     return frame
 
 
-def fill_missing(frame: pd.DataFrame, notes: list[str], keys: list[tuple[str, dict]]) -> pd.DataFrame:
+def fill_missing(frame: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
     if (counts := frame.isna().sum()).sum():
         timed = isinstance(frame.index, pd.DatetimeIndex)
         frame = frame.interpolate(method="time" if timed else "linear").ffill().bfill()
-        note(notes, keys, "filled_time" if timed else "filled", count=int(counts.sum()),
-             columns=", ".join(f"{col!r}: {n}" for col, n in counts.items() if n))
+        notes.append(Note.keyed("filled_time" if timed else "filled", count=int(counts.sum()),
+             columns=", ".join(f"{col!r}: {n}" for col, n in counts.items() if n)))
     return frame
 
 

@@ -8,7 +8,7 @@ ranges are fixed so a figure redrawn every second does not jump.
 Every text a user sees is an argument: ``labels`` maps a builder's label keys (listed
 in its docstring) to the translated text; dict keys passed as data (column, run,
 model, gate names) are shown as given. The figures of the inside of a network (gates,
-saturation, gradients through time, weight histograms, PCA) live in ``rnncore.plots_inside``.
+saturation, gradients through time, weight histograms, PCA) live in ``rnncore.cell_plots``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the "Inside the cell" page shows, as plain numpy: gates, states, saturation, weights.
 
 Every function takes a model that nobody else is updating (a finished run's model or a
-``LiveView`` shadow), runs it without gradients, and returns arrays for ``plots_inside``.
+``LiveView`` shadow), runs it without gradients, and returns arrays for ``cell_plots``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Files: model files (safetensors + JSON, ``model_files``) and run zips (``bundle``). Never pickle."""

@@ -1,0 +1,78 @@
+"""What a run reports while it goes on: its status, one record per epoch, and the Progress snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from rnncore.messages import RUN_MESSAGES
+
+
+class Status(StrEnum):
+    """Where a run is. A StrEnum: it equals its value ("finished"), in JSON and in tests."""
+
+    IDLE = "idle"  # made, not started
+    QUEUED = "queued"  # waiting for a free training slot
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # every epoch, early stopping or the time limit
+    STOPPED = "stopped"  # by the user
+    DIVERGED = "diverged"  # the loss became NaN or infinite
+    FAILED = "failed"  # an error in the loop
+    IMPORTED = "imported"  # a run brought back from a zip
+
+    @property
+    def ended(self) -> bool:
+        return self in ENDED
+
+    @property
+    def active(self) -> bool:
+        """Started and not ended: the run holds its trainer (queued, running or paused)."""
+        return self in ACTIVE
+
+    @property
+    def moving(self) -> bool:
+        """Changes without a click (queued or running): a page showing it polls."""
+        return self in MOVING
+
+
+ENDED = frozenset({Status.FINISHED, Status.STOPPED, Status.DIVERGED, Status.FAILED, Status.IMPORTED})
+ACTIVE = frozenset({Status.QUEUED, Status.RUNNING, Status.PAUSED})
+MOVING = frozenset({Status.QUEUED, Status.RUNNING})
+
+
+def say(reason: str, **details) -> dict:
+    """Progress fields for ``reason``: the code, its details and the English message."""
+    return {"reason": reason, "details": details, "message": RUN_MESSAGES[reason].format(**details)}
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    train_loss: float           # mean over the epoch's batches, scaled units, the chosen loss
+    val_loss: float | None      # None when there are no validation windows
+    seconds: float
+    grad_norm: float            # total gradient norm before clipping, mean over batches
+    layer_grad_norms: dict[str, float]
+    lr: float
+
+
+@dataclass
+class Progress:
+    status: Status = Status.IDLE
+    epoch: int = 0
+    epochs: int = 0
+    history: list[EpochRecord] = field(default_factory=list)
+    message: str = ""           # in English; ``reason`` and ``details`` say the same for translation
+    reason: str = "idle"        # a key of rnncore.messages.RUN_MESSAGES
+    details: dict = field(default_factory=dict)
+    error: str | None = None    # the traceback text of a failure, for logs
+    elapsed: float = 0.0        # seconds spent training (not queued, not paused)
+    eta: float | None = None
+    version: int = 0
+    grad_through_time: np.ndarray | None = None
+    grad_through_time_epoch: int | None = None
+    best_epoch: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: train, validate, probe
