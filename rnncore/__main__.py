@@ -1,32 +1,17 @@
 """The command line: ``python -m rnncore train ...`` and ``python -m rnncore data PATH``.
 
-Bad input exits with status 2 and one line on stderr; a run that fails or diverges exits
-with status 1 (a diverged run still writes its files).
+Every setting's flag comes from its declaration (rnncore.config, rnncore.settings): the same
+names, types and ranges as the app and the links. Bad input exits with status 2 and one line on
+stderr, before any training; a run that fails or diverges exits with status 1 (a diverged run
+still writes its files).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-
-# flag -> (config section, field, type)
-FLAGS = {
-    "data": ("data", "source", str), "target": ("data", "target", str), "features": ("data", "features", str),
-    "lookback": ("window", "lookback", int), "horizon": ("window", "horizon", int),
-    "stride": ("window", "stride", int), "train_fraction": ("window", "train_fraction", float),
-    "val_fraction": ("window", "val_fraction", float), "scaler": ("window", "scaler", str),
-    "cell": ("model", "cell", str), "hidden": ("model", "hidden_size", int),
-    "layers": ("model", "num_layers", int), "activation": ("model", "activation", str),
-    "dropout": ("model", "dropout", float), "forget_bias": ("model", "forget_bias", float),
-    "epochs": ("train", "epochs", int), "batch_size": ("train", "batch_size", int),
-    "lr": ("train", "lr", float),
-    "optimizer": ("train", "optimizer", str), "weight_decay": ("train", "weight_decay", float),
-    "clip_norm": ("train", "clip_norm", float), "loss": ("train", "loss", str),
-    "patience": ("train", "patience", int), "scheduler": ("train", "scheduler", str),
-    "seed": ("train", "seed", int), "max_seconds": ("train", "max_seconds", float),
-    "device": ("train", "device", str),
-}
 
 
 class UsageError(ValueError):
@@ -38,22 +23,43 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}; see 'python -m {self.prog} --help'")
 
 
+def _typed(declared):
+    """An argparse type that reads a setting's value as its declaration says (ConfigError -> usage error)."""
+    from rnncore.errors import ConfigError
+
+    def read(text: str):
+        try:
+            return declared.parse(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = declared.kind.__name__  # argparse names the type in its messages
+    return read
+
+
 def make_parser() -> argparse.ArgumentParser:
+    from rnncore.config import SETTINGS
+
     parser = _Parser(prog="rnncore", description="Train recurrent networks on sequences.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write its files to --out")
     train.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
     train.add_argument("--out", required=True, help="folder for config.json, history.csv, metrics.json, ...")
-    train.add_argument("--param", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
-                       help="generator parameters, e.g. --param steps=50 samples=20000")
-    for flag, (_, name, kind) in FLAGS.items():
-        train.add_argument("--" + flag.replace("_", "-"), type=kind, default=None, help=name)
+    train.add_argument("--max-parameters", type=int, default=None, metavar="N",
+                       help="the largest model allowed (default: max_parameters in rnnlab.toml; 0: no limit)")
+    for name, declared in SETTINGS.items():
+        if declared.kind is dict:  # generator parameters: --param steps=50 samples=20000
+            train.add_argument(declared.cli_flag, dest=name, action="extend", nargs="+", default=None,
+                               metavar="KEY=VALUE", help="generator parameters, e.g. --param steps=50 samples=2000")
+        else:
+            train.add_argument(declared.cli_flag, dest=name, type=_typed(declared), default=None,
+                               metavar=name.upper(), help=declared.describe())
     data = commands.add_parser("data", help="show what load_csv makes of a CSV file")
     data.add_argument("path")
     return parser
 
 
-def _value(text: str):
+def _param_value(text: str):
     for kind in (int, float):
         try:
             return kind(text)
@@ -64,28 +70,53 @@ def _value(text: str):
 
 def build_config(args: argparse.Namespace):
     """The ExperimentConfig of ``args``: --config (or the defaults) with the given flags on top."""
-    from rnncore.config import ExperimentConfig
+    from rnncore.config import SETTINGS, ExperimentConfig
     from rnncore.io.model_files import load_config
 
-    if args.config is None and args.data is None:
+    if args.config is None and args.source is None:
         raise UsageError("give --data PATH|sample:NAME|synthetic:NAME (or --config DIR/config.json)")
     cfg = load_config(args.config) if args.config else ExperimentConfig()
     changes: dict[str, dict] = {}
-    for flag, (section, name, _) in FLAGS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            changes.setdefault(section, {})[name] = value.split(",") if name == "features" else value
-    if args.param:
-        params = dict(cfg.data.params) if args.data is None else {}
-        for item in args.param:
+    for name, declared in SETTINGS.items():
+        value = getattr(args, name)
+        if value is not None and declared.kind is not dict:
+            changes.setdefault(declared.section, {})[name] = value
+    if args.params:
+        params = dict(cfg.data.params) if args.source is None else {}
+        for item in args.params:
             key, sep, text = item.partition("=")
             if not sep or not key.strip():
                 raise UsageError(f"--param {item!r} must look like KEY=VALUE, e.g. --param steps=50")
-            params[key.strip()] = _value(text.strip())
+            params[key.strip()] = _param_value(text.strip())
         changes.setdefault("data", {})["params"] = params
-    elif args.data is not None and args.config:
+    elif args.source is not None and args.config:
         changes["data"]["params"] = {}  # a new data source does not inherit generator parameters
     return cfg.replace(**changes)
+
+
+def check_out(text: str) -> Path:
+    """The --out folder, checked before training (a run never fails only at the end): it is a folder
+    or can be made one, and it can be written. Nothing is made here."""
+    if not text.strip():
+        raise UsageError("--out must name a folder for the run's files, e.g. --out runs/airline")
+    out = Path(text)
+    existing = next(p for p in (out, *out.parents) if p.exists())  # "." or "/" at the latest
+    if not existing.is_dir():
+        where = "is a file" if existing == out else f"lies under the file {existing}"
+        raise UsageError(f"--out {text} {where}; choose a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {text}: {existing} cannot be written; choose a folder you can write to")
+    return out
+
+
+def run_limits(args: argparse.Namespace):
+    """The model-size limit of rnnlab.toml (as the app applies it), or the one --max-parameters gives."""
+    from rnncore.training.limits import RunLimits, load_limits
+
+    most = load_limits().max_parameters if args.max_parameters is None else args.max_parameters
+    if most < 0:
+        raise UsageError("--max-parameters must be 0 (no limit) or a positive number of parameters")
+    return RunLimits(max_parameters=most or None)
 
 
 def _line(record) -> str:
@@ -99,14 +130,18 @@ def train(args: argparse.Namespace) -> int:
     from rnncore.training.trainer import Trainer
 
     cfg = build_config(args)
-    out = Path(args.out)
+    out = check_out(args.out)
 
     def report(progress) -> None:
         print(f"{_line(progress.history[-1])}  ({progress.epoch}/{progress.epochs})", flush=True)
 
-    trainer = Trainer(cfg, callbacks=[report])
+    trainer = Trainer(cfg, callbacks=[report], limits=run_limits(args))
     print(f"training {cfg.model.cell} on {cfg.data.source}: {trainer.model.num_parameters()} parameters, "
           f"{len(trainer.windows.train)} train windows", flush=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
     result = trainer.run()
     if result.status == "failed":
         print(f"rnncore: {result.message}", file=sys.stderr)
@@ -134,20 +169,22 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from rnncore.config import ConfigError
-    from rnncore.errors import DataError
+    from rnncore.errors import KeyedError
     from rnncore.io.model_files import ModelFileError
 
     try:
         args = make_parser().parse_args(argv)
         return train(args) if args.command == "train" else data(args)
-    except (UsageError, ConfigError, DataError, ModelFileError) as exc:
+    except (UsageError, KeyedError, ModelFileError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"rnncore: error: {message}", file=sys.stderr)
         return 2
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         print(f"rnncore: error: cannot use{where}: {exc.strerror or exc}; check the path", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("rnncore: error: out of memory; choose a smaller model, batch or data set", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rnncore: interrupted", file=sys.stderr)

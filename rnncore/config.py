@@ -1,7 +1,9 @@
 """The configuration of one experiment: four frozen dataclasses, validated on creation.
 
-The whole experiment fits in JSON (``to_json``) and in a URL's query string
-(``to_query``), as TensorFlow Playground does: a teacher can put a link on a slide.
+Every setting is declared once, here, with ``setting(...)`` (rnncore.settings): its type, default,
+valid values, widget, flag and server limit. The checks, the command line, the app's widgets and the
+links are derived from these declarations. The whole experiment fits in JSON (``to_json``) and in a
+URL's query string (``to_query``), as TensorFlow Playground does: a teacher can put a link on a slide.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnncore.errors import ConfigError, config_error
+from rnncore.settings import Setting, check_all, declare, setting
 
 CONFIG_VERSION = 1
 
@@ -38,46 +41,24 @@ def _check(ok: bool, key: str, **details) -> None:
         raise config_error(key, **details)
 
 
-def _finite(value: float) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _check_types(obj: Any) -> None:
-    """Reject wrong types with a ConfigError (not a TypeError deep in a comparison)."""
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if f.type == "int":
-            _check(isinstance(value, int) and not isinstance(value, bool), "whole_number", name=f.name)
-        elif f.type == "float":
-            is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            _check(is_number, "number", name=f.name)
-            object.__setattr__(obj, f.name, float(value))
-        elif f.type == "str":
-            _check(isinstance(value, str), "text", name=f.name)
-
-
-def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    _check(value in choices, "choice", name=name, choices=", ".join(choices), value=repr(value))
-
-
+@declare
 @dataclass(frozen=True)
 class DataConfig:
     """Where the series comes from and which columns are used."""
 
-    source: str = "sample:airline_passengers"  # "sample:NAME", "synthetic:NAME" or a file name
-    params: dict = field(default_factory=dict)  # generator parameters, e.g. {"steps": 50}
-    target: str | None = None  # None: the first column
-    features: tuple[str, ...] = ()  # input columns; empty: the target alone
+    source: str = setting("sample:airline_passengers", flag="data", widget="none")  # sample:NAME, synthetic:NAME, file
+    params: dict = setting({}, flag="param", widget="none")  # generator parameters, e.g. {"steps": 50}
+    target: str | None = setting(None, str, optional=True, widget="none")  # None: the first column
+    features: tuple[str, ...] = setting((), tuple, widget="none")  # input columns; empty: the target alone
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        _check(isinstance(self.source, str) and self.source.strip() != "", "source")
-        _check(isinstance(self.params, dict), "params")
+        check_all(self)
+        _check(self.source.strip() != "", "source")
         for key, value in self.params.items():
             _check(isinstance(key, str) and isinstance(value, (int, float, str, bool)),
                    "param_type", name=repr(key))
             _check(not isinstance(value, float) or math.isfinite(value), "param_finite", name=repr(key))
-        object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "params", dict(self.params))
 
     @property
     def kind(self) -> str:
@@ -85,48 +66,38 @@ class DataConfig:
         return source_kind(self.source)
 
 
+@declare
 @dataclass(frozen=True)
 class WindowConfig:
     """How the series is cut into (lookback -> horizon) windows and split in time."""
 
-    lookback: int = 24
-    horizon: int = 1
-    stride: int = 1
-    train_fraction: float = 0.7
-    val_fraction: float = 0.15  # test is the rest
-    scaler: str = "standard"
+    lookback: int = setting(24, low=1, high=10_000, limit="max_lookback")  # past steps each window shows
+    horizon: int = setting(1, low=1, high=1_000)  # future steps predicted at once
+    stride: int = setting(1, low=1, high=1_000)  # steps between the starts of two windows
+    train_fraction: float = setting(0.7, low=0.1, high=0.95, step=0.05, widget="slider")  # the first part in time
+    val_fraction: float = setting(0.15, low=0.0, high=0.5, step=0.05, widget="slider")  # the next; test is the rest
+    scaler: str = setting("standard", choices=SCALERS, widget="select", labels="scaler")  # fitted on train only
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        _check(self.lookback >= 1, "lookback")
-        _check(self.horizon >= 1, "horizon")
-        _check(self.stride >= 1, "stride")
-        _check(_finite(self.train_fraction) and 0 < self.train_fraction < 1, "train_fraction")
-        _check(_finite(self.val_fraction) and 0 <= self.val_fraction < 1, "val_fraction")
+        check_all(self)
         _check(self.train_fraction + self.val_fraction < 1, "fractions")
-        _choice("scaler", self.scaler, SCALERS)
 
 
+@declare
 @dataclass(frozen=True)
 class ModelConfig:
     """The recurrent network: cell type and size."""
 
-    cell: str = "lstm"
-    hidden_size: int = 32
-    num_layers: int = 1
-    dropout: float = 0.0  # between stacked layers
-    activation: str = "tanh"  # relu: the article's Keras example; trains through explicit cells
-    forget_bias: float = 0.0  # initial forget-gate bias; 1.0 as Jozefowicz et al. (2015)
+    cell: str = setting("lstm", choices=CELLS, widget="select", labels="cell")
+    hidden_size: int = setting(32, low=1, high=1_024, log=True, flag="hidden")  # units per layer
+    num_layers: int = setting(1, low=1, high=8, flag="layers")  # recurrent layers stacked
+    dropout: float = setting(0.0, low=0.0, high=0.9, step=0.05, widget="slider")  # between stacked layers
+    activation: str = setting("tanh", choices=ACTIVATIONS, widget="select")  # relu: the article's Keras example
+    forget_bias: float = setting(0.0, low=-5.0, high=5.0, step=0.5)  # initial forget-gate bias; 1.0 as Jozefowicz 2015
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        _choice("cell", self.cell, CELLS)
-        _check(self.hidden_size > 0, "hidden_size")
-        _check(self.num_layers > 0, "num_layers")
-        _check(_finite(self.dropout) and 0 <= self.dropout < 1, "dropout")
-        _choice("activation", self.activation, ACTIVATIONS)
+        check_all(self)
         _check(not (self.cell == "gru" and self.activation != "tanh"), "gru_tanh")
-        _check(_finite(self.forget_bias), "forget_bias")
 
     @property
     def fused(self) -> bool:
@@ -134,83 +105,42 @@ class ModelConfig:
         return self.cell in ("rnn", "gru") or (self.cell == "lstm" and self.activation == "tanh")
 
 
+@declare
 @dataclass(frozen=True)
 class TrainConfig:
     """The optimisation: loop length, optimiser, loss, stopping rules, seed."""
 
-    epochs: int = 50
-    batch_size: int = 32
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    clip_norm: float = 0.0  # 0: no clipping
-    loss: str = "mse"
-    patience: int = 0  # early stopping on validation loss; 0: off
-    scheduler: str = "none"  # "plateau": reduce lr when validation loss stalls
-    seed: int = 0
-    max_seconds: float = 0.0  # 0: no time limit
-    device: str = "cpu"
-    probe_every: int = 5  # epochs between gradient-through-time probes
+    epochs: int = setting(50, low=1, high=100_000, limit="max_epochs")  # passes over the training windows
+    batch_size: int = setting(32, low=1, high=4_096, log=True)  # windows per gradient step
+    lr: float = setting(1e-3, low=1e-6, high=10.0, log=True, widget="log_slider")  # the optimiser's step size
+    optimizer: str = setting("adam", choices=OPTIMIZERS, widget="select", labels="optimizer")  # sgd: momentum 0.9
+    weight_decay: float = setting(0.0, low=0.0, high=1.0, step=1e-4)  # pulls weights towards zero
+    clip_norm: float = setting(0.0, low=0.0, high=100.0, step=0.5)  # largest gradient norm; 0: no clipping
+    loss: str = setting("mse", choices=LOSSES, widget="select", labels="loss")  # on scaled values
+    patience: int = setting(0, low=0, high=10_000)  # early stopping on validation loss; 0: off
+    scheduler: str = setting("none", choices=SCHEDULERS, widget="select", labels="scheduler")  # plateau: halve lr
+    seed: int = setting(0, low=0, high=2**32 - 1)  # the same seed gives the same run
+    max_seconds: float = setting(0.0, low=0.0, high=86_400.0, step=10.0, limit="max_seconds")  # 0: no time limit
+    device: str = setting("cpu", choices=DEVICES, widget="select")  # auto: a GPU when there is one
+    probe_every: int = setting(5, low=1, high=1_000)  # epochs between gradient-through-time probes
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        _check(self.epochs >= 1, "epochs")
-        _check(self.batch_size >= 1, "batch_size")
-        _check(_finite(self.lr) and self.lr > 0, "lr")
-        _check(self.lr <= 10, "lr_high")
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check(_finite(self.weight_decay) and self.weight_decay >= 0, "weight_decay")
-        _check(_finite(self.clip_norm) and self.clip_norm >= 0, "clip_norm")
-        _choice("loss", self.loss, LOSSES)
-        _check(self.patience >= 0, "patience")
-        _choice("scheduler", self.scheduler, SCHEDULERS)
-        _check(0 <= self.seed < 2**63, "seed")
-        _check(_finite(self.max_seconds) and self.max_seconds >= 0, "max_seconds")
-        _choice("device", self.device, DEVICES)
-        _check(self.probe_every >= 1, "probe_every")
+        check_all(self)
 
 
 SECTIONS = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}
-
-
-def _number(value: Any, whole: bool) -> float | int:
-    if isinstance(value, bool):
-        raise ValueError
-    number = float(value)
-    if not math.isfinite(number) or (whole and number != int(number)):
-        raise ValueError
-    return int(number) if whole else number
-
-
-def _coerce(name: str, kind: str, value: Any) -> Any:
-    """Turn a JSON or query-string value into the field's type (annotations are strings), or raise."""
-    try:
-        if kind in ("int", "float"):
-            return _number(value, whole=kind == "int")
-        if kind == "str" and isinstance(value, str):
-            return value
-        if kind == "str | None":
-            return None if value in (None, "") else _coerce(name, "str", value)
-        if kind == "tuple[str, ...]":
-            parts = value.split(",") if isinstance(value, str) else value
-            if isinstance(parts, (list, tuple)) and all(isinstance(v, str) for v in parts):
-                return tuple(part for part in parts if part)
-        if kind == "dict" and isinstance(value, dict):
-            return dict(value)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    raise config_error("unusable_value", name=name, value=repr(value))
+SETTINGS: dict[str, Setting] = {name: s for cls in SECTIONS.values() for name, s in cls.SETTINGS.items()}
 
 
 def _build(cls: type, values: Mapping[str, Any], problems: list[ConfigError] | None, where: str) -> Any:
-    """Build one section; with ``problems`` given, skip bad values one by one and note them."""
-    kinds = {f.name: f.type for f in dataclasses.fields(cls)}
+    """Build one section from JSON or link values; with ``problems`` given, skip bad values one by one
+    and note them (the default stays)."""
     kept: dict[str, Any] = {}
     for key, raw in values.items():
         try:
-            if key not in kinds:
+            if key not in cls.SETTINGS:
                 raise config_error("unknown_setting", setting=f"{where}.{key}")
-            kept[key] = _coerce(key, kinds[key], raw)
+            kept[key] = cls.SETTINGS[key].parse(raw)
         except ConfigError as exc:
             if problems is None:
                 raise
@@ -284,7 +214,9 @@ class ExperimentConfig:
         try:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise config_error("not_json", detail=str(exc)) from None
+            raise config_error("not_json", detail=str(exc)[:200]) from None
+        except RecursionError:  # JSON nested thousands deep: no config looks like that
+            raise config_error("not_json", detail="nested too deeply") from None
         return cls.from_dict(data)
 
     # URL query ----------------------------------------------------------------------
@@ -310,7 +242,7 @@ class ExperimentConfig:
         to ignore bad or unknown parameters one by one, using defaults and noting each as a
         ConfigError (``str(problem)`` says it; its key and details let a page translate it).
         """
-        owners = {f.name: name for name, sc in SECTIONS.items() for f in dataclasses.fields(sc)}
+        owners = {name: s.section for name, s in SETTINGS.items()}
         sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
         params: dict[str, Any] = {}
         for key, raw in query.items():

@@ -72,5 +72,6 @@ class Note(str):
         return note
 
     @classmethod
-    def keyed(cls, key: str, **details) -> Note:
-        return cls(DATA_NOTES[key].format(**details), key, details)
+    def keyed(cls, key: str, table: Mapping[str, str] = DATA_NOTES, **details) -> Note:
+        """The note for ``key`` of ``table`` (the cleaning notes by default): its template filled in."""
+        return cls(table[key].format(**details), key, details)

@@ -99,38 +99,31 @@ DATA_NOTES = MappingProxyType({
 
 CHOOSE_AT_MOST = "above this server's limit {limit_name}={limit}; choose at most {limit}"
 
+# RunResult.baseline_notes: why a baseline is missing (the app puts the baseline's name before it)
+BASELINE_NOTES = MappingProxyType({
+    "sequences": "does not apply to independent sequences",
+    "no_period": "needs a seasonal period, and none is known for this data",
+    "short_lookback": "needs a lookback of at least one period ({period} steps); the lookback is {lookback}",
+})
+
 # ConfigError: a setting that cannot be used, and what to do
 CONFIG_MESSAGES = MappingProxyType({
-    # rnncore.config: the checks of each section
-    "whole_number": "{name} must be a whole number",
-    "number": "{name} must be a number",
-    "text": "{name} must be text",
+    # rnncore.settings: what each declared setting may hold (rnncore.config declares them)
+    "whole_number": "{name} must be a whole number (got {value})",
+    "number": "{name} must be a number (got {value})",
+    "finite": "{name} must be a finite number (got {value})",
+    "text": "{name} must be text (got {value})",
+    "text_list": "{name} must be a list of column names (got {value})",
     "choice": "{name} must be one of {choices} (got {value})",
+    "between": "{name} must be between {low} and {high} (got {value})",
+    "at_least": "{name} must be at least {low} (got {value})",
+    "params": "{name} must be a mapping of parameter names to values",
+    # rnncore.config: what one section checks across its settings
     "source": "source must name a sample (sample:NAME), a generator (synthetic:NAME) or a file",
-    "params": "params must be a mapping of parameter names to values",
     "param_type": "generator parameter {name} must be a number or a word",
     "param_finite": "generator parameter {name} must be a finite number",
-    "lookback": "lookback must be at least 1 time step",
-    "horizon": "horizon must be at least 1 time step",
-    "stride": "stride must be at least 1",
-    "train_fraction": "train_fraction must be between 0 and 1, e.g. 0.7",
-    "val_fraction": "val_fraction must be between 0 and 1, e.g. 0.15",
     "fractions": "train_fraction + val_fraction must be below 1 so that a test part remains",
-    "hidden_size": "hidden_size must be greater than zero",
-    "num_layers": "num_layers must be greater than zero",
-    "dropout": "dropout must be at least 0 and below 1",
     "gru_tanh": "the GRU cell supports only the tanh activation; choose tanh or another cell",
-    "forget_bias": "forget_bias must be a finite number",
-    "epochs": "epochs must be at least 1",
-    "batch_size": "batch_size must be at least 1",
-    "lr": "lr (learning rate) must be greater than zero, e.g. 0.001",
-    "lr_high": "lr (learning rate) must be at most 10; try 0.001",
-    "weight_decay": "weight_decay must be zero or positive",
-    "clip_norm": "clip_norm must be zero (off) or positive",
-    "patience": "patience must be zero (off) or a positive number of epochs",
-    "seed": "seed must be a non-negative integer",
-    "max_seconds": "max_seconds must be zero (no limit) or positive",
-    "probe_every": "probe_every must be at least 1",
     # rnncore.config: reading a config file or a link
     "unusable_value": "{name} has an unusable value {value}",
     "unknown_setting": "unknown setting '{setting}'",
@@ -219,20 +212,20 @@ RUN_MESSAGES = MappingProxyType({
     "running": "training epoch {epoch}",
     "stopped_idle": "stopped before it started",
     "stopped_queued": "stopped while queued",
-    "stopped": "stopped by the user after epoch {epoch}",
-    "stopped_mid": "stopped by the user during epoch {epoch}; the weights of epoch {best} are kept",
+    "stopped": "stopped after epoch {epoch}",
+    "stopped_mid": "stopped during epoch {epoch}; the weights of epoch {best} are kept",
     "time_limit_mid": "time limit reached during epoch {epoch}; the weights of epoch {best} are kept",
     "time_limit": "time limit reached after epoch {epoch}; the weights of epoch {best} are kept",
-    "early_stop": "early stopping after epoch {epoch}: validation loss has not improved for {patience} epochs; "
-                  "the weights of epoch {best} are kept",
+    "early_stop": "early stopping after epoch {epoch}: the validation loss has not improved for {patience} "
+                  "epochs; the weights of epoch {best} are kept",
     "finished": "finished {epochs} epochs; best epoch {best}",
     "failed": "training failed in epoch {epoch}: {error}",
-    "diverged": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower learning rate "
-                "or gradient clipping (clip_norm, e.g. 1.0); the weights of epoch {best} are kept",
-    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (lr {lr}). Try a lower "
-                        "learning rate or gradient clipping (clip_norm, e.g. 1.0); the initial weights are kept",
-    "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data "
-                "(a run zip does not store per-layer gradient norms)",
+    "diverged": "training diverged in epoch {epoch}: the loss became {value} (learning rate {lr}). Try a lower "
+                "learning rate or gradient clipping (e.g. 1.0); the weights of epoch {best} are kept",
+    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (learning rate {lr}). Try a "
+                        "lower learning rate or gradient clipping (e.g. 1.0); the initial weights are kept",
+    "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data (a run "
+                "zip does not store per-layer gradient norms)",
     "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
                         "the zip: load it again to evaluate or retrain the model",
 })

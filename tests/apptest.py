@@ -15,6 +15,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 def new_app() -> AppTest:
     st.cache_resource.clear()
+    gc.collect()  # an earlier test's Lab, in a reference cycle, would otherwise still be found
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     return at
@@ -27,6 +28,7 @@ def stop_everything() -> None:
     for lab in [o for o in gc.get_objects() if type(o) is Lab]:
         lab.close()
     st.cache_resource.clear()
+    gc.collect()
 
 
 def run_until(at: AppTest, done, timeout: float = 60.0, every: float = 0.5) -> AppTest:

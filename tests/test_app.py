@@ -110,7 +110,6 @@ def test_a_run_comes_back_from_its_zip_and_a_bad_zip_is_refused(app):
 
     train_briefly(app)
     lab = next(o for o in gc.get_objects() if type(o) is Lab)
-    lab.collect()
     data = export_run(lab.runs[-1].result, lab.runs[-1].history)
     app.switch_page("views/compare.py")
     app.run()

@@ -34,9 +34,9 @@ def record():
     lab = Lab()
     lab.load("sample:airline_passengers")
     lab.config = lab.config.replace(train={"epochs": 3}, model={"hidden_size": 8})
-    lab.start()
-    lab.trainer.join()
-    return lab.collect()
+    run = lab.start()
+    run.join()
+    return run.record
 
 
 @pytest.fixture(scope="module")

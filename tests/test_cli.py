@@ -88,3 +88,69 @@ def test_data_command_describes_a_file(capsys):
     assert main(["data", str(ROOT / "sample_data" / "airline_passengers.csv")]) == 0
     out = capsys.readouterr().out
     assert "rows" in out and "passengers" in out.lower()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--hidden", "1000000"], "hidden_size must be between 1 and 1,024"),
+    (["--hidden", "30000"], "hidden_size must be between 1 and 1,024"),
+    (["--hidden", "1e308"], "hidden_size must be between 1 and 1,024"),
+    (["--layers", "20000"], "num_layers must be between 1 and 8"),
+    (["--lr", "nan"], "lr must be a finite number"),
+    (["--cell", "transformer"], "cell must be one of"),
+    (["--hidden", "1024", "--layers", "8"], "max_parameters"),  # the server's model-size limit
+])
+def test_settings_outside_their_declared_range_exit_2_before_training(args, words, capsys, tmp_path):
+    assert main(["train", "--data", "synthetic:sine", *args, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err, err
+    assert not (tmp_path / "x").exists()  # nothing made for a refused run
+
+
+def test_the_model_size_limit_can_be_lifted_by_a_flag(tmp_path):
+    out = tmp_path / "big"
+    args = ["train", "--data", "synthetic:sine", "--param", "length=60", "--cell", "rnn", "--hidden", "8",
+            "--lookback", "5", "--epochs", "1", "--out", str(out)]
+    assert main([*args, "--max-parameters", "10"]) == 2
+    assert main([*args, "--max-parameters", "0"]) == 0 and (out / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("make_config, words", [
+    (lambda d: d / "huge.json", "hidden_size must be"),
+    (lambda d: d / "deep.json", "nested too deeply"),
+    (lambda d: Path("/dev/zero"), "not a regular file"),
+    (lambda d: d / "fifo", "not a regular file"),
+    (lambda d: d / "big.json", "over 1024 KB"),
+    (lambda d: d, "not a regular file"),
+])
+def test_a_config_that_cannot_be_one_is_refused_at_once(make_config, words, capsys, tmp_path):
+    import os
+
+    (tmp_path / "huge.json").write_text('{"model": {"hidden_size": 1e308}}')
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "big.json").write_text(" " * (2 * 1024 * 1024) + "{}")
+    os.mkfifo(tmp_path / "fifo")
+    assert main(["train", "--config", str(make_config(tmp_path)), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err, err
+
+
+@pytest.mark.parametrize("out, words", [
+    (lambda d: d / "file.txt", "is a file"),
+    (lambda d: d / "file.txt" / "run", "lies under the file"),
+    (lambda d: "", "--out must name a folder"),
+    (lambda d: " ", "--out must name a folder"),
+])
+def test_an_unusable_out_is_refused_before_training(out, words, capsys, tmp_path):
+    (tmp_path / "file.txt").write_text("not a folder")
+    assert main(["train", "--data", "synthetic:sine", "--epochs", "1", "--out", str(out(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and "epoch " not in capsys.readouterr().out, err
+
+
+def test_every_setting_has_its_flag_with_its_range_in_the_help():
+    from rnncore.config import SETTINGS
+
+    text = cli("train", "--help").stdout
+    for declared in SETTINGS.values():
+        assert declared.cli_flag in text, declared.name
+    assert "model.hidden_size: 1 to 1,024 (default 32)" in " ".join(text.split())

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnncore.lab import Lab
-from rnncore.training import steps
+from rnncore.training import loop
 from tests.apptest import new_app, run_until, stop_everything, texts
 
 torch.set_num_threads(1)
@@ -55,7 +55,7 @@ def test_a_run_that_raises_inside_the_trainer_fails_with_a_message(app, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("the disk caught fire")
 
-    monkeypatch.setattr(steps, "train_epoch", broken)
+    monkeypatch.setattr(loop, "train_epoch", broken)
     app.number_input(key="w.epochs").set_value(3)
     app.run()
     press(app, "Start")
@@ -87,7 +87,7 @@ def test_stop_at_any_moment_keeps_history_and_weights(when):
     lab = Lab()
     lab.load("sample:airline_passengers")
     lab.config = lab.config.replace(model={"hidden_size": 8}, train={"epochs": 400 if when != "after the end" else 2})
-    trainer = lab.start()
+    run = lab.start()
     try:
         if when == "paused":
             lab.pause()
@@ -95,13 +95,14 @@ def test_stop_at_any_moment_keeps_history_and_weights(when):
         elif when == "mid-epoch":
             run_until_epochs(lab, 2)
         elif when == "after the end":
-            trainer.join(timeout=60)
+            run.join(timeout=60)
         lab.stop()
         if when == "twice":
             lab.stop()
-        assert trainer.join(timeout=10)
-        record = lab.collect()
-        progress = trainer.snapshot()
+        assert run.join(timeout=10)
+        record = run.record
+        assert lab.runs == [record]  # kept once
+        progress = run.progress()
         assert record.status == ("finished" if when == "after the end" else "stopped")
         assert len(record.history) == progress.epoch == len(progress.history)
         if record.history:  # the best weights are the model's and the run can be evaluated
@@ -120,5 +121,5 @@ def run_until_status(lab, status, timeout=30.0):
 
 def run_until_epochs(lab, epochs, timeout=30.0):
     deadline = time.monotonic() + timeout
-    while len(lab.trainer.snapshot().history) < epochs and time.monotonic() < deadline:
+    while len(lab.current.progress().history) < epochs and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnncore.config import CELLS, LOSSES, OPTIMIZERS, SCALERS, SCHEDULERS
+from rnncore.config import CELLS, LOSSES, OPTIMIZERS, SCALERS, SCHEDULERS, SECTIONS, SETTINGS
 from rnncore.data import list_samples
 from rnncore.data.generators import list_generators
 from rnncore.lab.scenarios import SCENARIOS
@@ -26,7 +26,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # proper names and symbols that stay as they are in every language
 SAME_IN_EVERY_LANGUAGE = {"home.title", "cell.lstm", "cell.gru", "optimizer.adam", "optimizer.adamw",
                           "optimizer.rmsprop", "loss.huber", "metric.rmse", "metric.mae", "metric.mape",
-                          "metric.r2", "fig.bars.y", "fig.pca.x", "fig.pca.y"}
+                          "metric.r2", "fig.bars.y", "fig.pca.x", "fig.pca.y", "run.label", "cell_short.rnn",
+                          "cell_short.lstm", "cell_short.gru"}
 PAGES = {"home": "views/home.py", "data": "views/data.py", "train": "views/train.py", "inside": "views/inside.py",
          "evaluate": "views/evaluate.py", "compare": "views/compare.py", "learn": "views/learn.py"}
 
@@ -56,8 +57,9 @@ def test_every_text_is_a_non_empty_string_with_the_same_fields():
 
 
 def test_chinese_texts_are_chinese_except_proper_names():
+    words = {k: re.sub(r"\{\w+\}", "", v) for k, v in EN.items()}  # {fields} are not words to translate
     untranslated = [k for k, v in ZH.items() if k not in SAME_IN_EVERY_LANGUAGE
-                    and re.search("[A-Za-z]", EN[k]) and not CJK.search(v)]
+                    and re.search("[A-Za-z]", words[k]) and not CJK.search(v)]
     assert not untranslated, f"these Chinese texts have no Chinese in them: {untranslated}"
     changed = {k: ZH[k] for k in SAME_IN_EVERY_LANGUAGE if ZH[k] != EN[k]}
     assert not changed, f"proper names should stay as in English: {changed}"
@@ -76,13 +78,10 @@ def test_the_learn_page_uses_the_names_of_the_other_pages():
 def test_every_literal_key_in_the_code_exists():
     keys = {}
     for path in source_files():
-        found = re.findall(r"""\bt\(\s*(["'])([^"'{}]+)\1""", path.read_text())
-        found += [("", k) for k in re.findall(r"""["'](nav\.\w+)["']""", path.read_text())]
-        # ui/controls.py's widget helpers take a label key and use it with "_help" after it
-        labels = re.findall(r'\b_(?:number|slider|choice)\([^,]+,\s*"\w+",\s*"([\w.]+)"', path.read_text())
-        found += [("", k) for label in labels for k in (label, f"{label}_help")]
+        found = re.findall(r"""\b(?:t|text)\(\s*(["'])([^"'{}]+)\1""", path.read_text())
+        found += [("", k) for k in re.findall(r"""["'](nav\.\w+|where\.\w+)["']""", path.read_text())]
         keys.update({k: path.name for _, k in found})
-    assert len(keys) > 150, f"the scan found only {len(keys)} keys: is the t(...) pattern still right?"
+    assert len(keys) > 120, f"the scan found only {len(keys)} keys: is the t(...) pattern still right?"
     missing = {k: where for k, where in keys.items() if k not in EN}
     assert not missing, f"keys used in the code but missing from ui/lang/en.py: {missing}"
 
@@ -95,27 +94,22 @@ def test_every_figure_table_prefix_in_the_code_exists():
     assert not missing, f"table() prefixes with no texts: {missing}"
 
 
-def learn_setting_names() -> list[str]:
-    source = (ROOT / "views" / "learn.py").read_text()
-    loop = re.search(r"for name in \(([^)]*)\)", source)
-    assert loop, "views/learn.py no longer lists its settings as `for name in (...)`"
-    return re.findall(r"""["'](\w+)["']""", loop.group(1))
-
-
 def test_every_key_built_from_a_name_exists():
     gates = {g for names in GATES.values() for g in names} | {s for names in STATES.values() for s in names}
     scenarios = [f"scenario.{s.key}.{part}" for s in SCENARIOS for part in ("title", "watch")]
-    settings = [f"learn.setting.{n}{end}" for n in learn_setting_names() for end in ("", ".title")]
+    settings = [f"setting.{name}{end}" for name in SETTINGS for end in ("", ".help")]
     families = {"status": list(Status), "cell": CELLS, "optimizer": OPTIMIZERS, "loss": LOSSES, "scaler": SCALERS,
                 "scheduler": SCHEDULERS, "sample": list_samples(), "generator": list_generators(),
                 "gate": gates, "metric": METRICS, "split": ("train", "val", "test"),
                 "forecast": ("recursive", "direct"), "baseline": ("persistence", "seasonal_naive", "linear", "mean"),
-                "learn": CELLS}
+                "learn": CELLS, "cell_short": CELLS, "learn.section": SECTIONS}
     wanted = [f"{family}.{name}" for family, names in families.items() for name in names]
     wanted += scenarios + settings
-    assert len(settings) == 20 and len(list_samples()) >= 4
+    assert len(settings) == 2 * len(SETTINGS) and len(list_samples()) >= 4
     missing = [k for k in wanted if k not in EN]
     assert not missing, f"keys built from names but missing from ui/lang/en.py: {missing}"
+    learn_texts = [k.removeprefix("learn.setting.") for k in EN if k.startswith("learn.setting.")]
+    assert learn_texts and not set(learn_texts) - set(SETTINGS), "a Learn text for a setting that does not exist"
 
 
 # figure label tables

@@ -73,7 +73,7 @@ CASES = {
                         "over_parameter_limit",
                         "the model's parameter count is 5000, above this server's limit max_parameters=100; "
                         "choose at most 100"),
-    "setting": (lambda: ModelConfig(hidden_size=0), "hidden_size", "hidden_size must be greater than zero"),
+    "setting": (lambda: ModelConfig(hidden_size=0), "between", "hidden_size must be between 1 and 1,024 (got 0)"),
     "choice": (lambda: ModelConfig(cell="transformer"), "choice",
                "cell must be one of rnn, lstm, gru, article_lstm (got 'transformer')"),
     "strict link": (lambda: ExperimentConfig.from_query({"colour": "red"}), "unknown_link_parameter",
@@ -106,8 +106,8 @@ def test_raise_sites_give_keyed_errors(case):
 def test_a_lenient_link_notes_each_problem_as_a_keyed_error():
     problems = []
     ExperimentConfig.from_query({"hidden_size": "-3", "lr": "abc", "colour": "red"}, problems)
-    assert [p.key for p in problems] == ["unknown_link_parameter_ignored", "default_used", "ignored"]
-    assert str(problems[1]) == "hidden_size must be greater than zero; the default was used"
+    assert [p.key for p in problems] == ["unknown_link_parameter_ignored", "ignored", "ignored"]
+    assert str(problems[1]) == "hidden_size must be between 1 and 1,024 (got -3); ignored"
     assert problems[2].details["problem"].key == "unusable_value"
 
 
@@ -126,11 +126,11 @@ def chinese(monkeypatch):
 
 
 def test_explain_error_says_nested_errors_in_chinese(chinese):
-    inner = config_error("hidden_size")
+    inner = config_error("between", name="hidden_size", low="1", high="1,024", value="0")
     outer = BundleError.keyed("bad_config", name="config.json", error=inner)
-    assert str(outer) == "config.json in the zip cannot be used: hidden_size must be greater than zero"
+    assert str(outer) == "config.json in the zip cannot be used: hidden_size must be between 1 and 1,024 (got 0)"
     said = ui.i18n.explain_error(outer, field=True)
-    assert said == "zip 中的 config.json 无法使用：hidden_size 必须大于零"
+    assert said == "zip 中的 config.json 无法使用：hidden_size 必须介于 1 和 1,024 之间（得到的是 0）"
     assert shown(ui.i18n.explain_error(outer)) == said  # Markdown-safe, shown as written
     problem = raises(lambda: ExperimentConfig.from_query({"lr": "<b>x</b>"}, None))
     assert shown(ui.i18n.explain_error(problem)) == "lr 的取值 '<b>x</b>' 无法使用"
@@ -187,7 +187,8 @@ def test_a_link_with_bad_values_says_so_in_chinese(app):
     assert not at.exception, [e.message for e in at.exception]
     said = texts(at)
     assert ZH["links.heading"] in said
-    assert "hidden_size 必须大于零；已使用默认值" in said and "lr 的取值 'abc' 无法使用；已忽略" in said, said
+    assert "hidden_size 必须介于 1 和 1,024 之间（得到的是 -3）；已忽略" in said, said
+    assert "lr 的取值 'abc' 无法使用；已忽略" in said, said
     assert "the default was used" not in said
 
 

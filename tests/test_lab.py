@@ -1,7 +1,9 @@
-"""The Lab: one session's data, config, trainer and run history, without Streamlit."""
+"""The Lab: one session's next-run choices, its runs going (each owning its data) and its runs done."""
 
 import threading
+import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -26,18 +28,35 @@ def make_lab():
         each.close()
 
 
-def tiny(lab, epochs: int = 2) -> None:
+def tiny(lab, epochs: int = 2, lookback: int = 12) -> None:
     lab.config = lab.config.replace(model={"hidden_size": 4}, train={"epochs": epochs},
-                                    window={"lookback": 12})
+                                    window={"lookback": lookback})
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def test_a_failed_load_keeps_the_previous_data(make_lab):
     lab = make_lab()
     lab.load("sample:sunspots")
-    with pytest.raises(DataError):
-        lab.load("sample:no_such_sample")
-    assert lab.dataset.name == "sunspots"
-    assert lab.config.data.source == "sample:sunspots"
+    config = lab.config
+    for bad in (lambda: lab.load("sample:no_such_sample"), lambda: lab.load("mine.csv", content=b"PK\x03\x04"),
+                lambda: lab.load("synthetic:sine", {"period": -1})):
+        with pytest.raises((DataError, ConfigError)):
+            bad()
+        assert lab.dataset.name == "sunspots" and lab.config == config  # all or nothing
+
+
+def test_an_upload_goes_through_the_same_door_as_a_sample(make_lab):
+    lab = make_lab()
+    content = ("t,v\n" + "\n".join(f"{i},{np.sin(i / 3):.4f}" for i in range(80))).encode()
+    dataset = lab.load("waves.csv", content=content)
+    assert lab.dataset is dataset and lab.config.data.source == "waves.csv" and lab.config.data.kind == "file"
+    assert len(dataset.frame) == 80
 
 
 def test_a_new_data_set_keeps_only_columns_that_exist(make_lab):
@@ -48,49 +67,53 @@ def test_a_new_data_set_keeps_only_columns_that_exist(make_lab):
     assert lab.config.data.target is None and lab.config.data.features == ()
 
 
-def test_a_run_is_collected_once_with_its_metrics_and_live_copies(make_lab):
+def test_a_run_is_kept_once_with_its_metrics_and_live_copies(make_lab):
     lab = make_lab()
     lab.load("sample:airline_passengers")
     tiny(lab, epochs=3)
-    trainer = lab.start()
-    assert trainer.join(timeout=60)
-    frame = lab.live.latest()
-    assert frame.epoch == 3 and set(frame.state) == set(trainer.model.state_dict())
-    predictions = lab.live.predictions(frame)
+    run = lab.start()
+    assert run.join(timeout=60)
+    frame = run.frame()
+    assert frame.epoch == 3 and set(frame.state) == set(run.model_view().model.state_dict())
+    predictions = run.predictions(frame)
     assert set(predictions) == {"train", "val", "test"} and len(predictions["test"][1]) > 0
-    assert {"model", "persistence", "seasonal_naive", "linear"} <= set(lab.live.metrics(frame))
-    record = lab.collect()
-    assert record is not None and lab.collect() is None  # once
-    assert record.status == "finished" and len(record.history) == 3
+    assert {"model", "persistence", "seasonal_naive", "linear"} <= set(run.metrics(frame))
+    assert lab.runs == [run.record]  # kept once, by the training thread, before the status said "finished"
+    record = run.record
+    assert record.id == run.id and record.status == "finished" and len(record.history) == 3
     assert record.metrics["test"]["rmse"] > 0 and "persistence" in record.baselines
-    assert record.parameters == trainer.model.num_parameters()
+    assert record.parameters == run.parameters
 
 
 def test_live_copies_are_taken_from_the_training_thread_not_shared(make_lab):
     lab = make_lab()
     lab.load("sample:airline_passengers")
     tiny(lab, epochs=2)
-    trainer = lab.start()
-    trainer.join(timeout=60)
-    frame = lab.live.latest()
-    for name, value in trainer.model.state_dict().items():
+    run = lab.start()
+    run.join(timeout=60)
+    frame = run.frame()
+    for name, value in run.model_view().model.state_dict().items():
         assert value.data_ptr() != frame.state[name].data_ptr()
 
 
-def test_start_refuses_while_busy_and_limits_say_which(make_lab):
+def test_start_refuses_while_busy_and_a_refusal_changes_nothing(make_lab):
     lab = make_lab(limits=RunLimits(max_epochs=5))
     lab.load("sample:airline_passengers")
-    tiny(lab, epochs=50)
+    tiny(lab, epochs=2)
+    over = lab.config.replace(train={"epochs": 50})
     with pytest.raises(ConfigError, match="max_epochs=5"):
-        lab.start()
-    tiny(lab, epochs=500)
+        lab.start(over)
+    assert lab.current is None and lab.config.train.epochs == 2  # nothing started, nothing changed
     lab.limits = None
-    lab.start()
+    tiny(lab, epochs=500)
+    run = lab.start()
     with pytest.raises(ConfigError, match="still going"):
         lab.start()
+    with pytest.raises(ConfigError, match="still going"):
+        lab.start_series([lab.config])
+    assert lab.current is run
     lab.close()
-    assert lab.trainer.join(timeout=10)
-    assert lab.collect().status == "stopped"
+    assert run.join(timeout=10) and run.record.status == "stopped"
 
 
 def test_step_trains_one_epoch_then_pauses(make_lab):
@@ -98,48 +121,43 @@ def test_step_trains_one_epoch_then_pauses(make_lab):
     lab.load("sample:airline_passengers")
     tiny(lab, epochs=10)
     lab.step()
-    deadline = threading.Event()
-    for _ in range(200):
-        if lab.status() == "paused":
-            break
-        deadline.wait(0.05)
-    assert lab.status() == "paused" and len(lab.trainer.snapshot().history) == 1
+    wait_for(lambda: lab.status() == "paused")
+    assert len(lab.current.progress().history) == 1 and lab.controls().resume and lab.controls().step
+    lab.step()
+    wait_for(lambda: len(lab.current.progress().history) == 2 and lab.status() == "paused")
     lab.stop()
-    assert lab.trainer.join(timeout=10)
+    assert lab.join(timeout=10)
 
 
-def test_a_series_trains_each_config_in_turn_and_keeps_them_all(make_lab):
-    lab = make_lab()
+def test_a_series_trains_side_by_side_within_the_slots_and_keeps_every_run(make_lab):
+    lab = make_lab(slots=threading.BoundedSemaphore(2))
     lab.load("sample:airline_passengers")
-    tiny(lab)
-    configs = [lab.config.replace(model={"cell": cell}) for cell in ("rnn", "gru")]
-    lab.start_series(configs)
-    for _ in range(600):
-        if len(lab.runs) == 2:
-            break
-        threading.Event().wait(0.05)
-    assert [r.config.model.cell for r in lab.runs] == ["rnn", "gru"]
+    tiny(lab, epochs=60)
+    runs = lab.start_series([lab.config.replace(model={"cell": cell}) for cell in ("rnn", "gru", "lstm")])
+    assert [r.id for r in runs] == [1, 2, 3] and lab.active() == runs
+    seen = set()
+    deadline = time.monotonic() + 60
+    while not all(r.status.ended for r in runs) and time.monotonic() < deadline:
+        statuses = [r.status for r in runs]
+        assert statuses.count("running") <= 2  # never more than the slots
+        if statuses.count("running") == 2:
+            seen.add("two at once")
+        time.sleep(0.005)
+    assert "two at once" in seen
+    assert sorted(r.config.model.cell for r in lab.runs) == ["gru", "lstm", "rnn"]
+    assert {r.id for r in lab.runs} == {1, 2, 3}
 
 
-def test_a_series_that_cannot_go_on_says_why_until_the_next_series(make_lab):
-    from rnncore.config import ConfigError
-    from rnncore.training import RunLimits
-
+def test_a_series_with_one_config_that_cannot_run_starts_none(make_lab):
     lab = make_lab(limits=RunLimits(max_epochs=5))
     lab.load("sample:airline_passengers")
     tiny(lab)
+    before = lab.config
     configs = [lab.config, lab.config.replace(train={"epochs": 50})]  # the second is over the limit
-    lab.start_series(configs)
-    for _ in range(600):
-        if lab.series_error is not None:
-            break
-        threading.Event().wait(0.05)
-    error = lab.series_error
-    assert isinstance(error, ConfigError) and error.key == "over_limit"  # a page can say it in any language
-    assert error.details["name"] == "epochs" and "choose at most 5" in str(error)
-    lab._chain.join(timeout=10)
-    lab.start_series(configs[:1])
-    assert lab.series_error is None
+    with pytest.raises(ConfigError) as info:
+        lab.start_series(configs)
+    assert info.value.key == "over_limit" and info.value.details["name"] == "epochs"
+    assert lab.current is None and lab.runs == [] and lab.config == before
 
 
 def test_history_is_bounded_and_only_the_latest_runs_keep_models(make_lab):
@@ -148,7 +166,6 @@ def test_history_is_bounded_and_only_the_latest_runs_keep_models(make_lab):
     tiny(lab, epochs=1)
     for _ in range(3):
         lab.start().join(timeout=60)
-        lab.collect()
     assert [r.id for r in lab.runs] == [2, 3]
     assert lab.runs[0].result is None and lab.runs[1].result is not None
 
@@ -158,20 +175,84 @@ def test_after_the_run_the_pages_see_the_kept_weights(make_lab):
     lab.load("sample:airline_passengers")
     tiny(lab, epochs=30)
     lab.config = lab.config.replace(train={"epochs": 30, "patience": 3, "lr": 0.05})
-    lab.start().join(timeout=60)
-    lab.collect()
-    frame = lab.live.latest()
-    for name, value in lab.trainer.model.state_dict().items():
+    run = lab.start()
+    run.join(timeout=60)
+    frame = run.frame()
+    for name, value in run.model_view().model.state_dict().items():
         assert torch.equal(frame.state[name], value), name  # the best epoch's, not the last one's
+
+
+# what the next run uses never changes the run going
+
+
+def test_loading_other_data_while_a_run_goes_on_changes_only_the_next_run(make_lab):
+    """The crash of issue 10: the Train page drew the run against the data loaded now."""
+    lab = make_lab()
+    lab.load("sample:co2")
+    tiny(lab, epochs=500, lookback=52)
+    run = lab.start()
+    wait_for(lambda: run.frame() is not None)
+    lab.load("sample:stocks")  # fewer rows than co2
+    lab.config = lab.config.replace(window={"lookback": 4, "horizon": 3, "scaler": "minmax"},
+                                    data={"target": "MSFT"})
+    assert lab.current is run and run.dataset.name == "co2" and run.config.window.lookback == 52
+    assert lab.next_differs() == "co2"
+    frame = run.frame()
+    positions, values = run.predictions(frame)["test"]
+    assert positions.max() < len(run.dataset.frame) and len(run.windows.target_values) == len(run.dataset.frame)
+    assert np.isfinite(values).all() and set(run.metrics(frame)) >= {"model", "persistence"}
+    assert run.windows.lookback == 52 and run.windows.horizon == 1 and run.windows.target == "co2"
+    lab.stop()
+    run.join(timeout=10)
+    assert run.record.data_name == "co2" and run.record.config.window.lookback == 52
+    assert lab.next_differs() is None  # nothing going: nothing to say
+
+
+def test_the_current_run_moves_on_through_a_series_and_each_draws_its_own_windows(make_lab):
+    lab = make_lab(slots=threading.BoundedSemaphore(1))
+    lab.load("sample:airline_passengers")
+    tiny(lab, epochs=3)
+    configs = [lab.config.replace(window={"lookback": lookback}) for lookback in (6, 18)]
+    first, second = lab.start_series(configs)
+    assert lab.current is first
+    wait_for(lambda: first.status.ended)
+    wait_for(lambda: lab.current is second or second.status.ended)
+    second.join(timeout=60)
+    assert lab.current is second  # all ended: the last one
+    assert first.windows.lookback == 6 and second.windows.lookback == 18
+    for run in (first, second):
+        positions, _ = run.predictions(run.frame())["train"]
+        assert positions.min() >= run.windows.lookback
+
+
+def test_continue_while_a_run_goes_on_is_refused_and_changes_nothing(make_lab):
+    """Issue 11: Continue swapped the data before start() refused."""
+    lab = make_lab()
+    lab.load("sample:airline_passengers")
+    tiny(lab, epochs=2)
+    lab.start().join(timeout=60)
+    done = lab.runs[-1]
+    lab.load("sample:sunspots")
+    tiny(lab, epochs=500)
+    running = lab.start()
+    dataset, config = lab.dataset, lab.config
+    with pytest.raises(ConfigError, match="still going"):
+        lab.continue_run(done)
+    assert lab.dataset is dataset and lab.config == config and lab.current is running
+    lab.stop()
+    running.join(timeout=10)
+    continued = lab.continue_run(done)  # now it may, on the run's own data
+    assert continued.dataset.name == "airline_passengers" and lab.dataset is continued.dataset
+    continued.join(timeout=60)
 
 
 def trained_zip(lab) -> bytes:
     from rnncore.io.bundle import export_run
 
     tiny(lab)
-    lab.start().join(timeout=60)
-    record = lab.collect()
-    return export_run(record.result, record.history)
+    run = lab.start()
+    run.join(timeout=60)
+    return export_run(run.record.result, run.record.history)
 
 
 def test_an_imported_run_says_whether_its_data_was_found(make_lab, tmp_path):

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import streamlit as st
 
-import ui.training_panel
 from rnncore.lab import Lab
 from tests.apptest import new_app, run_until, start_training, stop_everything, texts
 from ui import state
@@ -66,7 +65,7 @@ def test_streamlit_does_not_collect_garbage_after_every_run():
 
 
 def session_lab() -> Lab:
-    labs = [o for o in gc.get_objects() if type(o) is Lab and o.trainer is not None]
+    labs = [o for o in gc.get_objects() if type(o) is Lab and o.current is not None]
     assert len(labs) == 1
     return labs[0]
 
@@ -79,14 +78,14 @@ def loss_points(at) -> int:
 
 
 def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show(app, monkeypatch):
-    monkeypatch.setattr(ui.training_panel, "DETAIL_SECONDS", 1000.0)  # so the test does not depend on timing
+    monkeypatch.setattr(state, "DETAIL_SECONDS", 1000.0)  # so the test does not depend on timing
     start_training(app, epochs=1000, hidden_size=4)
     run_until(app, lambda at: len(at.dataframe) and loss_points(at) >= 2, timeout=60, every=0.1)
     lab = session_lab()
     held_metrics, points = app.dataframe[0].value, loss_points(app)
     time.sleep(0.3)
     app.run()
-    assert lab.trainer.snapshot().status == "running", "the run ended too soon for this test: give it more epochs"
+    assert lab.status() == "running", "the run ended too soon for this test: give it more epochs"
     assert loss_points(app) > points  # the loss chart follows every refresh
     assert app.dataframe[0].value.equals(held_metrics)  # the details wait for their turn
 
@@ -94,8 +93,9 @@ def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show
     app.run()
     run_until(app, lambda at: "stopped" in texts(at).lower(), timeout=60)
     shown = app.dataframe[0].value
-    latest = lab.live.metrics(lab.live.latest())["model"]
+    run = lab.current
+    latest = run.metrics(run.frame())["model"]
     model_row = shown[shown.iloc[:, 0] == "model"].iloc[0]
     assert model_row["RMSE"] == pytest.approx(latest["rmse"])
     assert not shown.equals(held_metrics)
-    assert f"After epoch {lab.live.latest().epoch}," in texts(app)  # the table says which weights it shows
+    assert f"After epoch {run.frame().epoch}," in texts(app)  # the table says which weights it shows

@@ -1,20 +1,17 @@
-"""What buttons do: small functions pages call, each catching the user's errors into a message."""
+"""What buttons do: small functions pages call, each turning the user's errors into a message."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import streamlit as st
 
-from rnncore.config import ConfigError
-from rnncore.data import DataError
-from rnncore.io.bundle import BundleError
+from rnncore.data.sources import load_source
+from rnncore.errors import KeyedError
+from rnncore.lab.comparison import cell_sweep
 from rnncore.lab.scenarios import scenario
 from ui.controls import forget_widgets
 from ui.i18n import explain_error, plain, t
-from ui.state import lab
-
-MESSAGE = "actions.message"
+from ui.runs import run_label
+from ui.state import IMPORT_DONE, MESSAGE, lab
 
 
 def report(message: str, escaped: bool = False) -> None:
@@ -29,29 +26,36 @@ def show_message() -> None:
 
 
 def guarded(action, *args) -> bool:
-    """Run ``action``; a user-caused error becomes a message instead of a traceback."""
+    """Run ``action``; a user-caused error (a DataError, ConfigError, BundleError) becomes a message."""
     try:
         action(*args)
-    except (ConfigError, DataError) as exc:
+    except KeyedError as exc:
         report(explain_error(exc), escaped=True)
         return False
     return True
 
 
+def page_after(key: str) -> str:
+    """Where a scenario's runs are watched: one run on Train, a comparison on Compare."""
+    return "train" if len(scenario(key).configs) == 1 else "compare"
+
+
 def run_scenario(key: str) -> str | None:
-    """Load a scenario's data and settings and start its runs; returns the page to go to."""
-    chosen = scenario(key)
+    """Load a scenario's data and start its runs (all or nothing); returns the page to go to."""
+    configs = scenario(key).configs
     session = lab()
     if session.busy:
         report(t("train.busy"))
         return None
-    if not guarded(session.load, chosen.source.source, chosen.source.params):
+
+    def begin():
+        data = configs[0].data
+        session.start_series(configs, dataset=load_source(data.source, data.params))
+
+    if not guarded(begin):
         return None
-    session.config = dataclasses.replace(chosen.configs[0], data=session.config.data)
     forget_widgets()
-    configs = [dataclasses.replace(c, data=session.config.data) for c in chosen.configs]
-    ok = guarded(session.start_series, configs)
-    return chosen.page if ok else None
+    return page_after(key)
 
 
 def start() -> None:
@@ -64,7 +68,7 @@ def step() -> None:
 
 def pause_or_resume() -> None:
     session = lab()
-    if session.status() == "paused":
+    if session.controls().resume:
         session.resume()
     else:
         session.pause()
@@ -74,16 +78,25 @@ def stop() -> None:
     lab().stop()
 
 
+def sweep_cells() -> None:
+    """The four cells, side by side, with the next run's data and settings."""
+    guarded(lab().start_series, cell_sweep(lab().config))
+
+
+def continue_run(record) -> bool:
+    return guarded(lab().continue_run, record)
+
+
 def import_panel() -> None:
     """Upload an exported run (zip): it joins the session's runs, or a message says why not."""
     upload = st.file_uploader(t("compare.import_file"), type=["zip"], key="w.import")
-    if upload is None or st.session_state.get("import.done") == upload.file_id:
+    if upload is None or st.session_state.get(IMPORT_DONE) == upload.file_id:
         return
-    st.session_state["import.done"] = upload.file_id
+    st.session_state[IMPORT_DONE] = upload.file_id
     try:
         record = lab().import_run(upload.getvalue())
-    except (BundleError, ConfigError, DataError) as exc:
+    except KeyedError as exc:
         error = explain_error(exc, field=True)
         st.error(t("compare.import_failed", name=upload.name, error=error), icon=":material/error:")
     else:
-        st.success(t("compare.imported", label=record.label), icon=":material/check_circle:")
+        st.success(t("compare.imported", label=run_label(record)), icon=":material/check_circle:")

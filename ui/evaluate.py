@@ -10,18 +10,18 @@ from rnncore.config import ConfigError
 from rnncore.data import DataError
 from rnncore.training.metrics import METRICS
 from rnncore.training.results import forecast
-from ui.i18n import explain_error, t
+from ui.i18n import explain_error, t, text
+from ui.runs import run_label
 from ui.state import lab
 
 
 def run_picker():
     """A run that still holds its model (the latest by default), or None."""
     session = lab()
-    session.collect()
     runs = [r for r in reversed(session.runs) if r.result is not None]
     if not runs:
         return None
-    labels = {r.id: f"{r.label} · {r.data_name} · {t(f'status.{r.status}')}" for r in runs}
+    labels = {r.id: f"{run_label(r)} · {r.data_name} · {text(f'status.{r.status}')}" for r in runs}
     chosen = st.selectbox(t("evaluate.run"), list(labels), format_func=labels.get, key="w.evaluate.run")
     return session.run(chosen)
 

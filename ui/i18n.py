@@ -7,15 +7,22 @@ import re
 import streamlit as st
 
 from ui.lang import en, zh
+from ui.state import LANG
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 TABLES = {"en": en.STRINGS, "zh": zh.STRINGS}
 
 
 def language() -> str:
-    lang = st.session_state.get("lang", "en")
+    lang = st.session_state.get(LANG, "en")
     return lang if lang in TABLES else "en"
 
+
+# rnncore's messages name no page or button; for these the app adds where to click
+WHERE = {"dataerror.no_data": "where.data", "dataerror.load_run_data": "where.data",
+         "configerror.model_gone": "where.export", "bundleerror.empty": "where.export",
+         "bundleerror.not_zip": "where.export", "bundleerror.no_manifest": "where.export",
+         "bundleerror.wrong_format": "where.export"}
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
@@ -33,6 +40,12 @@ def t(key: str, **values) -> str:
     """
     text = TABLES[language()].get(key) or en.STRINGS.get(key, key)
     return text.format(**{k: plain(v) for k, v in values.items()}) if values else text
+
+
+def text(key: str, **values) -> str:
+    """Like ``t`` but not Markdown-escaped: for widget options and figure labels, which show text as it is."""
+    template = TABLES[language()].get(key) or en.STRINGS.get(key, key)
+    return template.format(**values) if values else template
 
 
 def table(prefix: str) -> dict[str, str]:
@@ -73,10 +86,12 @@ def explain_error(exc: Exception, field: bool = False) -> str:
     if field:
         return _error_text(exc)
     key = _error_key(exc)
-    return t(key, **_details(exc)) if key in en.STRINGS else plain(exc)
+    said = t(key, **_details(exc)) if key in en.STRINGS else plain(exc)
+    return text("where.join").format(message=said, hint=t(WHERE[key])) if key in WHERE else said
 
 
-def explain_note(note) -> str:
-    """A note of Dataset.notes (rnncore.errors.Note) in the session's language; Markdown-safe."""
-    name = f"datanote.{note.key}"
+def explain_note(note, family: str = "datanote") -> str:
+    """A Note (rnncore.errors) in the session's language, Markdown-safe: a cleaning note of Dataset.notes,
+    or with ``family="baselinenote"`` why a baseline is missing."""
+    name = f"{family}.{note.key}"
     return t(name, **note.details) if note.key and name in en.STRINGS else plain(note)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import streamlit as st
 
 from rnncore.viz import cell_plots, inspection
 from rnncore.viz.cell_plots import pca_2d
@@ -10,32 +10,19 @@ from ui.i18n import t, table
 from ui.state import lab
 
 
-@dataclass
-class Subject:
-    """A model that no thread is updating, with its windows and where it comes from."""
-
-    model: object
-    windows: object
-    gradients: dict | None  # parameter name -> last gradient, when taken from a live copy
-    version: tuple          # changes when the weights change
-    progress: object
-    live: bool = False      # a copy taken while the run goes on (refreshed every few seconds)
-
-
-def subject() -> Subject | None:
-    """The current run's model: the trainer's own once it ended, else the latest live copy."""
-    session = lab()
-    trainer = session.trainer
-    if trainer is None:
+def subject():
+    """(the current run, a model of it no thread is updating), or None before the first epoch."""
+    run = lab().current
+    if run is None:
         return None
-    progress = trainer.snapshot()
-    if progress.status in ("finished", "stopped", "diverged", "failed"):
-        return Subject(trainer.model, trainer.windows, None, (id(trainer), "end"), progress)
-    frame = session.live.latest()
-    if frame is None:
-        return None
-    return Subject(session.live.shadow(frame), trainer.windows, frame.grads, (id(trainer), frame.version),
-                   progress, live=True)
+    view = run.model_view()
+    return None if view is None else (run, view)
+
+
+def keep_within(key: str, highest: int) -> None:
+    """A widget's kept number set back to ``highest`` when the run now shown has fewer (windows, layers)."""
+    if st.session_state.get(key, 0) > highest:
+        st.session_state[key] = max(highest, 0)
 
 
 def _names(values: dict) -> dict:

@@ -7,6 +7,11 @@ written as the source article writes it, with the concatenation [h_{t-1}, x_t].
 The same for every language: the texts around them are in ui/lang/*_learn.py.
 """
 
+from rnncore.config import SECTIONS
+from ui.i18n import t
+from ui.lang import en
+from ui.state import server_limits
+
 HEAD = r"\hat{y} = W_y\, h_T + b_y"
 
 CELL_EQUATIONS: dict[str, list[str]] = {
@@ -47,3 +52,16 @@ CELL_EQUATIONS: dict[str, list[str]] = {
         HEAD,
     ],
 }
+
+
+def settings_by_section() -> list[tuple[str, list[str]]]:
+    """Every declared setting, by config section (the data section's source and parameters are the
+    Data page's, not settings to learn about)."""
+    return [(section, [n for n in cls.SETTINGS if n not in ("source", "params")]) for section, cls in SECTIONS.items()]
+
+
+def explanation(name: str) -> str:
+    """The Learn page's longer text for a setting where there is one, else its help text."""
+    key = f"learn.setting.{name}"
+    cap = server_limits().run_limits().cap(name)
+    return t(key) if key in en.STRINGS else t(f"setting.{name}.help", limit=f"{cap:g}" if cap else "")

@@ -1,4 +1,8 @@
-"""The whole experiment in the URL, as TensorFlow Playground does: restore once, then publish."""
+"""The whole experiment in the URL, as TensorFlow Playground does: restore once, then publish.
+
+Reading a link is lenient: a value outside its setting's declared range, or above this server's
+cap, is named and the default used instead; everything else the link asked for is kept.
+"""
 
 from __future__ import annotations
 
@@ -6,55 +10,64 @@ import dataclasses
 
 import streamlit as st
 
-from rnncore.config import ConfigError, ExperimentConfig
-from rnncore.data import DataError
-from ui.controls import forget_widgets, within_ranges
+from rnncore.config import SETTINGS, ConfigError, ExperimentConfig
+from rnncore.errors import KeyedError
+from rnncore.training.limits import ServerLimits
+from ui.controls import forget_widgets
 from ui.i18n import LANGUAGES, explain_error, t
-from ui.state import lab, server_limits
+from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, lab, server_limits
 
-RESTORED = "links.restored"
+
+def within_limits(config: ExperimentConfig, limits: ServerLimits) -> tuple[ExperimentConfig, list[str]]:
+    """The config with every setting above this server's cap set back to its default, and what was."""
+    caps, problems, changed = limits.run_limits(), [], {}
+    for name, declared in SETTINGS.items():
+        cap, value = caps.cap(name), getattr(getattr(config, declared.section), name)
+        if cap is not None and value and value > cap:
+            problems.append(t("links.over_limit", name=name, value=value, limit=cap))
+            changed.setdefault(declared.section, {})[name] = declared.default
+    return config.replace(**changed), problems
 
 
 def restore() -> None:
     """On a session's first run, read the experiment from the query parameters, if any."""
-    if st.session_state.get(RESTORED):
+    if st.session_state.get(LINK_RESTORED):
         return
-    st.session_state[RESTORED] = True
+    st.session_state[LINK_RESTORED] = True
     query = {key: st.query_params.get_all(key) for key in st.query_params}
     lang = (query.pop("lang", None) or ["en"])[-1]
     if lang in LANGUAGES:
-        st.session_state["lang"] = lang
+        st.session_state[LANG] = lang
     if not query:
         return
     unusable: list[ConfigError] = []
     config = ExperimentConfig.from_query(query, unusable)
     problems = [explain_error(problem) for problem in unusable]  # they quote the link: shown as text
     session = lab()
-    source = config.data.source
-    if source.startswith(("sample:", "synthetic:")):
-        try:
-            session.load(source, config.data.params)
-        except (DataError, ValueError) as exc:
-            problems.append(t("links.bad_source", source=source, error=explain_error(exc, field=True)))
-            config = dataclasses.replace(config, data=session.config.data)
-    else:
-        problems.append(t("links.no_upload", source=source))
+    data = config.data
+    if data.kind == "file":
+        problems.append(t("links.no_upload", source=data.source))
         config = dataclasses.replace(config, data=session.config.data)
-    config, out_of_range = within_ranges(dataclasses.replace(config, data=session.config.data), server_limits())
+    else:
+        try:
+            session.load(data.source, data.params)  # all or nothing: on an error the data stays
+        except KeyedError as exc:
+            problems.append(t("links.bad_source", source=data.source, error=explain_error(exc, field=True)))
+            config = dataclasses.replace(config, data=session.config.data)
+    config, over = within_limits(config, server_limits())
     session.config = config
-    problems += out_of_range
     forget_widgets()
-    st.session_state["links.problems"] = problems
+    st.session_state[LINK_PROBLEMS] = problems + over
 
 
 def problems() -> list[str]:
     """What a link asked for that could not be used (shown once by the sidebar)."""
-    return st.session_state.pop("links.problems", [])
+    return st.session_state.pop(LINK_PROBLEMS, [])
 
 
 def query_for(config: ExperimentConfig, lang: str) -> dict[str, str]:
     query = config.to_query()
-    if not config.data.source.startswith(("sample:", "synthetic:")):
+    if config.data.kind == "file":
         query.pop("source", None)  # uploaded data cannot travel in a link
     if lang != "en":
         query["lang"] = lang

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import links
+from ui import links, state
 from ui.i18n import LANGUAGES, language, t
-from ui.state import lab
+from ui.state import LANG, WIDGET_PREFIX, lab
+
+LANGUAGE_WIDGET = WIDGET_PREFIX + "lang"
 
 
 def _set_language() -> None:
-    st.session_state["lang"] = st.session_state["w.lang"]
+    st.session_state[LANG] = st.session_state[LANGUAGE_WIDGET]
 
 
 def language_switch() -> None:
-    st.session_state["w.lang"] = language()
+    st.session_state[LANGUAGE_WIDGET] = language()
     st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get,
-                 key="w.lang", on_change=_set_language)
+                 key=LANGUAGE_WIDGET, on_change=_set_language)
 
 
 def draw() -> None:
@@ -32,8 +34,7 @@ def draw() -> None:
 
 def training_status() -> None:
     """The session's training status, kept current while a run is going."""
-    active = lab().status() in ("queued", "running")
-    st.fragment(run_every=2.0 if active else None)(_status)()
+    st.fragment(run_every=state.SIDEBAR_SECONDS if lab().status().moving else None)(_status)()
 
 
 def _status() -> None:

@@ -1,4 +1,7 @@
-"""Per-session and per-process state, held in Streamlit's resource cache."""
+"""Per-session and per-process state (Streamlit's resource cache), and the names of what a session keeps.
+
+Every session-state key no widget owns, and every polling interval, is named here once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,24 @@ import time
 import streamlit as st
 
 from rnncore.lab import Lab
-from ui.settings import ServerLimits, load_limits
+from rnncore.training.limits import ServerLimits, load_limits
+
+# session-state keys that no widget owns
+LANG = "lang"  # the reader's language: "en" or "zh"
+MESSAGE = "actions.message"  # an error a button's action left for the page to show
+UPLOAD_DONE = "data.upload_id"  # the upload already loaded (a rerun does not load it twice)
+UPLOAD_ERROR = "data.upload_error"  # why the last upload could not be used
+IMPORT_DONE = "import.done"  # the run zip already imported
+LINK_RESTORED = "links.restored"  # the link's settings were read (once per session)
+LINK_PROBLEMS = "links.problems"  # what the link asked for that could not be used
+MEMO, HELD = "memo", "held"  # figures built once per version; live values held for a few seconds
+WIDGET_PREFIX = "w."  # widget keys; the Lab's config, not the widgets, is what lasts
+
+# polling intervals, in seconds
+PANEL_SECONDS = 1.0  # the Train page's progress line and loss chart
+DETAIL_SECONDS = 3.0  # the prediction chart and the metrics: each redraw costs the browser ~0.1 s of CPU
+INSIDE_SECONDS = 3.0  # the Inside page, heavier than the Train page
+SIDEBAR_SECONDS = 2.0  # the sidebar's training status
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,14 +61,10 @@ def _one_torch_thread() -> bool:
 
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)
 def _session_lab() -> Lab:
-    from rnncore.training import RunLimits
-
     _one_torch_thread()
     limits = server_limits()
-    run_limits = RunLimits(max_epochs=limits.max_epochs, max_parameters=limits.max_parameters,
-                           max_lookback=limits.max_lookback, max_seconds=limits.max_seconds)
-    return Lab(slots=training_slots(), limits=run_limits,
-               keep_models=limits.keep_models, max_runs=limits.keep_runs)
+    return Lab(slots=training_slots(), limits=limits.run_limits(), keep_models=limits.keep_models,
+               max_runs=limits.keep_runs)
 
 
 def lab() -> Lab:
@@ -62,7 +78,7 @@ def memo(name: str, version: tuple, build):
     Figures are rebuilt only when what they show changed; an unchanged figure goes out
     as the same spec, which the browser does not redraw.
     """
-    store = st.session_state.setdefault("memo", {})
+    store = st.session_state.setdefault(MEMO, {})
     hit = store.get(name)
     if hit is None or hit[0] != version:
         store[name] = hit = (version, build())
@@ -75,7 +91,7 @@ def held(name: str, owner, value, every: float):
     A live chart that changes at most that often: each redraw costs the browser CPU, and on
     a shared machine that is CPU the training would use. None is never held.
     """
-    store = st.session_state.setdefault("held", {})
+    store = st.session_state.setdefault(HELD, {})
     kept = store.get(name)
     now = time.monotonic()
     if kept is None or kept[0] != owner or kept[1] is None or now - kept[2] >= every:

@@ -1,10 +1,12 @@
-"""The live training panel: a fragment that polls the Trainer's snapshot about once a second.
+"""The live training panel: a fragment that polls the current run about once a second.
 
-Figures are rebuilt only when the snapshot's version changed; an unchanged figure is sent
-again as the same spec, which the browser neither remounts nor redraws (no flicker, no cost).
-While a run goes on, the progress line and the loss chart follow every refresh; the
-prediction chart and the metrics every few seconds, since redrawing them takes the browser
-CPU that, on a laptop or a small server, the training would use (docs/PERFORMANCE.md).
+Each refresh reads the Lab's current run once and draws everything from that run (its progress,
+its data, its windows, its live weights): another run starting meanwhile, or other data loaded for
+the next run, never mixes into the picture. Figures are rebuilt only when the run's version
+changed; an unchanged figure is sent again as the same spec, which the browser neither remounts
+nor redraws. While a run goes on, the progress line and the loss chart follow every refresh; the
+prediction chart and the metrics every few seconds, since redrawing them takes the browser CPU
+that, on a laptop or a small server, the training would use (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -12,64 +14,52 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from rnncore.training.progress import ENDED
 from rnncore.viz import plots
+from ui import state
 from ui.i18n import explain, language, t, table
 from ui.state import held, lab, memo
 
-ACTIVE = ("queued", "running")
-REFRESH_SECONDS = 1.0  # the progress line and the loss chart
-DETAIL_SECONDS = 3.0  # the prediction chart and the metrics: each redraw costs the browser ~0.1 s of CPU
-
 
 def training_panel(status: str) -> None:
-    """Progress, loss and predictions; polls while a run is queued or running.
+    """Progress, loss and predictions of the current run; polls while it is queued or running.
 
-    ``status`` is the one the page drew its buttons for: when the run's status moves on from
-    it, the whole page is drawn again, so the buttons always match the run.
+    ``status`` is the one the page drew its buttons for: when the run's status moves on from it,
+    the whole page is drawn again, so the buttons always match the run.
     """
-    drawn = (status, id(lab().trainer))
-    st.fragment(run_every=REFRESH_SECONDS if status in ACTIVE else None)(_panel)(drawn)
+    run = lab().current
+    drawn = (status, run.id if run is not None else None)
+    st.fragment(run_every=state.PANEL_SECONDS if lab().status().moving else None)(_panel)(drawn)
 
 
-def _panel(drawn: tuple[str, int]) -> None:
+def _panel(drawn: tuple) -> None:
     session = lab()
-    trainer = session.trainer
-    if trainer is None:
+    run = session.current  # read once: everything below is drawn from this run
+    if run is None:
         st.info(t("train.none_yet"), icon=":material/play_circle:")
         return
-    progress = trainer.snapshot()
-    if (progress.status, id(trainer)) != drawn:  # a new status or the next run of a series:
-        session.collect()  # the buttons and lists around the panel must follow
+    progress = run.progress()
+    if (session.status(), run.id) != drawn:  # a new status, or the next run of a series: the page follows
         st.rerun()
-    _status_line(progress)
-    frame = session.live.latest() if session.live is not None else None
-    frame = held("live.frame", id(trainer), frame, DETAIL_SECONDS if progress.status in ACTIVE else 0.0)
-    version = (id(trainer), progress.version)
+    status_line(progress)
+    frame = held("live.frame", run.id, run.frame(), state.DETAIL_SECONDS if progress.status.moving else 0.0)
     left, right = st.columns(2)
     with left:
         log_y = st.toggle(t("train.log_scale"), key="live.log_y", value=True)
-        reference = session.dataset.sequences.baseline_mse if session.dataset.sequences is not None else None
-        history = [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss}
-                   for r in progress.history]
-        fig = memo("loss", (*version, log_y, language()), lambda: plots.loss_figure(
-            history, progress.epochs, log_y=log_y, reference=reference,
-            reference_name=t("train.mean_line"), labels=table("fig.loss")))
-        st.plotly_chart(fig, key="live.loss")
+        st.plotly_chart(memo("loss", (run.id, progress.version, log_y, language()),
+                             lambda: loss_figure(run, progress, log_y)), key="live.loss")
     with right:
         if frame is None:
             st.caption(t("train.waiting_first_epoch"))
-        elif not trainer.windows.is_sequences:
-            fig = memo("pred", (id(trainer), frame.version, language()),
-                                lambda: _prediction_figure(session, frame))
-            st.plotly_chart(fig, key="live.pred")
-        else:
+        elif run.windows.is_sequences:
             st.caption(t("train.sequences_no_series"))
+        else:
+            st.plotly_chart(memo("pred", (run.id, frame.version, language()),
+                                 lambda: prediction_figure(run, frame)), key="live.pred")
     if frame is not None:
-        _metrics_table(session, frame)
+        metrics_table(run, frame)
 
 
-def _status_line(progress) -> None:
+def status_line(progress) -> None:
     done = len(progress.history)
     fraction = min(done / max(progress.epochs, 1), 1.0)
     eta = t("train.eta", seconds=f"{progress.eta:.0f}") if progress.eta is not None else ""
@@ -81,32 +71,38 @@ def _status_line(progress) -> None:
         st.info(t("train.queued"), icon=":material/hourglass_top:")
     elif progress.status in ("diverged", "failed"):
         st.error(message, icon=":material/error:")
-    elif progress.status in ENDED:
+    elif progress.status.ended:
         st.success(message, icon=":material/check_circle:")
     else:
         st.caption(message)
 
 
-def _prediction_figure(session, frame):
-    """The model's one-step predictions over the whole series against the truth."""
-    windows = session.live.windows
-    index = session.dataset.frame.index
+def loss_figure(run, progress, log_y: bool):
+    sequences = run.dataset.sequences
+    history = [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in progress.history]
+    return plots.loss_figure(history, progress.epochs, log_y=log_y,
+                             reference=sequences.baseline_mse if sequences is not None else None,
+                             reference_name=t("train.mean_line"), labels=table("fig.loss"))
+
+
+def prediction_figure(run, frame):
+    """The model's one-step predictions over the whole series against the truth, from the run's own data."""
+    windows, index = run.windows, run.dataset.frame.index
     model = np.full(len(index), np.nan, dtype=np.float32)
-    for positions, values in session.live.predictions(frame).values():
+    for positions, values in run.predictions(frame).values():
         model[positions] = values
     bounds = [index[min(b, len(index) - 1)] for b in windows.bounds]
     return plots.prediction_figure(index, windows.target_values, {t("metrics.model"): model},
                                    bounds=bounds, labels=table("fig.pred"))
 
 
-def _metrics_rows(session, frame) -> list[dict]:
+def _metrics_rows(run, frame) -> list[dict]:
     return [{t("metrics.name"): t(f"baseline.{name}") if name != "model" else t("metrics.model"),
-             "RMSE": m["rmse"], "MAE": m["mae"], "R²": m["r2"]} for name, m in session.live.metrics(frame).items()]
+             "RMSE": m["rmse"], "MAE": m["mae"], "R²": m["r2"]} for name, m in run.metrics(frame).items()]
 
 
-def _metrics_table(session, frame) -> None:
-    rows = memo("metrics", (id(session.trainer), frame.version, language()), lambda: _metrics_rows(session, frame))
-    split = t("split.val") if len(session.live.windows.val.x) else t("split.train")
-    parameters = f"{session.trainer.model.num_parameters():,}"
-    st.caption(t("train.metrics_caption", epoch=frame.epoch, split=split, parameters=parameters))
+def metrics_table(run, frame) -> None:
+    rows = memo("metrics", (run.id, frame.version, language()), lambda: _metrics_rows(run, frame))
+    st.caption(t("train.metrics_caption", epoch=frame.epoch, split=t(f"split.{run.metrics_split()}"),
+                 parameters=f"{run.parameters:,}"))
     st.dataframe(rows, hide_index=True, width="stretch")

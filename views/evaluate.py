@@ -6,8 +6,7 @@ from rnncore.io.bundle import export_run
 from rnncore.io.model_files import history_frame
 from rnncore.viz import plots
 from ui import actions, evaluate
-from ui.i18n import explain, plain, t, table
-from ui.state import lab
+from ui.i18n import explain, explain_note, t, table
 
 st.title(t("evaluate.title"))
 record = evaluate.run_picker()
@@ -24,7 +23,7 @@ left, right = st.columns([3, 2])
 with left:
     st.dataframe(evaluate.metrics_table(result, split), width="stretch")
     for name, note in result.baseline_notes.items():
-        st.caption(f"{t(f'baseline.{name}')}: {plain(note)}")
+        st.caption(f"{t(f'baseline.{name}')}: {explain_note(note, 'baselinenote')}")
 with right:
     scores = {t("metrics.model"): result.metrics[split],
               **{t(f"baseline.{n}"): m[split] for n, m in result.baselines.items()}}
@@ -56,7 +55,7 @@ c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record
                    f"rnnlab_run_{record.id}.zip", "application/zip", icon=":material/folder_zip:",
                    help=t("evaluate.download_run_help"))
 if c3.button(t("evaluate.continue"), icon=":material/replay:", help=t("evaluate.continue_help")):
-    if actions.guarded(lab().continue_run, record):
+    if actions.continue_run(record):
         st.switch_page("views/train.py")
     actions.show_message()
 c1.download_button(t("evaluate.download_predictions"), result.predictions[split].to_csv().encode(),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnncore.viz import cell_plots, inspection
-from ui import inside
+from ui import inside, state
 from ui.i18n import t, table
 from ui.state import lab, memo
 
@@ -11,29 +11,32 @@ st.title(t("inside.title"))
 st.caption(t("inside.intro"))
 
 
-@st.fragment(run_every=3.0 if lab().status() == "running" else None)  # heavier than the Train page
+@st.fragment(run_every=state.INSIDE_SECONDS if lab().status() == "running" else None)
 def inside_view() -> None:
     subject = inside.subject()
     if subject is None:
         st.info(t("inside.no_model"), icon=":material/info:")
         return
-    model, windows, config = subject.model, subject.windows, subject.model.config
-    st.caption(t("inside.showing", epoch=len(subject.progress.history), status=t(f"status.{subject.progress.status}")))
+    run, view = subject  # read once: the run's own windows and the weights of one moment
+    model, windows, config, progress = view.model, run.windows, view.model.config, run.progress()
+    st.caption(t("inside.showing", epoch=len(progress.history), status=t(f"status.{progress.status}")))
     splits = [s for s in ("test", "val", "train") if len(getattr(windows, s).x)]
     c1, c2, c3 = st.columns([1, 3, 1])
     split = c1.selectbox(t("inside.split"), splits, format_func=lambda s: t(f"split.{s}"), key="w.inside.split")
     count = len(getattr(windows, split).x)
+    inside.keep_within("w.inside.window", count - 1)  # a window or layer picked for another run
+    inside.keep_within("w.inside.layer", config.num_layers - 1)
     index = c2.slider(t("inside.window"), 0, count - 1, 0, key="w.inside.window") if count > 1 else 0
     layer = c3.selectbox(t("inside.layer"), range(config.num_layers), key="w.inside.layer")
-    key = (*subject.version, split, index, layer)
+    key = (*view.version, split, index, layer)
 
     trace = memo("inside.trace", key, lambda: inspection.trace_window(model, windows, split, index, layer))
     st.plotly_chart(memo("inside.heat", key, lambda: inside.heatmaps(trace, config.cell, config.activation)),
                     key="inside.heatmaps")
     left, right = st.columns(2)
     with left:
-        saturation = memo("inside.sat", (*subject.version, split, layer),
-                          lambda: inside.saturation(model, windows, split, layer, live=subject.live))
+        saturation = memo("inside.sat", (*view.version, split, layer),
+                          lambda: inside.saturation(model, windows, split, layer, live=view.live))
         if saturation is None:
             st.info(t("inside.no_gates"))
         else:
@@ -43,15 +46,15 @@ def inside_view() -> None:
 
     left, right = st.columns(2)
     with left:
-        grad = subject.progress.grad_through_time
+        grad = progress.grad_through_time
         if grad is None:
             st.info(t("inside.no_grad_yet"))
         else:
             figure = cell_plots.grad_through_time_figure(grad, labels=table("fig.gtt"))
             st.plotly_chart(figure, key="inside.gtt")
-            st.caption(t("inside.gtt_caption", epoch=subject.progress.grad_through_time_epoch))
+            st.caption(t("inside.gtt_caption", epoch=progress.grad_through_time_epoch))
     with right:
-        weights, grads = memo("inside.hist", subject.version, lambda: inside.histograms(model, subject.gradients))
+        weights, grads = memo("inside.hist", view.version, lambda: inside.histograms(model, view.gradients))
         tabs = st.tabs([t("inside.weights"), t("inside.gradients")])
         tabs[0].plotly_chart(weights, key="inside.weights")
         if grads is not None:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import learn
 from ui.i18n import t
 from ui.learn import CELL_EQUATIONS
 
@@ -17,6 +18,7 @@ st.markdown(t("learn.article_difference"))
 st.subheader(t("learn.bptt"))
 st.markdown(t("learn.bptt_text"))
 st.subheader(t("learn.settings"))
-for name in ("hidden_size", "num_layers", "lookback", "lr", "batch_size", "clip_norm", "forget_bias", "dropout",
-             "patience", "scaler"):
-    st.markdown(f"**{t(f'learn.setting.{name}.title')}** — {t(f'learn.setting.{name}')}")
+for section, names in learn.settings_by_section():
+    st.markdown(f"#### {t(f'learn.section.{section}')}")
+    for name in names:
+        st.markdown(f"**{t(f'setting.{name}')}** — {learn.explanation(name)}")

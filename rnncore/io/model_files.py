@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,7 @@ from rnncore.training.metrics import METRICS
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "seconds", "grad_norm", "lr")
+MAX_CONFIG_BYTES = 1024 * 1024  # a config.json is a few KB
 
 
 class ModelFileError(ValueError):
@@ -53,10 +55,26 @@ def _paths(path: str | os.PathLike, config_path: str | os.PathLike | None) -> tu
     return weights, config
 
 
+def read_small_file(path: str | os.PathLike, limit: int = MAX_CONFIG_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; ModelFileError for anything else
+    (a folder, a device such as /dev/zero, a pipe that would wait for ever, a file too large)."""
+    path = Path(path)
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ModelFileError(f"{path} is not a regular file; give the path of a config.json")
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
+    except OSError as exc:
+        raise ModelFileError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise ModelFileError(f"{path} is over {limit // 1024} KB; a config.json is far smaller")
+    return data
+
+
 def load_config(path: str | os.PathLike) -> ExperimentConfig:
     """Read an ExperimentConfig from a JSON file; ModelFileError when it cannot be used."""
     try:
-        return ExperimentConfig.from_json(Path(path).read_bytes())
+        return ExperimentConfig.from_json(read_small_file(path))
     except ConfigError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     except OSError as exc:

@@ -14,9 +14,8 @@ from rnncore.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfi
 
 @dataclass(frozen=True)
 class Scenario:
-    key: str
-    configs: tuple[ExperimentConfig, ...]
-    page: str = "train"  # where the app goes after the click: "train" or "compare"
+    key: str  # its words are the app's: scenario.KEY.title, scenario.KEY.watch
+    configs: tuple[ExperimentConfig, ...]  # one run, or a comparison trained side by side
 
     @property
     def source(self) -> DataConfig:
@@ -57,15 +56,14 @@ SCENARIOS = (
     Scenario("airline", (_AIRLINE,)),
     Scenario("memory", _variants(_MEMORY, "model", [{"cell": "rnn", "hidden_size": 32},
                                                     {"cell": "lstm", "hidden_size": 32},
-                                                    {"cell": "gru", "hidden_size": 32}]), page="compare"),
+                                                    {"cell": "gru", "hidden_size": 32}])),
     Scenario("article", _variants(_ARTICLE, "model", [{"cell": "lstm", "activation": "relu"},
-                                                      {"cell": "article_lstm", "activation": "tanh"}]),
-             page="compare"),
-    Scenario("exploding", _variants(_EXPLODE, "train", [{"clip_norm": 0.0}, {"clip_norm": 1.0}]), page="compare"),
+                                                      {"cell": "article_lstm", "activation": "tanh"}])),
+    Scenario("exploding", _variants(_EXPLODE, "train", [{"clip_norm": 0.0}, {"clip_norm": 1.0}])),
     Scenario("forget_bias", _variants(_MEMORY, "model", [{"cell": "lstm", "forget_bias": 0.0},
-                                                         {"cell": "lstm", "forget_bias": 1.0}]), page="compare"),
-    Scenario("scaling", _variants(_AIRLINE, "window", [{"scaler": "none"}, {"scaler": "minmax"}]), page="compare"),
-    Scenario("overfitting", _variants(_OVERFIT, "train", [{"patience": 0}, {"patience": 15}]), page="compare"),
+                                                         {"cell": "lstm", "forget_bias": 1.0}])),
+    Scenario("scaling", _variants(_AIRLINE, "window", [{"scaler": "none"}, {"scaler": "minmax"}])),
+    Scenario("overfitting", _variants(_OVERFIT, "train", [{"patience": 0}, {"patience": 15}])),
 )
 
 

@@ -1,220 +1,228 @@
-"""One person's workbench: the loaded data, the current config, the Trainer, the finished runs.
+"""One person's workbench: the data and settings for the next run, the runs going, the runs done.
 
 The dashboard keeps one ``Lab`` per browser session (Streamlit's session-scoped
 ``cache_resource``); nothing here knows about Streamlit, so all of it is tested directly.
+
+The Lab is the pages' front door. ``dataset`` and ``config`` are what the *next* run will use;
+each run started is an ``ActiveRun`` that owns its own config and data, so choosing other data or
+settings while a run goes on never changes what that run trains on or how it is drawn. Every
+operation is all-or-nothing: one that is refused (a ConfigError, DataError or BundleError) changes
+nothing.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from rnncore.config import ConfigError, DataConfig, ExperimentConfig, config_error
+from rnncore.config import DataConfig, ExperimentConfig
 from rnncore.data.dataset import Dataset
 from rnncore.data.sources import load_source
-from rnncore.errors import DataError, data_error
-from rnncore.training.progress import ENDED
+from rnncore.errors import config_error, data_error
+from rnncore.lab.active import ActiveRun
+from rnncore.lab.records import RunRecord
+from rnncore.training.progress import Status
 
 
-@dataclass
-class RunRecord:
-    """A finished, stopped or diverged run, kept for the Compare and Evaluate pages."""
+@dataclass(frozen=True)
+class Controls:
+    """Which of the run buttons do something now."""
 
-    id: int
-    config: ExperimentConfig
-    status: str
-    message: str
-    reason: str = ""  # with details: the message as a code a page can translate (results.MESSAGES)
-    details: dict = field(default_factory=dict)
-    history: list = field(default_factory=list)  # EpochRecord
-    metrics: dict = field(default_factory=dict)  # {"val": {...}, "test": {...}}
-    baselines: dict = field(default_factory=dict)  # {"persistence": {...}, ...} on test
-    parameters: int = 0
-    data_name: str = ""
-    index: object | None = None  # the data's time index (pandas), None for memory tasks
-    result: object | None = None  # RunResult with the model; dropped for all but the latest few
-
-    @property
-    def label(self) -> str:
-        m = self.config.model
-        extras = [m.activation] if m.activation != "tanh" else []
-        extras += [f"forget bias {m.forget_bias:g}"] if m.forget_bias else []
-        return " ".join([f"#{self.id} {m.cell} {m.hidden_size}×{m.num_layers}", *extras])
+    start: bool
+    pause: bool  # running or queued: pause after this epoch
+    resume: bool  # paused
+    step: bool  # paused, or nothing going: one epoch
+    stop: bool  # anything going
 
 
 class Lab:
-    """The state of one session's experiments. Thread-safe where the Trainer thread touches it."""
+    """The state of one session's experiments. Thread-safe where training threads touch it."""
 
     def __init__(self, slots: threading.Semaphore | None = None, limits=None,
                  keep_models: int = 3, max_runs: int = 30):
-        self.slots = slots
-        self.limits = limits
-        self.keep_models = keep_models
-        self.max_runs = max_runs
-        self.dataset: Dataset | None = None
-        self.config = ExperimentConfig()
-        self.trainer = None  # the latest Trainer
-        self.live = None  # its LiveView
-        self._collected = None  # the latest Trainer already moved into runs
-        self._series_stop = threading.Event()
-        self._chain: threading.Thread | None = None  # the thread that starts a series' next runs
-        self.series_error: Exception | None = None  # why a series stopped early (ConfigError, DataError)
-        self.runs: list[RunRecord] = []
+        self.slots = slots  # the server's training slots (shared by every session)
+        self.limits = limits  # RunLimits of this server, or None
+        self.keep_models, self.max_runs = keep_models, max_runs
+        self.config = ExperimentConfig()  # the next run's settings
+        self.runs: list[RunRecord] = []  # ended and imported runs, oldest first
+        self._dataset: Dataset | None = None  # the next run's data (None: the config's source, loaded on demand)
+        self._group: list[ActiveRun] = []  # the runs of the last Start (one) or series (several)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    # data ----------------------------------------------------------------------------
-    def load(self, source: str, params: dict | None = None) -> Dataset:
-        """Load a sample, a generator or a file; on DataError the previous data set stays."""
-        dataset = load_source(source, params or {})
-        self.use_dataset(dataset, DataConfig(source=source, params=dict(params or {})))
+    # the next run's data --------------------------------------------------------------------
+    @property
+    def dataset(self) -> Dataset | None:
+        return self._dataset
+
+    def load(self, source: str, params: dict | None = None, content: bytes | None = None) -> Dataset:
+        """Load a sample, a generator or a CSV file (an upload: its name and ``content``) for the next run.
+
+        Target and input columns are kept where they still exist. On DataError (or a generator's
+        ConfigError) nothing changes.
+        """
+        dataset = load_source(source, params or {}, content)
+        columns = list(dataset.frame.columns)
+        data = self.config.data
+        self.config = replace(self.config, data=DataConfig(
+            source=source, params=dict(params or {}),
+            target=data.target if data.target in columns else None,
+            features=tuple(c for c in data.features if c in columns)))
+        self._dataset = dataset
         return dataset
 
-    def use_dataset(self, dataset: Dataset, data: DataConfig) -> None:
-        """Make ``dataset`` current; keep target and features only where they still exist."""
-        columns = list(dataset.frame.columns)
-        target = self.config.data.target if self.config.data.target in columns else None
-        features = tuple(c for c in self.config.data.features if c in columns)
-        self.dataset = dataset
-        self.config = replace(self.config, data=replace(data, target=target or data.target,
-                                                        features=features or data.features))
-
     def ensure_dataset(self) -> Dataset:
-        """The current data set, loading the config's source when none is loaded yet."""
-        if self.dataset is None:
+        """The next run's data set, loading the config's source when none is loaded yet."""
+        if self._dataset is None:
             data = self.config.data
-            if data.source.startswith(("sample:", "synthetic:")):
-                self.dataset = load_source(data.source, data.params)
-            else:
+            if data.kind == "file":
                 raise data_error("no_data")
-        return self.dataset
+            self._dataset = load_source(data.source, data.params)
+        return self._dataset
 
-    # training ------------------------------------------------------------------------
+    # the runs going ------------------------------------------------------------------------
+    @property
+    def current(self) -> ActiveRun | None:
+        """The run the Train and Inside pages show: of the last Start or series, the first one still
+        going, else the last one; None before any run."""
+        group = self._group
+        return next((run for run in group if not run.status.ended), group[-1] if group else None)
+
+    def active(self) -> list[ActiveRun]:
+        """The runs of the last Start or series, in the order they were started."""
+        return list(self._group)
+
+    def status(self) -> Status:
+        """Running if any run of the group trains, else queued, else paused; else the current run's."""
+        statuses = {run.status for run in self._group}
+        for status in (Status.RUNNING, Status.QUEUED, Status.PAUSED):
+            if status in statuses:
+                return status
+        return self.current.status if self._group else Status.IDLE
+
     @property
     def busy(self) -> bool:
-        """A run is going, or a series will start its next run."""
-        return self.status() not in (*ENDED, "idle")
+        """A run is going (queued, running or paused)."""
+        return self.status().active
 
-    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False, initial_state=None):
-        """Start a Trainer on the current data and config (after collecting the last one).
+    def controls(self) -> Controls:
+        status = self.status()
+        return Controls(start=not status.active, pause=status.moving, resume=status == Status.PAUSED,
+                        step=not status.moving, stop=status.active)
 
-        Raises ConfigError (a setting or a server limit) or DataError (data too short).
+    def next_differs(self) -> str | None:
+        """While a run goes on with other data or settings than the next run's: that run's data name."""
+        run = self.current
+        if run is None or not run.status.active:
+            return None
+        if run.dataset is not self._dataset or run.config != self.config:
+            return run.dataset.name
+        return None
+
+    # starting and controlling runs -------------------------------------------------------------
+    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False) -> ActiveRun:
+        """Start a run of ``config`` (default: the next run's settings) on the next run's data.
+
+        Raises ConfigError (a setting, a server limit, a run still going) or DataError (data too
+        short) and then changes nothing; on success ``config`` becomes the next run's settings.
         """
         if self.busy:
             raise config_error("run_going")
-        if config is not None:
-            self.config = config
-        return self._launch(self.config, one_epoch, initial_state)
+        config = config or self.config
+        run = self._prepare(config, self.ensure_dataset())
+        self._begin([run], config, one_epoch)
+        return run
 
-    def _launch(self, config: ExperimentConfig, one_epoch: bool = False, initial_state=None):
-        from rnncore.lab.live_view import LiveView  # torch loads only when training is asked for
-        from rnncore.training.trainer import Trainer
+    def start_series(self, configs: Sequence[ExperimentConfig], dataset: Dataset | None = None) -> list[ActiveRun]:
+        """Train several configs side by side (a scenario's comparison, the cell sweep).
 
-        self.collect()
-        view = LiveView(config.model)
-        trainer = Trainer(config, dataset=self.ensure_dataset(), slots=self.slots, limits=self.limits,
-                          callbacks=[view], initial_state=initial_state)
-        view.attach(trainer.model, trainer.windows, trainer.period)
-        self.trainer, self.live = trainer, view
-        trainer.step() if one_epoch else trainer.start()
-        return trainer
-
-    def start_series(self, configs) -> None:
-        """Train several configs one after another on the current data (a scenario's comparison).
-
-        A thread of its own starts each run when the previous one ends, so the series goes on
-        while the user looks at other pages; ``stop()`` ends the series.
+        They train on ``dataset`` (loaded by the caller from the configs' source), else on the next
+        run's data; a dataset given becomes the next run's data once the series starts. They share
+        the server's training slots, so as many train at once as it allows and the rest queue. Every
+        config is checked before any starts: one that cannot run refuses the whole series, and
+        nothing changes. ``stop()`` ends them all.
         """
         if self.busy:
             raise config_error("run_going")
-        configs = list(configs)
-        self._series_stop, self.series_error = threading.Event(), None
-        self.start(configs[0])
-        self._chain = threading.Thread(target=self._series, args=(configs[1:], self._series_stop),
-                                       name="rnnlab-series", daemon=True)
-        self._chain.start()
+        dataset = dataset if dataset is not None else self.ensure_dataset()
+        runs = [self._prepare(config, dataset) for config in configs]
+        self._dataset = dataset
+        self._begin(runs, configs[0])
+        return runs
 
-    def _series(self, configs, stopped: threading.Event) -> None:
-        for config in configs:
-            self.trainer.join()
-            if stopped.is_set():
-                return
-            self.collect()
-            try:
-                self._launch(config)
-            except (ConfigError, DataError) as exc:  # e.g. a server limit; the message stays visible
-                self.series_error = exc
-                return
-        self.trainer.join()
-        self.collect()
+    def continue_run(self, record: RunRecord) -> ActiveRun:
+        """Train on from a kept run's weights, with its settings and data (which become the next run's)."""
+        if self.busy:
+            raise config_error("run_going")
+        if record.result is None:
+            raise config_error("model_gone")
+        dataset = self.dataset_for(record.config)
+        if dataset is None:
+            raise data_error("load_run_data", source=record.config.data.source)
+        state = {k: v.detach().clone() for k, v in record.result.model.state_dict().items()}
+        run = self._prepare(record.config, dataset, initial_state=state)
+        self._dataset = dataset
+        self._begin([run], record.config)
+        return run
 
-    def pause(self) -> None:
-        if self.trainer is not None:
-            self.trainer.pause()
+    def _prepare(self, config: ExperimentConfig, dataset: Dataset, initial_state=None) -> ActiveRun:
+        """A run ready to start (its Trainer built and checked); raises before anything changes."""
+        return ActiveRun(config, dataset, slots=self.slots, limits=self.limits, initial_state=initial_state,
+                         on_end=self._keep)
 
-    def resume(self) -> None:
-        if self.trainer is not None:
-            self.trainer.resume()
-
-    def stop(self) -> None:
-        """Stop the run (and any series it belongs to); history and best weights are kept."""
-        self._series_stop.set()
-        if self.trainer is not None:
-            self.trainer.stop()
-
-    def step(self) -> None:
-        """One epoch: of the paused run, or of a new run that then pauses."""
-        if self.trainer is not None and self.trainer.snapshot().status in ("paused", "running", "queued"):
-            self.trainer.step()
-        else:
-            self.start(one_epoch=True)
-
-    def status(self) -> str:
-        """The current run's status; "queued" between two runs of a series."""
-        status = self.trainer.snapshot().status if self.trainer is not None else "idle"
-        if status in ENDED and self._chain is not None and self._chain.is_alive():
-            return "queued"
-        return status
-
-    def collect(self) -> RunRecord | None:
-        """Move an ended run into the history (once, whichever thread asks); returns its record."""
+    def _begin(self, runs: list[ActiveRun], config: ExperimentConfig, one_epoch: bool = False) -> None:
         with self._lock:
-            trainer = self.trainer
-            if trainer is None or trainer is self._collected or trainer.snapshot().status not in ENDED:
-                return None
-            self._collected = trainer
-            if self.live is not None and self.live.model is trainer.model:
-                self.live.capture(trainer.snapshot().epoch)  # the kept (best) weights, for the pages
-            record = self._record(trainer, trainer.snapshot())
+            for run in runs:
+                run.id = next(self._ids)
+            self._group = runs
+        self.config = config
+        for run in runs:
+            run.start(one_epoch)
+
+    def _keep(self, run: ActiveRun, record: RunRecord) -> None:
+        """A run ended (in its training thread): keep its record."""
+        with self._lock:
             self.runs.append(record)
             self._bound()
-        return record
-
-    def _record(self, trainer, progress) -> RunRecord:
-        record = RunRecord(id=next(self._ids), config=trainer.cfg, status=progress.status,
-                           message=progress.message, reason=progress.reason, details=dict(progress.details),
-                           history=list(progress.history),
-                           data_name=trainer.dataset.name if trainer.dataset is not None else "")
-        if trainer.dataset is not None and trainer.dataset.sequences is None:
-            record.index = trainer.dataset.frame.index
-        try:
-            result = trainer.result()
-        except (RuntimeError, ValueError):  # a failed run may have no model to evaluate
-            return record
-        record.result = result
-        record.metrics = result.metrics
-        record.baselines = result.baselines
-        record.parameters = result.parameters
-        return record
 
     def _bound(self) -> None:
-        """Keep at most ``max_runs`` records and the models of the latest ``keep_models``."""
+        """Keep at most ``max_runs`` records and the models of the latest ``keep_models`` (the lock is held)."""
         del self.runs[: max(0, len(self.runs) - self.max_runs)]
         for record in self.runs[: max(0, len(self.runs) - self.keep_models)]:
             record.result = None
 
-    # runs from files -------------------------------------------------------------------
+    def pause(self) -> None:
+        for run in self._group:
+            run.pause()
+
+    def resume(self) -> None:
+        for run in self._group:
+            run.resume()
+
+    def stop(self) -> None:
+        """Stop every run going (a whole series); their history and weights are kept."""
+        for run in self._group:
+            run.stop()
+
+    def step(self) -> None:
+        """One epoch: of the paused runs, or of a new run that then pauses."""
+        if self.busy:
+            for run in self._group:
+                if run.status == Status.PAUSED:
+                    run.step()
+        else:
+            self.start(one_epoch=True)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for every run going to end; True when all have."""
+        return all([run.join(timeout) for run in self._group])
+
+    # ended runs ------------------------------------------------------------------------------
+    def run(self, run_id: int) -> RunRecord | None:
+        return next((r for r in self.runs if r.id == run_id), None)
+
     def import_run(self, data: bytes) -> RunRecord:
         """Bring back an exported run (BundleError on a bad file; nothing changes then).
 
@@ -225,18 +233,16 @@ class Lab:
         from rnncore.training.progress import say
 
         imported = import_run(data)
-        doc = imported.metrics
-        cfg = imported.config
-        dataset = self._dataset_for(cfg)
+        cfg, doc = imported.config, imported.metrics
+        dataset = self.dataset_for(cfg)
         said = say("imported" if dataset is not None else "imported_no_data", cell=cfg.model.cell,
                    epochs=len(imported.history), source=cfg.data.source)
-        record = RunRecord(id=0, config=cfg, status="imported", **said,
-                           history=imported.history, parameters=imported.model.num_parameters(),
-                           data_name=cfg.data.source, metrics={k: doc[k] for k in ("val", "test")},
+        record = RunRecord(id=0, config=cfg, status=Status.IMPORTED, **said, history=imported.history,
+                           parameters=imported.model.num_parameters(), data_name=cfg.data.source,
+                           metrics={k: doc[k] for k in ("val", "test")},
                            baselines={name: {"test": m} for name, m in doc.get("baselines", {}).items()})
         if dataset is not None:
-            record.result = self._evaluate(imported, dataset)
-            record.metrics, record.baselines = record.result.metrics, record.result.baselines
+            record.keep(self._evaluate(imported, dataset))
             if dataset.sequences is None:
                 record.index = dataset.frame.index
         with self._lock:
@@ -245,12 +251,12 @@ class Lab:
             self._bound()
         return record
 
-    def _dataset_for(self, config: ExperimentConfig) -> Dataset | None:
-        source = config.data.source
-        if source.startswith(("sample:", "synthetic:")):
-            return load_source(source, config.data.params)
-        if self.dataset is not None and self.config.data.source == source:
-            return self.dataset
+    def dataset_for(self, config: ExperimentConfig) -> Dataset | None:
+        """The data ``config`` was trained on, if it can be had: a sample, a generator, or the file loaded now."""
+        if config.data.kind != "file":
+            return load_source(config.data.source, config.data.params)
+        if self._dataset is not None and self.config.data.source == config.data.source:
+            return self._dataset
         return None
 
     @staticmethod
@@ -261,24 +267,10 @@ class Lab:
         cfg = imported.config
         windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
         return build_result(cfg=cfg, model=imported.model, windows=windows, dataset=dataset,
-                            period=period_of(dataset), history=imported.history, status="imported",
+                            period=period_of(dataset), history=imported.history, status=Status.IMPORTED,
                             message="imported", device=next(imported.model.parameters()).device)
-
-    def continue_run(self, record: RunRecord):
-        """Train on from a kept run's weights, with its settings, on the current data."""
-        if record.result is None:
-            raise config_error("model_gone")
-        if self.dataset is None or self._dataset_for(record.config) is None:
-            raise data_error("load_run_data", source=record.config.data.source)
-        self.dataset = self._dataset_for(record.config)
-        state = {k: v.detach().clone() for k, v in record.result.model.state_dict().items()}
-        return self.start(record.config, initial_state=state)
-
-    def run(self, run_id: int) -> RunRecord | None:
-        return next((r for r in self.runs if r.id == run_id), None)
 
     def close(self) -> None:
         """Stop any training: the browser tab closed."""
         self.stop()
-        if self.trainer is not None:
-            self.trainer.join(timeout=10)
+        self.join(timeout=10)

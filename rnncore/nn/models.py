@@ -22,10 +22,9 @@ import torch
 from torch import Tensor, nn
 
 from rnncore.config import ModelConfig
-from rnncore.nn.cells import GATES, STATES, ExplicitRecurrent, run_stack
+from rnncore.nn.cells import GATE_COUNT, GATES, STATES, ExplicitRecurrent, run_stack
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "article_lstm": "article LSTM"}
 
 
 @dataclass
@@ -104,13 +103,15 @@ class SequenceModel(nn.Module):
         groups["head"] = [self.head.weight, self.head.bias]
         return groups
 
-    def describe(self) -> str:
-        """One line for people, e.g. "LSTM, 2 layers of 32 units (tanh), 12,961 parameters, fused"."""
-        c = self.config
-        layers = f"{c.num_layers} layer{'s' if c.num_layers > 1 else ''} of {c.hidden_size} units"
-        engine = "torch's fused module" if c.fused else "explicit cells"
-        return (f"{_NAMES[c.cell]}, {layers} ({c.activation}), {self.input_size} input(s) -> "
-                f"{self.output_size} output(s), {self.num_parameters():,} parameters, trains on {engine}")
+
+def parameter_count(config: ModelConfig, input_size: int, output_size: int) -> int:
+    """How many parameters ``SequenceModel(config, input_size, output_size)`` has, without building it
+    (a server refuses a model too large before it takes the memory)."""
+    gates = GATE_COUNT[config.cell] * config.hidden_size
+    hidden = config.hidden_size
+    layers = sum(gates * (width + hidden) + 2 * gates
+                 for width in [input_size] + [hidden] * (config.num_layers - 1))
+    return layers + hidden * output_size + output_size
 
 
 def build_model(config: ModelConfig, input_size: int, output_size: int,

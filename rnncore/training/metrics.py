@@ -17,6 +17,9 @@ import numpy as np
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
+from rnncore.errors import Note
+from rnncore.messages import BASELINE_NOTES
+
 METRICS = ("rmse", "mae", "mape", "r2")
 MAPE_EPS = 1e-6
 
@@ -71,15 +74,14 @@ def _split(windows, split_name: str):
     return getattr(windows, split_name)
 
 
-def seasonal_naive_note(windows, period: int | None) -> str | None:
-    """Why seasonal naive is unavailable for these windows, or None when it is available."""
+def seasonal_naive_note(windows, period: int | None) -> Note | None:
+    """Why seasonal naive is unavailable for these windows (a Note of BASELINE_NOTES), or None when it is."""
     if windows.is_sequences:
-        return "seasonal naive does not apply to independent sequences"
+        return Note.keyed("sequences", BASELINE_NOTES)
     if not period or period < 2:
-        return "seasonal naive needs a seasonal period; none is known for this data"
+        return Note.keyed("no_period", BASELINE_NOTES)
     if windows.lookback < period:
-        return (f"seasonal naive needs a lookback of at least one period ({period} steps); "
-                f"the lookback is {windows.lookback}")
+        return Note.keyed("short_lookback", BASELINE_NOTES, period=period, lookback=windows.lookback)
     return None
 
 

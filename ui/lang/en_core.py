@@ -1,14 +1,23 @@
-"""English texts that rnncore holds itself: the messages of ConfigError and BundleError
-(rnncore.messages_errors) and the one-line descriptions of generators and samples, taken as they
-are so that the English page says exactly what str(error) says."""
+"""English texts that rnncore holds itself, taken as they are so that the English page says exactly
+what rnncore says: every error and note template (rnncore.messages), what a run says about itself,
+and the one-line descriptions of generators and samples."""
 
-from rnncore.data import list_samples, sample_description
 from rnncore.data.generators import describe_generator, list_generators
-from rnncore.messages import BUNDLE_MESSAGES, CONFIG_MESSAGES
+from rnncore.data.samples import list_samples, sample_description
+from rnncore.messages import (
+    BASELINE_NOTES,
+    BUNDLE_MESSAGES,
+    CONFIG_MESSAGES,
+    DATA_MESSAGES,
+    DATA_NOTES,
+    RUN_MESSAGES,
+)
+
+FAMILIES = {"dataerror": DATA_MESSAGES, "datanote": DATA_NOTES, "configerror": CONFIG_MESSAGES,
+            "bundleerror": BUNDLE_MESSAGES, "reason": RUN_MESSAGES, "baselinenote": BASELINE_NOTES}
 
 CORE: dict[str, str] = {
-    **{f"configerror.{key}": text for key, text in CONFIG_MESSAGES.items()},
-    **{f"bundleerror.{key}": text for key, text in BUNDLE_MESSAGES.items()},
+    **{f"{family}.{key}": template for family, table in FAMILIES.items() for key, template in table.items()},
     **{f"generator_about.{name}": describe_generator(name) for name in list_generators()},
     **{f"sample_about.{name}": sample_description(name) for name in list_samples()},
 }

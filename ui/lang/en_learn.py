@@ -74,60 +74,54 @@ LEARN: dict[str, str] = {
         "**Inside the cell**: a curve that drops by decades towards the left is a vanishing gradient."
     ),
     "learn.settings": "What each setting does",
-    "learn.setting.hidden_size.title": "Hidden units",
+    "learn.section.data": "Columns",
+    "learn.section.window": "Windows and split",
+    "learn.section.model": "The model",
+    "learn.section.train": "Training",
     "learn.setting.hidden_size": (
         "The size of the hidden state (and of the cell state for the LSTM): how much the network can "
         "remember and model. More units mean more weights, slower epochs and an easier road to "
         "overfitting; try 16 to 64 on small series and watch the gap between training and validation loss."
     ),
-    "learn.setting.num_layers.title": "Layers",
     "learn.setting.num_layers": (
         "Recurrent layers stacked on each other: layer 2 reads the hidden states of layer 1. One layer is "
         "usually enough for a single series of a few hundred values; try 2 (with some dropout) on long or "
         "complex data."
     ),
-    "learn.setting.lookback.title": "Lookback",
     "learn.setting.lookback": (
         "How many past steps each window shows the model, which is also how far backpropagation through "
         "time reaches. Cover at least one cycle of the data (12 for monthly data with a yearly pattern); "
         "longer windows train more slowly and make the gradient travel further."
     ),
-    "learn.setting.lr.title": "Learning rate",
     "learn.setting.lr": (
         "The size of each optimiser step. With Adam, 0.001 is a good start; if the loss jumps or the run "
         "diverges, divide it by 10; if the loss falls very slowly, try 3 times larger."
     ),
-    "learn.setting.batch_size.title": "Batch size",
     "learn.setting.batch_size": (
         "How many windows are averaged for one gradient step. Small batches give more, noisier steps per "
         "epoch; large batches give fewer, smoother ones. 32 (the article's choice) is a good default; try "
         "16 to 128."
     ),
-    "learn.setting.clip_norm.title": "Gradient clipping",
     "learn.setting.clip_norm": (
         "If the norm of the whole gradient is above this value, the gradient is scaled down to it before "
         "the step; 0 turns clipping off. Try 1 when the loss spikes or the run diverges: it stops exploding "
         "gradients, but does nothing for vanishing ones."
     ),
-    "learn.setting.forget_bias.title": "Forget-gate bias",
     "learn.setting.forget_bias": (
         "The starting bias of the forget gate of the LSTM and the article's LSTM (of the update gate z for "
         "the GRU; the vanilla RNN has no gate). With 1 the gate starts about 73% open (σ(1) ≈ 0.73), so memory and "
         "gradient survive from the first epoch; compare 0 and 1 on the memory task."
     ),
-    "learn.setting.dropout.title": "Dropout",
     "learn.setting.dropout": (
         "During training, sets this fraction of the outputs of each layer but the last to zero at random, "
         "so the network cannot rely on a few units; it needs two layers or more. Try 0.1 to 0.3 when the "
         "validation loss rises while the training loss still falls."
     ),
-    "learn.setting.patience.title": "Early-stopping patience",
     "learn.setting.patience": (
         "Stops training after this many epochs without a better validation loss, and keeps the weights of "
         "the best epoch; 0 turns it off. Try 10 to 20 on long runs: it guards against overfitting and saves "
         "time."
     ),
-    "learn.setting.scaler.title": "Scaling",
     "learn.setting.scaler": (
         "Rescales the values before training: standard to mean 0 and standard deviation 1, min-max to 0..1, "
         "fitted on the training part only so no information leaks from the future. Keep it on: values in "

@@ -2,40 +2,25 @@
 (English in ui/lang/en_core.py, from rnncore itself)."""
 
 AGAIN = "请用 RNN Lab 重新导出该运行，并原样上传那个 zip"
-EXPORTED = "请上传用“评估”页面的“完整运行（zip）”导出的 zip"
+EXPORTED = "请使用 RNN Lab 导出的运行 zip"
 NOT_OURS = "这个 zip 不是 RNN Lab 导出的运行"
 
 CORE: dict[str, str] = {
     # ConfigError: rnncore.config
-    "configerror.whole_number": "{name} 必须是整数",
-    "configerror.number": "{name} 必须是数字",
-    "configerror.text": "{name} 必须是文本",
+    "configerror.whole_number": "{name} 必须是整数（得到的是 {value}）",
+    "configerror.number": "{name} 必须是数字（得到的是 {value}）",
+    "configerror.finite": "{name} 必须是有限的数字（得到的是 {value}）",
+    "configerror.text": "{name} 必须是文本（得到的是 {value}）",
+    "configerror.text_list": "{name} 必须是列名的列表（得到的是 {value}）",
     "configerror.choice": "{name} 必须是以下之一：{choices}（得到的是 {value}）",
+    "configerror.between": "{name} 必须介于 {low} 和 {high} 之间（得到的是 {value}）",
+    "configerror.at_least": "{name} 至少为 {low}（得到的是 {value}）",
+    "configerror.params": "{name} 必须是从参数名到取值的映射",
     "configerror.source": "source 必须指定一个数据集（sample:NAME）、一个生成器（synthetic:NAME）或一个文件",
-    "configerror.params": "params 必须是从参数名到取值的映射",
     "configerror.param_type": "生成器参数 {name} 必须是数字或单词",
     "configerror.param_finite": "生成器参数 {name} 必须是有限的数字",
-    "configerror.lookback": "lookback 必须至少为 1 个时间步",
-    "configerror.horizon": "horizon 必须至少为 1 个时间步",
-    "configerror.stride": "stride 必须至少为 1",
-    "configerror.train_fraction": "train_fraction 必须介于 0 和 1 之间，例如 0.7",
-    "configerror.val_fraction": "val_fraction 必须介于 0 和 1 之间，例如 0.15",
     "configerror.fractions": "train_fraction + val_fraction 必须小于 1，才能留出测试部分",
-    "configerror.hidden_size": "hidden_size 必须大于零",
-    "configerror.num_layers": "num_layers 必须大于零",
-    "configerror.dropout": "dropout 必须不小于 0 且小于 1",
     "configerror.gru_tanh": "GRU 单元只支持 tanh 激活函数；请选择 tanh 或其他单元",
-    "configerror.forget_bias": "forget_bias 必须是有限的数字",
-    "configerror.epochs": "epochs 必须至少为 1",
-    "configerror.batch_size": "batch_size 必须至少为 1",
-    "configerror.lr": "lr（学习率）必须大于零，例如 0.001",
-    "configerror.lr_high": "lr（学习率）最多为 10；试试 0.001",
-    "configerror.weight_decay": "weight_decay 必须为零或正数",
-    "configerror.clip_norm": "clip_norm 必须为零（关闭）或正数",
-    "configerror.patience": "patience 必须为零（关闭）或正的轮数",
-    "configerror.seed": "seed 必须是非负整数",
-    "configerror.max_seconds": "max_seconds 必须为零（不限时）或正数",
-    "configerror.probe_every": "probe_every 必须至少为 1",
     "configerror.unusable_value": "{name} 的取值 {value} 无法使用",
     "configerror.unknown_setting": "未知的设置 '{setting}'",
     "configerror.unknown_link_parameter": "未知的链接参数 '{name}'",
@@ -73,8 +58,7 @@ CORE: dict[str, str] = {
     "configerror.gen_seed": "seed 必须是非负整数（得到的是 {seed}）",
     # BundleError: rnncore.bundle
     "bundleerror.empty": "上传的内容为空或不是文件；" + EXPORTED,
-    "bundleerror.not_zip": "这不是 zip 文件，或者文件被截断、已损坏（{detail}）；请上传用“评估”页面的“完整运行（zip）”"
-                           "导出的完整 zip",
+    "bundleerror.not_zip": "这不是 zip 文件，或者文件被截断、已损坏（{detail}）；请使用 RNN Lab 导出的完整 zip",
     "bundleerror.unsafe_path": "zip 中有一个路径不安全的文件（{name}）；运行 zip 中只有普通的文件名。" + AGAIN,
     "bundleerror.too_many_files": "zip 中有 {count} 个文件；运行 zip 中应有 {expected} 个。" + AGAIN,
     "bundleerror.twice": "zip 中的 {name} 出现了两次。" + AGAIN,

@@ -63,53 +63,47 @@ LEARN: dict[str, str] = {
         "请看**单元内部**页面的**随时间的梯度**图：曲线越往左下降了几个数量级，就说明梯度在消失。"
     ),
     "learn.settings": "每个设置的作用",
-    "learn.setting.hidden_size.title": "隐藏单元数",
+    "learn.section.data": "列",
+    "learn.section.window": "窗口与划分",
+    "learn.section.model": "模型",
+    "learn.section.train": "训练",
     "learn.setting.hidden_size": (
         "隐藏状态（对 LSTM 还有细胞状态）的大小：决定网络能记住和表达多少东西。"
         "单元越多，权重越多，每轮越慢，也越容易过拟合；小序列可试 16 到 64，并留意训练损失与验证损失之间的差距。"
     ),
-    "learn.setting.num_layers.title": "层数",
     "learn.setting.num_layers": (
         "相互堆叠的循环层：第 2 层读取第 1 层的隐藏状态。对几百个值的单条序列，一层通常就够了；"
         "数据较长或较复杂时可试 2 层（配合一些 dropout）。"
     ),
-    "learn.setting.lookback.title": "回看步数",
     "learn.setting.lookback": (
         "每个窗口给模型看多少个过去的时间步，这也是随时间反向传播能回溯的距离。"
         "至少覆盖数据的一个周期（有年周期的月度数据取 12）；窗口越长训练越慢，梯度也要传得更远。"
     ),
-    "learn.setting.lr.title": "学习率",
     "learn.setting.lr": (
         "优化器每一步的步长。使用 Adam 时 0.001 是不错的起点；如果损失跳动或训练发散，就除以 10；"
         "如果损失下降得很慢，可试大 3 倍。"
     ),
-    "learn.setting.batch_size.title": "批大小",
     "learn.setting.batch_size": (
         "每次梯度更新取平均的窗口数。批越小，每轮的更新步越多、噪声越大；批越大，步数越少、越平滑。"
         "32（原文的选择）是不错的默认值；可试 16 到 128。"
     ),
-    "learn.setting.clip_norm.title": "梯度裁剪",
     "learn.setting.clip_norm": (
         "如果整个梯度的范数超过这个值，就先把梯度缩放到这个值再更新；0 表示关闭裁剪。"
         "损失突然飙升或训练发散时可试 1：它能制止梯度爆炸，但对梯度消失无能为力。"
     ),
-    "learn.setting.forget_bias.title": "遗忘门偏置",
     "learn.setting.forget_bias": (
         "LSTM 和文章中 LSTM 的遗忘门的初始偏置（对 GRU 是更新门 z 的偏置；普通 RNN 没有门）。"
         "取 1 时，门一开始大约打开 73%（σ(1) ≈ 0.73），记忆和梯度从第一轮起就能保留下来；"
         "可在记忆任务上比较 0 和 1。"
     ),
-    "learn.setting.dropout.title": "Dropout（随机失活）",
     "learn.setting.dropout": (
         "训练时把除最后一层外每一层输出中的这一比例随机置零，使网络不能只依赖少数几个单元；需要两层或以上才起作用。"
         "当训练损失仍在下降而验证损失开始上升时，可试 0.1 到 0.3。"
     ),
-    "learn.setting.patience.title": "早停耐心轮数",
     "learn.setting.patience": (
         "连续这么多轮验证损失没有改进就停止训练，并保留最佳一轮的权重；0 表示关闭。"
         "长时间训练时可试 10 到 20：既能防止过拟合，又能节省时间。"
     ),
-    "learn.setting.scaler.title": "数据缩放",
     "learn.setting.scaler": (
         "训练前对数值做缩放：标准化缩放到均值 0、标准差 1，最小-最大缩放到 0..1；"
         "缩放器只在训练部分上拟合，避免泄露未来的信息。请保持开启：数值达到几百时门会饱和，网络就学不动了。"

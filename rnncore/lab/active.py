@@ -1,0 +1,122 @@
+"""A run that was started: everything it was started with, and the questions a page asks of it.
+
+An ActiveRun owns its config, its data set and windows, its Trainer and the live copies of its
+weights; none of them is ever replaced. A page that reads one ActiveRun per refresh therefore
+draws one run from that run's own data, whatever data or settings the person picks meanwhile for
+the next run, and whichever thread starts the next run of a series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rnncore.config import ExperimentConfig
+from rnncore.data.dataset import Dataset
+from rnncore.lab.live_view import LiveFrame, LiveView
+from rnncore.lab.records import RunRecord
+from rnncore.training.progress import Progress, Status
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """A model no thread is updating, for the Inside page: the run's own once it ended, else a live copy."""
+
+    model: object
+    gradients: dict | None  # parameter name -> its last gradient, when taken from a live copy
+    version: tuple  # changes whenever the weights shown change
+    live: bool  # a copy taken while the run goes on (it is refreshed every few seconds)
+
+
+class ActiveRun:
+    """One run and everything it was started with (see the module docstring)."""
+
+    def __init__(self, config: ExperimentConfig, dataset: Dataset, *, slots=None, limits=None, initial_state=None,
+                 on_end: Callable[[ActiveRun, RunRecord], None] = lambda run, record: None):
+        """Build the run's Trainer (ConfigError or DataError when it cannot run; nothing has started)."""
+        from rnncore.training.trainer import Trainer  # torch loads only when training is asked for
+
+        self.id, self.config, self.dataset = 0, config, dataset  # the Lab numbers the run when it starts
+        self._live = LiveView(config.model)
+        self._trainer = Trainer(config, dataset=dataset, slots=slots, limits=limits, callbacks=[self._live],
+                                initial_state=initial_state, on_end=[self._ended])
+        self._live.attach(self._trainer.model, self._trainer.windows, self._trainer.period)
+        self._on_end = on_end
+        self.record: RunRecord | None = None  # set when the run has ended
+
+    def _ended(self, trainer, progress: Progress) -> None:
+        """In the training thread, once the run has ended: the kept weights for the pages, and its record."""
+        self._live.capture(progress.epoch)
+        try:
+            result = trainer.result()
+        except RuntimeError:  # a failed run may have nothing to evaluate
+            result = None
+        self.record = RunRecord.of(self.id, self.config, progress, result, self.dataset)
+        on_end, self._on_end = self._on_end, None  # the Lab is not kept alive by a run that has ended
+        on_end(self, self.record)
+
+    # what the run trains on --------------------------------------------------------------
+    @property
+    def windows(self):
+        return self._trainer.windows
+
+    @property
+    def period(self) -> int | None:
+        return self._trainer.period
+
+    @property
+    def parameters(self) -> int:
+        return self._trainer.model.num_parameters()
+
+    # how far it is ----------------------------------------------------------------------
+    def progress(self) -> Progress:
+        """A consistent copy of the run's progress (thread-safe)."""
+        return self._trainer.snapshot()
+
+    @property
+    def status(self) -> Status:
+        return self.progress().status
+
+    def frame(self) -> LiveFrame | None:
+        """The latest copy of the weights (after the last epoch, or the kept ones once ended)."""
+        return self._live.latest()
+
+    def predictions(self, frame: LiveFrame) -> dict:
+        """split -> (frame positions, first-step predictions in the data's units) for ``frame``."""
+        return self._live.predictions(frame)
+
+    def metrics(self, frame: LiveFrame) -> dict:
+        """Metrics of ``frame``'s weights on the validation part (training when there is none), with baselines."""
+        return self._live.metrics(frame)
+
+    def metrics_split(self) -> str:
+        return "val" if len(self.windows.val.x) else "train"
+
+    def model_view(self) -> ModelView | None:
+        """The model to look inside: the run's own once it ended, else a copy of its latest weights."""
+        if self.progress().status.ended:
+            return ModelView(self._trainer.model, None, (self.id, "end"), live=False)
+        frame = self._live.latest()
+        if frame is None:
+            return None
+        return ModelView(self._live.shadow(frame), frame.grads, (self.id, frame.version), live=True)
+
+    # controls (any thread) --------------------------------------------------------------
+    def start(self, one_epoch: bool = False) -> None:
+        self._trainer.step() if one_epoch else self._trainer.start()
+
+    def pause(self) -> None:
+        self._trainer.pause()
+
+    def resume(self) -> None:
+        self._trainer.resume()
+
+    def step(self) -> None:
+        self._trainer.step()
+
+    def stop(self) -> None:
+        self._trainer.stop()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the run to end (and its record to be made); True when it has."""
+        return self._trainer.join(timeout)

@@ -1,0 +1,45 @@
+"""A run that has ended, as the Compare and Evaluate pages keep it: its settings, curves and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rnncore.config import ExperimentConfig
+from rnncore.training.progress import EpochRecord, Status
+
+
+@dataclass
+class RunRecord:
+    """An ended run (finished, stopped, diverged, failed) or one imported from a zip."""
+
+    id: int
+    config: ExperimentConfig
+    status: Status
+    message: str  # in English; reason and details say the same for translation
+    reason: str = ""  # a key of rnncore.messages.RUN_MESSAGES
+    details: dict = field(default_factory=dict)
+    history: list[EpochRecord] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)  # {"val": {...}, "test": {...}}
+    baselines: dict = field(default_factory=dict)  # {"persistence": {"val": {...}, "test": {...}}, ...}
+    baseline_notes: dict[str, str] = field(default_factory=dict)  # why a baseline is missing
+    parameters: int = 0
+    data_name: str = ""
+    index: object | None = None  # the data's time index (pandas), None for memory tasks
+    result: object | None = None  # RunResult with the model; dropped for all but the latest few
+
+    @classmethod
+    def of(cls, run_id: int, config: ExperimentConfig, progress, result, dataset) -> RunRecord:
+        """The record of a run that ended with ``progress`` and ``result`` (None: nothing to evaluate)."""
+        record = cls(id=run_id, config=config, status=progress.status, message=progress.message,
+                     reason=progress.reason, details=dict(progress.details), history=list(progress.history),
+                     data_name=dataset.name if dataset is not None else config.data.source)
+        if dataset is not None and dataset.sequences is None:
+            record.index = dataset.frame.index
+        if result is not None:
+            record.keep(result)
+        return record
+
+    def keep(self, result) -> None:
+        """Take the metrics of ``result`` and hold it (its model) for Evaluate and Continue."""
+        self.result, self.metrics, self.baselines = result, result.metrics, result.baselines
+        self.baseline_notes, self.parameters = dict(result.baseline_notes), result.parameters

@@ -1,0 +1,137 @@
+"""The training loop: one plain function, read top to bottom.
+
+``fit`` trains a model on a Windows' training part, validates after each epoch, keeps the best
+weights, and returns why it ended. It knows nothing of threads or pages: the caller (the Trainer)
+passes ``hooks`` that may block (pause), raise ``Stopped`` (Stop, the time limit) and hear about
+each epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from rnncore.config import TrainConfig
+from rnncore.training.progress import EpochRecord, Status
+from rnncore.training.steps import (
+    LOSSES,
+    NonFinite,
+    evaluate,
+    grad_through_time,
+    make_optimizer,
+    seeded_forward,
+    train_epoch,
+)
+
+PROBE_SIZE = 16  # windows in the fixed batch the gradient through time is measured on
+
+
+class Stopped(Exception):  # noqa: N818  (a way to end, not an error)
+    """Raised by a hook to end the run: ``reason`` is a key of RUN_MESSAGES."""
+
+    def __init__(self, reason: str, status: Status = Status.STOPPED, **details):
+        super().__init__(reason)
+        self.reason, self.status, self.details = reason, status, details
+
+
+class Hooks(Protocol):
+    def wait_turn(self, epoch: int) -> None:
+        """Before each epoch: block while paused; raise Stopped to end."""
+
+    def check_batch(self, epoch: int) -> None:
+        """Before each batch: raise Stopped to end within the epoch."""
+
+    def out_of_time(self) -> bool:
+        """After each epoch: whether the time limit is reached."""
+
+    def epoch_done(self, record: EpochRecord, best_epoch: int | None, probe: np.ndarray | None,
+                   timings: dict[str, float]) -> None:
+        """After each epoch: its record, the best epoch so far, the gradient through time if measured."""
+
+
+@dataclass
+class Ending:
+    """How a run ended: its status, the reason (a RUN_MESSAGES key) with details, the best weights."""
+
+    status: Status
+    reason: str
+    details: dict = field(default_factory=dict)
+    best_state: dict | None = None  # the weights of the epoch with the lowest validation loss
+    best_epoch: int | None = None
+
+
+def probe_batch(windows, device: torch.device) -> torch.Tensor:
+    """The fixed batch for the gradient through time: the first validation windows (else training)."""
+    split = windows.val if len(windows.val.x) else windows.train
+    return torch.from_numpy(np.array(split.x[:PROBE_SIZE])).to(device)
+
+
+def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Generator, device: torch.device,
+        hooks: Hooks, first_epoch: int = 1) -> Ending:
+    """Train ``model`` for epochs ``first_epoch`` to ``first_epoch + tc.epochs - 1``; see the module docstring."""
+    optimizer = make_optimizer(model.parameters(), tc)
+    plateau = None
+    if tc.scheduler == "plateau":  # halve the learning rate when the validation loss stalls
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
+                                                             patience=max(1, tc.patience // 2 or 5))
+    loss_fn = LOSSES[tc.loss]()
+    dropout = model.config.dropout > 0 and model.config.num_layers > 1
+    forward = (lambda xb: seeded_forward(model, xb, generator)) if dropout else model
+    probe = probe_batch(windows, device)
+    best_state, best_loss, best_epoch, waited = copy.deepcopy(model.state_dict()), math.inf, None, 0
+    last = first_epoch + tc.epochs - 1
+    epoch = first_epoch - 1
+    try:
+        for epoch in range(first_epoch, last + 1):
+            hooks.wait_turn(epoch)
+            started = time.monotonic()
+            order = torch.randperm(len(windows.train.x), generator=generator).numpy()
+            train_loss, grad_norm, layer_norms = train_epoch(
+                model, windows.train.x, windows.train.y, order, batch_size=tc.batch_size, optimizer=optimizer,
+                loss_fn=loss_fn, clip_norm=tc.clip_norm, device=device,
+                before_batch=lambda e=epoch: hooks.check_batch(e), forward=forward)
+            trained = time.monotonic()
+            val_loss = evaluate(model, windows.val.x, windows.val.y, loss_fn, device)
+            if val_loss is not None and not math.isfinite(val_loss):
+                raise NonFinite(val_loss)
+            validated = time.monotonic()
+
+            watched = train_loss if val_loss is None else val_loss  # early stopping and the best epoch
+            if watched < best_loss:
+                best_state, best_loss, best_epoch, waited = copy.deepcopy(model.state_dict()), watched, epoch, 0
+            else:
+                waited += 1
+            lr = optimizer.param_groups[0]["lr"]
+            if plateau is not None:
+                plateau.step(watched)
+            stopping = bool(tc.patience) and waited >= tc.patience
+
+            record = EpochRecord(epoch, train_loss, val_loss, validated - started, grad_norm,
+                                 dict(zip(model.layer_parameters(), layer_norms, strict=True)), lr)
+            timings = {"train": trained - started, "validate": validated - trained}
+            gradient = None
+            if epoch == first_epoch or epoch % tc.probe_every == 0 or epoch == last or stopping:
+                gradient = grad_through_time(model, probe)
+                timings["probe"] = time.monotonic() - validated
+            hooks.epoch_done(record, best_epoch, gradient, timings)
+
+            if stopping:
+                return Ending(Status.FINISHED, "early_stop", {"epoch": epoch, "patience": tc.patience,
+                                                              "best": best_epoch}, best_state, best_epoch)
+            if hooks.out_of_time():
+                return Ending(Status.FINISHED, "time_limit", {"epoch": epoch, "best": best_epoch},
+                              best_state, best_epoch)
+        return Ending(Status.FINISHED, "finished", {"epochs": tc.epochs, "best": best_epoch}, best_state, best_epoch)
+    except NonFinite as bad:
+        details = {"epoch": epoch, "value": float(bad.args[0]), "lr": f"{tc.lr:g}", "best": best_epoch}
+        return Ending(Status.DIVERGED, "diverged" if best_epoch else "diverged_at_once", details,
+                      best_state, best_epoch)
+    except Stopped as stop:
+        details = {**stop.details, "best": best_epoch or 0} if "epoch" in stop.details else stop.details
+        return Ending(stop.status, stop.reason, details, best_state, best_epoch)
