@@ -29,4 +29,4 @@ page = st.navigation([st.Page(path, title=t(key), icon=icon, default=i == 0)
                       for i, (path, key, icon) in enumerate(PAGES)])
 sidebar.draw()
 page.run()
-links.publish(page.url_path)  # keep the URL in step with the experiment
+links.publish()  # keep the URL in step with the experiment

@@ -18,6 +18,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python benchmarks/NAME.py
+
 from rnncore.config import ModelConfig  # noqa: E402
 from rnncore.nn.models import build_model  # noqa: E402
 

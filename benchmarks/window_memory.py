@@ -15,6 +15,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python benchmarks/NAME.py
+
 from rnncore.config import WindowConfig  # noqa: E402
 from rnncore.data import Dataset  # noqa: E402
 from rnncore.data.windows import make_windows  # noqa: E402

@@ -64,3 +64,46 @@ def texts(at: AppTest) -> str:
                  "error", "text"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return shown("\n".join(parts))
+
+
+def session_lab():
+    """The Lab of the AppTest session (there is one: earlier tests' Labs were collected)."""
+    from rnncore.lab import Lab
+
+    gc.collect()
+    labs = [o for o in gc.get_objects() if type(o) is Lab]
+    assert len(labs) == 1, f"{len(labs)} Labs: one session, one Lab"
+    return labs[0]
+
+
+def follow_language(monkeypatch) -> None:
+    """Let AppTest format widgets in the session's language even outside a script run.
+
+    AppTest re-reads the widgets of a page *outside* a script run (when it builds the next run's
+    widget states), and calls their ``format_func`` there; our format functions translate, and
+    outside a run the session's language cannot be read, so they would format in English and
+    AppTest raises "ValueError: '...' is not in list". A browser never does this (an AppTest
+    limitation, ../shared/STREAMLIT_NOTES.md). So, in the tests only: outside a run, answer the
+    language the last script run used.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    import ui.i18n
+
+    real, last = ui.i18n.language, ["en"]
+
+    def language() -> str:
+        if get_script_run_ctx(suppress_warning=True) is not None:
+            last[0] = real()
+        return last[0]
+
+    monkeypatch.setattr(ui.i18n, "language", language)
+
+
+def choose_sample(at: AppTest, name: str) -> AppTest:
+    """On the Data page: pick the bundled data set ``name`` and press "Use this data set"."""
+    at.switch_page("views/data.py")
+    at.run()
+    at.selectbox(key="w.sample").set_value(name)
+    next(b for b in at.button if b.label == "Use this data set").click()
+    return at.run()

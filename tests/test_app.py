@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rnncore.lab import Lab
-from tests.apptest import new_app, run_until, shown, start_training, stop_everything, texts
+from tests.apptest import choose_sample, new_app, run_until, shown, start_training, stop_everything, texts
 
 PAGES = ["views/home.py", "views/data.py", "views/train.py", "views/inside.py", "views/evaluate.py",
          "views/compare.py", "views/learn.py"]
@@ -28,11 +28,7 @@ def test_every_page_renders_without_exception(app, page):
 
 
 def test_a_sample_data_set_can_be_chosen(app):
-    app.switch_page("views/data.py")
-    app.run()
-    app.selectbox(key="w.sample").set_value("sunspots")
-    next(b for b in app.button if b.label == "Use this data set").click()
-    app.run()
+    choose_sample(app, "sunspots")
     assert not app.exception
     assert any(h.value == "sunspots" for h in app.header)
     assert len(app.get("plotly_chart")) == 1

@@ -17,7 +17,7 @@ from rnncore.nn.cells import GATES, STATES
 from rnncore.training.metrics import METRICS
 from rnncore.training.progress import Status
 from rnncore.viz import cell_plots, plots
-from tests.apptest import APP, new_app, shown, stop_everything
+from tests.apptest import APP, new_app, session_lab, shown, stop_everything
 from ui.lang import en, zh
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,3 +279,43 @@ def test_the_data_page_says_data_errors_and_notes_in_chinese(app, monkeypatch):
     assert "no column of numbers" not in message
     assert "\\*\\*b\\*\\*" in message and "\\\\" not in message  # escaped once: shown as written
     assert "（各列：a, **b**）" in shown(message)
+
+
+def test_the_english_the_app_shows_is_rnncores_own_template():
+    """One home for each message: ui/lang takes rnncore's English templates, it does not copy them."""
+    from rnncore import messages
+    from ui.lang.en_core import FAMILIES
+
+    tables = {"dataerror": messages.DATA_MESSAGES, "datanote": messages.DATA_NOTES,
+              "configerror": messages.CONFIG_MESSAGES, "bundleerror": messages.BUNDLE_MESSAGES,
+              "reason": messages.RUN_MESSAGES, "baselinenote": messages.BASELINE_NOTES}
+    assert FAMILIES == tables
+    for family, table in tables.items():
+        for key, template in table.items():
+            assert EN[f"{family}.{key}"] is template, f"{family}.{key}"
+            assert f"{family}.{key}" in ZH
+    source = (ROOT / "ui" / "lang" / "en.py").read_text()
+    assert not re.search(r'"(dataerror|datanote|configerror|bundleerror|reason|baselinenote)\.', source)
+
+
+def test_rnncores_messages_name_no_page_or_button():
+    from rnncore import messages
+
+    words = ("Data page", "Train page", "Evaluate", "Compare", "Inside", "'Export run'", "button", "sidebar")
+    for table in (messages.DATA_MESSAGES, messages.DATA_NOTES, messages.CONFIG_MESSAGES, messages.BUNDLE_MESSAGES,
+                  messages.RUN_MESSAGES, messages.BASELINE_NOTES):
+        for key, template in table.items():
+            assert not any(word in template for word in words), (key, template)
+
+
+def test_an_error_on_the_page_reads_as_rnncore_wrote_it_and_then_where_to_click(app):
+    from rnncore.errors import data_error
+
+    at = app
+    lab = session_lab()
+    lab.config = lab.config.replace(data={"source": "mine.csv"})
+    at.switch_page("views/data.py")
+    at.run()
+    assert not at.exception
+    shown_text = shown(" ".join(i.value for i in at.info))
+    assert shown_text == f"{data_error('no_data')}. {EN['where.data']}"

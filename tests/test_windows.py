@@ -123,7 +123,6 @@ def test_memory_task_is_split_by_sample_without_scaling():
     np.testing.assert_array_equal(w.test.x, dataset.sequences.inputs[170:])
     assert np.shares_memory(w.train.x, dataset.sequences.inputs)
     assert set(np.unique(w.train.x[..., 1])) == {0.0, 1.0}  # marker channel untouched
-    assert any("split by count" in note for note in w.notes)
     with pytest.raises(DataError, match="no continuation") as error:
         w.last_window()
     assert keyed(error.value, "no_forecast") == {}

@@ -7,6 +7,7 @@ import streamlit as st
 from rnncore.data import list_samples, sample_description
 from rnncore.data.generators import describe_generator, generator_bounds, generator_params, list_generators
 from ui.i18n import plain, t
+from ui.state import UPLOAD_DONE
 
 INTEGER_PARAMS = ("length", "steps", "samples", "substeps")
 
@@ -37,9 +38,9 @@ def upload_panel() -> tuple[str, bytes] | None:
     limit = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(t("data.upload", limit=limit), type=["csv", "txt", "tsv"],
                               help=t("data.upload_help", limit=limit), key="w.upload")
-    if upload is None or st.session_state.get("data.upload_id") == upload.file_id:
+    if upload is None or st.session_state.get(UPLOAD_DONE) == upload.file_id:
         return None
-    st.session_state["data.upload_id"] = upload.file_id
+    st.session_state[UPLOAD_DONE] = upload.file_id
     return upload.name, upload.getvalue()
 
 

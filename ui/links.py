@@ -74,7 +74,7 @@ def query_for(config: ExperimentConfig, lang: str) -> dict[str, str]:
     return query
 
 
-def publish(_page_path: str) -> None:
+def publish() -> None:
     """Write the current experiment into the URL when it changed."""
     from ui.i18n import language
 

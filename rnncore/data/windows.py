@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -53,7 +53,6 @@ class Windows:
     is_sequences: bool
     series: np.ndarray | None = None  # (rows, n_features) scaled full series, None for sequences
     target_values: np.ndarray | None = None  # (rows,) target in original units, None for sequences
-    notes: list[str] = field(default_factory=list)  # choices made, in words, for the user
 
     def inverse_y(self, y: np.ndarray) -> np.ndarray:
         """Scaled targets or predictions (n, horizon) -> original units, float32."""
@@ -190,9 +189,7 @@ def make_windows(dataset: Dataset, window: WindowConfig, target: str | None = No
         test=_split(all_x, all_y, test_start, rows - h, window),
         target=target, features=features, lookback=window.lookback, horizon=h,
         bounds=(val_start, test_start), x_scaler=x_scaler, y_scaler=y_scaler, is_sequences=False,
-        series=series, target_values=target_values,
-        notes=[f"{window.scaler} scaler fitted on the first {val_start} rows (the training part) only"
-               if x_scaler is not None else "no scaling"])
+        series=series, target_values=target_values)
 
 
 def sequence_windows(dataset: Dataset, window: WindowConfig, features: Sequence[str] = ()) -> Windows:
@@ -226,7 +223,4 @@ def sequence_windows(dataset: Dataset, window: WindowConfig, features: Sequence[
     return Windows(
         train=part(0, val_start), val=part(val_start, test_start), test=part(test_start, n),
         target="target", features=features, lookback=steps, horizon=targets.shape[1],
-        bounds=(val_start, test_start), x_scaler=None, y_scaler=None, is_sequences=True,
-        notes=[f"memory task: {n} independent sequences split by count, not by time; "
-               f"lookback is the sequence length ({steps}); stride does not apply; "
-               "no scaling (the marker channel stays 0/1)"])
+        bounds=(val_start, test_start), x_scaler=None, y_scaler=None, is_sequences=True)

@@ -21,7 +21,7 @@ import math
 import struct
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -59,7 +59,6 @@ class ImportedRun:
     metrics: dict                       # metrics.json as written by storage.metrics_document
     predictions: pd.DataFrame           # predictions.csv: split, time/position, truth, model, baselines
     traces: dict[str, torch.Tensor]     # "layer0.forget", "layer0.h", ...: (1, lookback, hidden)
-    notes: list[str] = field(default_factory=list)
 
 
 # export --------------------------------------------------------------------------------
@@ -253,7 +252,4 @@ def import_run(data: bytes) -> ImportedRun:
         predictions = pd.read_csv(io.BytesIO(contents[name]))
     except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
         raise _refuse("unreadable_file", name=name, detail=str(exc)) from None
-    notes = [f"imported {cfg.model.cell} run: {len(history)} epoch(s), trained on {cfg.data.source}",
-             "the data is not part of the zip: load it again to evaluate or retrain the model",
-             "per-layer gradient norms are not stored in a run zip"]
-    return ImportedRun(cfg, model, history, metrics, predictions, traces, notes)
+    return ImportedRun(cfg, model, history, metrics, predictions, traces)

@@ -13,6 +13,8 @@ to zero MAPE is reported as ``None``. MAPE is given in percent.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
@@ -22,6 +24,15 @@ from rnncore.messages import BASELINE_NOTES
 
 METRICS = ("rmse", "mae", "mape", "r2")
 MAPE_EPS = 1e-6
+
+
+class Metrics(TypedDict):
+    """One predictor's errors on one split, in the data's units; None where undefined."""
+
+    rmse: float | None
+    mae: float | None
+    mape: float | None  # percent, points near zero left out
+    r2: float | None  # None with fewer than two points or a constant truth
 
 
 def mape(y_true: np.ndarray, y_pred: np.ndarray, eps: float = MAPE_EPS) -> float | None:
@@ -38,7 +49,7 @@ def mape(y_true: np.ndarray, y_pred: np.ndarray, eps: float = MAPE_EPS) -> float
     return float(np.mean(np.abs((y_pred[keep] - y_true[keep]) / y_true[keep])) * 100)
 
 
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> Metrics:
     """RMSE, MAE, MAPE (percent, zeros guarded) and R² of arrays shaped (n,) or (n, horizon).
 
     Multi-step arrays are pooled over all steps. R² is ``None`` with fewer than two points or
@@ -49,19 +60,15 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}")
     if y_true.size == 0:
-        return dict.fromkeys(METRICS)
+        return Metrics(rmse=None, mae=None, mape=None, r2=None)
     r2 = None
     if y_true.size >= 2 and np.ptp(y_true) > 0:
         r2 = float(r2_score(y_true, y_pred))
-    return {
-        "rmse": float(np.sqrt(mean_squared_error(y_true, y_pred))),
-        "mae": float(mean_absolute_error(y_true, y_pred)),
-        "mape": mape(y_true, y_pred),
-        "r2": r2,
-    }
+    return Metrics(rmse=float(np.sqrt(mean_squared_error(y_true, y_pred))),
+                   mae=float(mean_absolute_error(y_true, y_pred)), mape=mape(y_true, y_pred), r2=r2)
 
 
-def per_step_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict[str, float | None]]:
+def per_step_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> list[Metrics]:
     """``regression_metrics`` for each step of the horizon: a list of length horizon."""
     y_true = np.asarray(y_true).reshape(len(y_true), -1)
     y_pred = np.asarray(y_pred).reshape(len(y_pred), -1)

@@ -12,8 +12,14 @@ import pandas as pd
 import torch
 
 from rnncore.config import ExperimentConfig
-from rnncore.errors import config_error
-from rnncore.training.metrics import baseline_predictions, per_step_metrics, regression_metrics, seasonal_naive_note
+from rnncore.errors import Note, config_error
+from rnncore.training.metrics import (
+    Metrics,
+    baseline_predictions,
+    per_step_metrics,
+    regression_metrics,
+    seasonal_naive_note,
+)
 from rnncore.training.progress import EpochRecord
 from rnncore.training.steps import predict
 
@@ -36,9 +42,9 @@ class RunResult:
 
     config: ExperimentConfig
     history: list[EpochRecord]
-    metrics: dict
-    baselines: dict
-    baseline_notes: dict[str, str]
+    metrics: dict[str, Metrics]  # split -> Metrics (and "per_step" -> split -> list[Metrics])
+    baselines: dict[str, dict[str, Metrics]]  # baseline -> split -> Metrics
+    baseline_notes: dict[str, Note]  # baseline -> why it is missing
     predictions: dict[str, pd.DataFrame]
     model: torch.nn.Module
     windows: object

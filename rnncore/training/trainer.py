@@ -34,7 +34,7 @@ class Trainer:
     ``slots`` caps how many runs train at once (the status is "queued" while waiting);
     ``callbacks`` are called as ``callback(progress)`` in the training thread after each epoch, and
     ``on_end`` as ``callback(trainer, final_progress)`` once the run has ended and its result is
-    ready (its slot already free), just before the ended status is published;
+    ready, just before the ended status is published (and the run's training slot freed);
     ``limits`` (RunLimits) are checked here and raise ConfigError; ``initial_state`` (a state
     dict of the same model) continues an earlier run from its weights.
     """
@@ -187,16 +187,20 @@ class Trainer:
             epoch = len(self._progress.history) + 1
             ending = Ending(Status.FAILED, "failed", {"epoch": epoch, "error": f"{type(exc).__name__}: {exc}"})
             error = traceback.format_exc()
-        try:
-            final = self._evaluate(ending, error)  # still in the slot: evaluating is part of the run's work
+        try:  # still in the slot: evaluating is part of the run's work, and no other run reads "running" meanwhile
+            final = self._evaluate(ending, error)
+            for callback in self._on_end:
+                try:
+                    callback(self, final)
+                except Exception:  # the run's own status must still be published; the trace goes with it
+                    final.error = (final.error or "") + traceback.format_exc()
+            self._callbacks = self._on_end = ()  # whoever gave them (a Lab, a run) is not kept alive by this run
+            with self._lock:  # published last: a page that reads an ended status finds the result ready
+                self._set(**{k: getattr(final, k) for k in ("status", "error", "eta", "reason", "details",
+                                                             "message")})
         finally:
             if acquired:
                 self._slots.release()
-        for callback in self._on_end:
-            callback(self, final)
-        self._callbacks = self._on_end = ()  # whoever gave them (a Lab, a run) is not kept alive by this run
-        with self._lock:  # published last: a page that reads an ended status finds the result ready
-            self._set(**{k: getattr(final, k) for k in ("status", "error", "eta", "reason", "details", "message")})
 
     def _evaluate(self, ending: Ending, error: str | None) -> Progress:
         """Keep the best weights and evaluate them; the final progress, not yet published."""
