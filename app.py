@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import links, sidebar
+from ui.errors import shielded
 from ui.i18n import t
 
 ICON = Path(__file__).resolve().parent / "docs" / "icon.png"  # a file of ours: no icon font fetched from the web
@@ -28,5 +29,6 @@ PAGES = [
 page = st.navigation([st.Page(path, title=t(key), icon=icon, default=i == 0)
                       for i, (path, key, icon) in enumerate(PAGES)])
 sidebar.draw()
-page.run()
+with shielded(page.url_path or "home"):
+    page.run()
 links.publish()  # keep the URL in step with the experiment

@@ -200,6 +200,10 @@ BUNDLE_MESSAGES = MappingProxyType({
     "weights_mismatch": "{name} does not fit the model in {config} ({cell}, hidden_size {hidden_size}, "
                         "{layers} layer(s)): {detail}. " + ADVICE,
     "unreadable_file": "{name} in the zip cannot be read ({detail}). " + ADVICE,
+    "bad_document": "{name} in the zip does not hold what a run zip holds ({problem}). " + ADVICE,
+    "too_many_rows": "{name} in the zip has {rows} rows, more than a run can have ({limit}). " + ADVICE,
+    "bad_sizes": "{name} says the model reads {inputs} input column(s) and predicts {outputs} step(s); a run has "
+                 "1 to {most_inputs} inputs and 1 to {most_outputs} steps. " + ADVICE,
 })
 
 

@@ -66,12 +66,17 @@ def texts(at: AppTest) -> str:
     return shown("\n".join(parts))
 
 
-def session_lab():
-    """The Lab of the AppTest session (there is one: earlier tests' Labs were collected)."""
+def all_labs() -> list:
     from rnncore.lab import Lab
 
     gc.collect()
-    labs = [o for o in gc.get_objects() if type(o) is Lab]
+    return [o for o in gc.get_objects() if type(o) is Lab]
+
+
+def session_lab(old: list | tuple = ()):
+    """The Lab of the AppTest session: the one there is, apart from the ``old`` ones (a closed session's
+    Lab lives on until its training thread has ended)."""
+    labs = [lab for lab in all_labs() if not any(lab is o for o in old)]
     assert len(labs) == 1, f"{len(labs)} Labs: one session, one Lab"
     return labs[0]
 

@@ -34,10 +34,11 @@ def free_port() -> int:
 class Server:
     """``streamlit run app.py`` in a child process; ``url`` once it answers its health check."""
 
-    def __init__(self, env: dict | None = None, log: Path | None = None, prefix: list[str] | None = None):
+    def __init__(self, env: dict | None = None, log: Path | None = None, prefix: list[str] | None = None,
+                 script: str = "app.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [*(prefix or []), sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        command = [*(prefix or []), sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
                    "--server.address", "127.0.0.1", "--server.port", str(self.port),
                    "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         self._log = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
@@ -80,9 +81,11 @@ class Server:
             self._log.close()
 
 
-def start_server(env: dict | None = None, log: Path | None = None, prefix: list[str] | None = None) -> Server:
-    """A healthy server; ``prefix`` goes before the command (e.g. ``taskset -c 1``)."""
-    server = Server(env, log, prefix)
+def start_server(env: dict | None = None, log: Path | None = None, prefix: list[str] | None = None,
+                 script: str = "app.py") -> Server:
+    """A healthy server of ``script`` (run from the repository root, so with its .streamlit/config.toml);
+    ``prefix`` goes before the command (e.g. ``taskset -c 1``)."""
+    server = Server(env, log, prefix, script)
     try:
         server.wait_healthy()
     except BaseException:

@@ -131,3 +131,21 @@ def test_a_memory_task_goes_through_every_page(app):
         app.switch_page(page)
         app.run()
         assert not app.exception, (page, [e.message for e in app.exception])
+
+
+def test_a_bug_on_a_page_shows_a_short_message_and_the_rest_goes_on(app, monkeypatch):
+    import ui.training_panel
+
+    def broken(progress):
+        raise RuntimeError("a bug with a secret /srv/path")
+
+    monkeypatch.setattr(ui.training_panel, "status_line", broken)
+    start_training(app, epochs=2, hidden_size=4)
+    assert not app.exception  # no traceback on the page
+    said = texts(app)
+    assert "Something went wrong on this page" in said and "/srv/path" not in said
+    assert any(b.label == "Start" for b in app.button)  # the rest of the page is there
+    monkeypatch.undo()
+    app.switch_page("views/home.py")
+    app.run()
+    assert not app.exception and "Something went wrong" not in texts(app)

@@ -260,3 +260,79 @@ def test_config_from_the_bundle_reproduces_the_run(record, bundle, tmp_path):
     exported = pd.read_csv(io.BytesIO(files["history.csv"]), dtype=str)[columns]
     assert len(exported) == 3
     pd.testing.assert_frame_equal(again, exported)  # the same text, so the same bits to 9 digits
+
+
+# what the reliability audit found (issue 11): every file of a zip is checked before anything is kept
+
+
+def with_config(bundle: bytes, change) -> bytes:
+    config = json.loads(members(bundle)["config.json"])
+    change(config)
+    return rebuild(bundle, **{"config.json": json.dumps(config).encode()})
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda c: c["model"].update(hidden_size=1e308), ("hidden_size",)),
+    (lambda c: c["model"].update(hidden_size=12_000), ("hidden_size", "1,024")),
+    (lambda c: c["model"].update(num_layers=20_000), ("num_layers", "8")),
+    (lambda c: c["train"].update(lr="fast"), ("lr",)),
+])
+def test_a_config_outside_the_declared_settings_is_refused(bundle, change, words, no_writes):
+    refused(with_config(bundle, change), "config.json", *words)
+
+
+def test_a_config_nested_thousands_deep_is_refused(bundle, no_writes):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    refused(rebuild(bundle, **{"config.json": deep}), "config.json", "nested too deeply")
+    refused(rebuild(bundle, **{"metrics.json": deep}), "metrics.json", "nested too deeply")
+
+
+def test_an_import_obeys_the_servers_limits(bundle, no_writes):
+    from rnncore.training.limits import RunLimits
+
+    refused_with = pytest.raises(BundleError, match="max_parameters=100")
+    with refused_with:
+        import_run(bundle, RunLimits(max_parameters=100))
+    with pytest.raises(BundleError, match="max_epochs=2"):
+        import_run(bundle, RunLimits(max_epochs=2))
+
+
+@pytest.mark.parametrize("metrics, where", [
+    ({"val": {}}, "test"),
+    ([1, 2], "an object"),
+    ({"test": {}, "val": {}}, "test"),
+    ({"test": "good", "val": {}}, "test"),
+    ("TEST", "baselines"),
+    ("RMSE", "test.rmse"),
+    ("BASELINE_LIST", "baselines"),
+    ("BASELINE_BAD", "baselines.persistence.mae"),
+])
+def test_metrics_that_are_not_a_runs_metrics_are_refused(bundle, metrics, where, no_writes):
+    good = json.loads(members(bundle)["metrics.json"])
+    if metrics == "TEST":
+        metrics = {**good, "baselines": "none"}
+    elif metrics == "RMSE":
+        metrics = {**good, "test": {**good["test"], "rmse": "small"}}
+    elif metrics == "BASELINE_LIST":
+        metrics = {**good, "baselines": [good["baselines"]["persistence"]]}
+    elif metrics == "BASELINE_BAD":
+        metrics = {**good, "baselines": {"persistence": {**good["baselines"]["persistence"], "mae": [1]}}}
+    refused(rebuild(bundle, **{"metrics.json": json.dumps(metrics).encode()}), "metrics.json", where)
+
+
+def test_a_history_longer_than_a_run_can_be_is_refused_before_it_is_read(bundle, no_writes):
+    lines = "\n".join(f"{i},0.5,0.5,0.01,1.0,0.001" for i in range(1, 150_002))
+    history = ("epoch,train_loss,val_loss,seconds,grad_norm,lr\n" + lines + "\n").encode()
+    refused(rebuild(bundle, **{"history.csv": history}), "history.csv", "150,001 rows", "100,000")
+    refused(rebuild(bundle, **{"history.csv": b"epoch,train_loss,val_loss,seconds,grad_norm,lr\n3,x,1,1,1,1\n"}),
+            "history.csv", "numbers")
+
+
+def test_a_refused_import_leaves_the_lab_as_it_was(bundle):
+    lab = Lab()
+    broken = rebuild(bundle, **{"metrics.json": b'{"test": {}}'})
+    with pytest.raises(BundleError):
+        lab.import_run(broken)
+    assert lab.runs == []
+    record = lab.import_run(bundle)
+    assert lab.runs == [record] and record.metrics["test"]["rmse"] is not None

@@ -268,3 +268,25 @@ def test_an_imported_run_says_whether_its_data_was_found(make_lab, tmp_path):
     record = make_lab().import_run(trained_zip(lab))  # a file the new session has not loaded
     assert record.reason == "imported_no_data" and record.result is None
     assert "load it again" in record.message
+
+
+def test_a_page_reading_runs_while_a_series_moves_on_never_mixes_two_runs(make_lab):
+    """Issue 11: the panel read the Lab's trainer and live view separately while the series thread replaced
+    them, and drew one run's frame with another run's model (size mismatch, about 1 refresh in 750)."""
+    lab = make_lab(slots=threading.BoundedSemaphore(1))
+    lab.load("sample:airline_passengers")
+    tiny(lab, epochs=4)
+    configs = [lab.config.replace(model={"hidden_size": size}) for size in (16, 64, 8)]
+    lab.start_series(configs)
+    reads = 0
+    while lab.busy or reads < 10:
+        run = lab.current  # what a refresh does: one run, everything from it
+        frame = run.frame()
+        if frame is not None:
+            run.predictions(frame)
+            run.metrics(frame)
+            view = run.model_view()
+            assert view.model.config.hidden_size == run.config.model.hidden_size
+            assert frame.state["rnn.weight_hh_l0"].shape[1] == run.config.model.hidden_size
+            reads += 1
+    assert reads > 50 and len(lab.runs) == 3

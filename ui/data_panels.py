@@ -17,7 +17,7 @@ def sample_picker() -> str | None:
     name = st.selectbox(t("data.sample"), list_samples(), format_func=lambda n: t(f"sample.{n}"),
                         key="w.sample")
     st.caption(t(f"sample_about.{name}"))
-    return name if st.button(t("data.use_sample"), icon=":material/download:") else None
+    return name if st.button(t("data.use_sample"), key="b.use_sample", icon=":material/download:") else None
 
 
 def description(dataset, source: str) -> str:
@@ -61,6 +61,6 @@ def generator_panel() -> tuple[str, dict] | None:
             value=int(default) if whole else float(default), step=1 if whole else None,
             key=f"w.gen.{name}.{key}")
     seed = st.number_input(t("data.generator_seed"), 0, 2**31 - 1, 0, key="w.gen.seed")
-    if st.button(t("data.generate"), icon=":material/auto_awesome:"):
+    if st.button(t("data.generate"), key="b.generate", icon=":material/auto_awesome:"):
         return name, {**params, "seed": int(seed)}
     return None

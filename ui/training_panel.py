@@ -16,6 +16,7 @@ import streamlit as st
 
 from rnncore.viz import plots
 from ui import state
+from ui.errors import shielded
 from ui.i18n import explain, language, t, table
 from ui.state import held, lab, memo
 
@@ -32,6 +33,11 @@ def training_panel(status: str) -> None:
 
 
 def _panel(drawn: tuple) -> None:
+    with shielded("the training panel"):  # it reruns on its own: the page's shield does not cover it
+        _draw(drawn)
+
+
+def _draw(drawn: tuple) -> None:
     session = lab()
     run = session.current  # read once: everything below is drawn from this run
     if run is None:

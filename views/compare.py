@@ -4,14 +4,15 @@ import streamlit as st
 
 from rnncore.viz import plots
 from ui import actions, compare, state
+from ui.errors import shielded
 from ui.i18n import t, table
 from ui.state import lab
 
 session = lab()
 st.title(t("compare.title"))
 st.caption(t("compare.intro"))
-st.button(t("compare.sweep"), icon=":material/stacked_line_chart:", disabled=not session.controls().start,
-          help=t("compare.sweep_help"), on_click=actions.sweep_cells)
+st.button(t("compare.sweep"), key="b.sweep", icon=":material/stacked_line_chart:",
+          disabled=not session.controls().start, help=t("compare.sweep_help"), on_click=actions.sweep_cells)
 actions.show_message()
 with st.expander(t("compare.import"), icon=":material/upload_file:"):
     actions.import_panel()
@@ -19,6 +20,11 @@ with st.expander(t("compare.import"), icon=":material/upload_file:"):
 
 @st.fragment(run_every=state.PANEL_SECONDS if session.status().moving else None)
 def comparison(drawn: str) -> None:
+    with shielded("the comparison"):
+        compare_runs(drawn)
+
+
+def compare_runs(drawn: str) -> None:
     if lab().status() != drawn:  # the runs moved on (ended, say): the whole page follows
         st.rerun()
     runs = compare.entries()

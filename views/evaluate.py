@@ -54,7 +54,7 @@ c0, c1, c2, c3 = st.columns(4)
 c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record.history),
                    f"rnnlab_run_{record.id}.zip", "application/zip", icon=":material/folder_zip:",
                    help=t("evaluate.download_run_help"))
-if c3.button(t("evaluate.continue"), icon=":material/replay:", help=t("evaluate.continue_help")):
+if c3.button(t("evaluate.continue"), key="b.continue", icon=":material/replay:", help=t("evaluate.continue_help")):
     if actions.continue_run(record):
         st.switch_page("views/train.py")
     actions.show_message()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from rnncore.viz import cell_plots, inspection
 from ui import inside, state
+from ui.errors import shielded
 from ui.i18n import t, table
 from ui.state import lab, memo
 
@@ -13,6 +14,11 @@ st.caption(t("inside.intro"))
 
 @st.fragment(run_every=state.INSIDE_SECONDS if lab().status() == "running" else None)
 def inside_view() -> None:
+    with shielded("the Inside page"):
+        draw_inside()
+
+
+def draw_inside() -> None:
     subject = inside.subject()
     if subject is None:
         st.info(t("inside.no_model"), icon=":material/info:")

@@ -31,14 +31,15 @@ if (running_on := session.next_differs()) is not None:
 
 can = session.controls()
 buttons = st.columns(4)
-buttons[0].button(t("train.start"), on_click=actions.start, disabled=not can.start, type="primary",
+buttons[0].button(t("train.start"), key="b.start", on_click=actions.start, disabled=not can.start, type="primary",
                   icon=":material/play_arrow:", width="stretch")
-buttons[1].button(t("train.resume") if can.resume else t("train.pause"), on_click=actions.pause_or_resume,
+buttons[1].button(t("train.resume") if can.resume else t("train.pause"), key="b.pause",
+                  on_click=actions.pause_or_resume,
                   disabled=not (can.pause or can.resume), icon=":material/pause:", width="stretch")
-buttons[2].button(t("train.step"), on_click=actions.step, disabled=not can.step, icon=":material/skip_next:",
-                  width="stretch", help=t("train.step_help"))
-buttons[3].button(t("train.stop"), on_click=actions.stop, disabled=not can.stop, icon=":material/stop:",
-                  width="stretch")
+buttons[2].button(t("train.step"), key="b.step", on_click=actions.step, disabled=not can.step,
+                  icon=":material/skip_next:", width="stretch", help=t("train.step_help"))
+buttons[3].button(t("train.stop"), key="b.stop", on_click=actions.stop, disabled=not can.stop,
+                  icon=":material/stop:", width="stretch")
 st.caption(t("train.limits", parameters=f"{limits.max_parameters:,}", seconds=f"{limits.max_seconds:g}",
              running=limits.max_concurrent))
 actions.show_message()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import io
 import json
 import math
@@ -24,15 +25,20 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pandas as pd
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from rnncore.config import ExperimentConfig
+from rnncore.config import SETTINGS, ExperimentConfig
+from rnncore.data.reading import load_csv
 from rnncore.errors import BundleError, ConfigError
 from rnncore.io.model_files import CONFIG, HISTORY_COLUMNS, WEIGHTS, write_run
+from rnncore.nn.models import parameter_count
+from rnncore.training.limits import RunLimits
+from rnncore.training.metrics import METRICS
 from rnncore.training.progress import EpochRecord
 
 FORMAT = "rnnlab-run"
@@ -43,6 +49,9 @@ FILES = (CONFIG, WEIGHTS, "history.csv", "metrics.json", "predictions.csv", TRAC
 MAX_MEMBER_BYTES = 50 * 2**20
 MAX_TOTAL_BYTES = 100 * 2**20
 MAX_MEMBERS = 20
+MAX_COLUMNS = inspect.signature(load_csv).parameters["max_columns"].default  # a run's inputs are a CSV's columns
+MAX_EPOCHS = int(SETTINGS["epochs"].high)  # the most rows history.csv can have
+MAX_PREDICTION_ROWS = 3_000_000  # three splits of a series of the longest a CSV may be (1,000,000 rows)
 
 
 def _refuse(key: str, **details) -> BundleError:
@@ -169,32 +178,42 @@ def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> dict:
 
 
 def _metadata(weights: bytes) -> dict:
-    """The ``__metadata__`` of a safetensors file from its JSON header (8-byte length first)."""
-    if len(weights) < 8:
-        return {}
-    (size,) = struct.unpack("<Q", weights[:8])
+    """The ``__metadata__`` of a safetensors file from its JSON header (8-byte length first); BundleError
+    when the bytes are no safetensors file at all."""
+    size = struct.unpack("<Q", weights[:8])[0] if len(weights) >= 8 else -1
     try:
-        header = json.loads(weights[8:8 + size]) if size <= len(weights) - 8 else {}
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
+        header = json.loads(weights[8:8 + size]) if 0 < size <= len(weights) - 8 else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        header = None
+    if not isinstance(header, dict):
+        raise _refuse("unreadable_tensors", name=WEIGHTS, detail="no safetensors header")
+    meta = header.get("__metadata__")
     return meta if isinstance(meta, dict) else {}
 
 
-def _model(cfg: ExperimentConfig, weights: bytes):
+def _sizes(weights: bytes) -> tuple[int, int]:
+    """The model's input and output sizes from the weights' metadata, checked against what a run can have."""
+    meta = _metadata(weights)
+    try:
+        inputs, outputs = int(meta["input_size"]), int(meta["output_size"])
+    except (KeyError, TypeError, ValueError):
+        raise _refuse("foreign_weights", name=WEIGHTS) from None
+    most_inputs, most_outputs = MAX_COLUMNS, int(SETTINGS["horizon"].high)
+    if not (1 <= inputs <= most_inputs and 1 <= outputs <= most_outputs):
+        raise _refuse("bad_sizes", name=WEIGHTS, inputs=inputs, outputs=outputs, most_inputs=most_inputs,
+                      most_outputs=most_outputs)
+    return inputs, outputs
+
+
+def _model(cfg: ExperimentConfig, weights: bytes, sizes: tuple[int, int]):
     from rnncore.nn.models import build_model
 
     try:
         state = load_tensors(weights)
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise _refuse("unreadable_tensors", name=WEIGHTS, detail=str(exc)) from None
-    meta = _metadata(weights)
     try:
-        input_size, output_size = int(meta["input_size"]), int(meta["output_size"])
-    except (KeyError, TypeError, ValueError):
-        raise _refuse("foreign_weights", name=WEIGHTS) from None
-    try:
-        model = build_model(cfg.model, input_size, output_size, torch.Generator().manual_seed(0))
+        model = build_model(cfg.model, *sizes, torch.Generator().manual_seed(0))
         model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError) as exc:
         lines = str(exc).strip().splitlines()
@@ -208,18 +227,88 @@ def _float(value) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
+def _rows(name: str, text: bytes, limit: int) -> None:
+    """Refuse a table with more rows than a run can have, before pandas reads it."""
+    rows = text.count(b"\n") - 1  # lines after the header
+    if rows > limit:
+        raise _refuse("too_many_rows", name=name, rows=f"{rows:,}", limit=f"{limit:,}")
+
+
 def _history(text: bytes) -> list[EpochRecord]:
+    name = "history.csv"
+    _rows(name, text, MAX_EPOCHS)
     frame = pd.read_csv(io.BytesIO(text))
     if list(frame.columns) != list(HISTORY_COLUMNS):
-        raise ValueError(f"columns must be {', '.join(HISTORY_COLUMNS)}")
+        raise _refuse("bad_document", name=name, problem=f"columns {', '.join(HISTORY_COLUMNS)}")
+    required = frame[[c for c in HISTORY_COLUMNS if c != "val_loss"]]
+    if not all(kind.kind in "iuf" for kind in frame.dtypes) or not np.isfinite(required.to_numpy(float)).all():
+        raise _refuse("bad_document", name=name, problem="numbers in every column")
+    epochs = frame["epoch"].to_numpy()
+    if len(epochs) and ((epochs != np.round(epochs)).any() or (np.diff(epochs) <= 0).any() or epochs[0] < 1):
+        raise _refuse("bad_document", name=name, problem="epochs counting up from 1")
     return [EpochRecord(epoch=int(row.epoch), train_loss=float(row.train_loss), val_loss=_float(row.val_loss),
                         seconds=float(row.seconds), grad_norm=float(row.grad_norm), layer_grad_norms={},
                         lr=float(row.lr))
             for row in frame.itertuples(index=False)]
 
 
-def import_run(data: bytes) -> ImportedRun:
-    """Read a zip made by ``export_run``; BundleError for anything else (see the module docstring)."""
+def _metric_values(values, where: str) -> dict:
+    """One predictor's metrics: each of METRICS a finite number or null (a note may say why)."""
+    if not isinstance(values, dict) or not set(METRICS) <= set(values):
+        raise _refuse("bad_document", name="metrics.json", problem=where)
+    for key in METRICS:
+        value = values[key]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value is not None and not (number and math.isfinite(value)):
+            raise _refuse("bad_document", name="metrics.json", problem=f"{where}.{key}")
+    kept = {key: values[key] for key in METRICS}
+    if isinstance(values.get("note"), str):
+        kept["note"] = values["note"][:500]
+        if isinstance(values.get("note_key"), str) and isinstance(values.get("note_details"), dict):
+            kept["note_key"], kept["note_details"] = values["note_key"], values["note_details"]
+    return kept
+
+
+def _metrics(text: bytes) -> dict:
+    """metrics.json, checked against what ``storage.metrics_document`` writes, before anything is kept."""
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise _refuse("bad_document", name="metrics.json", problem="nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise _refuse("bad_document", name="metrics.json", problem="an object")
+    out = {split: _metric_values(doc.get(split), split) for split in ("test", "val")}
+    baselines = doc.get("baselines", {})
+    if not isinstance(baselines, dict) or len(baselines) > 20:
+        raise _refuse("bad_document", name="metrics.json", problem="baselines")
+    out["baselines"] = {str(name)[:50]: _metric_values(values, f"baselines.{name}")
+                        for name, values in baselines.items()}
+    per_step = doc.get("per_step")
+    if per_step is not None:
+        if not isinstance(per_step, dict) or not all(isinstance(v, list) and len(v) <= SETTINGS["horizon"].high
+                                                     for v in per_step.values()):
+            raise _refuse("bad_document", name="metrics.json", problem="per_step")
+        out["per_step"] = {split: [_metric_values(v, f"per_step.{split}") for v in steps]
+                           for split, steps in per_step.items() if split in ("test", "val")}
+    return out
+
+
+def _predictions(text: bytes) -> pd.DataFrame:
+    name = "predictions.csv"
+    _rows(name, text, MAX_PREDICTION_ROWS)
+    frame = pd.read_csv(io.BytesIO(text))
+    if "split" not in frame.columns or not set(frame["split"].astype(str)) <= {"train", "val", "test"}:
+        raise _refuse("bad_document", name=name, problem="a split column of train, val and test")
+    return frame
+
+
+def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun:
+    """Read a zip made by ``export_run``; BundleError for anything else (see the module docstring).
+
+    Every file is checked before anything is built: the config against each setting's declared
+    range and, with ``limits``, the server's limits (the model's size too); the tables against the
+    most rows a run can have; metrics.json against what a run writes.
+    """
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
         raise _refuse("empty")
     try:
@@ -234,22 +323,26 @@ def import_run(data: bytes) -> ImportedRun:
     for name in FILES:
         if hashlib.sha256(contents[name]).hexdigest() != manifest["files"][name]:
             raise _refuse("checksum", name=name)
+    sizes = _sizes(contents[WEIGHTS])
     try:
         cfg = ExperimentConfig.from_json(contents[CONFIG])
+        (limits or RunLimits()).check(cfg, parameter_count(cfg.model, *sizes))
     except ConfigError as exc:
         raise _refuse("bad_config", name=CONFIG, error=exc) from None
-    model = _model(cfg, contents[WEIGHTS])
-    try:
-        traces = load_tensors(contents[TRACES])
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise _refuse("unreadable_tensors", name=TRACES, detail=str(exc)) from None
     name = "history.csv"
     try:
         history = _history(contents[name])
         name = "metrics.json"
-        metrics = json.loads(contents[name])
+        metrics = _metrics(contents[name])
         name = "predictions.csv"
-        predictions = pd.read_csv(io.BytesIO(contents[name]))
-    except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
-        raise _refuse("unreadable_file", name=name, detail=str(exc)) from None
+        predictions = _predictions(contents[name])
+    except (ValueError, UnicodeDecodeError, AttributeError, TypeError, pd.errors.ParserError) as exc:
+        if isinstance(exc, BundleError):
+            raise
+        raise _refuse("unreadable_file", name=name, detail=str(exc)[:200]) from None
+    try:
+        traces = load_tensors(contents[TRACES])
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise _refuse("unreadable_tensors", name=TRACES, detail=str(exc)) from None
+    model = _model(cfg, contents[WEIGHTS], sizes)
     return ImportedRun(cfg, model, history, metrics, predictions, traces)

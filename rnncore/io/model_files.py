@@ -126,8 +126,9 @@ def metrics_document(result) -> dict:
     baselines = {}
     for name, by_split in result.baselines.items():
         baselines[name] = {k: _number(by_split["test"][k]) for k in METRICS}
-    for name, note in result.baseline_notes.items():
-        baselines[name] = {**dict.fromkeys(METRICS), "note": note}
+    for name, note in result.baseline_notes.items():  # the note's key lets a reader say it in its language
+        baselines[name] = {**dict.fromkeys(METRICS), "note": str(note), "note_key": note.key,
+                           "note_details": note.details}
     doc["baselines"] = baselines
     if "per_step" in result.metrics:
         doc["per_step"] = result.metrics["per_step"]

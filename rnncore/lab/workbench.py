@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from rnncore.config import DataConfig, ExperimentConfig
 from rnncore.data.dataset import Dataset
 from rnncore.data.sources import load_source
-from rnncore.errors import config_error, data_error
+from rnncore.errors import Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
 from rnncore.lab.records import RunRecord
 from rnncore.training.progress import Status
@@ -35,6 +35,17 @@ class Controls:
     resume: bool  # paused
     step: bool  # paused, or nothing going: one epoch
     stop: bool  # anything going
+
+
+def baseline_note(values: dict) -> Note:
+    """Why a baseline is missing, as metrics.json says it: a keyed note where the key is one rnncore knows."""
+    from rnncore.messages import BASELINE_NOTES
+
+    key, details = values.get("note_key"), values.get("note_details", {})
+    try:
+        return Note.keyed(key, BASELINE_NOTES, **details)
+    except (KeyError, IndexError, TypeError, ValueError):  # a key or details this version does not know
+        return Note(values["note"])
 
 
 class Lab:
@@ -232,7 +243,7 @@ class Lab:
         from rnncore.io.bundle import import_run
         from rnncore.training.progress import say
 
-        imported = import_run(data)
+        imported = import_run(data, self.limits)
         cfg, doc = imported.config, imported.metrics
         dataset = self.dataset_for(cfg)
         said = say("imported" if dataset is not None else "imported_no_data", cell=cfg.model.cell,
@@ -240,7 +251,9 @@ class Lab:
         record = RunRecord(id=0, config=cfg, status=Status.IMPORTED, **said, history=imported.history,
                            parameters=imported.model.num_parameters(), data_name=cfg.data.source,
                            metrics={k: doc[k] for k in ("val", "test")},
-                           baselines={name: {"test": m} for name, m in doc.get("baselines", {}).items()})
+                           baselines={name: {"test": m} for name, m in doc["baselines"].items() if "note" not in m},
+                           baseline_notes={name: baseline_note(m) for name, m in doc["baselines"].items()
+                                           if "note" in m})
         if dataset is not None:
             record.keep(self._evaluate(imported, dataset))
             if dataset.sequences is None:

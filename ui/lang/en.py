@@ -12,6 +12,7 @@ STRINGS: dict[str, str] = {
     "nav.evaluate": "Evaluate",
     "nav.compare": "Compare",
     "nav.learn": "Learn",
+    "app.error": "Something went wrong on this page. It has been logged for the teacher; reload the page to go on (your runs are kept).",
     "sidebar.language": "Language",
     "sidebar.data": "Data: {name} ({rows} rows)",
     "sidebar.status": "Training: {status}",

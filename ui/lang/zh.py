@@ -12,6 +12,7 @@ STRINGS: dict[str, str] = {
     "nav.evaluate": "评估",
     "nav.compare": "比较",
     "nav.learn": "学习",
+    "app.error": "此页面出错了。错误已记录下来供老师查看；请重新加载页面继续（您的运行会保留）。",
     "sidebar.language": "语言 / Language",
     "sidebar.data": "数据：{name}（{rows} 行）",
     "sidebar.status": "训练：{status}",

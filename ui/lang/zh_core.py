@@ -83,6 +83,10 @@ CORE: dict[str, str] = {
     "bundleerror.weights_mismatch": "{name} 与 {config} 中的模型不匹配（{cell}，hidden_size {hidden_size}，"
                                     "{layers} 层）：{detail}。" + AGAIN,
     "bundleerror.unreadable_file": "无法读取 zip 中的 {name}（{detail}）。" + AGAIN,
+    "bundleerror.bad_document": "zip 中的 {name} 不是运行 zip 应有的内容（{problem}）。" + AGAIN,
+    "bundleerror.too_many_rows": "zip 中的 {name} 有 {rows} 行，超过一个运行可能有的行数（{limit}）。" + AGAIN,
+    "bundleerror.bad_sizes": "{name} 表示模型读取 {inputs} 个输入列、预测 {outputs} 步；一个运行有 1 到 {most_inputs} 个输入、"
+                             "1 到 {most_outputs} 步。" + AGAIN,
     # what each generator and sample is (rnncore.generators.describe_generator, rnncore.data.sample_description)
     "generator_about.sine": "带高斯噪声的正弦波",
     "generator_about.sum_of_sines": "三个不同周期的正弦波之和",
