@@ -23,10 +23,12 @@ CONFIG_VERSION = 1
 CELLS = ("rnn", "lstm", "gru", "article_lstm")
 ACTIVATIONS = ("tanh", "relu")
 SCALERS = ("none", "standard", "minmax")
+DIFFERENCES = ("none", "first", "seasonal")  # model the values, their changes, or their changes over a season
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LOSSES = ("mse", "mae", "huber")
 SCHEDULERS = ("none", "plateau")
 DEVICES = ("cpu", "cuda", "auto")
+KEEPS = ("auto", "best", "last")  # the weights a run keeps: auto is best with early stopping, else last
 SOURCE_KINDS = ("sample", "synthetic", "file")  # a bundled data set, a generator, a CSV file
 
 
@@ -77,6 +79,7 @@ class WindowConfig:
     train_fraction: float = setting(0.7, low=0.1, high=0.95, step=0.05, widget="slider")  # the first part in time
     val_fraction: float = setting(0.15, low=0.0, high=0.5, step=0.05, widget="slider")  # the next; test is the rest
     scaler: str = setting("standard", choices=SCALERS, widget="select", labels="scaler")  # fitted on train only
+    difference: str = setting("none", choices=DIFFERENCES, widget="select", labels="difference")  # for trends
 
     def __post_init__(self) -> None:
         check_all(self)
@@ -118,6 +121,7 @@ class TrainConfig:
     clip_norm: float = setting(0.0, low=0.0, high=100.0, step=0.5)  # largest gradient norm; 0: no clipping
     loss: str = setting("mse", choices=LOSSES, widget="select", labels="loss")  # on scaled values
     patience: int = setting(0, low=0, high=10_000)  # early stopping on validation loss; 0: off
+    keep: str = setting("auto", choices=KEEPS, widget="select", labels="keep")  # the weights evaluated and kept
     scheduler: str = setting("none", choices=SCHEDULERS, widget="select", labels="scheduler")  # plateau: halve lr
     seed: int = setting(0, low=0, high=2**32 - 1)  # the same seed gives the same run
     max_seconds: float = setting(0.0, low=0.0, high=86_400.0, step=10.0, limit="max_seconds")  # 0: no time limit
@@ -126,6 +130,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_all(self)
+
+    @property
+    def keeps_best(self) -> bool:
+        """Whether the run keeps its best epoch's weights (else its last epoch's)."""
+        return self.keep == "best" or (self.keep == "auto" and self.patience > 0)
 
 
 SECTIONS = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}

@@ -44,6 +44,13 @@ DATA_MESSAGES = MappingProxyType({
     "no_rows": "the file has a header line but no rows of data; add rows below the header",
     "infinite": "column {column} holds infinite values (first on line {line}); replace them by numbers or "
                 "leave those cells empty",
+    "too_large": "column {column} holds values too large for the model (first on line {line}: {value}); the model "
+                 "computes with 32-bit numbers, which reach about 3.4e38. Rescale the column, e.g. divide it by 1e30",
+    "infinite_average": "column {column}: the rows with the same time (first {first}) average to an infinite value, "
+                        "as their sum is too large; rescale the column (e.g. divide it by 1e30) or remove the "
+                        "repeated rows",
+    "only_comments": "the file holds only {count} comment line(s) starting with #, and no table; add a header line "
+                     "and rows of numbers below the comments",
     "all_missing": "all values are missing; fill in the numbers and try again",
     "no_numbers": "no column of numbers found (columns: {columns}); the file needs at least one numeric column",
     "too_few_rows": "only {rows} row(s) of data; a model needs at least {min_rows} rows. Use a longer series",
@@ -61,6 +68,8 @@ DATA_MESSAGES = MappingProxyType({
     "not_finite": "column {column} has missing or infinite values; clean or fill them first",
     "no_forecast": "a memory task has no continuation to forecast; take a sample from a split",
     "unknown_channels": "unknown input channel(s) {unknown}; the channels are: {channels}",
+    "no_period_to_difference": "seasonal differencing needs a seasonal period, and none is known for {name}; "
+                               "choose first differences, or data with a regular time step",
     "few_sequences": "the memory task has {count} sequences, too few to split with train_fraction "
                      "{train_fraction} and val_fraction {val_fraction}; generate more samples (e.g. samples=2000)",
 })
@@ -72,16 +81,37 @@ DATA_NOTES = MappingProxyType({
     "separated_semicolons": "columns separated by semicolons",
     "separated_tabs": "columns separated by tabs",
     "separated_bars": "columns separated by bars",
+    "sep_line": "the first line {line} declares the column separator {separator}; columns split there and the "
+                "line skipped",
+    "comments": "skipped {count} comment line(s) starting with # at the top of the file",
+    "comment_header": "the comment line {line} names the columns ({columns}); used as the header",
     "no_header": "the first line holds data, not column names; columns are numbered",
     "row_numbers": "dropped an unnamed column of row numbers",
     "decimal_commas": "decimal commas read as decimal points (3,14 is 3.14)",
     "not_numbers": "column {column}: {count} value(s) that are not numbers treated as missing",
     "thousands": "column {column}: thousands separators removed",
+    "currency": "column {column}: currency signs removed ($1,000 is 1000)",
+    "percent": "column {column}: percent signs removed; the values are in percent (12% is 12)",
+    "parentheses": "column {column}: numbers in parentheses read as negative, as accounts write them ((12) is -12)",
+    "digits": "column(s) {columns}: digits of other scripts and fullwidth digits or signs (like ٣, ۳, ３ or −) read "
+              "as 0-9, +, - and .",
     "text_columns": "dropped text column(s) {columns}: only numbers are modelled",
     "empty_columns": "dropped empty column(s) {columns}",
     "no_time": "no time column found; rows are numbered in file order",
     "time_from_parts": "time axis built from the columns {year} and {part}",
     "time_column": "column {column} used as the time axis",
+    "date_order": "column {column}: the dates read both day-first and month-first; read as {pattern} ({example} is "
+                  "{date}), the order that gives regular time steps",
+    "epoch_seconds": "column {column}: numbers read as Unix time in seconds since 1970 ({example} is {date})",
+    "epoch_milliseconds": "column {column}: numbers read as Unix time in milliseconds since 1970 ({example} is "
+                          "{date})",
+    "excel_dates": "column {column}: numbers read as Excel serial dates, days since 1899-12-30 ({example} is "
+                   "{date})",
+    "year_month_numbers": "column {column}: numbers read as year and month, YYYYMM ({example} is {date})",
+    "counter_dropped": "column {column} counts time steps or rows in order ({first}, {second}, ...), so it gives the "
+                       "row order and is not modelled",
+    "time_moved_last": "column {column} is named as a time or a counter but is not in order; kept as a value column "
+                       "after the others, so it is not the default target",
     "utc": "timestamps with time zones converted to UTC",
     "no_time_rows": "dropped {count} row(s) whose time could not be read",
     "sorted": "rows were not in time order; sorted by time",
@@ -217,15 +247,16 @@ RUN_MESSAGES = MappingProxyType({
     "stopped_idle": "stopped before it started",
     "stopped_queued": "stopped while queued",
     "stopped": "stopped after epoch {epoch}",
-    "stopped_mid": "stopped during epoch {epoch}; the weights of epoch {best} are kept",
-    "time_limit_mid": "time limit reached during epoch {epoch}; the weights of epoch {best} are kept",
-    "time_limit": "time limit reached after epoch {epoch}; the weights of epoch {best} are kept",
+    "stopped_mid": "stopped during epoch {epoch}; the weights of epoch {kept} are kept",
+    "time_limit_mid": "time limit reached during epoch {epoch}; the weights of epoch {kept} are kept",
+    "time_limit": "time limit reached after epoch {epoch}; the weights of epoch {kept} are kept",
     "early_stop": "early stopping after epoch {epoch}: the validation loss has not improved for {patience} "
-                  "epochs; the weights of epoch {best} are kept",
-    "finished": "finished {epochs} epochs; best epoch {best}",
+                  "epochs; the weights of epoch {kept} are kept",
+    "finished": "finished {epochs} epochs; the weights of epoch {kept} are kept (best validation loss: epoch "
+                "{best})",
     "failed": "training failed in epoch {epoch}: {error}",
     "diverged": "training diverged in epoch {epoch}: the loss became {value} (learning rate {lr}). Try a lower "
-                "learning rate or gradient clipping (e.g. 1.0); the weights of epoch {best} are kept",
+                "learning rate or gradient clipping (e.g. 1.0); the weights of epoch {kept} are kept",
     "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (learning rate {lr}). Try a "
                         "lower learning rate or gradient clipping (e.g. 1.0); the initial weights are kept",
     "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data (a run "

@@ -107,7 +107,7 @@ def test_round_trip(record, bundle, no_writes):
         for column in ("train_loss", "val_loss", "seconds", "grad_norm"):
             assert getattr(got, column) == pytest.approx(getattr(want, column), rel=5e-9, abs=0)
     assert run.metrics == json.loads(json.dumps(metrics_document(result)))
-    assert set(run.metrics["baselines"]) == {"persistence", "seasonal_naive", "linear"}
+    assert set(run.metrics["baselines"]) == {"mean", "persistence", "seasonal_naive", "linear"}
     for split in ("train", "val", "test"):
         x = torch.from_numpy(getattr(result.windows, split).x.copy())
         result.model.eval()

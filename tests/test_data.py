@@ -200,7 +200,7 @@ def test_limits_on_size_rows_and_columns():
     with pytest.raises(DataError, match="rows, over the limit of 50") as rows:
         load_csv(csv_bytes("v", [str(i) for i in range(60)]), max_rows=50)
     with pytest.raises(DataError, match="over the limit of 1 MB") as size:
-        load_csv(b"v\n" + b"1\n" * 600_000, max_bytes=2**20)
+        load_csv(b"v\n" + b"1\n" * 600_000, max_bytes=1_000_000)
     assert keyed(columns.value).details == {"columns": "201", "limit": 200}
     assert keyed(rows.value).details == {"rows": "60", "limit": "50"}
     assert keyed(size.value).details == {"limit": "1"}

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EN, ZH = en.STRINGS, zh.STRINGS
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # proper names and symbols that stay as they are in every language
-SAME_IN_EVERY_LANGUAGE = {"home.title", "cell.lstm", "cell.gru", "optimizer.adam", "optimizer.adamw",
+SAME_IN_EVERY_LANGUAGE = {"home.title", "metric.mase", "cell.lstm", "cell.gru", "optimizer.adam", "optimizer.adamw",
                           "optimizer.rmsprop", "loss.huber", "metric.rmse", "metric.mae", "metric.mape",
                           "metric.r2", "fig.bars.y", "fig.pca.x", "fig.pca.y", "run.label", "cell_short.rnn",
                           "cell_short.lstm", "cell_short.gru"}

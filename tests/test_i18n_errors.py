@@ -130,10 +130,10 @@ def test_explain_error_says_nested_errors_in_chinese(chinese):
     outer = BundleError.keyed("bad_config", name="config.json", error=inner)
     assert str(outer) == "config.json in the zip cannot be used: hidden_size must be between 1 and 1,024 (got 0)"
     said = ui.i18n.explain_error(outer, field=True)
-    assert said == "zip 中的 config.json 无法使用：hidden_size 必须介于 1 和 1,024 之间（得到的是 0）"
+    assert said == "zip 中的 config.json 无法使用：隐藏单元数 (hidden_size) 必须介于 1 和 1,024 之间（得到的是 0）"
     assert shown(ui.i18n.explain_error(outer)) == said  # Markdown-safe, shown as written
     problem = raises(lambda: ExperimentConfig.from_query({"lr": "<b>x</b>"}, None))
-    assert shown(ui.i18n.explain_error(problem)) == "lr 的取值 '<b>x</b>' 无法使用"
+    assert shown(ui.i18n.explain_error(problem)) == "学习率 的取值 '<b>x</b>' 无法使用"  # the widget's label
     assert "\\<b\\>" in ui.i18n.explain_error(problem)  # the link's text is escaped, never markup
 
 
@@ -187,8 +187,8 @@ def test_a_link_with_bad_values_says_so_in_chinese(app):
     assert not at.exception, [e.message for e in at.exception]
     said = texts(at)
     assert ZH["links.heading"] in said
-    assert "hidden_size 必须介于 1 和 1,024 之间（得到的是 -3）；已忽略" in said, said
-    assert "lr 的取值 'abc' 无法使用；已忽略" in said, said
+    assert "隐藏单元数 (hidden_size) 必须介于 1 和 1,024 之间（得到的是 -3）；已忽略" in said, said
+    assert "学习率 (lr) 的取值 'abc' 无法使用；已忽略" in said, said
     assert "the default was used" not in said
 
 

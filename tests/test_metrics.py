@@ -40,8 +40,13 @@ def test_multi_step_metrics_pool_steps_and_split_per_step():
     assert steps[1]["rmse"] == pytest.approx(math.sqrt(3.0))
 
 
-def test_mape_ignores_zeros_and_is_none_when_all_zero():
-    assert mape(np.array([0.0, 2.0]), np.array([5.0, 3.0])) == pytest.approx(50.0)
+def test_mape_is_hidden_where_the_truth_comes_near_zero_or_changes_sign():
+    """Issue 12: MAPE of 155-444 % on a series that crosses zero."""
+    assert mape(np.array([1.0, 2.0]), np.array([1.5, 3.0])) == pytest.approx(50.0)
+    assert mape(np.array([0.0, 2.0]), np.array([5.0, 3.0])) is None
+    assert mape(np.array([-1.0, 2.0, 1.5]), np.array([-1.0, 2.0, 1.5])) is None  # crosses zero
+    assert mape(np.array([100.0, 101.0, 2.0]), np.array([100.0, 101.0, 2.0])) is None  # 2 is near zero here
+    assert mape(-np.array([10.0, 12.0]), -np.array([11.0, 12.0])) == pytest.approx(5.0)  # all negative is fine
     assert mape(np.zeros(3), np.ones(3)) is None
     m = regression_metrics(np.zeros(3), np.ones(3))
     assert m["mape"] is None and m["r2"] is None and m["rmse"] == pytest.approx(1.0)

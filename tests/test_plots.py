@@ -83,17 +83,22 @@ def test_nice_range_moves_only_at_round_numbers():
     assert nice_range([np.nan]) == [0.0, 1.0]
 
 
-def test_series_figure_one_trace_per_column_and_shaded_parts():
+def test_series_figure_one_panel_per_column_and_shaded_parts():
+    """Issue 12: all columns on one axis squashed the target under a larger column."""
     frame = pd.DataFrame({"a": np.arange(5000.0), "b": np.sin(np.arange(5000.0))})
     fig = series_figure(frame, None, (3000, 4000))
     check_common(fig, "Data")
-    assert [t.name for t in fig.data] == ["a", "b"]
+    assert [t.name for t in fig.data] == ["a", "b"] and [t.yaxis for t in fig.data] == ["y", "y2"]  # own axes
     assert all(t.type == "scatter" and len(t.x) <= MAX_POINTS for t in fig.data)
     assert fig.data[0].y[-1] == 4999.0
-    assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(0, 3000), (3000, 4000), (4000, 4999)]
-    assert [a.text for a in fig.layout.annotations] == ["train", "validation", "test"]
-    assert fig.layout.showlegend is True
-    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("time", "value")
+    assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(0, 3000), (3000, 4000), (4000, 4999)] * 2
+    assert [a.text for a in fig.layout.annotations] == ["train", "validation", "test"]  # named once
+    assert (fig.layout.yaxis.title.text, fig.layout.yaxis2.title.text) == ("a", "b")
+    assert fig.layout.xaxis2.title.text == "time" and fig.layout.height > 320
+    one = series_figure(frame, ["b"])
+    assert (one.layout.xaxis.title.text, one.layout.yaxis.title.text) == ("time", "value")
+    many = pd.DataFrame({f"c{i}": np.arange(10.0) for i in range(9)})
+    assert len(series_figure(many).data) == 6  # at most six panels
 
 
 def test_series_figure_dates_labels_and_errors():
@@ -340,3 +345,19 @@ def test_split_labels_never_print_over_each_other():
     fig = series_figure(frame, bounds=(96, 98))  # two narrow parts at the end
     shifts = [a.yshift or 0 for a in fig.layout.annotations]
     assert len(shifts) == 3 and len(set(shifts)) == 3
+
+
+@pytest.mark.parametrize("freq, hover, label", [("YS", "%Y", "1970"), ("QS", "%Y Q%q", "1970 Q1"),
+                                                ("MS", "%Y-%m", "1970-01"), ("D", "%Y-%m-%d", "1970-01-01")])
+def test_dates_show_at_their_own_resolution(freq, hover, label):
+    """Issue 12: quarterly and yearly dates showed as 1970-01-01 00:00:00 in tables and hovers."""
+    from rnncore.data.dataset import time_labels
+    from rnncore.viz.plots import prediction_figure, residual_figure
+
+    index = pd.date_range("1970-01-01", periods=30, freq=freq)
+    values = np.arange(30.0)
+    assert prediction_figure(index, values, {"model": values}).layout.xaxis.hoverformat == hover
+    assert residual_figure(index, values).layout.xaxis.hoverformat == hover
+    assert series_figure(pd.DataFrame({"v": values}, index=index)).layout.xaxis.hoverformat == hover
+    assert time_labels(index)[0] == label
+    assert prediction_figure(np.arange(30), values, {"model": values}).layout.xaxis.hoverformat is None

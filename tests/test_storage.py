@@ -76,8 +76,8 @@ def test_write_run_files(tmp_path):
     history = pd.read_csv(tmp_path / "history.csv")
     assert tuple(history.columns) == HISTORY_COLUMNS and len(history) == 2
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"rmse", "mae", "mape", "r2"}
-    assert set(metrics["baselines"]) == {"persistence", "seasonal_naive", "linear"}
+    assert set(metrics["test"]) == {"rmse", "mae", "mape", "r2", "mase"}
+    assert set(metrics["baselines"]) == {"mean", "persistence", "seasonal_naive", "linear"}
     assert metrics["test"]["rmse"] == pytest.approx(result.metrics["test"]["rmse"])
     predictions = pd.read_csv(tmp_path / "predictions.csv")
     assert {"split", "time", "truth", "model", "persistence", "linear"} <= set(predictions.columns)

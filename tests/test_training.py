@@ -235,9 +235,9 @@ def test_result_metrics_baselines_predictions_and_forecast():
                                  window={"lookback": 12, "horizon": 2})
     result = run_experiment(cfg)
     assert set(result.metrics) == {"val", "test", "per_step"}
-    assert set(result.metrics["test"]) == {"rmse", "mae", "mape", "r2"}
+    assert set(result.metrics["test"]) == {"rmse", "mae", "mape", "r2", "mase"}
     assert len(result.metrics["per_step"]["test"]) == 2
-    assert set(result.baselines) == {"persistence", "seasonal_naive", "linear"}
+    assert set(result.baselines) == {"mean", "persistence", "seasonal_naive", "linear"}
     test = result.predictions["test"]
     assert test.index.name == "time"
     assert {"truth_1", "truth_2", "model_1", "persistence_2", "seasonal_naive_1", "linear_2"} <= set(test.columns)

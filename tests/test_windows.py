@@ -183,3 +183,53 @@ def test_empty_validation_part():
     w = make_windows(counting(100), WindowConfig(lookback=5, train_fraction=0.8, val_fraction=0.0))
     assert len(w.val) == 0 and w.val.x.shape == (0, 5, 1)
     assert len(w.train) > 0 and len(w.test) == 20
+
+
+# differencing (issue 12: trending series gave nonsense without a hint)
+
+
+def trend(rows: int = 240, period: int = 12) -> Dataset:
+    t = np.arange(rows, dtype=np.float64)
+    values = 100 + 2.0 * t + 10 * np.sin(2 * np.pi * t / period)
+    frame = pd.DataFrame({"v": values}, index=pd.date_range("2000-01-01", periods=rows, freq="MS"))
+    return Dataset(frame=frame, name="trend", period=period)
+
+
+@pytest.mark.parametrize("difference, lag", [("first", 1), ("seasonal", 12)])
+def test_differenced_windows_give_back_the_values_in_the_datas_units(difference, lag):
+    data = trend()
+    w = make_windows(data, WindowConfig(lookback=12, horizon=3, difference=difference))
+    assert w.lag == lag and w.train.positions[0] == lag + 12  # inputs never reach before the first change
+    values = data.frame["v"].to_numpy(dtype=np.float32)
+    for split in (w.train, w.val, w.test):
+        truth = values[split.positions[:, None] + np.arange(3)]
+        np.testing.assert_allclose(w.levels(split.y, split.positions), truth, rtol=1e-5)
+        change = w.inverse_y(split.y)
+        np.testing.assert_allclose(change[:, 0], truth[:, 0] - values[split.positions - lag], rtol=1e-4, atol=1e-3)
+    train = values[:w.bounds[0]]
+    assert np.isclose(w.x_scaler.mean_[0], (train[lag:] - train[:-lag]).mean(), rtol=1e-4)  # train only
+
+
+def test_seasonal_differencing_needs_a_known_period():
+    frame = pd.DataFrame({"v": np.arange(100.0)})
+    with pytest.raises(DataError) as info:
+        make_windows(Dataset(frame=frame, name="no clock"), WindowConfig(difference="seasonal"))
+    assert info.value.key == "no_period_to_difference" and "first differences" in str(info.value)
+
+
+def test_a_differenced_run_forecasts_on_from_the_last_value():
+    import torch
+
+    from rnncore.config import ExperimentConfig
+    from rnncore.training.results import forecast
+
+    cfg = ExperimentConfig().replace(window={"lookback": 12, "difference": "first"},
+                                     model={"cell": "gru", "hidden_size": 4}, train={"epochs": 1})
+    torch.manual_seed(0)
+    from rnncore.training import Trainer
+
+    result = Trainer(cfg, trend()).run()
+    ahead = forecast(result, 24)
+    last = trend().frame["v"].iloc[-1]
+    assert abs(ahead[0] - last) < 40  # a change added to the last value, not a level from nowhere
+    assert result.metrics["test"]["rmse"] is not None and "mean" in result.baselines

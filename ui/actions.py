@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnncore.config import WindowConfig
 from rnncore.data.sources import load_source
 from rnncore.errors import KeyedError
 from rnncore.lab.comparison import cell_sweep
@@ -11,7 +12,7 @@ from rnncore.lab.scenarios import scenario
 from ui.controls import forget_widgets
 from ui.i18n import explain_error, plain, t
 from ui.runs import run_label
-from ui.state import IMPORT_DONE, MESSAGE, lab
+from ui.state import IMPORT_DONE, MESSAGE, NOTICE, lab
 
 
 def report(message: str, escaped: bool = False) -> None:
@@ -56,6 +57,45 @@ def run_scenario(key: str) -> str | None:
         return None
     forget_widgets()
     return page_after(key)
+
+
+def load_data(source: str, params: dict | None = None, content: bytes | None = None) -> None:
+    """Load data for the next run (a callback: the page is then drawn with it). On an error the data
+    stays and the page says why; when window settings carry over from the data before, it says so."""
+    session = lab()
+    before = session.dataset.name if session.dataset is not None else None
+    try:
+        session.load(source, params, content)
+    except KeyedError as exc:
+        name = source if content is not None else source.partition(":")[2] or source
+        report(t("data.load_failed", name=name, error=explain_error(exc, field=True)), escaped=True)
+        return
+    window, default = session.config.window, WindowConfig()
+    if before is not None and (window.lookback, window.horizon) != (default.lookback, default.horizon):
+        st.session_state[NOTICE] = t("data.carried", lookback=window.lookback, horizon=window.horizon, name=before)
+
+
+def load_sample(key: str) -> None:
+    """Load the sample the picker ``key`` holds now (read at the click, not when the button was drawn)."""
+    load_data(f"sample:{st.session_state[key]}")
+
+
+def load_upload(key: str) -> None:
+    upload = st.session_state.get(key)
+    if upload is not None:
+        load_data(upload.name, content=upload.getvalue())
+
+
+def generate(name: str, param_keys: dict[str, str], seed_key: str) -> None:
+    """Generate ``name`` with the parameters its widgets hold now (read at the click, not before)."""
+    params = {param: st.session_state[key] for param, key in param_keys.items() if key in st.session_state}
+    load_data(f"synthetic:{name}", {**params, "seed": int(st.session_state.get(seed_key, 0))})
+
+
+def show_notice() -> None:
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.info(notice, icon=":material/info:")
 
 
 def start() -> None:

@@ -23,10 +23,10 @@ from rnncore.training.limits import ServerLimits
 from ui.i18n import t
 from ui.state import WIDGET_PREFIX
 
-WINDOW_ROWS = (("lookback", "horizon", "scaler"), ("train_fraction", "val_fraction", "stride"))
+WINDOW_ROWS = (("lookback", "horizon", "stride"), ("train_fraction", "val_fraction"), ("scaler", "difference"))
 MODEL_ROWS = (("cell", "hidden_size", "num_layers"), ("activation", "dropout", "forget_bias"))
 TRAIN_ROWS = (("epochs", "batch_size", "lr"), ("optimizer", "loss", "clip_norm"),
-              ("weight_decay", "patience", "scheduler", "seed"), ("max_seconds", "device", "probe_every"))
+              ("weight_decay", "patience", "keep", "scheduler"), ("seed", "max_seconds", "device", "probe_every"))
 
 
 def widget_key(name: str) -> str:

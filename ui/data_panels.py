@@ -1,4 +1,8 @@
-"""The three ways to get data, each a widget group that returns what the user asked for."""
+"""The three ways to get data, each a widget group whose button (or upload) loads it for the next run.
+
+They load in a widget callback, before the page is drawn again: the sidebar, the column choices and
+the charts of that run already show the new data.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,22 @@ import streamlit as st
 
 from rnncore.data import list_samples, sample_description
 from rnncore.data.generators import describe_generator, generator_bounds, generator_params, list_generators
-from ui.i18n import plain, t
-from ui.state import UPLOAD_DONE
+from rnncore.data.windows import outside_training
+from ui import actions
+from ui.i18n import plain, t, text
+from ui.state import WIDGET_PREFIX
+
+UPLOAD, SAMPLE = WIDGET_PREFIX + "upload", WIDGET_PREFIX + "sample"
 
 INTEGER_PARAMS = ("length", "steps", "samples", "substeps")
 
 
-def sample_picker() -> str | None:
-    """A bundled real data set: its name when the user asks to load it."""
-    name = st.selectbox(t("data.sample"), list_samples(), format_func=lambda n: t(f"sample.{n}"),
-                        key="w.sample")
+def sample_picker() -> None:
+    """A bundled real data set, loaded when the user asks."""
+    name = st.selectbox(t("data.sample"), list_samples(), format_func=lambda n: t(f"sample.{n}"), key=SAMPLE)
     st.caption(t(f"sample_about.{name}"))
-    return name if st.button(t("data.use_sample"), key="b.use_sample", icon=":material/download:") else None
+    st.button(t("data.use_sample"), key="b.use_sample", icon=":material/download:", on_click=actions.load_sample,
+              args=(SAMPLE,))
 
 
 def description(dataset, source: str) -> str:
@@ -33,19 +41,16 @@ def description(dataset, source: str) -> str:
     return plain(dataset.description)
 
 
-def upload_panel() -> tuple[str, bytes] | None:
-    """A CSV file from the user: (file name, bytes) once per new upload."""
+def upload_panel() -> None:
+    """A CSV file from the user, loaded as it arrives."""
     limit = st.get_option("server.maxUploadSize")
-    upload = st.file_uploader(t("data.upload", limit=limit), type=["csv", "txt", "tsv"],
-                              help=t("data.upload_help", limit=limit), key="w.upload")
-    if upload is None or st.session_state.get(UPLOAD_DONE) == upload.file_id:
-        return None
-    st.session_state[UPLOAD_DONE] = upload.file_id
-    return upload.name, upload.getvalue()
+    st.file_uploader(t("data.upload", limit=limit), type=["csv", "txt", "tsv"], key=UPLOAD,
+                     help=t("data.upload_help", limit=limit), on_change=actions.load_upload, args=(UPLOAD,))
+    st.caption(t("data.upload_limit", limit=limit, bytes=f"{limit * 1_000_000:,}"))
 
 
-def generator_panel() -> tuple[str, dict] | None:
-    """A synthetic sequence: (generator name, parameters) when the user asks for it."""
+def generator_panel() -> None:
+    """A synthetic sequence with the parameters set here, generated when the user asks."""
     name = st.selectbox(t("data.generator"), list_generators(), format_func=lambda n: t(f"generator.{n}"),
                         key="w.generator")
     st.caption(t(f"generator_about.{name}"))
@@ -60,7 +65,29 @@ def generator_panel() -> tuple[str, dict] | None:
             max_value=int(high) if whole else float(high),
             value=int(default) if whole else float(default), step=1 if whole else None,
             key=f"w.gen.{name}.{key}")
-    seed = st.number_input(t("data.generator_seed"), 0, 2**31 - 1, 0, key="w.gen.seed")
-    if st.button(t("data.generate"), key="b.generate", icon=":material/auto_awesome:"):
-        return name, {**params, "seed": int(seed)}
-    return None
+    st.number_input(t("data.generator_seed"), 0, 2**31 - 1, 0, key="w.gen.seed")
+    st.button(t("data.generate"), key="b.generate", icon=":material/auto_awesome:", on_click=actions.generate,
+              args=(name, {key: f"w.gen.{name}.{key}" for key in params}, "w.gen.seed"))
+
+
+def size(dataset) -> str:
+    """How big the data is, as people count it: "144 rows", or "3,000 sequences of 50 steps" for a memory
+    task. Plain text: a field for t()."""
+    if dataset.sequences is not None:
+        count, steps, _ = dataset.sequences.inputs.shape
+        return text("data.size_sequences", count=f"{count:,}", steps=steps)
+    return text("data.size_rows", rows=f"{len(dataset.frame):,}")
+
+
+FEW_WINDOWS = 100  # fewer training windows than this is little to learn from: say so
+
+
+def data_warnings(windows, window) -> list[str]:
+    """What about these windows will surprise: a test part outside the training range, few windows."""
+    said = []
+    if (outside := outside_training(windows)) is not None and window.difference == "none":
+        said.append(t(f"data.outside_{outside['side']}", test=f"{outside['test']:.4g}",
+                      train=f"{outside['train']:.4g}"))
+    if len(windows.train.x) < FEW_WINDOWS and not windows.is_sequences:
+        said.append(t("data.few_windows", count=len(windows.train.x), lookback=window.lookback))
+    return said

@@ -6,6 +6,8 @@ import re
 
 import streamlit as st
 
+from rnncore.config import SETTINGS
+from rnncore.errors import ConfigError
 from ui.lang import en, zh
 from ui.state import LANG
 
@@ -65,18 +67,30 @@ def _error_key(exc: Exception) -> str:
     return f"{getattr(exc, 'prefix', 'dataerror')}.{getattr(exc, 'key', None)}"
 
 
-def _details(exc: Exception) -> dict:
-    """The error's details; one that is itself such an error (the config inside a zip, the problem
-    in a link) becomes its text in the session's language."""
-    return {k: _error_text(v) if isinstance(v, Exception) else v for k, v in exc.details.items()}
+# a link's problems and a zip's config name settings as the text did: "Hidden units (hidden_size)"
+LINK_WRAPPERS = ("ignored", "default_used", "defaults_used", "bad_config")
 
 
-def _error_text(exc: Exception) -> str:
+def _details(exc: Exception, in_link: bool = False) -> dict:
+    """The error's details for its template: a setting's name becomes its widget label (with the link's
+    own word after it, for a problem of a link); a detail that is itself such an error (the config inside
+    a zip, the problem in a link) becomes its text in the session's language."""
+    def said(key: str, value):
+        if isinstance(value, Exception):
+            return _error_text(value, in_link=getattr(exc, "key", None) in LINK_WRAPPERS)
+        if key == "name" and isinstance(exc, ConfigError) and value in SETTINGS:
+            return f"{text(f'setting.{value}')} ({value})" if in_link else text(f"setting.{value}")
+        return value
+
+    return {key: said(key, value) for key, value in exc.details.items()}
+
+
+def _error_text(exc: Exception, in_link: bool = False) -> str:
     """``exc`` in the session's language as plain (unescaped) text."""
     key = _error_key(exc)
     if key not in en.STRINGS:
         return str(exc)
-    return (TABLES[language()].get(key) or en.STRINGS[key]).format(**_details(exc))
+    return (TABLES[language()].get(key) or en.STRINGS[key]).format(**_details(exc, in_link))
 
 
 def explain_error(exc: Exception, field: bool = False) -> str:

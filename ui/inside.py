@@ -6,7 +6,7 @@ import streamlit as st
 
 from rnncore.viz import cell_plots, inspection
 from rnncore.viz.cell_plots import pca_2d
-from ui.i18n import t, table
+from ui.i18n import t, table, text
 from ui.state import lab
 
 
@@ -50,8 +50,18 @@ def trajectory(trace):
     return cell_plots.pca_trajectory_figure(points, explained, labels=table("fig.pca"))
 
 
+def weight_label(name: str) -> str:
+    """A weight matrix in plain words, torch's name second: "input weights, layer 1 (weight_ih_l0)"."""
+    kind, _, layer = name.rpartition("_l")
+    words = {"weight_ih": "weights.input", "weight_hh": "weights.recurrent"}
+    if kind in words and layer.isdigit():
+        return f"{text(words[kind], layer=int(layer) + 1)} ({name})"
+    return f"{text('weights.head')} ({name})" if name == "head.weight" else name
+
+
 def histograms(model, gradients):
     weights, grads = inspection.parameter_values(model, gradients)
+    weights, grads = ({weight_label(k): v for k, v in d.items()} for d in (weights, grads))
     weight_fig = cell_plots.histogram_figure(weights, t("fig.weights.title"), labels=table("fig.weights"))
     if not grads:
         return weight_fig, None

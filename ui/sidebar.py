@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import links, state
+from ui.data_panels import size
 from ui.i18n import LANGUAGES, language, t
 from ui.state import LANG, WIDGET_PREFIX, lab
 
@@ -28,7 +29,7 @@ def draw() -> None:
         if problems := links.problems():
             st.warning("\n".join([t("links.heading"), *(f"- {p}" for p in problems)]), icon=":material/link_off:")
         if session.dataset is not None:
-            st.caption(t("sidebar.data", name=session.dataset.name, rows=len(session.dataset.frame)))
+            st.caption(t("sidebar.data", name=session.dataset.name, size=size(session.dataset)))
         training_status()
 
 

@@ -16,8 +16,7 @@ from rnncore.training.limits import ServerLimits, load_limits
 # session-state keys that no widget owns
 LANG = "lang"  # the reader's language: "en" or "zh"
 MESSAGE = "actions.message"  # an error a button's action left for the page to show
-UPLOAD_DONE = "data.upload_id"  # the upload already loaded (a rerun does not load it twice)
-UPLOAD_ERROR = "data.upload_error"  # why the last upload could not be used
+NOTICE = "actions.notice"  # something a load did that the page says once (window settings carried over)
 IMPORT_DONE = "import.done"  # the run zip already imported
 LINK_RESTORED = "links.restored"  # the link's settings were read (once per session)
 LINK_PROBLEMS = "links.problems"  # what the link asked for that could not be used

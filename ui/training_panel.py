@@ -86,9 +86,10 @@ def status_line(progress) -> None:
 def loss_figure(run, progress, log_y: bool):
     sequences = run.dataset.sequences
     history = [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in progress.history]
+    partial = progress.partial_epoch.points() if progress.partial_epoch is not None else None
     return plots.loss_figure(history, progress.epochs, log_y=log_y,
                              reference=sequences.baseline_mse if sequences is not None else None,
-                             reference_name=t("train.mean_line"), labels=table("fig.loss"))
+                             reference_name=t("train.mean_line"), labels=table("fig.loss"), partial=partial)
 
 
 def prediction_figure(run, frame):
@@ -110,5 +111,5 @@ def _metrics_rows(run, frame) -> list[dict]:
 def metrics_table(run, frame) -> None:
     rows = memo("metrics", (run.id, frame.version, language()), lambda: _metrics_rows(run, frame))
     st.caption(t("train.metrics_caption", epoch=frame.epoch, split=t(f"split.{run.metrics_split()}"),
-                 parameters=f"{run.parameters:,}"))
+                 parameters=f"{run.parameters:,}", seconds=f"{state.DETAIL_SECONDS:g}"))
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -39,8 +39,16 @@ def compare_runs(drawn: str) -> None:
     c1, c2 = st.columns(2)
     log_y = c1.toggle(t("train.log_scale"), value=True, key="w.compare.log")
     smoothing = c2.slider(t("compare.smoothing"), 0.0, 0.95, 0.0, 0.05, key="w.compare.smoothing")
-    st.plotly_chart(plots.compare_loss_figure(compare.histories(runs, chosen), log_y, smoothing,
-                                              labels=table("fig.compare")), key="compare.loss")
+    drawn, units, left_out = compare.curves(runs, chosen)
+    labels = {**table("fig.compare"), "y": t(f"compare.y_{units}")}
+    st.plotly_chart(plots.compare_loss_figure(drawn, log_y, smoothing, labels=labels,
+                                              partials=compare.partials(runs, chosen) if units == "scaled" else {}),
+                    key="compare.loss")
+    st.caption(t(f"compare.units_{units}"))
+    if left_out:
+        st.caption(t("compare.left_out", runs=", ".join(left_out)))
+    for said in compare.endings(runs, chosen):
+        st.warning(said, icon=":material/warning:")
     st.subheader(t("compare.metrics"))
     st.caption(t("compare.metrics_caption"))
     st.dataframe(compare.metrics_frame(runs, chosen), hide_index=True, width="stretch")

@@ -4,13 +4,15 @@ import dataclasses
 
 import streamlit as st
 
+from rnncore.data.dataset import time_labels
 from rnncore.data.windows import make_windows
 from rnncore.errors import KeyedError
 from rnncore.viz import plots
+from ui import actions
 from ui.controls import column_controls, window_controls
-from ui.data_panels import description, generator_panel, sample_picker, upload_panel
+from ui.data_panels import data_warnings, description, generator_panel, sample_picker, upload_panel
 from ui.i18n import explain_error, explain_note, plain, t, table
-from ui.state import UPLOAD_ERROR, lab, server_limits
+from ui.state import lab, server_limits
 
 session = lab()
 st.title(t("data.title"))
@@ -18,28 +20,13 @@ st.title(t("data.title"))
 sample_tab, upload_tab, generate_tab = st.tabs([t("data.tab_sample"), t("data.tab_upload"),
                                                t("data.tab_generate")])
 with sample_tab:
-    if (name := sample_picker()) is not None:
-        session.load(f"sample:{name}")
+    sample_picker()
 with upload_tab:
-    if (upload := upload_panel()) is not None:
-        file_name, content = upload
-        try:
-            session.load(file_name, content=content)
-        except KeyedError as exc:
-            st.session_state[UPLOAD_ERROR] = t("data.upload_failed", name=file_name,
-                                               error=explain_error(exc, field=True))
-        else:
-            st.session_state.pop(UPLOAD_ERROR, None)
-    if message := st.session_state.get(UPLOAD_ERROR):
-        st.error(message, icon=":material/error:")
-        if session.dataset is not None:
-            st.caption(t("data.kept_previous", name=session.dataset.name))
+    upload_panel()
 with generate_tab:
-    if (generated := generator_panel()) is not None:
-        try:
-            session.load(f"synthetic:{generated[0]}", generated[1])
-        except KeyedError as exc:
-            st.error(explain_error(exc), icon=":material/error:")
+    generator_panel()
+actions.show_message()
+actions.show_notice()
 
 try:
     dataset = session.ensure_dataset()
@@ -75,9 +62,18 @@ except KeyedError as exc:
 else:
     st.caption(t("data.window_counts", train=len(windows.train.x), val=len(windows.val.x),
                  test=len(windows.test.x)))
+    for warning in data_warnings(windows, window):
+        st.warning(warning, icon=":material/warning:")
 
 bounds = windows.bounds if windows is not None and not sequences else None
 if sequences:
     st.caption(t("data.sequences", count=len(dataset.sequences.inputs)))
-st.plotly_chart(plots.series_figure(dataset.frame, None, bounds, labels=table("fig.series")), key="data.series")
-st.dataframe(dataset.frame.head(12), width="stretch")
+columns = [str(c) for c in dataset.frame.columns]
+first = [c for c in (data.target or columns[0], *data.features) if c in columns] if not sequences else []
+shown = list(dict.fromkeys([*first, *columns]))  # the target first, then the inputs, then the rest
+st.plotly_chart(plots.series_figure(dataset.frame.rename(columns=str), shown, bounds, labels=table("fig.series")),
+                key="data.series")
+if len(shown) > plots.MOST_PANELS:
+    st.caption(t("data.panels", shown=plots.MOST_PANELS, columns=len(shown)))
+head = dataset.frame.head(12)
+st.dataframe(head.set_axis(time_labels(head.index)), width="stretch")  # dates at their own resolution

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import actions
 from ui.controls import model_controls, train_controls
+from ui.data_panels import size
 from ui.i18n import t
 from ui.state import lab, server_limits
 from ui.training_panel import training_panel
@@ -14,7 +15,7 @@ session = lab()
 limits = server_limits()
 st.title(t("train.title"))
 if session.dataset is not None:
-    st.caption(t("train.data_line", name=session.dataset.name, rows=len(session.dataset.frame),
+    st.caption(t("train.data_line", name=session.dataset.name, size=size(session.dataset),
                  lookback=session.config.window.lookback, horizon=session.config.window.horizon))
 else:
     st.caption(t("train.default_data", source=session.config.data.source))

@@ -53,6 +53,44 @@ def infer_period(frame: pd.DataFrame) -> int | None:
     return period // offset.n if period and period % offset.n == 0 and period // offset.n > 1 else None
 
 
+def period_of(dataset: Dataset | None) -> int | None:
+    """The seasonal period: the data set's own, else inferred from its time index."""
+    if dataset is None:
+        return None
+    return dataset.period or infer_period(dataset.frame)
+
+
+RESOLUTIONS = ("year", "quarter", "month", "day", "time")  # the steps a time index can be written at
+STRFTIME = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d", "time": "%Y-%m-%d %H:%M"}
+
+
+def resolution(index: pd.Index) -> str | None:
+    """The step a time index is written at (one of RESOLUTIONS), from its stamps; None without time.
+
+    Yearly data is stored as January 1: shown as "1970", not "1970-01-01 00:00:00".
+    """
+    if not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
+        return None
+    if not (index == index.normalize()).all():
+        return "time"
+    if not (index.day == 1).all():
+        return "day"
+    months = set(index.month)
+    if months == {1}:
+        return "year"
+    return "quarter" if months <= {1, 4, 7, 10} and len(months) > 1 else "month"
+
+
+def time_labels(index: pd.Index) -> pd.Index:
+    """The index as people write its dates, at their own resolution: 1970, 1970 Q2, 1970-03, 1970-03-15."""
+    step = resolution(index)
+    if step is None:
+        return index
+    if step == "quarter":
+        return pd.Index([f"{stamp.year} Q{stamp.quarter}" for stamp in index], name=index.name)
+    return pd.Index(index.strftime(STRFTIME[step]), name=index.name)
+
+
 def describe(dataset: Dataset) -> str:
     """A few lines for people: rows, time range and frequency, columns, the notes."""
     frame, index = dataset.frame, dataset.frame.index

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from rnncore.config import WindowConfig
-from rnncore.data.dataset import Dataset
+from rnncore.data.dataset import Dataset, period_of
 from rnncore.errors import data_error
 
 CHUNK_ROWS = 65_536  # scalers are fitted and applied in chunks: no full-size temporaries
@@ -53,6 +53,23 @@ class Windows:
     is_sequences: bool
     series: np.ndarray | None = None  # (rows, n_features) scaled full series, None for sequences
     target_values: np.ndarray | None = None  # (rows,) target in original units, None for sequences
+    lag: int = 0  # the model sees and predicts differences over this many rows (0: the values themselves)
+
+    def levels(self, y: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Scaled targets or predictions (n, horizon) of windows whose first target step is at row
+        ``positions`` -> the target's values in original units: differences are added back on the
+        known values before them (and, past those, on the levels predicted so far)."""
+        change = self.inverse_y(y)
+        if not self.lag:
+            return change
+        out = np.empty_like(change)
+        for k in range(change.shape[1]):
+            if k >= self.lag:  # its base lies in the horizon itself: a predicted level
+                base = out[:, k - self.lag]
+            else:
+                base = self.target_values[np.asarray(positions, dtype=np.int64) + k - self.lag]
+            out[:, k] = base + change[:, k]
+        return out
 
     def inverse_y(self, y: np.ndarray) -> np.ndarray:
         """Scaled targets or predictions (n, horizon) -> original units, float32."""
@@ -60,6 +77,16 @@ class Windows:
         if self.y_scaler is None:
             return y.copy()
         return self.y_scaler.inverse_transform(y.reshape(-1, 1)).reshape(y.shape).astype(np.float32)
+
+    @property
+    def y_unit(self) -> float:
+        """One scaled unit of the target in the data's units (a difference, not a level): the standard
+        scaler's sd, the min-max scaler's range, 1 without scaling."""
+        if self.y_scaler is None:
+            return 1.0
+        if isinstance(self.y_scaler, StandardScaler):
+            return float(self.y_scaler.scale_[0])
+        return float(1.0 / self.y_scaler.scale_[0])
 
     def scale_x(self, values: np.ndarray) -> np.ndarray:
         """Inputs in original units (t, n_features) -> scaled, float32."""
@@ -79,17 +106,17 @@ def _make_scaler(name: str) -> StandardScaler | MinMaxScaler | None:
     return {"none": None, "standard": StandardScaler(), "minmax": MinMaxScaler()}[name]
 
 
-def _fit(scaler, values: np.ndarray, train_rows: int) -> None:
-    """Fit ``scaler`` on ``values[:train_rows]``, chunk by chunk."""
-    for start in range(0, train_rows, CHUNK_ROWS):
+def _fit(scaler, values: np.ndarray, train_rows: int, first: int = 0) -> None:
+    """Fit ``scaler`` on ``values[first:train_rows]``, chunk by chunk."""
+    for start in range(first, train_rows, CHUNK_ROWS):
         scaler.partial_fit(values[start:min(start + CHUNK_ROWS, train_rows)])
 
 
-def _fit_transform(scaler, values: np.ndarray, train_rows: int) -> None:
-    """Fit ``scaler`` on ``values[:train_rows]`` and scale ``values`` in place, chunk by chunk."""
+def _fit_transform(scaler, values: np.ndarray, train_rows: int, first: int = 0) -> None:
+    """Fit ``scaler`` on ``values[first:train_rows]`` and scale ``values`` in place, chunk by chunk."""
     if scaler is None:
         return
-    _fit(scaler, values, train_rows)
+    _fit(scaler, values, train_rows, first)
     for start in range(0, len(values), CHUNK_ROWS):
         values[start:start + CHUNK_ROWS] = scaler.transform(values[start:start + CHUNK_ROWS])
 
@@ -114,20 +141,20 @@ def _bounds(rows: int, window: WindowConfig) -> tuple[int, int]:
     return val_start, test_start
 
 
-def _fits(rows: int, window: WindowConfig) -> bool:
+def _fits(rows: int, window: WindowConfig, lag: int = 0) -> bool:
     """Whether each part holds at least one window (none needed in an empty validation part)."""
     val_start, test_start = _bounds(rows, window)
-    train_ok = val_start >= window.lookback + window.horizon
+    train_ok = val_start >= lag + window.lookback + window.horizon
     val_ok = window.val_fraction == 0 or test_start - val_start >= window.horizon
     return train_ok and val_ok and rows - test_start >= window.horizon
 
 
-def _check_rows(rows: int, window: WindowConfig) -> None:
-    if _fits(rows, window):
+def _check_rows(rows: int, window: WindowConfig, lag: int = 0) -> None:
+    if _fits(rows, window, lag):
         return
-    # round(need * train_fraction) >= lookback + horizon gives a lower bound; search up from it
-    need = max(rows + 1, math.floor((window.lookback + window.horizon - 1) / window.train_fraction))
-    while not _fits(need, window):
+    # round(need * train_fraction) >= lag + lookback + horizon gives a lower bound; search up from it
+    need = max(rows + 1, math.floor((lag + window.lookback + window.horizon - 1) / window.train_fraction))
+    while not _fits(need, window, lag):
         need += 1
     raise data_error("window_rows", rows=rows, lookback=window.lookback, horizon=window.horizon,
                      train_fraction=f"{window.train_fraction:g}", val_fraction=f"{window.val_fraction:g}", need=need)
@@ -156,7 +183,8 @@ def make_windows(dataset: Dataset, window: WindowConfig, target: str | None = No
     target, features = _columns(dataset, target, features)
     frame = dataset.frame.rename(columns=str)  # no copy of the data (copy on write)
     rows = len(frame)
-    _check_rows(rows, window)
+    lag = _lag(window, dataset)
+    _check_rows(rows, window, lag)
     val_start, test_start = _bounds(rows, window)
 
     series = np.empty((rows, len(features)), dtype=np.float32)  # the one copy, C order
@@ -169,27 +197,63 @@ def make_windows(dataset: Dataset, window: WindowConfig, target: str | None = No
     if not np.isfinite(target_values).all():
         raise data_error("not_finite", column=repr(target))
 
+    y_raw = target_values[:, None].copy()
+    if lag:  # the model sees and predicts changes over ``lag`` rows; the first ``lag`` rows have none
+        for values in (series, y_raw):
+            values[lag:] = values[lag:] - values[:-lag].copy()
+            values[:lag] = 0.0
     x_scaler, y_scaler = _make_scaler(window.scaler), _make_scaler(window.scaler)
-    _fit_transform(x_scaler, series, val_start)
+    _fit_transform(x_scaler, series, val_start, lag)
     if target in features:
         y_series = series[:, features.index(target)]  # a view: the target is scaled as an input
         if y_scaler is not None:
-            _fit(y_scaler, target_values[:, None], val_start)
+            _fit(y_scaler, y_raw, val_start, lag)
     else:
-        y_series = target_values.copy()[:, None]
-        _fit_transform(y_scaler, y_series, val_start)
-        y_series = y_series[:, 0]
+        _fit_transform(y_scaler, y_raw, val_start, lag)
+        y_series = y_raw[:, 0]
 
     all_x = sliding_window_view(series, window.lookback, axis=0).transpose(0, 2, 1)  # (n, lookback, f)
     all_y = sliding_window_view(y_series, window.horizon)  # (n, horizon); row p starts at row p
     h = window.horizon
     return Windows(
-        train=_split(all_x, all_y, window.lookback, val_start - h, window),
+        train=_split(all_x, all_y, lag + window.lookback, val_start - h, window),
         val=_split(all_x, all_y, val_start, test_start - h, window),
         test=_split(all_x, all_y, test_start, rows - h, window),
         target=target, features=features, lookback=window.lookback, horizon=h,
         bounds=(val_start, test_start), x_scaler=x_scaler, y_scaler=y_scaler, is_sequences=False,
-        series=series, target_values=target_values)
+        series=series, target_values=target_values, lag=lag)
+
+
+def outside_training(windows: Windows) -> dict | None:
+    """Where the test part's target leaves the range the training part saw, or None.
+
+    {"side": "above" or "below", "test": the test part's extreme, "train": the training part's}: a
+    model seldom predicts levels it never saw (a trend): differencing, or another split, helps.
+    """
+    if windows.is_sequences:
+        return None
+    values, (val_start, test_start) = windows.target_values, windows.bounds
+    train, test = values[:val_start], values[test_start:]
+    if len(train) == 0 or len(test) == 0:
+        return None
+    margin = 0.05 * float(train.max() - train.min())
+    if test.max() > train.max() + margin:
+        return {"side": "above", "test": float(test.max()), "train": float(train.max())}
+    if test.min() < train.min() - margin:
+        return {"side": "below", "test": float(test.min()), "train": float(train.min())}
+    return None
+
+
+def _lag(window: WindowConfig, dataset: Dataset) -> int:
+    """How many rows apart the differences are: 0, 1, or the seasonal period (DataError when unknown)."""
+    if window.difference == "none":
+        return 0
+    if window.difference == "first":
+        return 1
+    period = period_of(dataset)
+    if not period:
+        raise data_error("no_period_to_difference", name=repr(dataset.name))
+    return period
 
 
 def sequence_windows(dataset: Dataset, window: WindowConfig, features: Sequence[str] = ()) -> Windows:

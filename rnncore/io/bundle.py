@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import io
 import json
 import math
@@ -33,7 +32,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from rnncore.config import SETTINGS, ExperimentConfig
-from rnncore.data.reading import load_csv
+from rnncore.data.reading import MAX_COLUMNS  # a run's inputs are a table's columns
 from rnncore.errors import BundleError, ConfigError
 from rnncore.io.model_files import CONFIG, HISTORY_COLUMNS, WEIGHTS, write_run
 from rnncore.nn.models import parameter_count
@@ -49,7 +48,6 @@ FILES = (CONFIG, WEIGHTS, "history.csv", "metrics.json", "predictions.csv", TRAC
 MAX_MEMBER_BYTES = 50 * 2**20
 MAX_TOTAL_BYTES = 100 * 2**20
 MAX_MEMBERS = 20
-MAX_COLUMNS = inspect.signature(load_csv).parameters["max_columns"].default  # a run's inputs are a CSV's columns
 MAX_EPOCHS = int(SETTINGS["epochs"].high)  # the most rows history.csv can have
 MAX_PREDICTION_ROWS = 3_000_000  # three splits of a series of the longest a CSV may be (1,000,000 rows)
 
@@ -253,7 +251,9 @@ def _history(text: bytes) -> list[EpochRecord]:
 
 
 def _metric_values(values, where: str) -> dict:
-    """One predictor's metrics: each of METRICS a finite number or null (a note may say why)."""
+    """One predictor's metrics: each of METRICS a finite number or null (a note may say why); a zip
+    written before MASE existed has no mase."""
+    values = {"mase": None, **values} if isinstance(values, dict) else values
     if not isinstance(values, dict) or not set(METRICS) <= set(values):
         raise _refuse("bad_document", name="metrics.json", problem=where)
     for key in METRICS:

@@ -32,14 +32,14 @@ class ActiveRun:
     """One run and everything it was started with (see the module docstring)."""
 
     def __init__(self, config: ExperimentConfig, dataset: Dataset, *, slots=None, limits=None, initial_state=None,
-                 on_end: Callable[[ActiveRun, RunRecord], None] = lambda run, record: None):
+                 history=(), on_end: Callable[[ActiveRun, RunRecord], None] = lambda run, record: None):
         """Build the run's Trainer (ConfigError or DataError when it cannot run; nothing has started)."""
         from rnncore.training.trainer import Trainer  # torch loads only when training is asked for
 
         self.id, self.config, self.dataset = 0, config, dataset  # the Lab numbers the run when it starts
         self._live = LiveView(config.model)
         self._trainer = Trainer(config, dataset=dataset, slots=slots, limits=limits, callbacks=[self._live],
-                                initial_state=initial_state, on_end=[self._ended])
+                                initial_state=initial_state, history=history, on_end=[self._ended])
         self._live.attach(self._trainer.model, self._trainer.windows, self._trainer.period)
         self._on_end = on_end
         self.record: RunRecord | None = None  # set when the run has ended

@@ -100,14 +100,14 @@ class LiveView:
             split = getattr(self.windows, name)
             keep = _spread(len(split.x), MAX_WINDOWS)
             y_hat = predict(model, split.x[keep], torch.device("cpu"))
-            values = self.windows.inverse_y(y_hat)[:, 0] if len(keep) else np.zeros(0)
+            values = self.windows.levels(y_hat, split.positions[keep])[:, 0] if len(keep) else np.zeros(0)
             out[name] = (split.positions[keep], np.asarray(values, dtype=np.float32))
         self._predictions = (frame.version, out)
         return out
 
     def metrics(self, frame: LiveFrame) -> dict[str, dict]:
         """Validation metrics in original units: {"model": {...}, baseline: {...}} (first step)."""
-        from rnncore.training.metrics import baseline_predictions, regression_metrics
+        from rnncore.training.metrics import baseline_predictions, mase_scale, regression_metrics
 
         name = "val" if len(self.windows.val.x) else "train"
         split = getattr(self.windows, name)
@@ -115,8 +115,9 @@ class LiveView:
             self._baselines = baseline_predictions(self.windows, name, self.period)
         positions, model_values = self.predictions(frame)[name]
         keep = _spread(len(split.x), MAX_WINDOWS)
-        truth = self.windows.inverse_y(split.y)[keep, 0]
-        out = {"model": regression_metrics(truth, model_values)}
+        truth = self.windows.levels(split.y[keep], split.positions[keep])[:, 0]
+        scale = mase_scale(self.windows)
+        out = {"model": regression_metrics(truth, model_values, scale)}
         for base, values in self._baselines.items():
-            out[base] = regression_metrics(truth, values[keep, 0])
+            out[base] = regression_metrics(truth, values[keep, 0], scale)
         return out

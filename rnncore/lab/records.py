@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rnncore.config import ExperimentConfig
-from rnncore.training.progress import EpochRecord, Status
+from rnncore.training.progress import EpochRecord, PartialEpoch, Status
 
 
 @dataclass
@@ -23,6 +23,9 @@ class RunRecord:
     baselines: dict = field(default_factory=dict)  # {"persistence": {"val": {...}, "test": {...}}, ...}
     baseline_notes: dict[str, str] = field(default_factory=dict)  # why a baseline is missing
     parameters: int = 0
+    kept_epoch: int | None = None  # whose weights the metrics and the model are (None: the initial weights)
+    partial_epoch: PartialEpoch | None = None  # a diverged run: its last epoch's batches up to the divergence
+    y_unit: float | None = None  # one scaled unit of the target in the data's units (None: not known)
     data_name: str = ""
     index: object | None = None  # the data's time index (pandas), None for memory tasks
     result: object | None = None  # RunResult with the model; dropped for all but the latest few
@@ -32,6 +35,7 @@ class RunRecord:
         """The record of a run that ended with ``progress`` and ``result`` (None: nothing to evaluate)."""
         record = cls(id=run_id, config=config, status=progress.status, message=progress.message,
                      reason=progress.reason, details=dict(progress.details), history=list(progress.history),
+                     kept_epoch=progress.kept_epoch, partial_epoch=progress.partial_epoch,
                      data_name=dataset.name if dataset is not None else config.data.source)
         if dataset is not None and dataset.sequences is None:
             record.index = dataset.frame.index
@@ -43,3 +47,4 @@ class RunRecord:
         """Take the metrics of ``result`` and hold it (its model) for Evaluate and Continue."""
         self.result, self.metrics, self.baselines = result, result.metrics, result.baselines
         self.baseline_notes, self.parameters = dict(result.baseline_notes), result.parameters
+        self.y_unit = result.windows.y_unit

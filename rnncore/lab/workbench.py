@@ -119,8 +119,11 @@ class Lab:
         return self.status().active
 
     def controls(self) -> Controls:
+        """What the buttons may do now; a Pause pressed shows as Resume at once, before the epoch ends."""
         status = self.status()
-        return Controls(start=not status.active, pause=status.moving, resume=status == Status.PAUSED,
+        pausing = any(run.progress().pausing for run in self._group)
+        resume = status == Status.PAUSED or pausing
+        return Controls(start=not status.active, pause=status.moving and not resume, resume=resume,
                         step=not status.moving, stop=status.active)
 
     def next_differs(self) -> str | None:
@@ -173,15 +176,15 @@ class Lab:
         if dataset is None:
             raise data_error("load_run_data", source=record.config.data.source)
         state = {k: v.detach().clone() for k, v in record.result.model.state_dict().items()}
-        run = self._prepare(record.config, dataset, initial_state=state)
+        run = self._prepare(record.config, dataset, initial_state=state, history=record.history)
         self._dataset = dataset
         self._begin([run], record.config)
         return run
 
-    def _prepare(self, config: ExperimentConfig, dataset: Dataset, initial_state=None) -> ActiveRun:
+    def _prepare(self, config: ExperimentConfig, dataset: Dataset, initial_state=None, history=()) -> ActiveRun:
         """A run ready to start (its Trainer built and checked); raises before anything changes."""
         return ActiveRun(config, dataset, slots=self.slots, limits=self.limits, initial_state=initial_state,
-                         on_end=self._keep)
+                         history=history, on_end=self._keep)
 
     def _begin(self, runs: list[ActiveRun], config: ExperimentConfig, one_epoch: bool = False) -> None:
         with self._lock:
@@ -274,8 +277,9 @@ class Lab:
 
     @staticmethod
     def _evaluate(imported, dataset):
+        from rnncore.data.dataset import period_of
         from rnncore.data.windows import make_windows
-        from rnncore.training.results import build_result, period_of
+        from rnncore.training.results import build_result
 
         cfg = imported.config
         windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)

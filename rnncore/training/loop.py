@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rnncore.config import TrainConfig
-from rnncore.training.progress import EpochRecord, Status
+from rnncore.training.progress import EpochRecord, PartialEpoch, Status
 from rnncore.training.steps import (
     LOSSES,
     NonFinite,
@@ -57,13 +57,14 @@ class Hooks(Protocol):
 
 @dataclass
 class Ending:
-    """How a run ended: its status, the reason (a RUN_MESSAGES key) with details, the best weights."""
+    """How a run ended: its status, the reason (a RUN_MESSAGES key) with details, the weights it keeps."""
 
     status: Status
     reason: str
     details: dict = field(default_factory=dict)
-    best_state: dict | None = None  # the weights of the epoch with the lowest validation loss
-    best_epoch: int | None = None
+    kept_state: dict | None = None  # the best epoch's weights or the last epoch's (TrainConfig.keep)
+    kept_epoch: int | None = None  # None: the initial weights (nothing trained)
+    partial: PartialEpoch | None = None  # a divergence: the batches of its epoch up to it
 
 
 def probe_batch(windows, device: torch.device) -> torch.Tensor:
@@ -84,11 +85,17 @@ def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Ge
     dropout = model.config.dropout > 0 and model.config.num_layers > 1
     forward = (lambda xb: seeded_forward(model, xb, generator)) if dropout else model
     probe = probe_batch(windows, device)
-    best_state, best_loss, best_epoch, waited = copy.deepcopy(model.state_dict()), math.inf, None, 0
-    last = first_epoch + tc.epochs - 1
-    epoch = first_epoch - 1
+    best = Kept(model)  # the epoch with the lowest validation loss
+    last = Kept(model)  # the last epoch trained, when the run keeps its last weights
+    waited, final_epoch, epoch = 0, first_epoch + tc.epochs - 1, first_epoch - 1
+
+    def ending(status: Status, reason: str, partial: PartialEpoch | None = None, **details) -> Ending:
+        kept = best if tc.keeps_best else last
+        details = {**details, "kept": kept.epoch or 0, "best": best.epoch or 0}
+        return Ending(status, reason, details, kept.state, kept.epoch, partial)
+
     try:
-        for epoch in range(first_epoch, last + 1):
+        for epoch in range(first_epoch, final_epoch + 1):
             hooks.wait_turn(epoch)
             started = time.monotonic()
             order = torch.randperm(len(windows.train.x), generator=generator).numpy()
@@ -103,10 +110,13 @@ def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Ge
             validated = time.monotonic()
 
             watched = train_loss if val_loss is None else val_loss  # early stopping and the best epoch
-            if watched < best_loss:
-                best_state, best_loss, best_epoch, waited = copy.deepcopy(model.state_dict()), watched, epoch, 0
+            if watched < best.loss:
+                best.take(model, epoch, watched)
+                waited = 0
             else:
                 waited += 1
+            if not tc.keeps_best:
+                last.take(model, epoch)
             lr = optimizer.param_groups[0]["lr"]
             if plateau is not None:
                 plateau.step(watched)
@@ -116,22 +126,29 @@ def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Ge
                                  dict(zip(model.layer_parameters(), layer_norms, strict=True)), lr)
             timings = {"train": trained - started, "validate": validated - trained}
             gradient = None
-            if epoch == first_epoch or epoch % tc.probe_every == 0 or epoch == last or stopping:
+            if epoch == first_epoch or epoch % tc.probe_every == 0 or epoch == final_epoch or stopping:
                 gradient = grad_through_time(model, probe)
                 timings["probe"] = time.monotonic() - validated
-            hooks.epoch_done(record, best_epoch, gradient, timings)
+            hooks.epoch_done(record, best.epoch, gradient, timings)
 
             if stopping:
-                return Ending(Status.FINISHED, "early_stop", {"epoch": epoch, "patience": tc.patience,
-                                                              "best": best_epoch}, best_state, best_epoch)
+                return ending(Status.FINISHED, "early_stop", epoch=epoch, patience=tc.patience)
             if hooks.out_of_time():
-                return Ending(Status.FINISHED, "time_limit", {"epoch": epoch, "best": best_epoch},
-                              best_state, best_epoch)
-        return Ending(Status.FINISHED, "finished", {"epochs": tc.epochs, "best": best_epoch}, best_state, best_epoch)
+                return ending(Status.FINISHED, "time_limit", epoch=epoch)
+        return ending(Status.FINISHED, "finished", epochs=tc.epochs)
     except NonFinite as bad:
-        details = {"epoch": epoch, "value": float(bad.args[0]), "lr": f"{tc.lr:g}", "best": best_epoch}
-        return Ending(Status.DIVERGED, "diverged" if best_epoch else "diverged_at_once", details,
-                      best_state, best_epoch)
+        partial = PartialEpoch(epoch, tuple(bad.batch_losses), bad.batches)
+        return ending(Status.DIVERGED, "diverged" if best.epoch else "diverged_at_once", partial, epoch=epoch,
+                      value=float(bad.args[0]), lr=f"{tc.lr:g}")
     except Stopped as stop:
-        details = {**stop.details, "best": best_epoch or 0} if "epoch" in stop.details else stop.details
-        return Ending(stop.status, stop.reason, details, best_state, best_epoch)
+        return ending(stop.status, stop.reason, **stop.details)
+
+
+class Kept:
+    """A copy of a model's weights as they were after some epoch (the initial weights until then)."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.state, self.epoch, self.loss = copy.deepcopy(model.state_dict()), None, math.inf
+
+    def take(self, model: torch.nn.Module, epoch: int, loss: float = math.inf) -> None:
+        self.state, self.epoch, self.loss = copy.deepcopy(model.state_dict()), epoch, loss

@@ -59,6 +59,20 @@ class EpochRecord:
     lr: float
 
 
+@dataclass(frozen=True)
+class PartialEpoch:
+    """The epoch a run diverged in: the losses of its batches up to the divergence."""
+
+    epoch: int
+    batch_losses: tuple[float, ...]
+    batches: int  # in a whole epoch
+
+    def points(self) -> tuple[list[float], list[float]]:
+        """(x, loss) for a loss chart: batch k of epoch e at e - 1 + k / batches."""
+        x = [self.epoch - 1 + (k + 1) / max(self.batches, 1) for k in range(len(self.batch_losses))]
+        return x, list(self.batch_losses)
+
+
 @dataclass
 class Progress:
     status: Status = Status.IDLE
@@ -75,4 +89,7 @@ class Progress:
     grad_through_time: np.ndarray | None = None
     grad_through_time_epoch: int | None = None
     best_epoch: int | None = None
+    partial_epoch: PartialEpoch | None = None  # a diverged run: its last epoch's batches up to the divergence
+    pausing: bool = False  # Pause was pressed: the run pauses after this epoch (a page shows Resume at once)
+    kept_epoch: int | None = None  # once ended: whose weights the run kept (None: the initial ones)
     timings: dict[str, float] = field(default_factory=dict)  # seconds: train, validate, probe

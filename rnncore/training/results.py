@@ -1,6 +1,7 @@
 """What a finished run gives back: metrics next to baselines, predictions, forecasts.
 
-Everything here is in the data's original units (``windows.inverse_y``).
+Everything here is in the data's original units (``windows.levels``: unscaled, and differences
+added back where the model predicts differences).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rnncore.errors import Note, config_error
 from rnncore.training.metrics import (
     Metrics,
     baseline_predictions,
+    mase_scale,
     per_step_metrics,
     regression_metrics,
     seasonal_naive_note,
@@ -53,17 +55,6 @@ class RunResult:
     message: str
 
 
-def period_of(dataset) -> int | None:
-    """The seasonal period: the data set's own, else inferred from its time index."""
-    if dataset is None:
-        return None
-    if dataset.period:
-        return dataset.period
-    from rnncore.data.dataset import infer_period
-
-    return infer_period(dataset.frame)
-
-
 def _frame(split, columns: dict[str, np.ndarray], dataset, horizon: int) -> pd.DataFrame:
     index = pd.Index(split.positions, name="position")
     frame_index = None if dataset is None or dataset.sequences is not None else dataset.frame.index
@@ -82,21 +73,22 @@ def build_result(*, cfg, model, windows, dataset, period, history, status, messa
     """Evaluate ``model`` (already holding the weights to report) on every split."""
     metrics: dict = {}
     baselines: dict = {}
+    scale = mase_scale(windows)
     predictions = {}
     for name in ("train", *EVAL_SPLITS):
         split = getattr(windows, name)
-        truth = windows.inverse_y(split.y)
-        model_pred = windows.inverse_y(predict(model, split.x, device))
+        truth = windows.levels(split.y, split.positions)
+        model_pred = windows.levels(predict(model, split.x, device), split.positions)
         base = baseline_predictions(windows, name, period) if name in EVAL_SPLITS else {}
         predictions[name] = _frame(split, {"truth": truth, "model": model_pred, **base}, dataset,
                                    windows.horizon)
         if name not in EVAL_SPLITS:
             continue
-        metrics[name] = regression_metrics(truth, model_pred)
+        metrics[name] = regression_metrics(truth, model_pred, scale)
         if windows.horizon > 1:
-            metrics.setdefault("per_step", {})[name] = per_step_metrics(truth, model_pred)
+            metrics.setdefault("per_step", {})[name] = per_step_metrics(truth, model_pred, scale)
         for base_name, values in base.items():
-            baselines.setdefault(base_name, {})[name] = regression_metrics(truth, values)
+            baselines.setdefault(base_name, {})[name] = regression_metrics(truth, values, scale)
     notes = {}
     if not windows.is_sequences:
         note = seasonal_naive_note(windows, period)
@@ -127,13 +119,17 @@ def forecast(source, steps: int, method: str = "recursive", windows=None) -> np.
     if method == "direct":
         if steps > horizon:
             raise config_error("direct_horizon", horizon=horizon)
-        return windows.inverse_y(predict(model, window, device))[0, :steps]
+        end = np.array([len(windows.target_values)])  # the first row past the data
+        return windows.levels(predict(model, window, device), end)[0, :steps]
     if windows.features != [windows.target]:
         raise config_error("recursive_target", features=", ".join(windows.features))
-    out: list[float] = []
-    while len(out) < steps:
-        values = windows.inverse_y(predict(model, window, device))[0]
-        out.extend(values.tolist())
-        scaled = windows.scale_x(values.reshape(-1, 1))
-        window = np.concatenate([window[:, len(values):], scaled[None]], axis=1)[:, -windows.lookback:]
-    return np.asarray(out[:steps], dtype=np.float32)
+    levels = windows.target_values.astype(np.float64).tolist()  # the data, then what is forecast
+    known = len(levels)
+    while len(levels) - known < steps:
+        change = windows.inverse_y(predict(model, window, device))[0]  # values, or their differences
+        for value in change.tolist():
+            levels.append(value + levels[-windows.lag] if windows.lag else value)
+        fed = change if windows.lag else np.asarray(levels[-len(change):], dtype=np.float32)
+        scaled = windows.scale_x(np.asarray(fed, dtype=np.float32).reshape(-1, 1))
+        window = np.concatenate([window[:, len(change):], scaled[None]], axis=1)[:, -windows.lookback:]
+    return np.asarray(levels[known:known + steps], dtype=np.float32)

@@ -24,7 +24,12 @@ GLOBAL_RNG_LOCK = threading.Lock()
 
 
 class NonFinite(ArithmeticError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite: ``args[0]`` is the value; ``batch_losses`` the losses of the
+    epoch's batches before it (the curve up to the divergence), out of ``batches``."""
+
+    def __init__(self, value: float, batch_losses: list[float] | None = None, batches: int = 0):
+        super().__init__(value)
+        self.batch_losses, self.batches = list(batch_losses or []), batches
 
 
 def resolve_device(name: str) -> torch.device:
@@ -73,6 +78,7 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
     model.train()
     layers = model.layer_parameters()
     loss_sum, grad_sum, layer_sum, batches = 0.0, 0.0, torch.zeros(len(layers)), 0
+    losses, n_batches = [], -(-len(order) // batch_size)  # each batch's loss: the curve up to a divergence
     for start in range(0, len(order), batch_size):
         before_batch()
         idx = order[start:start + batch_size]
@@ -81,17 +87,18 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
         loss = loss_fn(forward(xb), yb)
         value = loss.item()
         if not math.isfinite(value):
-            raise NonFinite(value)
+            raise NonFinite(value, losses, n_batches)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norms = layer_grad_norms(layers).cpu()
         total = torch.linalg.vector_norm(norms)
         if not torch.isfinite(total):
-            raise NonFinite(float(total))
+            raise NonFinite(float(total), losses, n_batches)
         if clip_norm > 0:
             nn.utils.clip_grads_with_norm_(model.parameters(), clip_norm, total)
         optimizer.step()
         loss_sum += value * len(idx)
+        losses.append(value)
         grad_sum += float(total)
         layer_sum += norms
         batches += 1

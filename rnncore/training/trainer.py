@@ -19,11 +19,12 @@ from dataclasses import replace
 import torch
 
 from rnncore.config import ExperimentConfig
+from rnncore.data.dataset import period_of
 from rnncore.training import steps
 from rnncore.training.limits import RunLimits
 from rnncore.training.loop import Ending, Stopped, fit
 from rnncore.training.progress import ENDED, EpochRecord, Progress, Status, say
-from rnncore.training.results import RunResult, build_result, forecast, period_of
+from rnncore.training.results import RunResult, build_result, forecast
 
 __all__ = ["EpochRecord", "Progress", "RunLimits", "RunResult", "Trainer", "forecast", "run_experiment"]
 
@@ -36,13 +37,15 @@ class Trainer:
     ``on_end`` as ``callback(trainer, final_progress)`` once the run has ended and its result is
     ready, just before the ended status is published (and the run's training slot freed);
     ``limits`` (RunLimits) are checked here and raise ConfigError; ``initial_state`` (a state
-    dict of the same model) continues an earlier run from its weights.
+    dict of the same model) and ``history`` (its epochs) continue an earlier run: its weights, and
+    its epoch numbers and curve go on (``cfg.train.epochs`` more).
     """
 
     def __init__(self, cfg: ExperimentConfig, dataset=None, windows=None, *,
                  slots: threading.Semaphore | None = None,
                  callbacks: Sequence[Callable[[Progress], None]] = (), limits: RunLimits | None = None,
-                 initial_state: dict | None = None, on_end: Sequence[Callable[[Trainer, Progress], None]] = ()):
+                 initial_state: dict | None = None, on_end: Sequence[Callable[[Trainer, Progress], None]] = (),
+                 history: Sequence[EpochRecord] = ()):
         from rnncore.data.sources import load_source
         from rnncore.data.windows import make_windows
         from rnncore.nn.models import build_model, parameter_count
@@ -65,7 +68,9 @@ class Trainer:
         self._slots, self._callbacks, self._on_end = slots, tuple(callbacks), tuple(on_end)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._progress = Progress(epochs=cfg.train.epochs)
+        self._first_epoch = history[-1].epoch + 1 if history else 1  # a continued run numbers on
+        self._progress = Progress(epochs=self._first_epoch - 1 + cfg.train.epochs, epoch=self._first_epoch - 1,
+                                  history=list(history))
         self._thread: threading.Thread | None = None
         self._stop = self._pause = False
         self._steps_left: int | None = None
@@ -143,11 +148,12 @@ class Trainer:
                         timings=dict(self._progress.timings))
             if self._active_since is not None:
                 p.elapsed += time.monotonic() - self._active_since
+            p.pausing = self._pause and p.status.moving
         if p.grad_through_time is not None:
             p.grad_through_time = p.grad_through_time.copy()
-        done = len(p.history)
-        if p.status == Status.RUNNING and done:
-            p.eta = p.elapsed / done * (p.epochs - done)
+        done = len(p.history) - (self._first_epoch - 1)  # epochs trained by this run (a continued one has more)
+        if p.status == Status.RUNNING and done > 0:
+            p.eta = p.elapsed / done * (p.epochs - len(p.history))
         return p
 
     def result(self) -> RunResult:
@@ -180,7 +186,7 @@ class Trainer:
                         raise Stopped("stopped_queued")
             model = self.model.to(self.device)
             ending = fit(model, self.windows, self.cfg.train, generator=self.generator, device=self.device,
-                         hooks=self)
+                         hooks=self, first_epoch=self._first_epoch)
         except Stopped as stop:  # before the first epoch: nothing trained
             ending = Ending(stop.status, stop.reason, stop.details)
         except Exception as exc:  # anything else: say it in words, keep the traceback for logs
@@ -197,18 +203,19 @@ class Trainer:
             self._callbacks = self._on_end = ()  # whoever gave them (a Lab, a run) is not kept alive by this run
             with self._lock:  # published last: a page that reads an ended status finds the result ready
                 self._set(**{k: getattr(final, k) for k in ("status", "error", "eta", "reason", "details",
-                                                             "message")})
+                                                             "message", "kept_epoch", "partial_epoch")})
         finally:
             if acquired:
                 self._slots.release()
 
     def _evaluate(self, ending: Ending, error: str | None) -> Progress:
         """Keep the best weights and evaluate them; the final progress, not yet published."""
-        if ending.best_state is not None:
-            self.model.load_state_dict(ending.best_state)
+        if ending.kept_state is not None:
+            self.model.load_state_dict(ending.kept_state)
         with self._lock:
             self._fold_elapsed()
-            final = replace(self._progress, status=ending.status, error=error, eta=None,
+            final = replace(self._progress, status=ending.status, error=error, eta=None, kept_epoch=ending.kept_epoch,
+                            partial_epoch=ending.partial,
                             history=list(self._progress.history), **say(ending.reason, **ending.details))
         try:
             self._result = build_result(cfg=self.cfg, model=self.model, windows=self.windows, dataset=self.dataset,

@@ -24,6 +24,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 MAX_POINTS = 2000
+MOST_PANELS = 6  # a series chart draws at most this many columns, one panel each
 UIREVISION = "rnnlab"  # constant: a redrawn figure keeps the user's zoom
 MARGIN = MappingProxyType({"l": 50, "r": 20, "t": 40, "b": 40})  # read-only
 PALETTE = tuple(qualitative.Plotly)
@@ -55,6 +56,24 @@ def axis_values(index) -> np.ndarray:
     return values
 
 
+HOVER_FORMATS = {"year": "%Y", "quarter": "%Y Q%q", "month": "%Y-%m", "day": "%Y-%m-%d",
+                 "time": "%Y-%m-%d %H:%M"}  # d3-time-format, by rnncore.data.dataset.resolution
+
+
+def time_axis(fig: go.Figure, index, **where) -> go.Figure:
+    """Hovers show the dates at their own resolution (1970, 1970 Q2, 1970-03), not at midnight of a day;
+    ``where`` (row=, col=) names the time axis of a figure with subplots."""
+    from rnncore.data.dataset import resolution
+
+    values = np.asarray(index)
+    stamps = values.dtype.kind == "M" or (values.dtype.kind == "O" and len(values) > 0
+                                          and isinstance(values[0], pd.Timestamp))
+    step = resolution(pd.DatetimeIndex(values)) if stamps else None
+    if step is not None:
+        fig.update_xaxes(hoverformat=HOVER_FORMATS[step], **where)
+    return fig
+
+
 def text(labels: Mapping[str, str] | None, **defaults: str) -> dict[str, str]:
     """The English defaults overridden by ``labels``; an unknown key raises ValueError."""
     unknown = set(labels or {}) - set(defaults)
@@ -84,8 +103,15 @@ def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
         fig.update_xaxes(title_text=x_title)
     if y_title is not None:
         fig.update_yaxes(title_text=y_title)
-    fig.for_each_yaxis(lambda axis: axis.update(dtick=1) if axis.type == "log" else None)  # one label a decade
+    fig.for_each_yaxis(_decades)
     return fig
+
+
+def _decades(axis) -> None:
+    """A log axis labels whole decades: every one, or every few when the range spans many."""
+    if axis.type == "log":
+        span = axis.range[1] - axis.range[0] if axis.range else 1
+        axis.update(dtick=max(1, math.ceil(span / 8)))
 
 
 def nice_range(values, log_y: bool = False) -> list[float]:
@@ -112,39 +138,52 @@ def _nice_ceil(x: float) -> float:
     return next(step * decade for step in (1, 2, 5, 10) if step * decade >= x * (1 - 1e-9))
 
 
-def shade_splits(fig: go.Figure, edges: Sequence, names: Sequence[str], **where) -> None:
-    """Shade the train / validation / test parts: ``edges`` holds 4 x positions (start, val, test, end)."""
+def shade_splits(fig: go.Figure, edges: Sequence, names: Sequence[str], label: bool = True, **where) -> None:
+    """Shade the train / validation / test parts: ``edges`` holds 4 x positions (start, val, test, end);
+    with ``label``, each part's name is written in it."""
     parts = zip(edges[:-1], edges[1:], strict=False)
     for i, ((x0, x1), name, color) in enumerate(zip(parts, names, SPLIT_COLORS, strict=True)):
-        if x1 > x0:  # labels step down a line each, so narrow parts never print over each other
+        if x1 <= x0:
+            continue
+        named = {}
+        if label:  # labels step down a line each, so narrow parts never print over each other
             last = i == len(names) - 1  # the last part's label reads leftwards: never cut at the edge
-            fig.add_vrect(x0=x0, x1=x1, fillcolor=color, opacity=0.08, line_width=0, layer="below",
-                          annotation_text=name, annotation_position="top right" if last else "top left",
-                          annotation={"yshift": -13 * i, "font": {"size": 11}}, **where)
+            named = {"annotation_text": name, "annotation_position": "top right" if last else "top left",
+                     "annotation": {"yshift": -13 * i, "font": {"size": 11}}}
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=color, opacity=0.08, line_width=0, layer="below", **named, **where)
 
 
 def series_figure(frame: pd.DataFrame, columns: Sequence[str] | None = None,
                   bounds: tuple[int, int] | None = None, *, labels: Mapping[str, str] | None = None,
-                  height: int = 320, max_points: int = MAX_POINTS) -> go.Figure:
-    """The data set's columns over its index, the parts shaded.
+                  height: int | None = None, max_points: int = MAX_POINTS, most: int = MOST_PANELS) -> go.Figure:
+    """The data set's columns over its index, one small panel each on a shared time axis, the parts shaded.
 
-    ``bounds``: frame row positions where validation and test start (``Windows.bounds``).
-    Label keys: title, x, y, train, validation, test.
+    Each column has its own y axis, so a small target is never squashed by a large column (pass the
+    target first). At most ``most`` panels. ``bounds``: frame row positions where validation and test
+    start (``Windows.bounds``). Label keys: title, x, y, train, validation, test.
     """
     t = text(labels, title="Data", x="time", y="value", train="train", validation="validation", test="test")
     columns = list(frame.columns if columns is None else columns)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"columns {missing} are not in the data; choose from {list(frame.columns)}")
+    columns = columns[:most]
+    panels = max(len(columns), 1)
     rows = downsample(len(frame), max_points)
     x = axis_values(frame.index[rows])
-    fig = go.Figure([go.Scatter(x=x, y=f32(frame[c].to_numpy()[rows]), mode="lines", name=str(c))
-                     for c in columns])
+    fig = make_subplots(rows=panels, cols=1, shared_xaxes=True, vertical_spacing=min(0.06, 0.3 / panels))
+    for row, column in enumerate(columns, start=1):
+        fig.add_trace(go.Scatter(x=x, y=f32(frame[column].to_numpy()[rows]), mode="lines", name=str(column),
+                                 showlegend=False, line={"color": PALETTE[(row - 1) % len(PALETTE)]}), row=row, col=1)
+        fig.update_yaxes(title_text=t["y"] if panels == 1 else str(column)[:24], row=row, col=1)
     if bounds is not None and len(frame) > 0:
         last = len(frame) - 1
-        rows_at = [0, min(bounds[0], last), min(bounds[1], last), last]
-        shade_splits(fig, list(axis_values(frame.index[rows_at])), [t["train"], t["validation"], t["test"]])
-    return style(fig, t["title"], height, t["x"], t["y"])
+        edges = list(axis_values(frame.index[[0, min(bounds[0], last), min(bounds[1], last), last]]))
+        for row in range(1, panels + 1):
+            shade_splits(fig, edges, [t["train"], t["validation"], t["test"]], label=row == 1, row=row, col=1)
+    fig.update_xaxes(title_text=t["x"], row=panels, col=1)
+    time_axis(fig, frame.index)
+    return style(fig, t["title"], height or (320 if panels == 1 else 90 + 130 * panels))
 
 
 def _column(history: Sequence, key: str) -> np.ndarray:
@@ -157,13 +196,15 @@ def _column(history: Sequence, key: str) -> np.ndarray:
 
 def loss_figure(history: Sequence, epochs: int, log_y: bool = False, reference: float | None = None,
                 *, reference_name: str = "predict the mean", labels: Mapping[str, str] | None = None,
-                height: int = 320) -> go.Figure:
+                height: int = 320, partial: tuple[Sequence[float], Sequence[float]] | None = None) -> go.Figure:
     """Train and validation loss per epoch; x fixed to [0, epochs]; an optional reference line.
 
     ``history``: records with epoch, train_loss, val_loss (dicts or EpochRecord). Works empty.
-    Label keys: title, x, y, train, validation.
+    ``partial``: (x, loss) of the batches of an epoch that diverged (``PartialEpoch.points()``), drawn
+    dotted up to the divergence. Label keys: title, x, y, train, validation, diverged.
     """
-    t = text(labels, title="Loss", x="epoch", y="loss", train="train", validation="validation")
+    t = text(labels, title="Loss", x="epoch", y="loss", train="train", validation="validation",
+             diverged="train, batch by batch, up to the divergence")
     epoch, train, val = (_column(history, k) for k in ("epoch", "train_loss", "val_loss"))
     rows = downsample(len(epoch))
     mode = "lines+markers" if len(epoch) <= 50 else "lines"
@@ -173,10 +214,22 @@ def loss_figure(history: Sequence, epochs: int, log_y: bool = False, reference: 
     if reference is not None:
         fig.add_trace(go.Scatter(x=f32([0, x_end]), y=f32([reference, reference]), mode="lines",
                                  name=reference_name, line={"dash": "dash", "color": "gray"}))
-    seen = np.concatenate([train, val, [] if reference is None else [reference]])
+    seen = [train, val, [] if reference is None else [reference]]
+    if partial is not None and len(partial[0]):
+        fig.add_trace(_diverging(partial, t["diverged"], BETTER_COLOR))
+        seen.append(np.asarray(partial[1], dtype=np.float64))
     fig.update_xaxes(range=[0, x_end])
-    fig.update_yaxes(type="log" if log_y else "linear", range=nice_range(seen, log_y))
+    fig.update_yaxes(type="log" if log_y else "linear", range=nice_range(np.concatenate(seen), log_y))
     return style(fig, t["title"], height, t["x"], t["y"])
+
+
+def _diverging(partial, name: str, color: str, group: str | None = None) -> go.Scatter:
+    """The batches of a diverging epoch: a dotted line, its last point (where it blew up) an x."""
+    x, y = f32(partial[0]), np.asarray(partial[1], dtype=np.float64)
+    y = np.minimum(y, np.finfo(np.float32).max).astype(np.float32)
+    return go.Scatter(x=x, y=y, mode="lines+markers", name=name, legendgroup=group,
+                      line={"color": color, "dash": "dot"},
+                      marker={"size": [4] * (len(x) - 1) + [11], "symbol": ["circle"] * (len(x) - 1) + ["x"]})
 
 
 def ema(values, smoothing: float) -> np.ndarray:
@@ -193,12 +246,16 @@ def ema(values, smoothing: float) -> np.ndarray:
 
 
 def compare_loss_figure(runs: Mapping[str, Sequence], log_y: bool = False, smoothing: float = 0.0,
-                        *, labels: Mapping[str, str] | None = None, height: int = 360) -> go.Figure:
+                        *, labels: Mapping[str, str] | None = None, height: int = 360,
+                        partials: Mapping[str, tuple] | None = None) -> go.Figure:
     """Several runs' loss: validation solid, train dotted, one colour per run, optionally smoothed.
 
-    Label keys: title, x, y, train, validation (trace names read "RUN · validation").
+    ``partials``: run -> (x, loss) of the batches of the epoch it diverged in (``PartialEpoch.points()``),
+    so a run that diverged at once still shows how. Label keys: title, x, y, train, validation, diverged
+    (trace names read "RUN · validation").
     """
-    t = text(labels, title="Loss of the runs", x="epoch", y="loss", train="train", validation="validation")
+    t = text(labels, title="Loss of the runs", x="epoch", y="loss", train="train", validation="validation",
+             diverged="diverged")
     fig, seen, x_end = go.Figure(), [np.empty(0)], 1.0
     for i, (run, history) in enumerate(runs.items()):
         epoch = _column(history, "epoch")
@@ -210,6 +267,11 @@ def compare_loss_figure(runs: Mapping[str, Sequence], log_y: bool = False, smoot
             fig.add_trace(go.Scatter(x=f32(epoch[rows]), y=f32(y[rows]), mode="lines", name=f"{run} · {word}",
                                      legendgroup=str(run), line={"color": color, "dash": dash}))
         x_end = max([x_end, *epoch[np.isfinite(epoch)]])
+        partial = (partials or {}).get(run)
+        if partial is not None and len(partial[0]):
+            fig.add_trace(_diverging(partial, f"{run} · {t['diverged']}", color, str(run)))
+            seen.append(np.asarray(partial[1], dtype=np.float64))
+            x_end = max(x_end, float(np.ceil(max(partial[0]))))
     fig.update_xaxes(range=[0, x_end])
     fig.update_yaxes(type="log" if log_y else "linear", range=nice_range(np.concatenate(seen), log_y))
     return style(fig, t["title"], height, t["x"], t["y"])
@@ -239,6 +301,7 @@ def prediction_figure(index, truth, predictions: Mapping[str, np.ndarray],
         start, end = index.min(), index.max()
         edges = [start, *(min(max(b, start), end) for b in bounds), end]
         shade_splits(fig, edges, [t["train"], t["validation"], t["test"]])
+    time_axis(fig, index)
     return style(fig, t["title"], height, t["x"], t["y"])
 
 
@@ -266,6 +329,7 @@ def residual_figure(index, residuals, *, labels: Mapping[str, str] | None = None
     fig.update_xaxes(title_text=t["x"], row=1, col=1)
     fig.update_xaxes(title_text=t["count"], row=1, col=2)
     fig.update_yaxes(title_text=t["y"], row=1, col=1)
+    time_axis(fig, index, row=1, col=1)
     return style(fig, t["title"], height)
 
 
@@ -291,6 +355,7 @@ def forecast_figure(history_index, history_values, future_index, forecasts: Mapp
                                  line={"color": PALETTE[(i + 1) % len(PALETTE)]}))
     if len(hx) and len(future):
         fig.add_vline(x=hx[-1], line_dash="dot", line_color="gray")
+    time_axis(fig, history_index)
     return style(fig, t["title"], height, t["x"], t["y"])
 
 
