@@ -29,6 +29,7 @@ LOSSES = ("mse", "mae", "huber")
 SCHEDULERS = ("none", "plateau")
 DEVICES = ("cpu", "cuda", "auto")
 KEEPS = ("auto", "best", "last")  # the weights a run keeps: auto is best with early stopping, else last
+LAYOUTS = ("table", "unstack")  # a table as it stands, or a grid of years by months read as one series
 SOURCE_KINDS = ("sample", "synthetic", "file")  # a bundled data set, a generator, a CSV file
 
 
@@ -52,6 +53,7 @@ class DataConfig:
     params: dict = setting({}, flag="param", widget="none")  # generator parameters, e.g. {"steps": 50}
     target: str | None = setting(None, str, optional=True, widget="none")  # None: the first column
     features: tuple[str, ...] = setting((), tuple, widget="none")  # input columns; empty: the target alone
+    layout: str = setting("table", choices=LAYOUTS, widget="none", labels="layout")  # unstack: years x months
 
     def __post_init__(self) -> None:
         check_all(self)

@@ -313,9 +313,11 @@ def test_an_error_on_the_page_reads_as_rnncore_wrote_it_and_then_where_to_click(
 
     at = app
     lab = session_lab()
-    lab.config = lab.config.replace(data={"source": "mine.csv"})
-    at.switch_page("views/data.py")
+    lab.config = lab.config.replace(data={"source": "mine.csv"})  # a file that is not loaded
+    at.switch_page("views/train.py")
+    at.run()
+    next(b for b in at.button if b.key == "b.start").click()
     at.run()
     assert not at.exception
-    shown_text = shown(" ".join(i.value for i in at.info))
+    shown_text = shown(" ".join(e.value for e in at.error))
     assert shown_text == f"{data_error('no_data')}. {EN['where.data']}"

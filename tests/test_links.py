@@ -2,6 +2,7 @@
 
 import gc
 import math
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -88,11 +89,23 @@ def test_a_link_with_bad_parameters_opens_with_defaults_and_says_which():
         assert not at.exception
 
 
-def test_uploaded_data_cannot_travel_in_a_link():
-    at = open_link({"source": "my_measurements.csv", "cell": "rnn"})
+def test_a_link_made_on_uploaded_data_says_which_file_and_never_swaps_in_other_data():
+    """Issue 12: a link made on an upload opened elsewhere trained on airline passengers without a word."""
+    at = open_link({"source": "co2.csv", "rows": "2284", "lookback": "52", "cell": "gru"})
     assert not at.exception
-    assert "cannot travel in a link" in " ".join(w.value for w in at.sidebar.warning).replace("\\", "")
-    assert session_lab().config.model.cell == "rnn"
+    said = " ".join(w.value for w in at.sidebar.warning).replace("\\", "")
+    assert "co2.csv" in said and "2284 rows" in said and "upload that file" in said
+    lab = session_lab()
+    assert lab.dataset is None and lab.config.data.source == "co2.csv"  # waiting for that file, nothing else
+    assert lab.config.window.lookback == 52 and lab.config.model.cell == "gru"
+    at.switch_page("views/data.py")
+    at.run()
+    assert not at.exception and "co2.csv" in " ".join(i.value for i in at.info).replace("\\", "")
+    content = (Path(__file__).resolve().parents[1] / "sample_data" / "co2.csv").read_bytes()
+    at.file_uploader(key="w.upload").set_value(("co2.csv", content, "text/csv"))
+    at.run()
+    assert not at.exception and lab.dataset is not None and len(lab.dataset.frame) > 2000
+    assert lab.config.window.lookback == 52 and lab.config.model.cell == "gru"  # the link's settings, kept
 
 
 def test_the_link_follows_the_experiment():
@@ -108,6 +121,10 @@ def test_the_link_follows_the_experiment():
     assert ExperimentConfig.from_query(query) == session_lab().config
 
 
-def test_a_link_for_uploaded_data_leaves_the_file_name_out():
-    config = ExperimentConfig().replace(data={"source": "secret_measurements.csv"})
-    assert "source" not in query_for(config, "en") and "lang" not in query_for(config, "en")
+def test_a_link_for_uploaded_data_names_the_file_and_its_rows_but_carries_no_data():
+    from rnncore.data import load_csv
+
+    config = ExperimentConfig().replace(data={"source": "measurements.csv"})
+    dataset = load_csv(b"v\n" + b"1\n2\n" * 10, name="measurements.csv")
+    query = query_for(config, "en", dataset)
+    assert query["source"] == "measurements.csv" and query["rows"] == "20" and "lang" not in query

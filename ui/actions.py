@@ -92,6 +92,10 @@ def generate(name: str, param_keys: dict[str, str], seed_key: str) -> None:
     load_data(f"synthetic:{name}", {**params, "seed": int(st.session_state.get(seed_key, 0))})
 
 
+def reshape(layout: str) -> None:
+    guarded(lab().reshape, layout)
+
+
 def show_notice() -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:

@@ -91,3 +91,16 @@ def data_warnings(windows, window) -> list[str]:
     if len(windows.train.x) < FEW_WINDOWS and not windows.is_sequences:
         said.append(t("data.few_windows", count=len(windows.train.x), lookback=window.lookback))
     return said
+
+
+def layout_offer(session, dataset) -> None:
+    """A grid of years by months (or quarters) is offered as one series; an unstacked one, back as a table."""
+    from rnncore.data.layouts import wide_layout
+
+    if session.config.data.layout == "unstack":
+        st.button(t("data.as_table"), key="b.as_table", on_click=actions.reshape, args=("table",))
+    elif (kind := wide_layout(dataset)) is not None:
+        st.info(t(f"data.wide_{kind}", rows=len(dataset.frame), columns=dataset.frame.shape[1]),
+                icon=":material/table_rows:")
+        st.button(t(f"data.unstack_{kind}"), key="b.unstack", type="primary", on_click=actions.reshape,
+                  args=("unstack",))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -15,10 +18,40 @@ from ui.runs import run_label
 from ui.state import lab
 
 
+@dataclass
+class Evaluated:
+    """A run as Evaluate shows it: evaluated again on its data, or (imported without its data) as exported."""
+
+    record: object
+    metrics: dict  # split -> Metrics
+    baselines: dict  # baseline -> split -> Metrics
+    notes: dict  # baseline -> why it is missing (a Note)
+    predictions: dict  # split -> DataFrame by time (or position): truth, model, baselines (first step)
+    result: object | None  # the RunResult with the model; None when the data is not loaded
+
+    @property
+    def splits(self) -> list[str]:
+        return [s for s in ("test", "val") if s in self.predictions and all(s in b for b in self.baselines.values())]
+
+
+def evaluated(record) -> Evaluated:
+    if record.result is not None:
+        result = record.result
+        return Evaluated(record, result.metrics, result.baselines, result.baseline_notes,
+                         {s: first_step(result.predictions[s]) for s in ("test", "val")}, result)
+    table = record.imported.predictions
+    by = "time" if "time" in table.columns else "position"
+    index = pd.to_datetime(table[by]) if by == "time" else table[by]
+    frames = {split: first_step(part.drop(columns=["split", by]).set_axis(pd.Index(index[part.index], name=by)))
+              for split, part in table.groupby("split")}
+    return Evaluated(record, record.metrics, record.baselines, record.baseline_notes, frames, None)
+
+
 def run_picker():
-    """A run that still holds its model (the latest by default), or None."""
+    """A run that can be evaluated (the latest by default): one that holds its model, or one imported
+    without its data (shown as exported); None when there is none."""
     session = lab()
-    runs = [r for r in reversed(session.runs) if r.result is not None]
+    runs = [r for r in reversed(session.runs) if r.result is not None or r.imported is not None]
     if not runs:
         return None
     labels = {r.id: f"{run_label(r)} · {r.data_name} · {text(f'status.{r.status}')}" for r in runs}
@@ -26,14 +59,49 @@ def run_picker():
     return session.run(chosen)
 
 
-def metrics_table(result, split: str) -> pd.DataFrame:
-    """The model's metrics next to every baseline, best RMSE first, in original units."""
-    rows = {t("metrics.model"): result.metrics[split]}
-    for name, by_split in result.baselines.items():
-        rows[t(f"baseline.{name}")] = by_split[split]
-    frame = pd.DataFrame.from_dict(rows, orient="index")[list(METRICS)]
-    frame.columns = [t(f"metric.{m}") for m in METRICS]
-    return frame.sort_values(frame.columns[0])
+def weights_said(record) -> str:
+    """Whose weights the metrics are: "the weights of epoch 19 (best validation loss)"."""
+    if record.imported is not None or record.status == "imported":
+        return ""
+    keep = "best" if record.config.train.keeps_best else "last"
+    if record.kept_epoch is None:
+        return t("evaluate.initial_weights")
+    return t("evaluate.weights", epoch=record.kept_epoch, which=text(f"keep.{keep}"))
+
+
+def needs_data(record) -> str:
+    """What an imported run needs to be evaluated again: its file, by name, rows and fingerprint."""
+    data = record.data or {}
+    return t("evaluate.needs_data", name=data.get("name") or record.config.data.source, rows=data.get("rows", "?"),
+             sha=(data.get("sha256") or "")[:12] or "—")
+
+
+def cell(metric: str, value) -> str:
+    """A metric as the table shows it: 4 significant digits; an R² below 0 says what it means."""
+    if value is None:
+        return "—"
+    if metric == "r2" and value < 0:
+        return t("evaluate.r2_negative", value=f"{value:.3g}")
+    return f"{value:.4g}"
+
+
+def metrics_table(shown: Evaluated, split: str) -> pd.DataFrame:
+    """The model's metrics next to every baseline, in the data's units, the best RMSE first: every row is
+    judged by the same metric."""
+    rows = {text("metrics.model"): shown.metrics[split]}
+    for name, by_split in shown.baselines.items():
+        rows[text(f"baseline.{name}")] = by_split[split]
+    order = sorted(rows, key=lambda name: math.inf if rows[name]["rmse"] is None else rows[name]["rmse"])
+    return pd.DataFrame({text(f"metric.{m}"): [cell(m, rows[name].get(m)) for name in order] for m in METRICS},
+                        index=order)
+
+
+def metric_notes(shown: Evaluated, split: str) -> list[str]:
+    """Why a metric is missing or what it means, under the table."""
+    notes = [t("evaluate.mase_note")]
+    if shown.metrics[split].get("mape") is None and shown.metrics[split].get("rmse") is not None:
+        notes.insert(0, t("evaluate.mape_hidden"))
+    return notes
 
 
 def forecasts(result, steps: int) -> tuple[dict[str, np.ndarray], list[str]]:

@@ -17,6 +17,8 @@ from ui.controls import forget_widgets
 from ui.i18n import LANGUAGES, explain_error, t
 from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, lab, server_limits
 
+ROWS = "rows"  # a link made on an uploaded file says how many rows it had
+
 
 def within_limits(config: ExperimentConfig, limits: ServerLimits) -> tuple[ExperimentConfig, list[str]]:
     """The config with every setting above this server's cap set back to its default, and what was."""
@@ -38,6 +40,7 @@ def restore() -> None:
     lang = (query.pop("lang", None) or ["en"])[-1]
     if lang in LANGUAGES:
         st.session_state[LANG] = lang
+    rows = (query.pop(ROWS, None) or [""])[-1]  # how long the uploaded file was (a link's own word)
     if not query:
         return
     unusable: list[ConfigError] = []
@@ -45,9 +48,8 @@ def restore() -> None:
     problems = [explain_error(problem) for problem in unusable]  # they quote the link: shown as text
     session = lab()
     data = config.data
-    if data.kind == "file":
-        problems.append(t("links.no_upload", source=data.source))
-        config = dataclasses.replace(config, data=session.config.data)
+    if data.kind == "file":  # never other data in its place: the next run waits for that file
+        problems.append(t("links.upload_needed", source=data.source, rows=rows or "?"))
     else:
         try:
             session.load(data.source, data.params)  # all or nothing: on an error the data stays
@@ -65,10 +67,11 @@ def problems() -> list[str]:
     return st.session_state.pop(LINK_PROBLEMS, [])
 
 
-def query_for(config: ExperimentConfig, lang: str) -> dict[str, str]:
+def query_for(config: ExperimentConfig, lang: str, dataset=None) -> dict[str, str]:
+    """The link's query: the experiment; for uploaded data, the file's name and rows (not the file)."""
     query = config.to_query()
-    if config.data.kind == "file":
-        query.pop("source", None)  # uploaded data cannot travel in a link
+    if config.data.kind == "file" and dataset is not None and dataset.sequences is None:
+        query[ROWS] = str(len(dataset.frame))
     if lang != "en":
         query["lang"] = lang
     return query
@@ -78,7 +81,8 @@ def publish() -> None:
     """Write the current experiment into the URL when it changed."""
     from ui.i18n import language
 
-    wanted = query_for(lab().config, language())
+    session = lab()
+    wanted = query_for(session.config, language(), session.dataset)
     current = {key: st.query_params.get(key) for key in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)

@@ -10,7 +10,14 @@ from rnncore.errors import KeyedError
 from rnncore.viz import plots
 from ui import actions
 from ui.controls import column_controls, window_controls
-from ui.data_panels import data_warnings, description, generator_panel, sample_picker, upload_panel
+from ui.data_panels import (
+    data_warnings,
+    description,
+    generator_panel,
+    layout_offer,
+    sample_picker,
+    upload_panel,
+)
 from ui.i18n import explain_error, explain_note, plain, t, table
 from ui.state import lab, server_limits
 
@@ -30,8 +37,9 @@ actions.show_notice()
 
 try:
     dataset = session.ensure_dataset()
-except KeyedError as exc:
-    st.info(explain_error(exc))
+except KeyedError as exc:  # a link's uploaded file, not loaded yet; or no data at all
+    waiting = session.config.data.kind == "file"
+    st.info(t("data.waiting_for_file", name=session.config.data.source) if waiting else explain_error(exc))
     st.stop()
 
 st.header(plain(dataset.name))
@@ -41,6 +49,7 @@ if session.config.data.kind == "file":
     st.caption(t("data.link_note"))
 if (running_on := session.next_differs()) is not None:
     st.info(t("train.next_run_differs", data=running_on), icon=":material/info:")
+layout_offer(session, dataset)
 if dataset.notes:
     with st.expander(t("data.notes", count=len(dataset.notes)), expanded=False):
         for note in dataset.notes:

@@ -13,24 +13,29 @@ record = evaluate.run_picker()
 if record is None:
     st.info(t("evaluate.no_runs"), icon=":material/info:")
     st.stop()
-result = record.result
-st.caption(f"{explain(record.reason, record.details, record.message)} · "
-           f"{t('evaluate.parameters', count=f'{record.parameters:,}')}")
+shown = evaluate.evaluated(record)
+st.caption(" · ".join(part for part in (explain(record.reason, record.details, record.message),
+                                         t("evaluate.parameters", count=f"{record.parameters:,}"),
+                                         evaluate.weights_said(record)) if part))
+if shown.result is None:
+    st.warning(evaluate.needs_data(record), icon=":material/upload_file:")
 
-split = st.radio(t("evaluate.split"), ["test", "val"], format_func=lambda s: t(f"split.{s}"), horizontal=True,
+split = st.radio(t("evaluate.split"), shown.splits, format_func=lambda s: t(f"split.{s}"), horizontal=True,
                  key="w.evaluate.split")
 left, right = st.columns([3, 2])
 with left:
-    st.dataframe(evaluate.metrics_table(result, split), width="stretch")
-    for name, note in result.baseline_notes.items():
+    st.dataframe(evaluate.metrics_table(shown, split), width="stretch")
+    for note in evaluate.metric_notes(shown, split):
+        st.caption(note)
+    for name, note in shown.notes.items():
         st.caption(f"{t(f'baseline.{name}')}: {explain_note(note, 'baselinenote')}")
 with right:
-    scores = {t("metrics.model"): result.metrics[split],
-              **{t(f"baseline.{n}"): m[split] for n, m in result.baselines.items()}}
+    scores = {t("metrics.model"): shown.metrics[split],
+              **{t(f"baseline.{n}"): m[split] for n, m in shown.baselines.items()}}
     st.plotly_chart(plots.metrics_bar_figure(scores, "rmse", model=t("metrics.model"), labels=table("fig.bars")),
                     key="evaluate.bars")
 
-frame = evaluate.first_step(result.predictions[split])
+frame = shown.predictions[split]
 predictions = {t("metrics.model") if c == "model" else t(f"baseline.{c}"): frame[c].to_numpy()
                for c in frame.columns if c != "truth"}
 st.plotly_chart(plots.prediction_figure(frame.index, frame["truth"].to_numpy(), predictions,
@@ -38,7 +43,8 @@ st.plotly_chart(plots.prediction_figure(frame.index, frame["truth"].to_numpy(), 
 st.plotly_chart(plots.residual_figure(frame.index, (frame["truth"] - frame["model"]).to_numpy(),
                                       labels=table("fig.resid")), key="evaluate.resid")
 
-if record.index is not None:
+result = shown.result
+if result is not None and record.index is not None:
     st.subheader(t("evaluate.forecast"))
     steps = int(st.number_input(t("evaluate.forecast_steps"), 1, 500, 24, key="w.evaluate.steps"))
     futures, notes = evaluate.forecasts(result, steps)
@@ -51,14 +57,16 @@ if record.index is not None:
 
 st.subheader(t("evaluate.downloads"))
 c0, c1, c2, c3 = st.columns(4)
-c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record.history),
-                   f"rnnlab_run_{record.id}.zip", "application/zip", icon=":material/folder_zip:",
-                   help=t("evaluate.download_run_help"))
-if c3.button(t("evaluate.continue"), key="b.continue", icon=":material/replay:", help=t("evaluate.continue_help")):
+if result is not None:
+    c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record.history),
+                       f"rnnlab_run_{record.id}.zip", "application/zip", icon=":material/folder_zip:",
+                       help=t("evaluate.download_run_help"))
+    c1.download_button(t("evaluate.download_predictions"), result.predictions[split].to_csv().encode(),
+                       f"predictions_{split}.csv", "text/csv", icon=":material/download:")
+c2.download_button(t("evaluate.download_history"), history_frame(record.history).to_csv(index=False).encode(),
+                   "history.csv", "text/csv", icon=":material/download:")
+if c3.button(t("evaluate.continue"), key="b.continue", icon=":material/replay:", help=t("evaluate.continue_help"),
+             disabled=result is None):
     if actions.continue_run(record):
         st.switch_page("views/train.py")
     actions.show_message()
-c1.download_button(t("evaluate.download_predictions"), result.predictions[split].to_csv().encode(),
-                   f"predictions_{split}.csv", "text/csv", icon=":material/download:")
-c2.download_button(t("evaluate.download_history"), history_frame(record.history).to_csv(index=False).encode(),
-                   "history.csv", "text/csv", icon=":material/download:")

@@ -35,9 +35,16 @@ class Dataset:
     sequences: SequenceSet | None = None  # set for memory tasks; frame then shows sample 0
     description: str = ""  # one line shown with the data set (source, units)
     period: int | None = None  # seasonal period in rows if known (12 for monthly data), else None
+    checksum: str = ""  # a file's SHA-256 (its content, whatever its name); "" for samples and generators
+    filled: pd.DataFrame | None = None  # True where a value was missing and filled in (None: none was)
 
     def __post_init__(self):  # a plain string given as a note is a note without a key
         self.notes = [n if isinstance(n, Note) else Note(n) for n in self.notes]
+
+    def identity(self) -> dict:
+        """What a run keeps of its data to find it again: name, rows, and a file's SHA-256."""
+        rows = len(self.sequences.inputs) if self.sequences is not None else len(self.frame)
+        return {"name": self.name, "rows": rows, "sha256": self.checksum}
 
     @property
     def freq(self) -> str | None:

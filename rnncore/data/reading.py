@@ -257,9 +257,10 @@ def _load(raw: bytes, name: str, max_rows: int, max_columns: int, min_rows: int)
         notes.append(Note.keyed("no_time"))
     else:
         frame = index_by_time(frame, time, notes)
+    missing = frame.isna()
     frame = fill_missing(frame, notes)
     if len(frame) < min_rows:
         raise data_error("too_few_rows", rows=len(frame), min_rows=min_rows)
-    return Dataset(frame=frame, name=name, notes=notes)
+    return Dataset(frame=frame, name=name, notes=notes, filled=missing if missing.any().any() else None)
 
 

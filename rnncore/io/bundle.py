@@ -21,7 +21,7 @@ import math
 import struct
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -66,6 +66,7 @@ class ImportedRun:
     metrics: dict                       # metrics.json as written by storage.metrics_document
     predictions: pd.DataFrame           # predictions.csv: split, time/position, truth, model, baselines
     traces: dict[str, torch.Tensor]     # "layer0.forget", "layer0.h", ...: (1, lookback, hidden)
+    data: dict = field(default_factory=dict)  # the data's identity: name, rows, sha256 (empty before it was kept)
 
 
 # export --------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ def export_run(result, history=None) -> bytes:
         write_run(tmp, result)
         contents = {name: Path(tmp, name).read_bytes() for name in FILES if name != TRACES}
     contents[TRACES] = save_tensors(traces, metadata={"format": "rnnlab-traces"})
-    manifest = {"format": FORMAT, "version": VERSION, "created_by": "RNN Lab",
+    manifest = {"format": FORMAT, "version": VERSION, "created_by": "RNN Lab", "data": result.data,
                 "files": {name: hashlib.sha256(contents[name]).hexdigest() for name in FILES}}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -345,4 +346,13 @@ def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun:
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise _refuse("unreadable_tensors", name=TRACES, detail=str(exc)) from None
     model = _model(cfg, contents[WEIGHTS], sizes)
-    return ImportedRun(cfg, model, history, metrics, predictions, traces)
+    return ImportedRun(cfg, model, history, metrics, predictions, traces, _identity(manifest.get("data")))
+
+
+def _identity(data) -> dict:
+    """The manifest's data identity, kept only as far as it is well formed."""
+    if not isinstance(data, dict):
+        return {}
+    name, rows, sha = data.get("name"), data.get("rows"), data.get("sha256")
+    ok = isinstance(name, str) and isinstance(rows, int) and isinstance(sha, str) and len(sha) <= 64
+    return {"name": name[:200], "rows": rows, "sha256": sha} if ok else {}

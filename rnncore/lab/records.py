@@ -27,8 +27,10 @@ class RunRecord:
     partial_epoch: PartialEpoch | None = None  # a diverged run: its last epoch's batches up to the divergence
     y_unit: float | None = None  # one scaled unit of the target in the data's units (None: not known)
     data_name: str = ""
+    data: dict = field(default_factory=dict)  # the data's identity: name, rows, and a file's sha256
     index: object | None = None  # the data's time index (pandas), None for memory tasks
     result: object | None = None  # RunResult with the model; dropped for all but the latest few
+    imported: object | None = None  # an imported run whose data is not loaded: its ImportedRun (as exported)
 
     @classmethod
     def of(cls, run_id: int, config: ExperimentConfig, progress, result, dataset) -> RunRecord:
@@ -37,8 +39,10 @@ class RunRecord:
                      reason=progress.reason, details=dict(progress.details), history=list(progress.history),
                      kept_epoch=progress.kept_epoch, partial_epoch=progress.partial_epoch,
                      data_name=dataset.name if dataset is not None else config.data.source)
-        if dataset is not None and dataset.sequences is None:
-            record.index = dataset.frame.index
+        if dataset is not None:
+            record.data = dataset.identity()
+            if dataset.sequences is None:
+                record.index = dataset.frame.index
         if result is not None:
             record.keep(result)
         return record
@@ -47,4 +51,4 @@ class RunRecord:
         """Take the metrics of ``result`` and hold it (its model) for Evaluate and Continue."""
         self.result, self.metrics, self.baselines = result, result.metrics, result.baselines
         self.baseline_notes, self.parameters = dict(result.baseline_notes), result.parameters
-        self.y_unit = result.windows.y_unit
+        self.y_unit, self.data = result.windows.y_unit, result.data or self.data

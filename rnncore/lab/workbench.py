@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from rnncore.config import DataConfig, ExperimentConfig
 from rnncore.data.dataset import Dataset
+from rnncore.data.layouts import apply_layout
 from rnncore.data.sources import load_source
 from rnncore.errors import Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
@@ -59,6 +60,7 @@ class Lab:
         self.config = ExperimentConfig()  # the next run's settings
         self.runs: list[RunRecord] = []  # ended and imported runs, oldest first
         self._dataset: Dataset | None = None  # the next run's data (None: the config's source, loaded on demand)
+        self._loaded: Dataset | None = None  # that data as loaded, before its layout (a grid unstacked) applies
         self._group: list[ActiveRun] = []  # the runs of the last Start (one) or series (several)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -74,14 +76,25 @@ class Lab:
         Target and input columns are kept where they still exist. On DataError (or a generator's
         ConfigError) nothing changes.
         """
-        dataset = load_source(source, params or {}, content)
-        columns = list(dataset.frame.columns)
+        loaded = load_source(source, params or {}, content)
         data = self.config.data
+        layout = data.layout if source == data.source else "table"  # the same file again keeps its layout
+        dataset = apply_layout(loaded, layout)
+        columns = list(dataset.frame.columns)
         self.config = replace(self.config, data=DataConfig(
-            source=source, params=dict(params or {}),
+            source=source, params=dict(params or {}), layout=layout,
             target=data.target if data.target in columns else None,
             features=tuple(c for c in data.features if c in columns)))
-        self._dataset = dataset
+        self._dataset, self._loaded = dataset, loaded
+        return dataset
+
+    def reshape(self, layout: str) -> Dataset:
+        """Read the next run's data in another layout (a grid of years by months as one series)."""
+        if self._loaded is None:
+            raise data_error("no_data")
+        data = replace(self.config.data, layout=layout, target=None, features=())  # ConfigError: nothing changes
+        dataset = apply_layout(self._loaded, layout)
+        self.config, self._dataset = replace(self.config, data=data), dataset
         return dataset
 
     def ensure_dataset(self) -> Dataset:
@@ -90,7 +103,8 @@ class Lab:
             data = self.config.data
             if data.kind == "file":
                 raise data_error("no_data")
-            self._dataset = load_source(data.source, data.params)
+            self._loaded = load_source(data.source, data.params)
+            self._dataset = apply_layout(self._loaded, data.layout)
         return self._dataset
 
     # the runs going ------------------------------------------------------------------------
@@ -172,7 +186,7 @@ class Lab:
             raise config_error("run_going")
         if record.result is None:
             raise config_error("model_gone")
-        dataset = self.dataset_for(record.config)
+        dataset = self.dataset_for(record.config, record.data)
         if dataset is None:
             raise data_error("load_run_data", source=record.config.data.source)
         state = {k: v.detach().clone() for k, v in record.result.model.state_dict().items()}
@@ -248,7 +262,7 @@ class Lab:
 
         imported = import_run(data, self.limits)
         cfg, doc = imported.config, imported.metrics
-        dataset = self.dataset_for(cfg)
+        dataset = self.dataset_for(cfg, imported.data)
         said = say("imported" if dataset is not None else "imported_no_data", cell=cfg.model.cell,
                    epochs=len(imported.history), source=cfg.data.source)
         record = RunRecord(id=0, config=cfg, status=Status.IMPORTED, **said, history=imported.history,
@@ -257,22 +271,28 @@ class Lab:
                            baselines={name: {"test": m} for name, m in doc["baselines"].items() if "note" not in m},
                            baseline_notes={name: baseline_note(m) for name, m in doc["baselines"].items()
                                            if "note" in m})
+        record.data = imported.data
         if dataset is not None:
             record.keep(self._evaluate(imported, dataset))
             if dataset.sequences is None:
                 record.index = dataset.frame.index
+        else:
+            record.imported = imported  # Evaluate shows it as exported: curves, metrics, predictions
         with self._lock:
             record.id = next(self._ids)
             self.runs.append(record)
             self._bound()
         return record
 
-    def dataset_for(self, config: ExperimentConfig) -> Dataset | None:
-        """The data ``config`` was trained on, if it can be had: a sample, a generator, or the file loaded now."""
+    def dataset_for(self, config: ExperimentConfig, identity: dict | None = None) -> Dataset | None:
+        """The data ``config`` was trained on, if it can be had: a sample, a generator, or the file loaded
+        now when it is the same file (its name, and its content where ``identity`` holds its sha256)."""
         if config.data.kind != "file":
-            return load_source(config.data.source, config.data.params)
-        if self._dataset is not None and self.config.data.source == config.data.source:
-            return self._dataset
+            return load_source(config.data.source, config.data.params, layout=config.data.layout)
+        loaded, sha = self._dataset, (identity or {}).get("sha256")
+        same = self.config.data.source == config.data.source and self.config.data.layout == config.data.layout
+        if loaded is not None and same and (not sha or sha == loaded.checksum):
+            return loaded
         return None
 
     @staticmethod

@@ -6,7 +6,7 @@ added back where the model predicts differences).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,7 @@ class RunResult:
     parameters: int
     status: str
     message: str
+    data: dict = field(default_factory=dict)  # the data's identity (Dataset.identity): name, rows, sha256
 
 
 def _frame(split, columns: dict[str, np.ndarray], dataset, horizon: int) -> pd.DataFrame:
@@ -95,7 +96,7 @@ def build_result(*, cfg, model, windows, dataset, period, history, status, messa
         if note:
             notes["seasonal_naive"] = note
     return RunResult(cfg, list(history), metrics, baselines, notes, predictions, model, windows,
-                     model.num_parameters(), status, message)
+                     model.num_parameters(), status, message, dataset.identity() if dataset is not None else {})
 
 
 def forecast(source, steps: int, method: str = "recursive", windows=None) -> np.ndarray:

@@ -54,7 +54,7 @@ class Trainer:
         self.limits.check(cfg)
         self.device = steps.resolve_device(cfg.train.device)
         if dataset is None and windows is None:
-            dataset = load_source(cfg.data.source, cfg.data.params)
+            dataset = load_source(cfg.data.source, cfg.data.params, layout=cfg.data.layout)
         self.dataset = dataset
         self.windows = windows or make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
         self.generator = torch.Generator().manual_seed(cfg.train.seed)
