@@ -171,10 +171,20 @@ def test_evaluate_hides_mape_near_zero_and_says_what_a_negative_r2_means(app):
     app.run()
     assert not app.exception
     table = app.dataframe[0].value
-    assert set(table["MAPE %"]) == {"—"} and "MAPE is not shown" in texts(app)
+    assert "MAPE %" not in table.columns and "MAPE is not shown" in texts(app)  # hidden for every row
     assert "always the mean" in table.index and "MASE" in table.columns
-    negative = [v for v in table["R²"] if v.startswith("-")]
-    assert all("(worse than the mean)" in v for v in negative)
+    if (table["R²"] < 0).any():
+        assert "An R² in red is below 0: worse than always predicting the mean" in texts(app)
+
+
+def test_an_r2_below_zero_is_shown_red():
+    from ui.evaluate import WORSE_THAN_THE_MEAN, Evaluated, metrics_table
+
+    metrics = {"test": {"rmse": 1.0, "mae": 1.0, "mape": None, "r2": -0.5, "mase": 1.2}}
+    mean = {"test": {"rmse": 0.9, "mae": 0.8, "mape": None, "r2": 0.0, "mase": 1.0}}
+    styled = metrics_table(Evaluated(None, metrics, {"mean": mean}, {}, {}, None), "test")
+    html = styled.to_html()
+    assert WORSE_THAN_THE_MEAN.split(";")[0] in html and "MAPE" not in html and "-0.5" in html
 
 
 # 8. Wide tables

@@ -38,11 +38,14 @@ def check_common(fig, title):
     assert fig.layout.title.text == title
     assert fig.layout.uirevision == UIREVISION
     assert isinstance(fig.layout.height, int) and fig.layout.height > 0
-    # a legend gets its own line under the title
-    assert (fig.layout.margin.l, fig.layout.margin.t) == (50, 64 if fig.layout.showlegend else 40)
-    if fig.layout.showlegend:
-        assert fig.layout.legend.y == 1.0 and fig.layout.legend.yanchor == "bottom"
-    assert all(axis.dtick == 1 for axis in fig.select_yaxes() if axis.type == "log")  # a label a decade
+    # a short legend gets its own line under the title; a long one goes to the foot of the figure
+    if fig.layout.showlegend and fig.layout.legend.yref == "container":
+        assert fig.layout.legend.y == 0.0 and fig.layout.margin.b > 40 and fig.layout.margin.t == 40
+    else:
+        assert (fig.layout.margin.l, fig.layout.margin.t) == (50, 64 if fig.layout.showlegend else 40)
+        if fig.layout.showlegend:
+            assert fig.layout.legend.y == 1.0 and fig.layout.legend.yanchor == "bottom"
+    assert all(axis.dtick >= 1 for axis in fig.select_yaxes() if axis.type == "log")  # labels on whole decades
     for trace in fig.data:
         assert trace.type != "scattergl"
         if trace.type in ("scatter", "bar") and trace.y is not None and len(trace.y):
@@ -361,3 +364,22 @@ def test_dates_show_at_their_own_resolution(freq, hover, label):
     assert series_figure(pd.DataFrame({"v": values}, index=index)).layout.xaxis.hoverformat == hover
     assert time_labels(index)[0] == label
     assert prediction_figure(np.arange(30), values, {"model": values}).layout.xaxis.hoverformat is None
+
+
+def test_twelve_runs_get_twelve_colours():
+    from rnncore.viz.plots import compare_loss_figure
+
+    runs = {f"run {i}": [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.0}] for i in range(12)}
+    colours = [t.line.color for t in compare_loss_figure(runs).data if t.name.endswith("validation")]
+    assert len(set(colours)) == 12
+
+
+def test_a_quiet_tanh_state_still_shows_colour_and_titles_do_not_overlap():
+    """Issue 12: a 64-unit heatmap nearly white; the RNN's two row titles printed over each other."""
+    quiet = {"h": 0.05 * np.tanh(np.random.default_rng(0).normal(size=(24, 64)))}
+    fig = gate_heatmaps_figure({}, np.zeros(24), quiet)
+    axis = fig.layout[fig.data[-1].coloraxis]
+    assert (axis.cmin, axis.cmax) == (-0.1, 0.1) and axis.colorbar.title.text == "±0.1"
+    rows = [fig.layout[f"yaxis{k}" if k > 1 else "yaxis"].domain for k in (1, 2)]
+    row_pixels = [(top - bottom) * (fig.layout.height - 100) for bottom, top in rows]
+    assert min(row_pixels) >= 100  # room for a title of about 15 characters, turned on its side

@@ -79,7 +79,7 @@ def size(dataset) -> str:
     return text("data.size_rows", rows=f"{len(dataset.frame):,}")
 
 
-FEW_WINDOWS = 100  # fewer training windows than this is little to learn from: say so
+FEW_WINDOWS = 50  # fewer training windows than this is little to learn from: say so
 
 
 def data_warnings(windows, window) -> list[str]:

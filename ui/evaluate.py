@@ -76,29 +76,31 @@ def needs_data(record) -> str:
              sha=(data.get("sha256") or "")[:12] or "—")
 
 
-def cell(metric: str, value) -> str:
-    """A metric as the table shows it: 4 significant digits; an R² below 0 says what it means."""
-    if value is None:
-        return "—"
-    if metric == "r2" and value < 0:
-        return t("evaluate.r2_negative", value=f"{value:.3g}")
-    return f"{value:.4g}"
+WORSE_THAN_THE_MEAN = "color: #c62828; font-weight: 600"  # an R² below 0
 
 
-def metrics_table(shown: Evaluated, split: str) -> pd.DataFrame:
-    """The model's metrics next to every baseline, in the data's units, the best RMSE first: every row is
-    judged by the same metric."""
+def metrics_table(shown: Evaluated, split: str):
+    """The model's metrics next to every baseline, in the data's units, the best RMSE first (every row is
+    judged by the same metric): a table styled so that an R² below 0, worse than the mean, shows red."""
     rows = {text("metrics.model"): shown.metrics[split]}
     for name, by_split in shown.baselines.items():
         rows[text(f"baseline.{name}")] = by_split[split]
     order = sorted(rows, key=lambda name: math.inf if rows[name]["rmse"] is None else rows[name]["rmse"])
-    return pd.DataFrame({text(f"metric.{m}"): [cell(m, rows[name].get(m)) for name in order] for m in METRICS},
-                        index=order)
+    frame = pd.DataFrame({text(f"metric.{m}"): [rows[name].get(m) for name in order] for m in METRICS},
+                         index=order, dtype=float)
+    frame = frame.drop(columns=[c for c in frame.columns if frame[c].isna().all()])  # a metric hidden for all
+    r2 = text("metric.r2")
+    styled = frame.style.format("{:.4g}", na_rep="—")
+    if r2 in frame.columns:
+        styled = styled.map(lambda v: WORSE_THAN_THE_MEAN if v < 0 else "", subset=[r2])  # NaN < 0 is False
+    return styled
 
 
 def metric_notes(shown: Evaluated, split: str) -> list[str]:
     """Why a metric is missing or what it means, under the table."""
     notes = [t("evaluate.mase_note")]
+    if any((m.get("r2") or 0) < 0 for m in (shown.metrics[split], *(b[split] for b in shown.baselines.values()))):
+        notes.insert(0, t("evaluate.r2_red"))
     if shown.metrics[split].get("mape") is None and shown.metrics[split].get("rmse") is not None:
         notes.insert(0, t("evaluate.mape_hidden"))
     return notes

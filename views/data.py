@@ -51,7 +51,7 @@ if (running_on := session.next_differs()) is not None:
     st.info(t("train.next_run_differs", data=running_on), icon=":material/info:")
 layout_offer(session, dataset)
 if dataset.notes:
-    with st.expander(t("data.notes", count=len(dataset.notes)), expanded=False):
+    with st.expander(t("data.notes_one") if len(dataset.notes) == 1 else t("data.notes", count=len(dataset.notes))):
         for note in dataset.notes:
             st.markdown(explain_note(note))
 

@@ -22,18 +22,15 @@ if shown.result is None:
 
 split = st.radio(t("evaluate.split"), shown.splits, format_func=lambda s: t(f"split.{s}"), horizontal=True,
                  key="w.evaluate.split")
-left, right = st.columns([3, 2])
-with left:
-    st.dataframe(evaluate.metrics_table(shown, split), width="stretch")
-    for note in evaluate.metric_notes(shown, split):
-        st.caption(note)
-    for name, note in shown.notes.items():
-        st.caption(f"{t(f'baseline.{name}')}: {explain_note(note, 'baselinenote')}")
-with right:
-    scores = {t("metrics.model"): shown.metrics[split],
-              **{t(f"baseline.{n}"): m[split] for n, m in shown.baselines.items()}}
-    st.plotly_chart(plots.metrics_bar_figure(scores, "rmse", model=t("metrics.model"), labels=table("fig.bars")),
-                    key="evaluate.bars")
+st.dataframe(evaluate.metrics_table(shown, split), width="stretch")
+for note in evaluate.metric_notes(shown, split):
+    st.caption(note)
+for name, note in shown.notes.items():
+    st.caption(f"{t(f'baseline.{name}')}: {explain_note(note, 'baselinenote')}")
+scores = {t("metrics.model"): shown.metrics[split],
+          **{t(f"baseline.{n}"): m[split] for n, m in shown.baselines.items()}}
+st.plotly_chart(plots.metrics_bar_figure(scores, "rmse", model=t("metrics.model"), labels=table("fig.bars")),
+                key="evaluate.bars")
 
 frame = shown.predictions[split]
 predictions = {t("metrics.model") if c == "model" else t(f"baseline.{c}"): frame[c].to_numpy()

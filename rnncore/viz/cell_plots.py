@@ -19,6 +19,17 @@ from rnncore.viz.plots import MAX_POINTS, PALETTE, downsample, f32, nice_range, 
 GATE_SCALE, STATE_SCALE = "Viridis", "RdBu_r"
 
 
+TANH_STEPS = (0.1, 0.2, 0.5, 1.0)  # a tanh state's colour range: the smallest of these that holds its values
+
+
+def _tanh_limit(arrays) -> float:
+    """L for a colour range [-L, L] of values bounded by 1: small values (a 64-unit state near 0) still show
+    colour; L moves only between a few round numbers, so a chart redrawn live does not flicker."""
+    finite = [np.abs(a[np.isfinite(a)]) for a in arrays]
+    level = max((float(np.percentile(f, 99)) for f in finite if f.size), default=1.0)
+    return next(step for step in TANH_STEPS if level <= step * 1.000001)
+
+
 def _state_limit(values: np.ndarray) -> float:
     """L for a colour range [-L, L] from the data: the 99th percentile of |values| (1 if all zero)."""
     finite = np.abs(values[np.isfinite(values)])
@@ -38,7 +49,7 @@ def gate_heatmaps_figure(gates: Mapping[str, np.ndarray], input_series: np.ndarr
                          states: Mapping[str, np.ndarray], *, input_names: list[str] | None = None,
                          signed_gates: Collection[str] = ("candidate",),
                          state_limits: Mapping[str, float | None] | None = None,
-                         labels: Mapping[str, str] | None = None, row_height: int = 90,
+                         labels: Mapping[str, str] | None = None, row_height: int = 110,
                          max_steps: int = MAX_POINTS) -> go.Figure:
     """One sequence through one layer: the input on top, then one heatmap per gate and per state.
 
@@ -78,13 +89,14 @@ def gate_heatmaps_figure(gates: Mapping[str, np.ndarray], input_series: np.ndarr
             fig.add_trace(go.Scatter(x=f32(cols), y=series[cols, k], mode="lines", name=str(names[k]),
                                      line={"color": PALETTE[k % len(PALETTE)]}), row=1, col=1)
         fig.update_yaxes(title_text=t["input"], row=1, col=1)
-    # one colour axis per group: sigmoid gates share one, everything on -1..1 shares one
+    # one colour axis per group: sigmoid gates share one, everything bounded by 1 shares one
+    tanh = _tanh_limit([v for _, v, limit in heat if limit is not None and limit != "gate" and float(limit) == 1.0])
     groups: dict[str, dict] = {}
     for r, (name, values, limit) in enumerate(heat, start=top + 1):
         if limit == "gate":
             key, cmin, cmax, title = "gate", 0.0, 1.0, t["gates"]
         elif limit is not None and float(limit) == 1.0:
-            key, cmin, cmax, title = "tanh", -1.0, 1.0, ""
+            key, cmin, cmax, title = "tanh", -tanh, tanh, f"±{tanh:g}"
         elif limit is not None:
             key, cmin, cmax, title = f"fixed {name}", -float(limit), float(limit), str(name)
         else:
@@ -101,14 +113,14 @@ def gate_heatmaps_figure(gates: Mapping[str, np.ndarray], input_series: np.ndarr
                                  hovertemplate=f"{t['x']} %{{x}}, {t['unit']} %{{y}}: %{{z:.3f}}"
                                                "<extra>%{meta}</extra>"), row=r, col=1)
         fig.update_yaxes(title_text=str(name), row=r, col=1)
-    for key, group in groups.items():
-        title = "-1..1" if key == "tanh" else group["title"]
+    for group in groups.values():
+        title = group["title"]
         fig.update_layout({group["axis"]: {"cmin": group["cmin"], "cmax": group["cmax"],
                                            "colorscale": group["colorscale"],
                                            "colorbar": _colorbar(fig, group["rows"], title)}})
     fig.update_xaxes(range=[-0.5, steps - 0.5])
     fig.update_xaxes(title_text=t["x"], row=rows, col=1)
-    return style(fig, t["title"], max(240, 60 + row_height * len(heat) + int(row_height * 1.2) * top))
+    return style(fig, t["title"], max(340, 110 + row_height * len(heat) + int(row_height * 1.2) * top))
 
 
 def saturation_fractions(values: np.ndarray, low: float = 0.1,

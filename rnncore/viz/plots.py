@@ -26,8 +26,9 @@ from plotly.subplots import make_subplots
 MAX_POINTS = 2000
 MOST_PANELS = 6  # a series chart draws at most this many columns, one panel each
 UIREVISION = "rnnlab"  # constant: a redrawn figure keeps the user's zoom
+LONG_LEGEND = 48  # characters of legend entries that still fit on one line under a title in a narrow chart
 MARGIN = MappingProxyType({"l": 50, "r": 20, "t": 40, "b": 40})  # read-only
-PALETTE = tuple(qualitative.Plotly)
+PALETTE = tuple(dict.fromkeys(qualitative.Plotly + qualitative.Dark24))  # 34 colours: no repeats among a class's runs
 SPLIT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")  # train, validation, test
 MODEL_COLOR, BASELINE_COLOR, BETTER_COLOR = "#1f77b4", "#b0b0b0", "#d62728"
 
@@ -89,15 +90,21 @@ def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
     No template: Streamlit draws every chart in its own theme, and assigning a plotly
     template costs about 0.1 s a figure (it is deep-copied), ten times all the rest.
     """
-    legend = sum(1 for tr in fig.data if tr.showlegend is not False and tr.type != "heatmap") > 1
-    # a legend gets a line of its own under the title, so long titles and legends never overlap
-    margin = {**MARGIN, "t": MARGIN["t"] + 24} if legend else dict(MARGIN)
+    names = [str(tr.name or "") for tr in fig.data if tr.showlegend is not False and tr.type != "heatmap"]
+    legend = len(names) > 1
+    words = sum(len(name) + 4 for name in names)
+    if legend and words > LONG_LEGEND:  # at the foot of the figure, however many lines it wraps into
+        lines = math.ceil(words / LONG_LEGEND)
+        margin = {**MARGIN, "b": MARGIN["b"] + 24 + 18 * lines}
+        place = {"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
+        height += 18 * lines
+    else:  # a short legend gets a line of its own under the title, so titles and legends never overlap
+        margin = {**MARGIN, "t": MARGIN["t"] + 24} if legend else dict(MARGIN)
+        place = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0}
     fig.update_layout(
         title={"text": title, "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "top", "yref": "container",
                "pad": {"t": 8}},
-        margin=margin,
-        height=height, uirevision=UIREVISION, showlegend=legend,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        margin=margin, height=height, uirevision=UIREVISION, showlegend=legend, legend=place,
     )
     if x_title is not None:
         fig.update_xaxes(title_text=x_title)
@@ -316,7 +323,7 @@ def residual_figure(index, residuals, *, labels: Mapping[str, str] | None = None
     if r.ndim != 1:
         raise ValueError(f"residuals must be one value per time step, shape (n,); got shape {r.shape}")
     rows = downsample(len(r), max_points)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.8, 0.2], shared_yaxes=True, horizontal_spacing=0.02)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.8, 0.2], shared_yaxes=True, horizontal_spacing=0.05)
     fig.add_trace(go.Scatter(x=axis_values(np.asarray(index)[rows]), y=r[rows], mode="lines",
                              name=t["y"], showlegend=False), row=1, col=1)
     finite = r[np.isfinite(r)]
