@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.apptest import all_labs, new_app, session_lab, stop_everything, texts
+from tests.apptest import all_labs, follow_language, new_app, session_lab, stop_everything, texts
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.csv"))
@@ -294,7 +294,7 @@ def play(seed: int, steps: int) -> list[Action]:
         for _ in range(steps):
             actions.append(draw(rng, monkey.page))
             monkey.play(actions[-1])
-    except AssertionError as failure:
+    except Exception as failure:  # an invariant, or anything the app or the harness raised
         monkey.close()
         shrunk = shrink(actions)
         replay = "\n".join(f"  {a}" for a in shrunk)
@@ -310,7 +310,7 @@ def replay(actions: list[Action]) -> bool:
     try:
         for action in actions:
             monkey.play(action)
-    except AssertionError:
+    except Exception:
         return True
     finally:
         monkey.close()
@@ -341,12 +341,18 @@ def main() -> None:
     parser.add_argument("--per-session", type=int, default=200, help="actions before a fresh app")
     args = parser.parse_args()
     started, done, seed = time.monotonic(), 0, args.seed
-    while done < args.actions:
-        steps = min(args.per_session, args.actions - done)
-        play(seed, steps)
-        done += steps
-        seed += 1
-        print(f"{done} actions, {time.monotonic() - started:.0f} s, no failure", flush=True)
+    with pytest.MonkeyPatch.context() as patch:
+        follow_language(patch)  # as tests/test_monkey.py does: see tests/apptest.py
+        while done < args.actions:
+            steps = min(args.per_session, args.actions - done)
+            try:
+                play(seed, steps)
+            except pytest.fail.Exception as failure:
+                print(failure, flush=True)
+                raise SystemExit(1) from None
+            done += steps
+            seed += 1
+            print(f"{done} actions, {time.monotonic() - started:.0f} s, no failure", flush=True)
 
 
 if __name__ == "__main__":

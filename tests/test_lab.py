@@ -304,3 +304,16 @@ def test_continuing_a_run_numbers_its_epochs_on_and_draws_one_curve(make_lab):
     assert epochs == [1, 2, 3, 4, 5, 6]  # the first run's three, then three more
     assert continued.record.history[:3] == first.history
     assert continued.progress().epochs == 6 and continued.record.kept_epoch == 6
+
+
+def test_runs_side_by_side_are_kept_in_the_order_they_started_whatever_order_they_end_in(make_lab):
+    """The monkey found it: a sweep stopped at once ended its runs out of order, and the history read [2, 1]."""
+    lab = make_lab()
+    lab.load("sample:airline_passengers")
+    tiny(lab, epochs=2)
+    slow, quick = lab.config.replace(train={"epochs": 300}), lab.config
+    lab.start_series([slow, quick])
+    wait_for(lambda: len(lab.runs) == 1)  # the quick one, #2, ends first
+    lab.stop()
+    lab.join(timeout=30)
+    assert [r.id for r in lab.runs] == [1, 2]

@@ -12,6 +12,7 @@ nothing.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
 from collections.abc import Sequence
@@ -210,9 +211,10 @@ class Lab:
             run.start(one_epoch)
 
     def _keep(self, run: ActiveRun, record: RunRecord) -> None:
-        """A run ended (in its training thread): keep its record."""
+        """A run ended (in its training thread): keep its record, in the order the runs were started (runs
+        side by side end in any order)."""
         with self._lock:
-            self.runs.append(record)
+            bisect.insort(self.runs, record, key=lambda r: r.id)
             self._bound()
 
     def _bound(self) -> None:
