@@ -9,12 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import links, sidebar
+from ui import links, sidebar, workspace
 from ui.errors import shielded
 from ui.i18n import t
 
 ICON = Path(__file__).resolve().parent / "docs" / "icon.png"  # a file of ours: no icon font fetched from the web
 st.set_page_config(page_title="RNN Lab", page_icon=str(ICON), layout="wide")
+workspace.attach()  # this browser's runs: the workspace of its cookie (or of a workspace link), else a new one
 links.restore()  # a shared link (query parameters) sets up the experiment once per session
 
 PAGES = [

@@ -1,9 +1,10 @@
-"""The command line: ``python -m rnncore train ...`` and ``python -m rnncore data PATH``.
+"""The command line: ``python -m rnncore train ...``, ``runs list|show|export|delete`` and ``data PATH``.
 
 Every setting's flag comes from its declaration (rnncore.config, rnncore.settings): the same
 names, types and ranges as the app and the links. Bad input exits with status 2 and one line on
 stderr, before any training; a run that fails or diverges exits with status 1 (a diverged run
-still writes its files).
+still writes its files). ``train --store URL`` also records the run in a workspace of the run store
+(a new one unless ``--workspace KEY``), as the app does; ``runs`` reads a workspace back.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write its files to --out")
     train.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
-    train.add_argument("--out", required=True, help="folder for config.json, history.csv, metrics.json, ...")
+    train.add_argument("--out", help="folder for config.json, history.csv, metrics.json, ... (required without "
+                                      "--store)")
+    train.add_argument("--store", metavar="URL", help="also record the run in this run store (sqlite:///PATH or "
+                                                      "postgresql+psycopg://...)")
+    train.add_argument("--workspace", metavar="KEY", help="the store's workspace to record into (default: a new one)")
     train.add_argument("--max-parameters", type=int, default=None, metavar="N",
                        help="the largest model allowed (default: max_parameters in rnnlab.toml; 0: no limit)")
     for name, declared in SETTINGS.items():
@@ -54,6 +59,13 @@ def make_parser() -> argparse.ArgumentParser:
         else:
             train.add_argument(declared.cli_flag, dest=name, type=_typed(declared), default=None,
                                metavar=name.upper(), help=declared.describe())
+    runs = commands.add_parser("runs", help="read the runs of a workspace in the run store")
+    runs.add_argument("action", choices=["list", "show", "export", "delete"])
+    runs.add_argument("run", nargs="?", type=int, help="the run's number (show, export, delete)")
+    runs.add_argument("--store", metavar="URL", help="the run store (default: rnnlab.toml [store] url, RNNLAB_STORE)")
+    runs.add_argument("--workspace", metavar="KEY", required=True, help="the workspace's key")
+    runs.add_argument("--json", action="store_true", help="list and show: JSON (one object per line for list)")
+    runs.add_argument("--out", help="export: the zip file to write (default: rnnlab_run_N.zip)")
     data = commands.add_parser("data", help="show what load_csv makes of a CSV file")
     data.add_argument("path")
     return parser
@@ -130,31 +142,145 @@ def train(args: argparse.Namespace) -> int:
     from rnncore.training.trainer import Trainer
 
     cfg = build_config(args)
-    out = check_out(args.out)
+    if args.out is None and args.store is None:
+        raise UsageError("give --out DIR for the run's files (or --store URL to record it in a run store)")
+    out = check_out(args.out) if args.out is not None else None
+    store = _open(args.store) if args.store is not None else None
 
     def report(progress) -> None:
         print(f"{_line(progress.history[-1])}  ({progress.epoch}/{progress.epochs})", flush=True)
 
     trainer = Trainer(cfg, callbacks=[report], limits=run_limits(args))
+    recorder = _record(store, args.workspace, cfg, trainer) if store is not None else None
     print(f"training {cfg.model.cell} on {cfg.data.source}: {trainer.model.num_parameters()} parameters, "
           f"{len(trainer.windows.train)} train windows", flush=True)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
     result = trainer.run()
+    if recorder is not None:
+        _finish(recorder, trainer, result if result.status != "failed" else None)
     if result.status == "failed":
         print(f"rnncore: {result.message}", file=sys.stderr)
         return 1
-    write_run(out, result)
+    if out is not None:
+        write_run(out, result)
     test = result.metrics["test"]
-    print(f"{result.message}. test rmse {test['rmse']:.6g}, mae {test['mae']:.6g}; files in {out}")
+    where = f"; files in {out}" if out is not None else ""
+    print(f"{result.message}. test rmse {test['rmse']:.6g}, mae {test['mae']:.6g}{where}")
     for name, by_split in result.baselines.items():
         print(f"  baseline {name}: test rmse {by_split['test']['rmse']:.6g}")
     if result.status == "diverged":
         print(f"rnncore: {result.message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _open(url: str | None):
+    from rnncore.store import open_store
+
+    return open_store(url or None)
+
+
+def _record(store, key: str | None, cfg, trainer):
+    """The run's row in the store (a new workspace unless ``key``), its data file kept there, and a
+    RunRecorder on the trainer; the workspace key is printed (it is the way back to the run)."""
+    from rnncore.store import RunRecorder
+
+    if key is None:
+        key = store.create_workspace()
+        print(f"workspace {key} (new; keep this key: it is the only way back to its runs)", flush=True)
+    elif not store.has_workspace(key):
+        from rnncore.errors import StoreError
+
+        raise StoreError.keyed("no_workspace", workspace=f"{key[:6]}…")
+    dataset = trainer.dataset
+    if cfg.data.kind == "file":
+        from rnncore.data.reading import MAX_BYTES
+
+        with open(cfg.data.source, "rb") as file:
+            store.put_data(key, Path(cfg.data.source).name, file.read(MAX_BYTES + 1))
+    (number,) = store.new_runs(key, [(cfg, dataset.identity(), trainer.model.num_parameters())], owner="cli")
+    print(f"recording as run {number} in {store.where}", flush=True)
+    recorder = RunRecorder(store, key, number, trainer.model)
+    trainer.add_callback(recorder)
+    return recorder
+
+
+def _finish(recorder, trainer, result) -> None:
+    from rnncore.lab.archive import ended_fields
+    from rnncore.lab.records import RunRecord
+
+    record = RunRecord.of(recorder.number, trainer.cfg, trainer.snapshot(), result, trainer.dataset)
+    recorder.finish(**ended_fields(record, result))
+
+
+def runs(args: argparse.Namespace) -> int:
+    """runs list|show|export|delete: a workspace of the run store, read back."""
+    import json
+
+    store = _open(args.store)
+    key = args.workspace
+    if args.action == "list":
+        for summary in store.list_runs(key):
+            if args.json:
+                print(json.dumps(summary.as_json()))
+            else:
+                best = "-" if summary.best_val is None else f"{summary.best_val:.6g}"
+                print(f"{summary.number:5d}  {summary.status:11s}  {summary.epochs:4d} epochs  {summary.cell:12s}  "
+                      f"best val_loss {best}")
+        return 0
+    if args.run is None:
+        raise UsageError(f"runs {args.action} needs the run's number, e.g. 'runs {args.action} 1 --workspace KEY'")
+    if args.action == "delete":
+        store.delete_run(key, args.run)
+        print(f"deleted run {args.run}")
+        return 0
+    stored = store.get_run(key, args.run)
+    if args.action == "show":
+        doc = {**stored.as_json(), "history": [vars(r) for r in stored.history], "results": stored.results}
+        if args.json:
+            print(json.dumps(doc))
+        else:
+            print(f"run {stored.number}: {stored.status}, {stored.epochs} epochs, {stored.cell}, "
+                  f"{stored.parameters} parameters, data {stored.data.get('name') or stored.config['data']['source']}")
+            print(f"  {stored.message}")
+            test = stored.results.get("metrics", {}).get("test")
+            if test:
+                print("  test " + ", ".join(f"{k} {v:.6g}" for k, v in test.items() if isinstance(v, float)))
+        return 0
+    out = Path(args.out or f"rnnlab_run_{args.run}.zip")
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; name the zip file to write, e.g. --out {out / 'run.zip'}")
+    out.write_bytes(_export(store, key, stored))
+    print(f"wrote {out}")
+    return 0
+
+
+def _export(store, key: str, stored) -> bytes:
+    """The zip the app downloads for a stored run: its model evaluated again on its data."""
+    from rnncore.config import ExperimentConfig
+    from rnncore.data.sources import load_source
+    from rnncore.errors import StoreError
+    from rnncore.io.bundle import export_run
+    from rnncore.io.model_files import model_from_bytes
+    from rnncore.lab.archive import evaluate
+
+    cfg = ExperimentConfig.from_dict(stored.config)
+    weights = store.weights(key, stored.number)
+    if weights is None:
+        raise StoreError.keyed("no_model", run=stored.number)
+    content = None
+    if cfg.data.kind == "file":
+        found = stored.data.get("sha256") and store.get_data(key, stored.data["sha256"])
+        if not found:
+            raise StoreError.keyed("no_data", run=stored.number, source=cfg.data.source)
+        content = found[1]
+    dataset = load_source(cfg.data.source, cfg.data.params, content=content, layout=cfg.data.layout)
+    model = model_from_bytes(weights[1], cfg)
+    return export_run(evaluate(cfg, model, dataset, stored.history, stored.status, stored.message))
 
 
 def data(args: argparse.Namespace) -> int:
@@ -174,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = make_parser().parse_args(argv)
-        return train(args) if args.command == "train" else data(args)
+        return {"train": train, "runs": runs, "data": data}[args.command](args)
     except (UsageError, KeyedError, ModelFileError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"rnncore: error: {message}", file=sys.stderr)

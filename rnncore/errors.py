@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from rnncore.messages import BUNDLE_MESSAGES, CONFIG_MESSAGES, DATA_MESSAGES, DATA_NOTES
+from rnncore.messages import BUNDLE_MESSAGES, CONFIG_MESSAGES, DATA_MESSAGES, DATA_NOTES, STORE_MESSAGES
 
 
 class KeyedError(ValueError):
@@ -46,6 +46,12 @@ class BundleError(KeyedError):
     """A run zip cannot be imported; str(e) says what is wrong and what to do."""
 
     prefix, messages = "bundleerror", BUNDLE_MESSAGES
+
+
+class StoreError(KeyedError):
+    """The run store cannot do what was asked (down, corrupt, full, a key or quota); nothing stored changed."""
+
+    prefix, messages = "storeerror", STORE_MESSAGES
 
 
 def data_error(key: str, **details) -> DataError:

@@ -2,7 +2,8 @@
 
 ``DATA_MESSAGES`` (DataError), ``DATA_NOTES`` (the cleaning notes of a Dataset), ``CONFIG_MESSAGES``
 (ConfigError), ``BUNDLE_MESSAGES`` (BundleError: a refused run zip) and ``RUN_MESSAGES`` (what a run
-says about itself: Progress.reason). An error or note carries its key and details (rnncore.errors),
+says about itself: Progress.reason) and ``STORE_MESSAGES`` (StoreError: the run store cannot do what was
+asked). An error or note carries its key and details (rnncore.errors),
 and its English text is always the template filled with them; the app's English table imports these
 templates (ui/lang/en_core.py) and its other languages translate them key by key.
 
@@ -179,6 +180,8 @@ CONFIG_MESSAGES = MappingProxyType({
     "over_limit": "{name} is {value}, " + CHOOSE_AT_MOST,
     "over_parameter_limit": "the model's parameter count is {value}, " + CHOOSE_AT_MOST,
     "run_going": "a run is still going: stop it before starting another",
+    "running_elsewhere": "this run is training in another tab or on another server; wait until it ends there, or "
+                         "stop it there",
     "model_gone": "this run's model is no longer kept in memory (only the latest few are); export runs you "
                   "want to continue",
     "forecast_steps": "steps must be at least 1",
@@ -250,6 +253,7 @@ RUN_MESSAGES = MappingProxyType({
     "pausing": "pausing after this epoch",
     "paused": "paused after epoch {epoch}",
     "running": "training epoch {epoch}",
+    "stopping": "stopping after epoch {epoch}",
     "stopped_idle": "stopped before it started",
     "stopped_queued": "stopped while queued",
     "stopped": "stopped after epoch {epoch}",
@@ -269,4 +273,46 @@ RUN_MESSAGES = MappingProxyType({
                 "zip does not store per-layer gradient norms)",
     "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
                         "the zip: load it again to evaluate or retrain the model",
+    # rnncore.store: a run read back from the run store
+    "interrupted": "interrupted: the server stopped while this run trained, after {epochs} epoch(s); continue it "
+                   "from the weights of epoch {kept}",
+    "interrupted_early": "interrupted: the server stopped while this run trained, before it kept any weights; "
+                         "start it again",
+    "elsewhere": "training in another tab or on another server ({epochs} epoch(s) so far)",
+})
+
+# StoreError: the run store (rnncore.store) cannot do what was asked; nothing stored is changed by it
+KEEP_URL = "check the store URL (rnnlab.toml [store] url, or RNNLAB_STORE)"
+STORE_MESSAGES = MappingProxyType({
+    "bad_url": "the store URL {url} cannot be used ({detail}); use sqlite:///PATH/FILE.sqlite3 or "
+               "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE",
+    "unreachable": "the run store {where} cannot be reached ({detail}); check that the database server is running, "
+                   "and " + KEEP_URL,
+    "corrupt": "the run store {where} is not a database RNN Lab can read ({detail}); nothing in it was changed. "
+               "Move the file aside to start a new store, or " + KEEP_URL,
+    "locked": "the run store {where} is locked by another program; try again in a moment",
+    "full": "the disk under the run store {where} is full; nothing stored was lost. Free some space and try again",
+    "failed": "the run store {where} refused the change ({detail}); nothing was changed, try again",
+    "newer_schema": "the run store {where} was written by a newer RNN Lab (schema version {found}; this one reads "
+                    "up to {known}); nothing was read or changed. Upgrade RNN Lab, or " + KEEP_URL,
+    "bad_workspace_key": "{workspace} is not a workspace key (a key is 32 to 64 letters, digits, - and _); copy the "
+                         "whole workspace link again",
+    "no_workspace": "there is no workspace with the key {workspace} in this store; check the key, or start a new "
+                    "workspace",
+    "no_run": "there is no run {run} in this workspace; 'runs list' shows the runs there are",
+    "quota_runs": "this workspace already holds {count} runs, the most it may ({limit}, max_runs in rnnlab.toml); "
+                  "delete runs you no longer need",
+    "quota_bytes": "this would make the workspace {size} MB, over its quota of {limit} MB (max_megabytes in "
+                   "rnnlab.toml); delete runs or files you no longer need",
+    "no_model": "run {run} keeps no model (it was removed to stay within the workspace's quota, or the run ended "
+                "before its first epoch); train it again",
+    "no_data": "the data run {run} was trained on ({source}) is not in the store; load it and try again",
+})
+
+# what the run store did that a page says once (a Note's table)
+STORE_NOTES = MappingProxyType({
+    "models_removed": "the models of runs {runs} were removed to keep this workspace within its quota (keep_models "
+                      "and max_megabytes in rnnlab.toml); their curves and metrics are kept",
+    "store_down": "runs are kept in this tab's memory only for now: {error}",
+    "data_not_kept": "this file is not kept in the workspace, so runs on it cannot be reopened after a reload: {error}",
 })

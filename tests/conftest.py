@@ -1,14 +1,20 @@
-"""Shared test setup: one torch thread, and Debian's chromium for the browser tests."""
+"""Shared test setup: one torch thread, Debian's chromium for the browser tests, and a throwaway PostgreSQL
+for the run store's tests (tests/postgres.py)."""
 
 import os
 import shutil
+import tempfile
 
 import pytest
 import torch
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.postgres import postgres_server  # noqa: F401 (a session fixture: one server for every test file)
 
 torch.set_num_threads(1)
+
+# The app's run store during tests: a throwaway SQLite file, never the one in data/ beside the code.
+os.environ.setdefault("RNNLAB_STORE", f"sqlite:///{tempfile.mkdtemp(prefix='rnnlab-test-store-')}/store.sqlite3")
 
 IN_CI = os.environ.get("CI") == "true"
 

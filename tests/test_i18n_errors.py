@@ -17,6 +17,7 @@ from rnncore.io.bundle import FILES, BundleError, import_run
 from rnncore.lab import Lab
 from rnncore.messages import BUNDLE_MESSAGES, CONFIG_MESSAGES
 from rnncore.training import RunLimits
+from rnncore.training.progress import Status
 from rnncore.training.results import forecast
 from tests.apptest import APP, new_app, shown, stop_everything, texts
 from ui.lang import en, zh
@@ -84,7 +85,7 @@ CASES = {
     "generator type": (lambda: generate("sine", period="long"), "gen_finite",
                        "period must be a finite number for sine (got 'long')"),
     "ar2": (lambda: generate("ar2", phi1=0.9, phi2=0.5), "ar2_stationary", None),
-    "lab": (lambda: Lab().continue_run(SimpleNamespace(result=None)), "model_gone", None),
+    "lab": (lambda: Lab().continue_run(SimpleNamespace(result=None, status=Status.FINISHED)), "model_gone", None),
     "forecast": (lambda: forecast(None, 0, windows=object()), "forecast_steps", "steps must be at least 1"),
     "not a zip": (lambda: import_run(b"name,value\n1,2\n"), "not_zip", None),
     "empty zip": (lambda: import_run(b""), "empty", None),

@@ -278,18 +278,19 @@ def test_a_page_reading_runs_while_a_series_moves_on_never_mixes_two_runs(make_l
     tiny(lab, epochs=8)
     configs = [lab.config.replace(model={"hidden_size": size}) for size in (16, 64, 8)]
     lab.start_series(configs)
-    reads = 0
+    reads, seen = 0, set()
     while lab.busy or reads < 10:
         run = lab.current  # what a refresh does: one run, everything from it
         frame = run.frame()
         if frame is not None:
+            seen.add(run.id)
             run.predictions(frame)
             run.metrics(frame)
             view = run.model_view()
             assert view.model.config.hidden_size == run.config.model.hidden_size
             assert frame.state["rnn.weight_hh_l0"].shape[1] == run.config.model.hidden_size
             reads += 1
-    assert reads > 20 and len(lab.runs) == 3
+    assert reads >= 10 and len(seen) >= 2 and len(lab.runs) == 3  # read across runs as the series moved on
 
 
 def test_continuing_a_run_numbers_its_epochs_on_and_draws_one_curve(make_lab):

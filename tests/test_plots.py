@@ -383,3 +383,13 @@ def test_a_quiet_tanh_state_still_shows_colour_and_titles_do_not_overlap():
     rows = [fig.layout[f"yaxis{k}" if k > 1 else "yaxis"].domain for k in (1, 2)]
     row_pixels = [(top - bottom) * (fig.layout.height - 100) for bottom, top in rows]
     assert min(row_pixels) >= 100  # room for a title of about 15 characters, turned on its side
+
+
+def test_a_relu_candidate_above_1_gets_a_colour_range_that_holds_it():
+    """Found by the soak: an LSTM with relu has a candidate gate above 1, and the ±1 range had no step for it
+    (the Inside page failed with StopIteration)."""
+    rng = np.random.default_rng(1)
+    gates = {"candidate": 4 * np.abs(rng.normal(size=(24, 8)))}  # relu: unbounded
+    fig = gate_heatmaps_figure(gates, np.zeros(24), {}, signed_gates=("candidate",))
+    axis = fig.layout[fig.data[-1].coloraxis]
+    assert axis.cmax >= np.percentile(gates["candidate"], 99) > 1 and axis.cmin == -axis.cmax

@@ -131,6 +131,12 @@ def continue_run(record) -> bool:
     return guarded(lab().continue_run, record)
 
 
+def delete_run(record) -> None:
+    """Button callback: the run leaves the workspace (or this tab's memory) for good."""
+    if guarded(lab().delete, record):
+        st.session_state[NOTICE] = t("evaluate.deleted", label=run_label(record))
+
+
 def import_panel() -> None:
     """Upload an exported run (zip): it joins the session's runs, or a message says why not."""
     upload = st.file_uploader(t("compare.import_file"), type=["zip"], key="w.import")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from rnncore.config import ConfigError
 from rnncore.data import DataError
+from rnncore.errors import StoreError
 from rnncore.training.metrics import METRICS
 from rnncore.training.results import forecast
 from ui.i18n import explain_error, t, text
@@ -34,11 +35,19 @@ class Evaluated:
         return [s for s in ("test", "val") if s in self.predictions and all(s in b for b in self.baselines.values())]
 
 
-def evaluated(record) -> Evaluated:
-    if record.result is not None:
-        result = record.result
+def evaluated(record) -> Evaluated | None:
+    """The run evaluated again (its model loaded from the store when needed), or as exported; None when
+    neither can be had (its data is not at hand, or the store cannot give its model: said on the page)."""
+    try:
+        result = lab().result_of(record)
+    except StoreError as exc:
+        st.error(explain_error(exc), icon=":material/database:")
+        result = None
+    if result is not None:
         return Evaluated(record, result.metrics, result.baselines, result.baseline_notes,
                          {s: first_step(result.predictions[s]) for s in ("test", "val")}, result)
+    if record.imported is None:
+        return None
     table = record.imported.predictions
     by = "time" if "time" in table.columns else "position"
     index = pd.to_datetime(table[by]) if by == "time" else table[by]
@@ -51,7 +60,7 @@ def run_picker():
     """A run that can be evaluated (the latest by default): one that holds its model, or one imported
     without its data (shown as exported); None when there is none."""
     session = lab()
-    runs = [r for r in reversed(session.runs) if r.result is not None or r.imported is not None]
+    runs = [r for r in reversed(session.runs) if session.has_model(r) or r.imported is not None]
     if not runs:
         return None
     labels = {r.id: f"{run_label(r)} · {r.data_name} · {text(f'status.{r.status}')}" for r in runs}

@@ -4,17 +4,45 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnncore.errors import KeyedError
+from rnncore.lab.active import KeptRun
 from rnncore.viz import cell_plots, inspection
 from rnncore.viz.cell_plots import pca_2d
-from ui.i18n import t, table, text
+from ui.i18n import explain_error, t, table, text
+from ui.runs import run_label
 from ui.state import lab
+
+PICKED = "w.inside.run"
+CURRENT = 0  # the picker's choice for the run of the last Start (kept runs are picked by their number)
 
 
 def subject():
-    """(the current run, a model of it no thread is updating), or None before the first epoch."""
-    run = lab().current
-    if run is None:
+    """(the run picked: the current one or a kept one, a model of it no thread is updating), or None when
+    there is none yet (before the first epoch)."""
+    session = lab()
+    going = session.current if session.current is not None and session.current.record is None else None
+    kept = {r.id: r for r in reversed(session.runs) if session.has_model(r)}  # ended here or elsewhere, or stored
+    choices = ([CURRENT] if going is not None else []) + list(kept)
+    if not choices:
         return None
+    if st.session_state.get(PICKED) not in choices:
+        st.session_state[PICKED] = choices[0]
+    label = {n: f"{run_label(r)} · {text(f'status.{r.status}')}" for n, r in kept.items()}
+    if going is not None:
+        label[CURRENT] = t("inside.current", label=run_label(going))
+    chosen = st.selectbox(t("inside.run"), choices, format_func=label.get, key=PICKED)
+    if chosen == CURRENT:
+        run = going
+    else:
+        try:
+            result = session.result_of(kept[chosen])
+        except KeyedError as exc:
+            st.error(explain_error(exc), icon=":material/database:")
+            return None
+        if result is None:
+            st.warning(t("inside.needs_data", source=kept[chosen].config.data.source), icon=":material/upload_file:")
+            return None
+        run = KeptRun(kept[chosen], result)
     view = run.model_view()
     return None if view is None else (run, view)
 

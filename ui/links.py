@@ -16,6 +16,7 @@ from rnncore.training.limits import ServerLimits
 from ui.controls import forget_widgets
 from ui.i18n import LANGUAGES, explain_error, t
 from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, lab, server_limits
+from ui.workspace import PARAM
 
 ROWS = "rows"  # a link made on an uploaded file says how many rows it had
 
@@ -41,6 +42,7 @@ def restore() -> None:
     if lang in LANGUAGES:
         st.session_state[LANG] = lang
     rows = (query.pop(ROWS, None) or [""])[-1]  # how long the uploaded file was (a link's own word)
+    query.pop(PARAM, None)  # the workspace link's key: ui.workspace reads it, it is not a setting
     if not query:
         return
     unusable: list[ConfigError] = []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import links, state
+from ui import links, state, workspace
 from ui.data_panels import size
-from ui.i18n import LANGUAGES, language, t
+from ui.i18n import LANGUAGES, explain_note, language, t
 from ui.state import LANG, WIDGET_PREFIX, lab
 
 LANGUAGE_WIDGET = WIDGET_PREFIX + "lang"
@@ -31,6 +31,7 @@ def draw() -> None:
         if session.dataset is not None:
             st.caption(t("sidebar.data", name=session.dataset.name, size=size(session.dataset)))
         training_status()
+        workspace.panel()
 
 
 def training_status() -> None:
@@ -43,6 +44,8 @@ def _status() -> None:
     status = session.status()
     if status != "idle":
         st.caption(t("sidebar.status", status=t(f"status.{status}")))
-    if session.runs:
+    for note in session.notices():
+        st.info(explain_note(note, "storenote"), icon=":material/database:")
+    if session.runs and not session.archive.stored:
         st.caption(t("sidebar.runs", count=len(session.runs)))
         st.caption(t("sidebar.session_note"))

@@ -28,12 +28,40 @@ PANEL_SECONDS = 1.0  # the Train page's progress line and loss chart
 DETAIL_SECONDS = 3.0  # the prediction chart and the metrics: each redraw costs the browser ~0.1 s of CPU
 INSIDE_SECONDS = 3.0  # the Inside page, heavier than the Train page
 SIDEBAR_SECONDS = 2.0  # the sidebar's training status
+STORE_RETRY_SECONDS = 30  # how long a run store that could not be opened is left alone before the next try
 
 
 @st.cache_resource(show_spinner=False)
 def server_limits() -> ServerLimits:
     """The server's limits (one for the whole process)."""
     return load_limits()
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store():
+    """The server's run store, opened once per process (a failure is not cached: see run_store)."""
+    from rnncore.store import open_store
+
+    return open_store()
+
+
+@st.cache_resource(show_spinner=False, ttl=STORE_RETRY_SECONDS)
+def _store_failure():
+    """Why the run store cannot be opened (None: it can); asked again at most every STORE_RETRY_SECONDS, so a
+    database that is down does not make every page wait for its timeout."""
+    from rnncore.errors import StoreError
+
+    try:
+        _open_store()
+    except StoreError as exc:
+        return exc
+    return None
+
+
+def run_store():
+    """(the server's RunStore, None), or (None, the StoreError that says why there is none now)."""
+    failure = _store_failure()
+    return (None, failure) if failure is not None else (_open_store(), None)
 
 
 @st.cache_resource(show_spinner=False)

@@ -9,11 +9,16 @@ from ui import actions, evaluate
 from ui.i18n import explain, explain_note, t, table
 
 st.title(t("evaluate.title"))
+actions.show_message()
+actions.show_notice()
 record = evaluate.run_picker()
 if record is None:
     st.info(t("evaluate.no_runs"), icon=":material/info:")
     st.stop()
 shown = evaluate.evaluated(record)
+if shown is None:
+    st.warning(evaluate.needs_data(record), icon=":material/upload_file:")
+    st.stop()
 st.caption(" · ".join(part for part in (explain(record.reason, record.details, record.message),
                                          t("evaluate.parameters", count=f"{record.parameters:,}"),
                                          evaluate.weights_said(record)) if part))
@@ -53,7 +58,7 @@ if result is not None and record.index is not None:
     st.plotly_chart(figure, key="evaluate.forecast")
 
 st.subheader(t("evaluate.downloads"))
-c0, c1, c2, c3 = st.columns(4)
+c0, c1, c2, c3, c4 = st.columns(5)
 if result is not None:
     c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record.history),
                        f"rnnlab_run_{record.id}.zip", "application/zip", icon=":material/folder_zip:",
@@ -67,3 +72,5 @@ if c3.button(t("evaluate.continue"), key="b.continue", icon=":material/replay:",
     if actions.continue_run(record):
         st.switch_page("views/train.py")
     actions.show_message()
+c4.button(t("evaluate.delete"), key="b.delete", icon=":material/delete:", help=t("evaluate.delete_help"),
+          on_click=actions.delete_run, args=(record,))

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import stat
+import struct
 from pathlib import Path
 
 import pandas as pd
@@ -35,13 +36,54 @@ def save_model(directory: str | os.PathLike, model: torch.nn.Module, cfg: Experi
     """Write ``model.safetensors`` and ``config.json`` into ``directory`` (created if needed)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
-    input_size = tensors["rnn.weight_ih_l0"].shape[1]  # torch's names, for fused and explicit cells
-    metadata = {"format": "rnnlab", "input_size": str(input_size),
-                "output_size": str(model.head.out_features)}
+    tensors, metadata = _tensors(model)
     save_file(tensors, directory / WEIGHTS, metadata=metadata)
     (directory / CONFIG).write_text(cfg.to_json() + "\n", encoding="utf-8")
     return directory
+
+
+def _tensors(model: torch.nn.Module) -> tuple[dict, dict]:
+    """The model's weights and the metadata that rebuilds it (its input and output sizes)."""
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    input_size = tensors["rnn.weight_ih_l0"].shape[1]  # torch's names, for fused and explicit cells
+    return tensors, {"format": "rnnlab", "input_size": str(input_size), "output_size": str(model.head.out_features)}
+
+
+def model_bytes(model: torch.nn.Module) -> bytes:
+    """The weights as the bytes of a model.safetensors file (what the run store keeps)."""
+    from safetensors.torch import save
+
+    tensors, metadata = _tensors(model)
+    return save(tensors, metadata=metadata)
+
+
+def model_from_bytes(data: bytes, cfg: ExperimentConfig):
+    """The SequenceModel of ``cfg`` holding the weights of model_bytes(...) (ModelFileError if they do not fit)."""
+    from safetensors.torch import load
+
+    from rnncore.nn.models import build_model
+
+    try:
+        state = load(bytes(data))
+        meta = _metadata(data)
+        input_size, output_size = int(meta["input_size"]), int(meta["output_size"])
+    except (SafetensorError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"the stored weights cannot be read ({exc}); train the run again") from None
+    model = build_model(cfg.model, input_size, output_size, torch.Generator().manual_seed(0))
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError:
+        raise ModelFileError(f"the stored weights do not fit the run's model ({cfg.model.cell}, hidden_size "
+                             f"{cfg.model.hidden_size}); train the run again") from None
+    model.eval()
+    return model
+
+
+def _metadata(data: bytes) -> dict:
+    """The metadata of safetensors bytes (its JSON header's __metadata__)."""
+    (length,) = struct.unpack("<Q", bytes(data[:8]))
+    header = json.loads(bytes(data[8:8 + length]))
+    return header.get("__metadata__") or {}
 
 
 def _paths(path: str | os.PathLike, config_path: str | os.PathLike | None) -> tuple[Path, Path]:

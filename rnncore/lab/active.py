@@ -65,6 +65,15 @@ class ActiveRun:
         return self._trainer.period
 
     @property
+    def model(self):
+        """The model being trained (only the training thread changes it)."""
+        return self._trainer.model
+
+    def watch(self, callback) -> None:
+        """Call ``callback(progress)`` after each epoch too (a RunRecorder); before the run starts."""
+        self._trainer.add_callback(callback)
+
+    @property
     def parameters(self) -> int:
         return self._trainer.model.num_parameters()
 
@@ -120,3 +129,20 @@ class ActiveRun:
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the run to end (and its record to be made); True when it has."""
         return self._trainer.join(timeout)
+
+
+class KeptRun:
+    """A run the archive keeps (ended here, in another tab, or before a restart), with the questions the
+    Inside page asks of an ActiveRun: its windows, its progress, its model."""
+
+    def __init__(self, record: RunRecord, result):
+        self.id, self.config, self.record, self.result = record.id, record.config, record, result
+        self.windows = result.windows
+
+    def progress(self) -> Progress:
+        history = list(self.record.history)
+        return Progress(status=self.record.status, epoch=len(history), epochs=len(history), history=history,
+                        kept_epoch=self.record.kept_epoch, message=self.record.message)
+
+    def model_view(self) -> ModelView:
+        return ModelView(self.result.model, None, (self.id, "kept"), live=False)

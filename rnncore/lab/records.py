@@ -31,6 +31,7 @@ class RunRecord:
     index: object | None = None  # the data's time index (pandas), None for memory tasks
     result: object | None = None  # RunResult with the model; dropped for all but the latest few
     imported: object | None = None  # an imported run whose data is not loaded: its ImportedRun (as exported)
+    stored_model: bool = False  # its model is in the run store (loaded when a page asks for it)
 
     @classmethod
     def of(cls, run_id: int, config: ExperimentConfig, progress, result, dataset) -> RunRecord:

@@ -12,8 +12,6 @@ nothing.
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +22,7 @@ from rnncore.data.layouts import apply_layout
 from rnncore.data.sources import load_source
 from rnncore.errors import Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
+from rnncore.lab.archive import MemoryArchive, StoreArchive, baseline_note, evaluate
 from rnncore.lab.records import RunRecord
 from rnncore.training.progress import Status
 
@@ -39,31 +38,21 @@ class Controls:
     stop: bool  # anything going
 
 
-def baseline_note(values: dict) -> Note:
-    """Why a baseline is missing, as metrics.json says it: a keyed note where the key is one rnncore knows."""
-    from rnncore.messages import BASELINE_NOTES
-
-    key, details = values.get("note_key"), values.get("note_details", {})
-    try:
-        return Note.keyed(key, BASELINE_NOTES, **details)
-    except (KeyError, IndexError, TypeError, ValueError):  # a key or details this version does not know
-        return Note(values["note"])
-
-
 class Lab:
     """The state of one session's experiments. Thread-safe where training threads touch it."""
 
     def __init__(self, slots: threading.Semaphore | None = None, limits=None,
-                 keep_models: int = 3, max_runs: int = 30):
+                 keep_models: int = 3, max_runs: int = 30, archive: MemoryArchive | StoreArchive | None = None):
         self.slots = slots  # the server's training slots (shared by every session)
         self.limits = limits  # RunLimits of this server, or None
         self.keep_models, self.max_runs = keep_models, max_runs
+        self.archive = archive or MemoryArchive(keep_models, max_runs)  # where ended runs are kept
         self.config = ExperimentConfig()  # the next run's settings
-        self.runs: list[RunRecord] = []  # ended and imported runs, oldest first
+        self._notices: list[Note] = []  # what the archive did that the page should say once
+        self._content: bytes | None = None  # the next run's data as uploaded (a file), to keep with its runs
         self._dataset: Dataset | None = None  # the next run's data (None: the config's source, loaded on demand)
         self._loaded: Dataset | None = None  # that data as loaded, before its layout (a grid unstacked) applies
         self._group: list[ActiveRun] = []  # the runs of the last Start (one) or series (several)
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     # the next run's data --------------------------------------------------------------------
@@ -86,7 +75,9 @@ class Lab:
             source=source, params=dict(params or {}), layout=layout,
             target=data.target if data.target in columns else None,
             features=tuple(c for c in data.features if c in columns)))
-        self._dataset, self._loaded = dataset, loaded
+        self._dataset, self._loaded, self._content = dataset, loaded, content
+        if content is not None and self.archive.stored:
+            self._tell(self.archive.keep_data(source, content))
         return dataset
 
     def reshape(self, layout: str) -> Dataset:
@@ -185,12 +176,15 @@ class Lab:
         """Train on from a kept run's weights, with its settings and data (which become the next run's)."""
         if self.busy:
             raise config_error("run_going")
-        if record.result is None:
+        if record.status.active:
+            raise config_error("running_elsewhere")
+        result = self.result_of(record)
+        if result is None:
+            if self.has_model(record):
+                raise data_error("load_run_data", source=record.config.data.source)
             raise config_error("model_gone")
-        dataset = self.dataset_for(record.config, record.data)
-        if dataset is None:
-            raise data_error("load_run_data", source=record.config.data.source)
-        state = {k: v.detach().clone() for k, v in record.result.model.state_dict().items()}
+        dataset = self.archive.dataset_of(record, self.dataset_for)
+        state = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
         run = self._prepare(record.config, dataset, initial_state=state, history=record.history)
         self._dataset = dataset
         self._begin([run], record.config)
@@ -203,25 +197,31 @@ class Lab:
 
     def _begin(self, runs: list[ActiveRun], config: ExperimentConfig, one_epoch: bool = False) -> None:
         with self._lock:
-            for run in runs:
-                run.id = next(self._ids)
+            self.archive.number(runs)  # StoreError (a quota, a workspace gone): nothing has started
             self._group = runs
         self.config = config
         for run in runs:
             run.start(one_epoch)
 
     def _keep(self, run: ActiveRun, record: RunRecord) -> None:
-        """A run ended (in its training thread): keep its record, in the order the runs were started (runs
-        side by side end in any order)."""
-        with self._lock:
-            bisect.insort(self.runs, record, key=lambda r: r.id)
-            self._bound()
+        """A run ended (in its training thread): the archive keeps its record (and says what it did)."""
+        self._tell(self.archive.keep(run, record))
 
-    def _bound(self) -> None:
-        """Keep at most ``max_runs`` records and the models of the latest ``keep_models`` (the lock is held)."""
-        del self.runs[: max(0, len(self.runs) - self.max_runs)]
-        for record in self.runs[: max(0, len(self.runs) - self.keep_models)]:
-            record.result = None
+    def _tell(self, notes: list[Note]) -> None:
+        with self._lock:
+            self._notices.extend(notes)
+
+    def notices(self) -> list[Note]:
+        """What the archive did since the last call that a page says once (models removed by a quota...),
+        and while the store is down, that runs are kept in memory."""
+        with self._lock:
+            notes, self._notices = self._notices, []
+        down = self.archive.down
+        if down is not None:
+            from rnncore.messages import STORE_NOTES
+
+            notes.append(Note.keyed("store_down", STORE_NOTES, error=str(down)))
+        return notes
 
     def pause(self) -> None:
         for run in self._group:
@@ -250,8 +250,37 @@ class Lab:
         return all([run.join(timeout) for run in self._group])
 
     # ended runs ------------------------------------------------------------------------------
+    @property
+    def runs(self) -> list[RunRecord]:
+        """The ended and imported runs, oldest first (with a store: every run of the workspace, other tabs'
+        included, but the ones this Lab is training)."""
+        going = {run.id for run in self._group if run.record is None}
+        return self.archive.records(going)
+
     def run(self, run_id: int) -> RunRecord | None:
         return next((r for r in self.runs if r.id == run_id), None)
+
+    def has_model(self, record: RunRecord) -> bool:
+        """Whether the run's model can be evaluated, inspected or continued (in memory or in the store)."""
+        return self.archive.has_model(record)
+
+    def result_of(self, record: RunRecord):
+        """The run's RunResult (its model, loaded from the store when needed), or None when the model is gone
+        or its data is not at hand."""
+        return self.archive.result_of(record, self.dataset_for)
+
+    def delete(self, record: RunRecord) -> None:
+        """Delete an ended run (from the store too)."""
+        if record.status.active:
+            raise config_error("running_elsewhere")
+        self.archive.delete(record)
+
+    def use_archive(self, archive) -> None:
+        """Keep runs in ``archive`` from now on (another workspace); refused while a run goes on."""
+        if self.busy:
+            raise config_error("run_going")
+        old, self.archive = self.archive, archive
+        old.close()
 
     def import_run(self, data: bytes) -> RunRecord:
         """Bring back an exported run (BundleError on a bad file; nothing changes then).
@@ -275,15 +304,12 @@ class Lab:
                                            if "note" in m})
         record.data = imported.data
         if dataset is not None:
-            record.keep(self._evaluate(imported, dataset))
+            record.keep(evaluate(cfg, imported.model, dataset, imported.history))
             if dataset.sequences is None:
                 record.index = dataset.frame.index
         else:
             record.imported = imported  # Evaluate shows it as exported: curves, metrics, predictions
-        with self._lock:
-            record.id = next(self._ids)
-            self.runs.append(record)
-            self._bound()
+        self._tell(self.archive.imported(record, imported.model))
         return record
 
     def dataset_for(self, config: ExperimentConfig, identity: dict | None = None) -> Dataset | None:
@@ -297,19 +323,8 @@ class Lab:
             return loaded
         return None
 
-    @staticmethod
-    def _evaluate(imported, dataset):
-        from rnncore.data.dataset import period_of
-        from rnncore.data.windows import make_windows
-        from rnncore.training.results import build_result
-
-        cfg = imported.config
-        windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
-        return build_result(cfg=cfg, model=imported.model, windows=windows, dataset=dataset,
-                            period=period_of(dataset), history=imported.history, status=Status.IMPORTED,
-                            message="imported", device=next(imported.model.parameters()).device)
-
     def close(self) -> None:
         """Stop any training: the browser tab closed."""
         self.stop()
         self.join(timeout=10)
+        self.archive.close()

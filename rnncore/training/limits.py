@@ -63,21 +63,30 @@ class ServerLimits:
                          max_lookback=self.max_lookback, max_seconds=self.max_seconds)
 
 
-def load_limits(path: Path = SETTINGS_FILE, environ: dict | None = None) -> ServerLimits:
-    """Read [limits] from the TOML file, then RNNLAB_* overrides; a bad or missing value keeps the default."""
+def read_section(kind, section: str, prefix: str, path: Path = SETTINGS_FILE, environ: dict | None = None,
+                 **given):
+    """The dataclass ``kind`` from ``[section]`` of the TOML file, each number overridden by the environment
+    variable ``prefix + NAME``; a bad or missing number (not a positive finite one) keeps its default.
+    ``given`` fields are taken as they are."""
     environ = os.environ if environ is None else environ
-    values = {}
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8")).get("limits", {})
+        values = tomllib.loads(path.read_text(encoding="utf-8")).get(section, {})
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         values = {}
-    out = {}
-    for f in fields(ServerLimits):
-        raw = environ.get(f"RNNLAB_{f.name.upper()}", values.get(f.name, f.default))
+    out = dict(given)
+    for f in fields(kind):
+        if f.name in given:
+            continue
+        raw = environ.get(f"{prefix}{f.name.upper()}", values.get(f.name, f.default))
         try:
             number = float(raw)
         except (TypeError, ValueError):
             continue
         if math.isfinite(number) and number > 0:
             out[f.name] = int(number) if f.type == "int" else number
-    return ServerLimits(**out)
+    return kind(**out)
+
+
+def load_limits(path: Path = SETTINGS_FILE, environ: dict | None = None) -> ServerLimits:
+    """Read [limits] from the TOML file, then RNNLAB_* overrides; a bad or missing value keeps the default."""
+    return read_section(ServerLimits, "limits", "RNNLAB_", path, environ)

@@ -22,6 +22,7 @@ class Status(StrEnum):
     DIVERGED = "diverged"  # the loss became NaN or infinite
     FAILED = "failed"  # an error in the loop
     IMPORTED = "imported"  # a run brought back from a zip
+    INTERRUPTED = "interrupted"  # read from the run store: its server stopped while it trained
 
     @property
     def ended(self) -> bool:
@@ -38,7 +39,8 @@ class Status(StrEnum):
         return self in MOVING
 
 
-ENDED = frozenset({Status.FINISHED, Status.STOPPED, Status.DIVERGED, Status.FAILED, Status.IMPORTED})
+ENDED = frozenset({Status.FINISHED, Status.STOPPED, Status.DIVERGED, Status.FAILED, Status.IMPORTED,
+                   Status.INTERRUPTED})
 ACTIVE = frozenset({Status.QUEUED, Status.RUNNING, Status.PAUSED})
 MOVING = frozenset({Status.QUEUED, Status.RUNNING})
 

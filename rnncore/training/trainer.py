@@ -77,6 +77,13 @@ class Trainer:
         self._active_since: float | None = None
         self._result: RunResult | None = None
 
+    def add_callback(self, callback: Callable[[Progress], None]) -> None:
+        """One more per-epoch callback (a recorder that needs the run's number); before the run starts."""
+        with self._lock:
+            if self._thread is not None:
+                raise RuntimeError("add callbacks before the run starts")
+            self._callbacks = (*self._callbacks, callback)
+
     # controls (any thread) -------------------------------------------------------------
     def start(self) -> None:
         """Train in a daemon thread. Does nothing if the run has already started."""
@@ -132,6 +139,10 @@ class Trainer:
             self._wake.notify_all()
             if self._thread is None and self._progress.status == Status.IDLE:
                 self._set(status=Status.STOPPED, **say("stopped_idle"))
+            elif self._progress.status == Status.PAUSED:  # it ends at once, but keeping and evaluating its weights
+                # takes a moment: it reads as moving until its end is published, as a run stopped while training
+                # does, so a page drawn now polls and follows (a "paused" page would not poll, and stay paused)
+                self._set(status=Status.RUNNING, **say("stopping", epoch=self._progress.epoch))
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True when it has ended."""

@@ -24,10 +24,11 @@ TANH_STEPS = (0.1, 0.2, 0.5, 1.0)  # a tanh state's colour range: the smallest o
 
 def _tanh_limit(arrays) -> float:
     """L for a colour range [-L, L] of values bounded by 1: small values (a 64-unit state near 0) still show
-    colour; L moves only between a few round numbers, so a chart redrawn live does not flicker."""
+    colour; L moves only between a few round numbers, so a chart redrawn live does not flicker. Values above 1
+    (a candidate through relu, unbounded) get a range of their own: L is their level."""
     finite = [np.abs(a[np.isfinite(a)]) for a in arrays]
     level = max((float(np.percentile(f, 99)) for f in finite if f.size), default=1.0)
-    return next(step for step in TANH_STEPS if level <= step * 1.000001)
+    return next((step for step in TANH_STEPS if level <= step * 1.000001), level)
 
 
 def _state_limit(values: np.ndarray) -> float:

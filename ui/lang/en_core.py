@@ -11,10 +11,13 @@ from rnncore.messages import (
     DATA_MESSAGES,
     DATA_NOTES,
     RUN_MESSAGES,
+    STORE_MESSAGES,
+    STORE_NOTES,
 )
 
 FAMILIES = {"dataerror": DATA_MESSAGES, "datanote": DATA_NOTES, "configerror": CONFIG_MESSAGES,
-            "bundleerror": BUNDLE_MESSAGES, "reason": RUN_MESSAGES, "baselinenote": BASELINE_NOTES}
+            "bundleerror": BUNDLE_MESSAGES, "reason": RUN_MESSAGES, "baselinenote": BASELINE_NOTES,
+            "storeerror": STORE_MESSAGES, "storenote": STORE_NOTES}
 
 CORE: dict[str, str] = {
     **{f"{family}.{key}": template for family, table in FAMILIES.items() for key, template in table.items()},

@@ -6,6 +6,33 @@ EXPORTED = "请使用 RNN Lab 导出的运行 zip"
 NOT_OURS = "这个 zip 不是 RNN Lab 导出的运行"
 
 CORE: dict[str, str] = {
+    "configerror.running_elsewhere": "这次运行正在另一个标签页或另一台服务器上训练；请等它在那里结束，或在那里停止它",
+    "reason.interrupted": "已中断：这次运行训练时服务器停止了，当时已完成 {epochs} 轮；可从第 {kept} 轮的权重继续",
+    "reason.interrupted_early": "已中断：这次运行训练时服务器停止了，当时还没有保存任何权重；请重新开始",
+    "reason.elsewhere": "正在另一个标签页或另一台服务器上训练（目前 {epochs} 轮）",
+    "storeerror.bad_url": "无法使用存储地址 {url}（{detail}）；请使用 sqlite:///路径/文件.sqlite3 或 "
+                          "postgresql+psycopg://用户:密码@主机:端口/数据库",
+    "storeerror.unreachable": "无法连接运行存储 {where}（{detail}）；请检查数据库服务器是否在运行，并检查存储地址"
+                              "（rnnlab.toml 的 [store] url，或 RNNLAB_STORE）",
+    "storeerror.corrupt": "运行存储 {where} 不是 RNN Lab 能读取的数据库（{detail}）；其中的内容没有被改动。"
+                          "把该文件移到别处即可新建存储，或检查存储地址（rnnlab.toml 的 [store] url，或 RNNLAB_STORE）",
+    "storeerror.locked": "运行存储 {where} 被另一个程序锁定；请稍后再试",
+    "storeerror.full": "运行存储 {where} 所在的磁盘已满；已保存的内容没有丢失。请释放一些空间后再试",
+    "storeerror.failed": "运行存储 {where} 拒绝了这次更改（{detail}）；什么都没有改变，请再试一次",
+    "storeerror.newer_schema": "运行存储 {where} 是由更新版本的 RNN Lab 写入的（结构版本 {found}；本版本最多读取 "
+                               "{known}）；没有读取或改动任何内容。请升级 RNN Lab，或检查存储地址",
+    "storeerror.bad_workspace_key": "{workspace} 不是工作区密钥（密钥由 32 到 64 个字母、数字、- 和 _ 组成）；请重新复制完整的工作区链接",
+    "storeerror.no_workspace": "此存储中没有密钥为 {workspace} 的工作区；请检查密钥，或新建一个工作区",
+    "storeerror.no_run": "此工作区中没有运行 {run}；'runs list' 会列出已有的运行",
+    "storeerror.quota_runs": "此工作区已有 {count} 次运行，达到上限（{limit}，rnnlab.toml 中的 max_runs）；请删除不再需要的运行",
+    "storeerror.quota_bytes": "这会使工作区达到 {size} MB，超过配额 {limit} MB（rnnlab.toml 中的 max_megabytes）；"
+                              "请删除不再需要的运行或文件",
+    "storeerror.no_model": "运行 {run} 没有保存模型（为了不超出工作区配额而被删除，或运行在第一轮之前就结束了）；请重新训练",
+    "storeerror.no_data": "运行 {run} 训练所用的数据（{source}）不在存储中；请加载它后再试",
+    "storenote.models_removed": "为使工作区不超出配额（rnnlab.toml 中的 keep_models 和 max_megabytes），运行 {runs} "
+                                "的模型已被删除；它们的曲线和指标仍然保留",
+    "storenote.store_down": "目前运行只保存在这个标签页的内存中：{error}",
+    "storenote.data_not_kept": "这个文件没有保存在工作区中，所以刷新后无法重新打开基于它的运行：{error}",
     # ConfigError: rnncore.config
     "configerror.whole_number": "{name} 必须是整数（得到的是 {value}）",
     "configerror.number": "{name} 必须是数字（得到的是 {value}）",

@@ -1,0 +1,152 @@
+"""The run store's tables, and the steps that bring a database written by any earlier version up to now.
+
+``TABLES`` is the current shape, used by every query. ``UPGRADES[n]`` takes a database from schema
+version ``n`` to ``n + 1`` (the first one creates it); a fresh database runs them all, so a store made
+today and one upgraded from version 1 end in the same shape (a test compares them). The version is
+kept in ``schema_version``; a database whose version is above ``VERSION`` was written by a newer RNN
+Lab and is refused, never read.
+
+Floats that may be NaN or infinite are not stored as such (SQLite turns NaN into NULL); JSON columns
+are text written with ``json.dumps(allow_nan=False)``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    text,
+)
+
+KEY_HASH = 64  # a workspace is stored under the SHA-256 of its key (hex), never the key itself
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+workspaces = Table(
+    "workspaces", metadata,
+    Column("id", String(KEY_HASH), primary_key=True),  # sha256(key)
+    Column("created", Float, nullable=False),  # time.time()
+    Column("runs_made", Integer, nullable=False),  # version 3: the last number given, so none is given twice
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace", String(KEY_HASH), nullable=False, index=True),
+    Column("number", Integer, nullable=False),  # the run's number in its workspace, as people see it
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),  # the last change of any kind
+    Column("owner", String(64), nullable=False),  # who trains it (a browser tab, a command line)
+    Column("status", String(16), nullable=False),  # running (while it trains) or how it ended
+    Column("reason", String(40), nullable=False),  # a key of rnncore.messages.RUN_MESSAGES
+    Column("message", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON
+    Column("config", Text, nullable=False),  # ExperimentConfig.to_json()
+    Column("data", Text, nullable=False),  # JSON: the data's identity (name, rows, sha256 of a file)
+    Column("cell", String(20), nullable=False),
+    Column("epochs", Integer, nullable=False),  # epochs done
+    Column("best_val", Float),  # the lowest validation loss, None before the first epoch
+    Column("parameters", Integer, nullable=False),
+    Column("kept_epoch", Integer),  # whose weights the metrics and the model are
+    Column("results", Text, nullable=False),  # JSON: metrics, baselines, baseline notes, y_unit, partial epoch
+    Column("heartbeat", Float, nullable=False),  # version 2: a run training says it is alive every few seconds
+    UniqueConstraint("workspace", "number"),
+)
+
+epochs = Table(
+    "epochs", metadata,
+    Column("run", Integer, primary_key=True),  # runs.id
+    Column("epoch", Integer, primary_key=True),
+    Column("train_loss", Float, nullable=False),
+    Column("val_loss", Float),
+    Column("seconds", Float, nullable=False),
+    Column("grad_norm", Float, nullable=False),
+    Column("layer_grad_norms", Text, nullable=False),  # JSON
+    Column("lr", Float, nullable=False),
+)
+
+models = Table(
+    "models", metadata,
+    Column("run", Integer, primary_key=True),  # runs.id
+    Column("epoch", Integer),  # whose weights these are (None: the initial weights)
+    Column("final", Integer, nullable=False),  # 1: the run's kept weights; 0: a checkpoint while it trains
+    Column("weights", LargeBinary, nullable=False),  # safetensors bytes
+    Column("traces", LargeBinary),  # safetensors bytes: the probe window's gates and states
+    Column("bytes", Integer, nullable=False),
+    Column("saved", Float, nullable=False),
+)
+
+data_files = Table(
+    "data_files", metadata,
+    Column("workspace", String(KEY_HASH), primary_key=True),
+    Column("sha256", String(64), primary_key=True),  # of the content: a file is stored once per workspace
+    Column("name", String(255), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+TABLES = (schema_version, workspaces, runs, epochs, models, data_files)
+
+
+# upgrades: UPGRADES[n] takes a database at version n to version n + 1 -----------------------------------
+LATER = {("runs", "heartbeat"), ("workspaces", "runs_made")}  # the columns that upgrades added
+
+
+def _create_v1(conn) -> None:
+    """Version 1: the tables as they first were (without the columns of ``LATER``)."""
+    first = MetaData()
+    for table in TABLES:
+        columns = [Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, index=c.index,
+                          autoincrement=c.autoincrement)
+                   for c in table.columns if (table.name, c.name) not in LATER]
+        constraints = [UniqueConstraint("workspace", "number")] if table is runs else []
+        Table(table.name, first, *columns, *constraints)
+    first.create_all(conn)
+    conn.execute(schema_version.insert().values(version=1))
+
+
+def _add_heartbeat(conn) -> None:
+    """Version 2: runs beat while they train, so one whose server died shows as interrupted."""
+    conn.execute(text("ALTER TABLE runs ADD COLUMN heartbeat FLOAT NOT NULL DEFAULT 0"))
+    conn.execute(text("UPDATE runs SET heartbeat = updated"))
+
+
+def _count_runs(conn) -> None:
+    """Version 3: a workspace counts the runs it numbered. Before, a new run took the highest number there
+    plus one, so deleting the latest run gave its number (and its links) to the next run."""
+    conn.execute(text("ALTER TABLE workspaces ADD COLUMN runs_made INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text("UPDATE workspaces SET runs_made = "
+                      "(SELECT COALESCE(MAX(runs.number), 0) FROM runs WHERE runs.workspace = workspaces.id)"))
+
+
+UPGRADES = {0: _create_v1, 1: _add_heartbeat, 2: _count_runs}
+VERSION = max(UPGRADES) + 1  # the schema this code reads and writes
+
+
+def version_of(conn) -> int:
+    """The database's schema version: 0 for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    found = conn.execute(schema_version.select()).scalars().all()
+    return max(found, default=0)
+
+
+def upgrade(conn, to: int = VERSION) -> int:
+    """Run the upgrade steps from the database's version up to ``to`` (in the caller's transaction);
+    the version it had."""
+    was = version_of(conn)
+    for step in range(was, to):
+        UPGRADES[step](conn)
+        conn.execute(schema_version.update().values(version=step + 1))
+    return was
