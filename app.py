@@ -9,13 +9,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import links, sidebar, workspace
+from ui import classroom, links, sidebar, workspace
 from ui.errors import shielded
 from ui.i18n import t
 
 ICON = Path(__file__).resolve().parent / "docs" / "icon.png"  # a file of ours: no icon font fetched from the web
 st.set_page_config(page_title="RNN Lab", page_icon=str(ICON), layout="wide")
 workspace.attach()  # this browser's runs: the workspace of its cookie (or of a workspace link), else a new one
+classroom.take_teacher_link()  # a teacher link's key: into this session and a cookie, out of the address
 links.restore()  # a shared link (query parameters) sets up the experiment once per session
 
 PAGES = [
@@ -25,6 +26,8 @@ PAGES = [
     ("views/inside.py", "nav.inside", ":material/memory:"),
     ("views/evaluate.py", "nav.evaluate", ":material/query_stats:"),
     ("views/compare.py", "nav.compare", ":material/compare_arrows:"),
+    ("views/classroom.py", "nav.classroom", ":material/groups:"),
+    ("views/teacher.py", "nav.teacher", ":material/co_present:"),
     ("views/learn.py", "nav.learn", ":material/school:"),
 ]
 page = st.navigation([st.Page(path, title=t(key), icon=icon, default=i == 0)

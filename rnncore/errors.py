@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from rnncore.messages import BUNDLE_MESSAGES, CONFIG_MESSAGES, DATA_MESSAGES, DATA_NOTES, STORE_MESSAGES
+from rnncore.messages import (
+    BUNDLE_MESSAGES,
+    CLASS_MESSAGES,
+    CONFIG_MESSAGES,
+    DATA_MESSAGES,
+    DATA_NOTES,
+    STORE_MESSAGES,
+)
 
 
 class KeyedError(ValueError):
@@ -52,6 +59,12 @@ class StoreError(KeyedError):
     """The run store cannot do what was asked (down, corrupt, full, a key or quota); nothing stored changed."""
 
     prefix, messages = "storeerror", STORE_MESSAGES
+
+
+class ClassError(KeyedError):
+    """A class, a challenge or a submission refused; str(e) says which limit or what to do."""
+
+    prefix, messages = "classerror", CLASS_MESSAGES
 
 
 def data_error(key: str, **details) -> DataError:

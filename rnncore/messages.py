@@ -316,3 +316,30 @@ STORE_NOTES = MappingProxyType({
     "store_down": "runs are kept in this tab's memory only for now: {error}",
     "data_not_kept": "this file is not kept in the workspace, so runs on it cannot be reopened after a reload: {error}",
 })
+
+# ClassError: a class, a challenge or a submission refused (rnncore.classroom); nothing is changed by it
+CLASS_MESSAGES = MappingProxyType({
+    "bad_room": "{room} is not a room code: a code is 6 letters and digits (no 0, O, 1 or I); ask your teacher for it",
+    "no_room": "there is no class with the room code {room}; check the code with your teacher",
+    "bad_teacher_key": "this teacher link is not one this server knows; use the whole link you got when you made "
+                       "the class",
+    "name_empty": "type a display name (1 to {most} characters) so that your teacher knows whose runs these are",
+    "name_long": "a display name has at most {most} characters (this one has {count}); choose a shorter one",
+    "name_taken": "someone in this class is already called {name}; choose another display name",
+    "too_many_attempts": "too many tries from here in the last minute ({count}); wait a minute and try again",
+    "not_member": "this workspace is not in a class; join one with its room code first",
+    "closed": "the class {room} takes no submissions now; your teacher opens it",
+    "too_many_submissions": "you sent {count} submissions in the last minute, the most the class takes; wait a "
+                            "minute and send your best run",
+    "not_finished": "only a run that ended with its weights can be submitted (run {run} is {status})",
+    "other_data": "run {run} was trained on {source}, not on the challenge's data; load the challenge data from the "
+                  "class page and train on it",
+    "other_window": "run {run} uses {setting} = {value}, the challenge asks for {wanted}; keep the challenge's "
+                    "window and split",
+    "cell_not_allowed": "the challenge allows the cells {cells}; run {run} uses {cell}",
+    "over_budget": "run {run} has {name} = {value}, over the challenge's budget of {limit}; train within the budget",
+    "bad_challenge": "the challenge cannot be used: {problem}",
+    "challenge_difference": "a challenge scores the series itself, so its window's difference must be none",
+    "too_short": "the challenge data is too short to hold out a test part and still train ({detail})",
+    "no_model": "run {run} keeps no model in the store; train it again before you submit it",
+})

@@ -10,6 +10,7 @@ import torch
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.postgres import postgres_server  # noqa: F401 (a session fixture: one server for every test file)
+from tests.stores import backend, store  # noqa: F401 (fixtures: a store on SQLite and on PostgreSQL)
 
 torch.set_num_threads(1)
 

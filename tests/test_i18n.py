@@ -289,7 +289,8 @@ def test_the_english_the_app_shows_is_rnncores_own_template():
     tables = {"dataerror": messages.DATA_MESSAGES, "datanote": messages.DATA_NOTES,
               "configerror": messages.CONFIG_MESSAGES, "bundleerror": messages.BUNDLE_MESSAGES,
               "reason": messages.RUN_MESSAGES, "baselinenote": messages.BASELINE_NOTES,
-              "storeerror": messages.STORE_MESSAGES, "storenote": messages.STORE_NOTES}
+              "storeerror": messages.STORE_MESSAGES, "storenote": messages.STORE_NOTES,
+              "classerror": messages.CLASS_MESSAGES}
     assert FAMILIES == tables
     for family, table in tables.items():
         for key, template in table.items():

@@ -33,47 +33,6 @@ DATA = {"name": "airline", "rows": 144, "sha256": None}
 
 
 # fixtures and helpers ---------------------------------------------------------------------------
-class Backend:
-    """One database for one test: opens stores on it (closed at the end) and reads it raw."""
-
-    def __init__(self, name: str, url: str, path=None):
-        self.name, self.url, self.path = name, url, path
-        self.opened = []
-
-    def open(self, **settings):
-        store = open_store(self.url, StoreSettings(**settings))
-        self.opened.append(store)
-        return store
-
-    def raw(self, query: str, **params) -> list:
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(row) for row in conn.execute(text(query), params)]
-        finally:
-            engine.dispose()
-
-    def close(self) -> None:
-        for store in self.opened:
-            store.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, tmp_path):
-    if request.param == "sqlite":
-        path = tmp_path / "runs.sqlite3"
-        made = Backend("sqlite", f"sqlite:///{path}", path)
-    else:
-        made = Backend("postgresql", request.getfixturevalue("postgres_server").database())
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def store(backend):
-    return backend.open()
-
-
 def record(epoch: int, val: float | None = 0.5, **more) -> EpochRecord:
     values = {"train_loss": 1.0 / epoch + 0.125, "val_loss": val, "seconds": 0.01 * epoch, "grad_norm": 2.0 / epoch,
               "layer_grad_norms": {"rnn.l0": 0.5 / epoch, "head": 0.25}, "lr": 1e-3, **more}

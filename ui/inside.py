@@ -31,8 +31,11 @@ def subject():
     if going is not None:
         label[CURRENT] = t("inside.current", label=run_label(going))
     chosen = st.selectbox(t("inside.run"), choices, format_func=label.get, key=PICKED)
+    current = session.current
     if chosen == CURRENT:
         run = going
+    elif current is not None and current.record is not None and current.id == chosen:
+        run = current  # the run of the last Start, ended: its own progress keeps the gradient through time
     else:
         try:
             result = session.result_of(kept[chosen])

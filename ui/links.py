@@ -43,6 +43,7 @@ def restore() -> None:
         st.session_state[LANG] = lang
     rows = (query.pop(ROWS, None) or [""])[-1]  # how long the uploaded file was (a link's own word)
     query.pop(PARAM, None)  # the workspace link's key: ui.workspace reads it, it is not a setting
+    query.pop("teacher", None)  # the teacher link's key: ui.classroom reads it
     if not query:
         return
     unusable: list[ConfigError] = []
@@ -77,6 +78,14 @@ def query_for(config: ExperimentConfig, lang: str, dataset=None) -> dict[str, st
     if lang != "en":
         query["lang"] = lang
     return query
+
+
+def link_of(config: ExperimentConfig, lang: str, dataset=None, page: str = "train") -> str:
+    """The experiment's link on this server: what a teacher pins for the class (the Train page by default)."""
+    from urllib.parse import urlencode, urlsplit
+
+    here = urlsplit(st.context.url or "")
+    return f"{here.scheme}://{here.netloc}/{page}?{urlencode(query_for(config, lang, dataset))}"
 
 
 def publish() -> None:

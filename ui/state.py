@@ -64,6 +64,19 @@ def run_store():
     return (None, failure) if failure is not None else (_open_store(), None)
 
 
+def classroom():
+    """The classes on the server's run store (rnncore.classroom), or None while there is no store."""
+    store, _ = run_store()
+    return None if store is None else _classroom(store)
+
+
+@st.cache_resource(show_spinner=False)
+def _classroom(_store):
+    from rnncore.classroom.classroom import Classroom
+
+    return Classroom(_store)
+
+
 @st.cache_resource(show_spinner=False)
 def training_slots() -> threading.BoundedSemaphore:
     """How many trainings may run at once in this server process; the rest queue."""

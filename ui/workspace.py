@@ -80,7 +80,13 @@ def _remember(key: str) -> None:
     if st.context.cookies.get(COOKIE) == key or st.session_state.get(SET) == key:
         return
     st.session_state[SET] = key
-    cookie = f"{COOKIE}={key}; path=/; max-age={COOKIE_DAYS * 86400}; SameSite=Strict"
+    write_cookie(COOKIE, key)
+
+
+def write_cookie(name: str, value: str) -> None:
+    """Set a first-party cookie in the browser: a one-line script in a one-pixel frame of this origin. The
+    values are our own keys (URL-safe characters only), never text from a user."""
+    cookie = f"{name}={value}; path=/; max-age={COOKIE_DAYS * 86400}; SameSite=Strict"
     st.iframe(f"<script>document.cookie = {json.dumps(cookie)};</script>", height=1)
 
 

@@ -81,7 +81,7 @@ def key_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _dumps(value) -> str:
+def json_text(value) -> str:
     """JSON text of ``value``; NaN and the infinities become null (a metric that cannot be computed)."""
     return json.dumps(_plain(value), allow_nan=False)
 
@@ -285,6 +285,19 @@ class RunStore:
         with self._guard(), self._engine.connect() as conn:
             yield conn
 
+    def transaction(self):
+        """A write transaction on the store's database, for the modules that keep their own tables in it
+        (rnncore.classroom): all or nothing, database errors as StoreError."""
+        return self._write()
+
+    def reading(self):
+        """A connection for reading (errors as StoreError)."""
+        return self._read()
+
+    def workspace_id(self, conn, key: str, lock: bool = False) -> str:
+        """The id under which ``key``'s workspace is stored (StoreError when there is none)."""
+        return self._workspace(conn, key, lock)
+
     # workspaces --------------------------------------------------------------------------------
     def create_workspace(self) -> str:
         """A new workspace; its key (keep it: the store cannot give it back)."""
@@ -366,7 +379,7 @@ class RunStore:
         conn.execute(insert(runs), [
             {"workspace": wid, "number": number, "created": now, "updated": now, "heartbeat": now,
              "owner": owner[:64], "status": "running", "reason": "starting", "message": "starting",
-             "details": "{}", "config": cfg.to_json(), "data": _dumps(data), "cell": cfg.model.cell,
+             "details": "{}", "config": cfg.to_json(), "data": json_text(data), "cell": cfg.model.cell,
              "epochs": 0, "best_val": None, "parameters": int(parameters), "kept_epoch": None, "results": "{}"}
             for number, (cfg, data, parameters) in zip(numbers, started, strict=True)])
         return numbers
@@ -431,8 +444,8 @@ class RunStore:
             conn.execute(delete(epochs).where(epochs.c.run == rid))
             if history:
                 conn.execute(insert(epochs), [_epoch_row(rid, r) for r in history])
-            values = {"status": str(status), "reason": reason, "message": message, "details": _dumps(details),
-                      "kept_epoch": kept_epoch, "results": _dumps(results)}
+            values = {"status": str(status), "reason": reason, "message": message, "details": json_text(details),
+                      "kept_epoch": kept_epoch, "results": json_text(results)}
             if parameters is not None:
                 values["parameters"] = int(parameters)
             conn.execute(update(runs).where(runs.c.id == rid).values(**values))
@@ -503,14 +516,26 @@ class RunStore:
 
     def get_run(self, key: str, number: int) -> StoredRun:
         """One run with its history and results (StoreError no_run)."""
+        with self._read() as conn:
+            return self._stored_run(conn, self._run_id(conn, key, number))
+
+    def run_in(self, workspace_id: str, number: int) -> StoredRun:
+        """One run of the workspace stored under ``workspace_id`` (a class's teacher reads a student's run
+        by the id the class keeps, never by the student's key). StoreError no_run."""
+        with self._read() as conn:
+            found = conn.execute(select(runs.c.id).where(runs.c.workspace == workspace_id,
+                                                         runs.c.number == number)).first()
+            if found is None:
+                raise StoreError.keyed("no_run", run=number)
+            return self._stored_run(conn, found[0])
+
+    def _stored_run(self, conn, rid: int) -> StoredRun:
         from rnncore.training.progress import EpochRecord
 
-        with self._read() as conn:
-            rid = self._run_id(conn, key, number)
-            row = conn.execute(select(runs, models.c.run.label("model"), models.c.epoch.label("model_epoch"))
-                               .select_from(runs.outerjoin(models, models.c.run == runs.c.id))
-                               .where(runs.c.id == rid)).one()
-            rows = conn.execute(select(epochs).where(epochs.c.run == rid).order_by(epochs.c.epoch)).all()
+        row = conn.execute(select(runs, models.c.run.label("model"), models.c.epoch.label("model_epoch"))
+                           .select_from(runs.outerjoin(models, models.c.run == runs.c.id))
+                           .where(runs.c.id == rid)).one()
+        rows = conn.execute(select(epochs).where(epochs.c.run == rid).order_by(epochs.c.epoch)).all()
         history = [EpochRecord(epoch=r.epoch, train_loss=r.train_loss, val_loss=r.val_loss, seconds=r.seconds,
                                grad_norm=r.grad_norm, layer_grad_norms=json.loads(r.layer_grad_norms), lr=r.lr)
                    for r in rows]
@@ -559,7 +584,7 @@ class RunStore:
 def _epoch_row(rid: int, r) -> dict:
     return {"run": rid, "epoch": int(r.epoch), "train_loss": finite(r.train_loss) or 0.0,
             "val_loss": finite(r.val_loss), "seconds": float(r.seconds), "grad_norm": finite(r.grad_norm) or 0.0,
-            "layer_grad_norms": _dumps({k: finite(v) for k, v in r.layer_grad_norms.items()}), "lr": float(r.lr)}
+            "layer_grad_norms": json_text({k: finite(v) for k, v in r.layer_grad_norms.items()}), "lr": float(r.lr)}
 
 
 def open_store(url: str | None = None, settings: StoreSettings | None = None) -> RunStore:

@@ -96,7 +96,57 @@ data_files = Table(
     Column("created", Float, nullable=False),
 )
 
-TABLES = (schema_version, workspaces, runs, epochs, models, data_files)
+# version 4: classrooms (rnncore.classroom) -------------------------------------------------------------
+classes = Table(
+    "classes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("room", String(6), nullable=False, unique=True),  # the code students type
+    Column("teacher", String(KEY_HASH), nullable=False, unique=True),  # sha256 of the teacher's key
+    Column("name", String(80), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("challenge", Text, nullable=False),  # JSON: rnncore.classroom.Challenge
+    Column("open", Integer, nullable=False),  # 1: takes submissions
+    Column("pinned", Text, nullable=False),  # an experiment link the teacher pinned ("" : none)
+    Column("pinned_at", Float, nullable=False),
+)
+
+members = Table(
+    "members", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("class_id", Integer, nullable=False, index=True),
+    Column("name", String(40), nullable=False),  # the display name, as typed (shown as plain text)
+    Column("folded", String(40), nullable=False),  # the name case-folded: unique within a class
+    Column("workspace", String(KEY_HASH), nullable=False, unique=True),  # a workspace belongs to one class
+    Column("joined", Float, nullable=False),
+    Column("seen", Float, nullable=False),  # the last time the student's page asked anything
+    UniqueConstraint("class_id", "folded"),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("class_id", Integer, nullable=False, index=True),
+    Column("member", Integer, nullable=False),
+    Column("run", Integer, nullable=False),  # the run's number in the student's workspace
+    Column("score", Float),  # the challenge's score on its held-out part (None: not finite)
+    Column("metrics", Text, nullable=False),  # JSON: every metric on the held-out part
+    Column("config", Text, nullable=False),
+    Column("cell", String(20), nullable=False),
+    Column("epochs", Integer, nullable=False),
+    Column("parameters", Integer, nullable=False),
+    Column("submitted", Float, nullable=False),
+)
+
+attempts = Table(  # what is rate-limited: joins (by where they come from), submissions (by student)
+    "attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("who", String(64), nullable=False),
+    Column("at", Float, nullable=False, index=True),
+)
+
+TABLES = (schema_version, workspaces, runs, epochs, models, data_files, classes, members, submissions, attempts)
+LATER_TABLES = {"classes": 4, "members": 4, "submissions": 4, "attempts": 4}  # tables an upgrade made: version
 
 
 # upgrades: UPGRADES[n] takes a database at version n to version n + 1 -----------------------------------
@@ -107,6 +157,8 @@ def _create_v1(conn) -> None:
     """Version 1: the tables as they first were (without the columns of ``LATER``)."""
     first = MetaData()
     for table in TABLES:
+        if table.name in LATER_TABLES:
+            continue
         columns = [Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, index=c.index,
                           autoincrement=c.autoincrement)
                    for c in table.columns if (table.name, c.name) not in LATER]
@@ -130,7 +182,14 @@ def _count_runs(conn) -> None:
                       "(SELECT COALESCE(MAX(runs.number), 0) FROM runs WHERE runs.workspace = workspaces.id)"))
 
 
-UPGRADES = {0: _create_v1, 1: _add_heartbeat, 2: _count_runs}
+def _add_classes(conn) -> None:
+    """Version 4: classrooms: classes with a challenge, their members, submissions, rate-limited attempts."""
+    for table in TABLES:
+        if LATER_TABLES.get(table.name) == 4:
+            table.create(conn)
+
+
+UPGRADES = {0: _create_v1, 1: _add_heartbeat, 2: _count_runs, 3: _add_classes}
 VERSION = max(UPGRADES) + 1  # the schema this code reads and writes
 
 

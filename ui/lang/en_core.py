@@ -7,6 +7,7 @@ from rnncore.data.samples import list_samples, sample_description
 from rnncore.messages import (
     BASELINE_NOTES,
     BUNDLE_MESSAGES,
+    CLASS_MESSAGES,
     CONFIG_MESSAGES,
     DATA_MESSAGES,
     DATA_NOTES,
@@ -17,7 +18,7 @@ from rnncore.messages import (
 
 FAMILIES = {"dataerror": DATA_MESSAGES, "datanote": DATA_NOTES, "configerror": CONFIG_MESSAGES,
             "bundleerror": BUNDLE_MESSAGES, "reason": RUN_MESSAGES, "baselinenote": BASELINE_NOTES,
-            "storeerror": STORE_MESSAGES, "storenote": STORE_NOTES}
+            "storeerror": STORE_MESSAGES, "storenote": STORE_NOTES, "classerror": CLASS_MESSAGES}
 
 CORE: dict[str, str] = {
     **{f"{family}.{key}": template for family, table in FAMILIES.items() for key, template in table.items()},

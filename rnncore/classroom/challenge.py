@@ -1,0 +1,199 @@
+"""A class's challenge: the data and split everyone trains on, a budget, the cells allowed, and the score.
+
+The challenge's data is split by its window settings into train, validation and test; the test part is
+**held out**: students get the data up to it (``student_data``: a CSV, kept in their workspace like an
+upload) and never its targets; a submitted run is scored here, on the server, on the held-out part
+(``score``): its model, with the scalers its own training fitted, predicts every window whose target
+lies in the held-out rows, in the data's units, next to the persistence and seasonal-naive baselines.
+A run is accepted only if it trained on exactly that data (its file's SHA-256), with the challenge's
+window, a cell allowed and within the budget (``check``); ``ClassError`` says which limit otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from rnncore.config import CELLS, ExperimentConfig
+from rnncore.errors import ClassError, DataError
+
+SCORES = ("rmse",)  # the score of a forecasting challenge: test RMSE in the data's units (lower is better)
+WINDOW_KEYS = ("lookback", "horizon", "train_fraction", "val_fraction", "scaler", "difference")  # fixed by it
+
+
+def _refuse(key: str, **details) -> ClassError:
+    return ClassError.keyed(key, **details)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """What a class trains on and how it is scored (JSON in the store)."""
+
+    config: ExperimentConfig = field(default_factory=ExperimentConfig)  # its data and window (the rest: a start)
+    max_epochs: int = 200  # the budget of a run
+    max_parameters: int = 50_000
+    max_seconds: float = 120.0
+    cells: tuple[str, ...] = tuple(CELLS)  # the cells allowed
+    score: str = "rmse"
+
+    def __post_init__(self):
+        if self.score not in SCORES:
+            raise _refuse("bad_challenge", problem=f"score must be one of {', '.join(SCORES)}")
+        if not self.cells or any(cell not in CELLS for cell in self.cells):
+            raise _refuse("bad_challenge", problem=f"cells must be some of {', '.join(CELLS)}")
+        for name in ("max_epochs", "max_parameters", "max_seconds"):
+            if not getattr(self, name) > 0:
+                raise _refuse("bad_challenge", problem=f"{name} must be above 0")
+        if self.config.window.difference != "none":
+            raise _refuse("challenge_difference")
+        object.__setattr__(self, "cells", tuple(self.cells))
+
+    def to_json(self) -> str:
+        return json.dumps({**{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"},
+                           "config": json.loads(self.config.to_json())})
+
+    @classmethod
+    def from_json(cls, text: str) -> Challenge:
+        doc = json.loads(text)
+        return cls(**{**doc, "config": ExperimentConfig.from_dict(doc["config"]), "cells": tuple(doc["cells"])})
+
+    @property
+    def data_name(self) -> str:
+        """The file name students' runs are trained on (their data is this challenge's, held-out part cut)."""
+        name = self.config.data.source.partition(":")[2] or self.config.data.source
+        return f"challenge_{name}.csv"
+
+    def student_config(self, config: ExperimentConfig) -> ExperimentConfig:
+        """``config`` with the challenge's data and window (and the epochs within its budget)."""
+        window = {k: getattr(self.config.window, k) for k in WINDOW_KEYS}
+        data = {"target": self.config.data.target, "features": self.config.data.features}
+        return config.replace(window=window, data=data,
+                              train={"epochs": min(config.train.epochs, self.max_epochs),
+                                     "max_seconds": self.max_seconds})
+
+
+def full_data(challenge: Challenge):
+    """The challenge's whole data set, held-out part included (only the server sees it)."""
+    from rnncore.data.sources import load_source
+
+    data = challenge.config.data
+    return load_source(data.source, data.params, layout=data.layout)
+
+
+def held_out_from(challenge: Challenge, rows: int) -> int:
+    """The first held-out row: where the challenge window's test part starts."""
+    from rnncore.data.windows import _bounds
+
+    return _bounds(rows, challenge.config.window)[1]
+
+
+def student_data(challenge: Challenge) -> bytes:
+    """The data students get: the challenge's rows before the held-out part, as CSV bytes (DataError or
+    ClassError when it is too short to train on)."""
+    from rnncore.data.reading import load_csv
+    from rnncore.data.windows import make_windows
+
+    dataset = full_data(challenge)
+    if dataset.sequences is not None:
+        raise _refuse("bad_challenge", problem="a challenge needs a time series, not independent sequences")
+    frame = dataset.frame.iloc[:held_out_from(challenge, len(dataset.frame))]
+    import pandas as pd
+
+    content = frame.to_csv(index=isinstance(frame.index, pd.DatetimeIndex)).encode()  # a time column, if any
+    try:
+        make_windows(load_csv(content, name=challenge.data_name), challenge.config.window,
+                     challenge.config.data.target, challenge.config.data.features)
+    except DataError as exc:
+        raise _refuse("too_short", detail=str(exc)) from None
+    return content
+
+
+def data_sha(challenge: Challenge) -> str:
+    return hashlib.sha256(student_data(challenge)).hexdigest()
+
+
+def check(challenge: Challenge, config: ExperimentConfig, identity: dict, parameters: int, epochs: int,
+          run: int, sha: str) -> None:
+    """ClassError when a run may not be submitted: other data, another window, a cell not allowed, over budget."""
+    if identity.get("sha256") != sha:
+        raise _refuse("other_data", run=run, source=identity.get("name") or config.data.source)
+    for key in WINDOW_KEYS:
+        value, wanted = getattr(config.window, key), getattr(challenge.config.window, key)
+        if value != wanted:
+            raise _refuse("other_window", run=run, setting=key, value=value, wanted=wanted)
+    for key in ("target", "features"):
+        if getattr(config.data, key) != getattr(challenge.config.data, key):
+            raise _refuse("other_window", run=run, setting=key, value=getattr(config.data, key),
+                          wanted=getattr(challenge.config.data, key))
+    if config.model.cell not in challenge.cells:
+        raise _refuse("cell_not_allowed", run=run, cell=config.model.cell, cells=", ".join(challenge.cells))
+    for name, value, limit in (("epochs", epochs, challenge.max_epochs),
+                               ("parameters", parameters, challenge.max_parameters),
+                               ("max_seconds", config.train.max_seconds or 0, challenge.max_seconds)):
+        if value > limit:
+            raise _refuse("over_budget", run=run, name=name, value=f"{value:g}", limit=f"{limit:g}")
+    if not config.train.max_seconds:
+        raise _refuse("over_budget", run=run, name="max_seconds", value="0 (no limit)",
+                      limit=f"{challenge.max_seconds:g}")
+
+
+def _held_out(challenge: Challenge, target: str, lookback: int, horizon: int):
+    """(the full data set, its target values, the frame, the first target row of every held-out window)."""
+    dataset = full_data(challenge)
+    frame = dataset.frame.rename(columns=str)
+    values = frame[target].to_numpy(dtype=np.float32)
+    rows = len(frame)
+    positions = np.arange(max(held_out_from(challenge, rows), lookback), rows - horizon + 1)
+    return dataset, frame, values, positions
+
+
+def _baselines(dataset, values: np.ndarray, positions: np.ndarray, lookback: int, horizon: int) -> dict:
+    """The persistence and seasonal-naive forecasts of the held-out windows (seasonal naive where the data's
+    period is known and fits in the lookback)."""
+    from rnncore.data.dataset import period_of
+
+    out = {"persistence": np.repeat(values[positions - 1][:, None], horizon, axis=1)}
+    period = period_of(dataset)
+    if period and period <= lookback:
+        out["seasonal_naive"] = values[positions[:, None] - period + (np.arange(horizon) % period)]
+    return out
+
+
+def baseline_scores(challenge: Challenge) -> dict:
+    """The baselines' metrics on the held-out part: what a model must beat."""
+    from rnncore.training.metrics import regression_metrics
+
+    window, target = challenge.config.window, challenge.config.data.target
+    dataset = full_data(challenge)
+    target = target or str(dataset.frame.columns[0])
+    dataset, _, values, positions = _held_out(challenge, target, window.lookback, window.horizon)
+    truth = sliding_window_view(values, window.horizon)[positions]
+    return {name: regression_metrics(truth, forecast)
+            for name, forecast in _baselines(dataset, values, positions, window.lookback, window.horizon).items()}
+
+
+def score(challenge: Challenge, model, student_windows) -> dict:
+    """The model's metrics on the held-out part, in the data's units, next to the baselines:
+    ``{"model": Metrics, "baselines": {"persistence": Metrics, "seasonal_naive": Metrics}, "windows": n}``.
+
+    ``student_windows`` are the windows the run trained on (make_windows of the student data): their
+    scalers are the ones the model learned with, and they scale the held-out inputs too.
+    """
+    from rnncore.training.metrics import regression_metrics
+    from rnncore.training.steps import predict
+
+    w = student_windows
+    dataset, frame, target, positions = _held_out(challenge, w.target, w.lookback, w.horizon)
+    scaled = w.scale_x(frame[w.features].to_numpy(dtype=np.float32))
+    x = np.ascontiguousarray(sliding_window_view(scaled, w.lookback, axis=0).transpose(0, 2, 1)[positions - w.lookback])
+    device = next(model.parameters()).device
+    predicted = dataclasses.replace(w, target_values=target).levels(predict(model, x, device), positions)
+    truth = sliding_window_view(target, w.horizon)[positions]
+    return {"model": regression_metrics(truth, predicted), "windows": int(len(positions)),
+            "baselines": {name: regression_metrics(truth, values)
+                          for name, values in _baselines(dataset, target, positions, w.lookback, w.horizon).items()}}

@@ -1,0 +1,246 @@
+"""The Class and Teacher pages' pieces: joining, the challenge, submitting, the board.
+
+A student's membership is their workspace (ui.workspace); a teacher's right is the teacher key, kept like
+the workspace key in a cookie (``rnnlab_teacher``) and taken from the teacher link (``?teacher=KEY``) once,
+then out of the address bar. Display names come from students: they are shown as text (tables, or
+``plain`` in Markdown), never as Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from rnncore.classroom import challenge as challenges
+from rnncore.classroom.challenge import Challenge
+from rnncore.config import CELLS
+from rnncore.errors import ClassError, KeyedError
+from ui.actions import NOTICE, report
+from ui.controls import forget_widgets
+from ui.i18n import explain_error, t, text
+from ui.runs import run_label
+from ui.state import classroom, lab
+
+CELL_NAMES = CELLS  # the cells a challenge may allow
+TEACHER_COOKIE = "rnnlab_teacher"
+TEACHER_PARAM = "teacher"  # the teacher link's query parameter
+TEACHER = "class.teacher"  # the teacher key this session holds
+SENT = "class.sent"  # what the last submission scored, said once
+BOARD_SECONDS = 3.0  # the teacher's board refreshes this often
+
+
+def _workspace_key() -> str | None:
+    archive = lab().archive
+    return archive.key if archive.stored else None
+
+
+def membership():
+    """(ClassInfo, Member) of this browser's workspace, or None (not in a class, or no store: said)."""
+    rooms, key = classroom(), _workspace_key()
+    if rooms is None or key is None:
+        return None
+    try:
+        return rooms.membership(key)
+    except KeyedError as exc:
+        st.error(explain_error(exc), icon=":material/database:")
+        return None
+
+
+def join(room_key: str, name_key: str) -> None:
+    """Button callback: join the class of the code typed, under the name typed."""
+    rooms, key = classroom(), _workspace_key()
+    if rooms is None or key is None:
+        report(t("class.needs_store"))
+        return
+    who = st.context.headers.get("X-Forwarded-For") or st.context.ip_address or "unknown"
+    try:
+        info, member = rooms.join(st.session_state.get(room_key, ""), st.session_state.get(name_key, ""), key,
+                                  who=f"{who}|{key}")
+    except KeyedError as exc:
+        report(explain_error(exc), escaped=True)
+        return
+    st.session_state[NOTICE] = t("class.joined", name=member.name, room=info.room)
+
+
+def use_challenge(challenge: Challenge) -> None:
+    """Button callback: the challenge's data (held-out part cut) and window become the next run's."""
+    session = lab()
+    try:
+        session.load(challenge.data_name, content=challenges.student_data(challenge))
+        session.config = challenge.student_config(session.config)
+    except KeyedError as exc:
+        report(explain_error(exc), escaped=True)
+        return
+    forget_widgets()
+    st.session_state[NOTICE] = t("class.challenge_loaded")
+
+
+def submit(run_key: str) -> None:
+    """Button callback: score the chosen run on the held-out part and enter it."""
+    rooms, key, run = classroom(), _workspace_key(), st.session_state.get(run_key)
+    if rooms is None or key is None or run is None:
+        return
+    try:
+        sent = rooms.submit(key, int(run))
+    except KeyedError as exc:
+        report(explain_error(exc), escaped=True)
+        return
+    st.session_state[SENT] = sent
+
+
+def cell_name(cell: str) -> str:
+    return text(f"cell_short.{cell}")
+
+
+def challenge_said(challenge: Challenge) -> str:
+    window = challenge.config.window
+    return t("class.challenge", data=challenge.config.data.source, lookback=window.lookback, horizon=window.horizon,
+             epochs=challenge.max_epochs, parameters=f"{challenge.max_parameters:,}",
+             seconds=f"{challenge.max_seconds:g}", cells=", ".join(text(f"cell_short.{c}") for c in challenge.cells))
+
+
+def submittable() -> dict[int, str]:
+    """The workspace's runs that ended with a model, the latest first: number -> label."""
+    session = lab()
+    return {r.id: f"{run_label(r)} · {text(f'status.{r.status}')}" for r in reversed(session.runs)
+            if r.status in ("finished", "stopped") and session.has_model(r)}
+
+
+def sent_said() -> str | None:
+    sent = st.session_state.pop(SENT, None)
+    if sent is None:
+        return None
+    base = sent["scored"]["baselines"]
+    return t("class.scored", run=sent["run"], score=f"{sent['score']:.4g}" if sent["score"] is not None else "—",
+             persistence=f"{base['persistence']['rmse']:.4g}")
+
+
+def leaderboard_frame(entries, baselines: dict) -> pd.DataFrame:
+    """The leaderboard with the baselines as rows of their own: a model that does not beat them shows so."""
+    rows = [{text("class.who"): e.name, text("class.score"): e.score, text("class.cell"): text(f"cell_short.{e.cell}"),
+             text("class.parameters"): e.parameters, text("class.beats"): _beats(e.beats)} for e in entries]
+    rows += [{text("class.who"): text("class.baseline", name=text(f"baseline.{name}")),
+              text("class.score"): metrics["rmse"], text("class.cell"): "—", text("class.parameters"): "—",
+              text("class.beats"): "—"} for name, metrics in baselines.items()]
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(text("class.score"), na_position="last").reset_index(drop=True) if rows else frame
+
+
+def _beats(beats: dict) -> str:
+    return text("class.beats_all") if beats and all(beats.values()) else text("class.beats_not")
+
+
+OVERLAY, OVERLAY_SEEN = "w.teacher.overlay", "teacher.overlay.seen"
+
+
+def overlay_picker(names: list[str]) -> list[str]:
+    """Whose curves the board overlays: the teacher's choice; a student new on the leaderboard joins it
+    (the first four at the start)."""
+    seen = st.session_state.setdefault(OVERLAY_SEEN, set())
+    new = [name for name in names if name not in seen]
+    kept = [name for name in st.session_state.get(OVERLAY, []) if name in names]
+    st.session_state[OVERLAY] = (kept + new) if seen else names[:4]
+    seen.update(names)
+    return st.multiselect(t("teacher.overlay"), names, key=OVERLAY)
+
+
+# the teacher ----------------------------------------------------------------------------------
+def take_teacher_link() -> None:
+    """On each run of the app, before ui.links publishes the address without it: a teacher link's key is kept
+    in this session and the browser's cookie."""
+    from ui.workspace import write_cookie
+
+    asked = st.query_params.get(TEACHER_PARAM)
+    if asked and st.session_state.get(TEACHER) != asked:
+        st.session_state[TEACHER] = asked
+        write_cookie(TEACHER_COOKIE, asked)
+
+
+def teacher_key() -> str | None:
+    """The teacher key of this browser: from the teacher link, this session, or the cookie."""
+    return st.session_state.get(TEACHER) or st.context.cookies.get(TEACHER_COOKIE) or None
+
+
+def teacher_class(key: str):
+    """The ClassInfo of the teacher key, or None: then the page says why, and the key is forgotten here
+    (and in the cookie) so that the page offers to make a class."""
+    from ui.workspace import write_cookie
+
+    try:
+        return classroom().teacher_class(key)
+    except KeyedError as exc:
+        st.error(explain_error(exc), icon=":material/key_off:")
+        st.session_state.pop(TEACHER, None)
+        write_cookie(TEACHER_COOKIE, "")
+        return None
+
+
+def create_class(name_key: str, epochs_key: str, parameters_key: str, seconds_key: str, cells_key: str) -> None:
+    """Button callback: a class whose challenge is the data and window loaded now, with the budget chosen."""
+    from ui.workspace import write_cookie
+
+    rooms, session = classroom(), lab()
+    if rooms is None:
+        report(t("class.needs_store"))
+        return
+    data = session.config.data
+    try:
+        if data.kind == "file":
+            raise ClassError.keyed("bad_challenge", problem=text("class.needs_named_data"))
+        challenge = Challenge(config=session.config, max_epochs=int(st.session_state[epochs_key]),
+                              max_parameters=int(st.session_state[parameters_key]),
+                              max_seconds=float(st.session_state[seconds_key]),
+                              cells=tuple(st.session_state[cells_key] or ()))
+        room, key = rooms.create_class(st.session_state.get(name_key) or "Class", challenge)
+    except KeyedError as exc:
+        report(explain_error(exc), escaped=True)
+        return
+    st.session_state[TEACHER] = key
+    write_cookie(TEACHER_COOKIE, key)
+    st.session_state[NOTICE] = t("class.created", room=room)
+
+
+def teacher_link(key: str) -> str:
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{TEACHER_PARAM}={key}"
+
+
+def set_open(key: str, widget: str) -> None:
+    classroom().update(key, open=bool(st.session_state[widget]))
+
+
+def pin(key: str, link: str) -> None:
+    classroom().update(key, pinned=link)
+
+
+def students_frame(rows) -> pd.DataFrame:
+    import time
+
+    now = time.time()
+    return pd.DataFrame([{text("class.who"): r.name, text("class.runs"): r.runs, text("class.sent"): r.submissions,
+                          text("class.best"): r.best, text("class.status"): text(f"class.status_{r.status}"),
+                          text("class.seen"): text("class.seconds_ago", seconds=int(now - r.seen))} for r in rows])
+
+
+def results_csv(key: str) -> bytes:
+    return classroom().results_csv(key).encode()
+
+
+def curves_of(key: str, entries, chosen: list[str]) -> dict[str, list]:
+    """The loss curves of the chosen students' best runs, for one chart."""
+    rooms, out = classroom(), {}
+    by_name = {e.name: e for e in entries}
+    for name in chosen:
+        entry = by_name[name]
+        stored = rooms.submitted_run(key, name, entry.run)
+        out[f"{name} · #{entry.run}"] = [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss}
+                                         for r in stored.history]
+    return out
+
+
+def config_of(key: str, entry) -> str:
+    stored = classroom().submitted_run(key, entry.name, entry.run)
+    return json.dumps(stored.config, indent=2)
+

@@ -1,0 +1,63 @@
+"""Teacher: make a class and its challenge; the live board of the class, its leaderboard, its curves."""
+
+import streamlit as st
+
+from rnncore.viz import plots
+from ui import actions, classroom, links
+from ui.i18n import language, t, table
+from ui.state import lab, server_limits
+
+st.title(t("teacher.title"))
+actions.show_message()
+actions.show_notice()
+key = classroom.teacher_key()
+if classroom.classroom() is None:
+    st.warning(t("class.needs_store"), icon=":material/database:")
+    st.stop()
+info = classroom.teacher_class(key) if key else None
+if info is None:
+    st.caption(t("teacher.intro", data=lab().config.data.source))
+    with st.form("teacher.create", border=True):
+        st.text_input(t("teacher.class_name"), key="w.teacher.name", max_chars=80)
+        c1, c2, c3 = st.columns(3)
+        c1.number_input(t("teacher.max_epochs"), 1, server_limits().max_epochs, 100, key="w.teacher.epochs")
+        c2.number_input(t("teacher.max_parameters"), 100, server_limits().max_parameters, 20_000, step=1000,
+                        key="w.teacher.parameters")
+        c3.number_input(t("teacher.max_seconds"), 5.0, server_limits().max_seconds, 60.0, key="w.teacher.seconds")
+        st.multiselect(t("teacher.cells"), list(classroom.CELL_NAMES), default=list(classroom.CELL_NAMES),
+                       format_func=classroom.cell_name, key="w.teacher.cells")
+        st.form_submit_button(t("teacher.create"), on_click=classroom.create_class, icon=":material/school:",
+                              args=("w.teacher.name", "w.teacher.epochs", "w.teacher.parameters", "w.teacher.seconds",
+                                    "w.teacher.cells"), type="primary")
+    st.stop()
+
+rooms = classroom.classroom()
+c1, c2 = st.columns([1, 2])
+c1.metric(t("teacher.room"), info.room)
+c2.caption(t("teacher.link"), help=t("teacher.link_help"))
+c2.code(classroom.teacher_link(key), language=None, wrap_lines=True)
+c1.toggle(t("teacher.open"), value=info.open, key="w.teacher.open", on_change=classroom.set_open,
+          args=(key, "w.teacher.open"))
+here = links.link_of(lab().config, language(), lab().dataset)
+c2.button(t("teacher.pin"), key="b.pin", on_click=classroom.pin, args=(key, here), icon=":material/push_pin:",
+          help=t("teacher.pin_help"))
+st.caption(classroom.challenge_said(info.challenge))
+
+
+@st.fragment(run_every=classroom.BOARD_SECONDS)
+def board() -> None:
+    info, students, entries = rooms.board(key)
+    st.subheader(t("teacher.students", count=len(students)))
+    st.dataframe(classroom.students_frame(students), hide_index=True, width="stretch")
+    st.subheader(t("class.leaderboard"))
+    st.dataframe(classroom.leaderboard_frame(entries, rooms.baselines(info)), hide_index=True, width="stretch")
+    names = [e.name for e in entries]
+    chosen = classroom.overlay_picker(names)
+    if chosen:
+        curves = classroom.curves_of(key, entries, chosen)
+        st.plotly_chart(plots.compare_loss_figure(curves, labels=table("fig.compare")), key="teacher.curves")
+    st.download_button(t("teacher.download"), classroom.results_csv(key), f"class_{info.room}.csv", "text/csv",
+                       icon=":material/download:")
+
+
+board()
