@@ -26,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
+import shutil
 import statistics
 import sys
 import threading
@@ -173,6 +175,7 @@ class Room:
     submissions: list[Submission] = field(default_factory=list)
     arrivals: asyncio.Queue = field(default_factory=asyncio.Queue)
     students_done: int = 0
+    cookie_missing: int = 0  # students whose browser never got the workspace cookie
 
     def submit(self, submission: Submission) -> None:
         self.submissions.append(submission)
@@ -194,14 +197,17 @@ async def student_workspace_links(me: Person, room: Room) -> None:
     await me.set_number(page, "Hidden units", HIDDEN)
     started = time.monotonic()
     await me.click(page, "Start")
-    key = None
-    while key is None and room.left() > 0:
+    key, until = None, min(time.monotonic() + 30, room.deadline)
+    while key is None and time.monotonic() < until:
         key = next((c["value"] for c in await me.context.cookies() if c["name"] == WORKSPACE), None)
         if key is None:
             await asyncio.sleep(0.2)
-    if key is None:
-        me.error("the app set no workspace cookie")
-        return
+    if key is None:  # counted as an error; the sidebar's workspace link still says which workspace it is
+        me.error("the app set no workspace cookie within 30 s of Start")
+        room.cookie_missing += 1
+        key = await workspace_from_sidebar(me, page)
+        if key is None:
+            return
     submission = Submission(me.name, key, started)
     room.submit(submission)
     while submission.finished is None and room.left() > 0:
@@ -209,6 +215,18 @@ async def student_workspace_links(me: Person, room: Room) -> None:
         await asyncio.sleep(0.5)
     if submission.finished is None:
         me.error("the run did not finish in the store before the deadline")
+
+
+async def workspace_from_sidebar(me: Person, page) -> str | None:
+    """The key in the workspace link the sidebar shows (its "Your workspace" expander)."""
+    sidebar = page.get_by_test_id("stSidebar")
+    await sidebar.get_by_text("Your workspace", exact=True).first.click(timeout=TIMEOUT)
+    code = sidebar.get_by_test_id("stCode").filter(has_text="?workspace=")
+    await code.first.wait_for(timeout=TIMEOUT)
+    match = re.search(r"\?workspace=([\w-]+)", await code.first.inner_text())
+    if match is None:
+        me.error("no workspace link in the sidebar either")
+    return match[1] if match else None
 
 
 async def teacher_workspace_links(me: Person, room: Room, students: int) -> None:
@@ -326,11 +344,12 @@ def main() -> None:
     parser.add_argument("--stagger", type=float, default=1.0, help="seconds between two students' arrivals")
     parser.add_argument("--teacher-head-start", type=float, default=3.0)
     parser.add_argument("--contexts-per-browser", type=int, default=5)
+    parser.add_argument("--keep-logs", type=Path, help="copy the replicas' and HAProxy's logs here at the end")
     parser.add_argument("--server-env", nargs="*", default=[], type=lambda s: tuple(s.split("=", 1)),
                         help="NAME=VALUE for every replica, e.g. RNNLAB_MAX_CONCURRENT=2")
     args = parser.parse_args()
 
-    began = time.monotonic()
+    began, load_before = time.monotonic(), os.getloadavg()[0]
     with start_cluster(args.replicas, env=dict(args.server_env)) as cluster:
         print(f"cluster of {args.replicas} up in {time.monotonic() - began:.1f} s at {cluster.url}", flush=True)
         warm_errors = asyncio.run(warm_up(cluster))
@@ -340,9 +359,13 @@ def main() -> None:
         cpu_before = {r.name: r.cpu_seconds() for r in cluster.replicas}
         started = time.monotonic()
         room, teacher, students = asyncio.run(classroom(cluster.url, cluster.store_url, args))
-        wall = time.monotonic() - started
+        wall, load_after = time.monotonic() - started, os.getloadavg()[0]
         cpu = {r.name: round((r.cpu_seconds() - cpu_before[r.name]) / wall, 2) for r in cluster.replicas}
         sessions = {r.name: r.sessions_opened() - sessions_before[r.name] for r in cluster.replicas}
+        if args.keep_logs:
+            args.keep_logs.mkdir(parents=True, exist_ok=True)
+            for path in [*cluster.folder.glob("*.log"), cluster.folder / "haproxy.cfg"]:
+                shutil.copy(path, args.keep_logs / path.name)
 
     people = [teacher, *students]
     by_replica: dict[str, list[float]] = {}
@@ -360,6 +383,7 @@ def main() -> None:
         "epochs": EPOCHS, "hidden": HIDDEN, "wall_s": round(wall, 1),
         "submissions": len(room.submissions), "finished_in_store": len(done), "seen_by_teacher": len(seen),
         # a run's first frame can say "queued" for an instant; two looks (0.5 s apart) mean it waited
+        "workspace_cookie_missing": room.cookie_missing,
         "saw_queued": sum(s.queued_looks >= 2 for s in room.submissions),
         "seconds_until_finished": spread([s.finished - s.started for s in done]),
         "seconds_until_seen": spread([s.seen - s.started for s in seen]),
@@ -369,6 +393,9 @@ def main() -> None:
         "response_by_replica": {name: spread(values) for name, values in sorted(by_replica.items())},
         "response_by_role": {"teacher": spread([t for _, t in teacher.navigations]),
                              "students": spread([t for p in students for _, t in p.navigations])},
+        # the machine's 1-minute load average before and after (other jobs share it: figures are only comparable
+        # between runs made under a similar load)
+        "load_average": [round(load_before, 1), round(load_after, 1)], "cpu_count": os.cpu_count(),
         "cpu_cores_by_replica": cpu, "websocket_sessions_by_replica": sessions,
         "errors": errors,
     }

@@ -23,6 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python benchmarks/NAME.py
 
+from benchmarks.stores import add_store_arguments, run_on_store
 from rnncore.config import ExperimentConfig
 from rnncore.io.model_files import model_bytes, model_from_bytes
 from rnncore.nn.models import build_model
@@ -74,18 +75,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--store", default="", help="a store URL (default: a new SQLite file in a temp folder)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="on a throwaway PostgreSQL server instead (tests/postgres.py: needs its binaries)")
-    args = parser.parse_args()
-    if args.postgres:
-        from tests.postgres import start_postgres
-
-        with start_postgres() as server:
-            args.store = server.database("bench")
-            run(args)
-    else:
-        run(args)
+    add_store_arguments(parser)
+    run_on_store(parser.parse_args(), run)
 
 
 def run(args) -> None:

@@ -1,10 +1,11 @@
-"""The command line: ``python -m rnncore train ...``, ``runs list|show|export|delete`` and ``data PATH``.
+"""The command line: ``python -m rnncore train ...``, ``runs list|show|export|delete``, ``sweep`` and ``data PATH``.
 
 Every setting's flag comes from its declaration (rnncore.config, rnncore.settings): the same
 names, types and ranges as the app and the links. Bad input exits with status 2 and one line on
 stderr, before any training; a run that fails or diverges exits with status 1 (a diverged run
 still writes its files). ``train --store URL`` also records the run in a workspace of the run store
-(a new one unless ``--workspace KEY``), as the app does; ``runs`` reads a workspace back.
+(a new one unless ``--workspace KEY``), as the app does; ``runs`` reads a workspace back. ``sweep``
+searches settings with an Optuna study (rnncore.sweeps) stored in the run store's database.
 """
 
 from __future__ import annotations
@@ -68,7 +69,42 @@ def make_parser() -> argparse.ArgumentParser:
     runs.add_argument("--out", help="export: the zip file to write (default: rnnlab_run_N.zip)")
     data = commands.add_parser("data", help="show what load_csv makes of a CSV file")
     data.add_argument("path")
+    _sweep_parser(commands)
     return parser
+
+
+def _sweep_parser(commands) -> None:
+    """``sweep``: an Optuna study over the declared settings (rnncore.sweeps); the setting flags are train's."""
+    from rnncore.config import SETTINGS
+    from rnncore.sweeps import PRUNERS, SEARCHABLE
+
+    sweep = commands.add_parser("sweep", help="search settings: an Optuna study, each trial a training run")
+    sweep.add_argument("--trials", type=int, default=None, metavar="N",
+                       help="the study's budget of trials, all workers together (required unless --join)")
+    sweep.add_argument("--search", default=None, metavar="SPACE",
+                       help="the settings searched, each NAME (its default range), NAME=LOW:HIGH or NAME='A|B', "
+                            f"comma-separated; searchable: {', '.join(SEARCHABLE)} (default: cell,hidden_size,"
+                            "num_layers,lr)")
+    sweep.add_argument("--pruner", choices=PRUNERS, default="median",
+                       help="stop unpromising trials early: median, hyperband, or none (default median)")
+    sweep.add_argument("--seconds", type=float, default=None, metavar="T",
+                       help="this worker's time budget in seconds (default: none)")
+    sweep.add_argument("--storage", metavar="URL", help="the database of the study (default: the run store's, "
+                                                        "rnnlab.toml [store] url or RNNLAB_STORE)")
+    sweep.add_argument("--study", metavar="NAME", help="the study's name (default: a new name from the time); the "
+                                                       "same name and space continue a study")
+    sweep.add_argument("--join", action="store_true",
+                       help="join the existing study --study: train its trials until its budget is spent")
+    sweep.add_argument("--workspace", metavar="KEY", help="also record each trial as a run in this workspace of "
+                                                          "the run store at --storage ('new': a new workspace)")
+    sweep.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
+    for name, declared in SETTINGS.items():
+        if declared.kind is dict:
+            sweep.add_argument(declared.cli_flag, dest=name, action="extend", nargs="+", default=None,
+                               metavar="KEY=VALUE", help="generator parameters, e.g. --param steps=50 samples=2000")
+        else:
+            sweep.add_argument(declared.cli_flag, dest=name, type=_typed(declared), default=None,
+                               metavar=name.upper(), help=declared.describe())
 
 
 def _param_value(text: str):
@@ -283,6 +319,70 @@ def _export(store, key: str, stored) -> bytes:
     return export_run(evaluate(cfg, model, dataset, stored.history, stored.status, stored.message))
 
 
+def sweep(args: argparse.Namespace) -> int:
+    """sweep: make (or continue, or --join) a study and train its trials, a line each, then the best."""
+    import optuna
+
+    from rnncore.config import SETTINGS
+    from rnncore.sweeps import SearchSpace, Sweep
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own line per trial says it
+    if args.join:
+        given = [SETTINGS[name].cli_flag for name in SETTINGS if getattr(args, name) is not None]
+        given += [flag for flag, value in (("--trials", args.trials), ("--search", args.search),
+                                           ("--config", args.config)) if value is not None]
+        if args.pruner != "median":
+            given.append("--pruner")
+        if given:
+            raise UsageError(f"--join trains the study's own space and settings; leave out {', '.join(given)}")
+        if args.study is None:
+            raise UsageError("--join needs the study's name: --study NAME (the sweep that made it printed it)")
+    else:
+        cfg = build_config(args)
+        if args.trials is None:
+            raise UsageError("give --trials N: the study's budget of trials, e.g. --trials 20")
+        space = SearchSpace.parse(args.search) if args.search is not None else SearchSpace()
+    common = {"storage": args.storage or None, "seconds": args.seconds}
+    if args.join:
+        worker = Sweep.join(args.study, **common)
+    else:
+        worker = Sweep.create(cfg, space, trials=args.trials, pruner=args.pruner, study=args.study, **common)
+    with worker:
+        storage = worker.storage
+        if args.workspace is not None:  # the run store in the same database
+            store, key = storage.store, args.workspace
+            if key == "new":
+                key = store.create_workspace()
+                print(f"workspace {key} (new; keep this key: it is the only way back to its runs)", flush=True)
+            elif not store.has_workspace(key):
+                from rnncore.errors import StoreError
+
+                raise StoreError.keyed("no_workspace", workspace=f"{key[:6]}…")
+            worker.record_into(store, key)
+        plan = worker.plan
+        print(f"sweep {worker.name} in {storage.where} (worker {worker.worker}): {plan.space.describe()}; "
+              f"{worker.budget} trials of up to {plan.base.train.epochs} epochs, pruner {plan.pruner}, "
+              f"seed {plan.seed}", flush=True)
+        print(f"  more workers: python -m rnncore sweep --join --study {worker.name} --storage {storage.where}",
+              flush=True)
+        mine = worker.run(lambda outcome: print(outcome.line(), flush=True))
+        every = worker.outcomes()
+        counts = {state: sum(o.state == state for o in every) for state in ("complete", "pruned", "failed")}
+        tally = ", ".join(f"{n} {state}" for state, n in counts.items())
+        print(f"{len(mine)} trial(s) here, {sum(o.epochs for o in mine)} epochs; the study has {len(every)} of "
+              f"{worker.budget} trials ({tally})")
+        best = worker.best()
+        if best is None:
+            from rnncore.errors import SweepError
+
+            last = next((o.message for o in reversed(every) if o.message), "-")
+            print(f"rnncore: {SweepError.keyed('no_trial_ended', count=len(every), message=last)}", file=sys.stderr)
+            return 1
+        params = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.params.items())
+        print(f"best: trial {best.number}, val_loss {best.value:.6g}, {best.epochs} epochs: {params}")
+        return 0
+
+
 def data(args: argparse.Namespace) -> int:
     from rnncore.data.dataset import describe
     from rnncore.data.reading import load_csv
@@ -300,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = make_parser().parse_args(argv)
-        return {"train": train, "runs": runs, "data": data}[args.command](args)
+        return {"train": train, "runs": runs, "data": data, "sweep": sweep}[args.command](args)
     except (UsageError, KeyedError, ModelFileError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"rnncore: error: {message}", file=sys.stderr)

@@ -18,6 +18,7 @@ from rnncore.messages import (
     DATA_MESSAGES,
     DATA_NOTES,
     STORE_MESSAGES,
+    SWEEP_MESSAGES,
 )
 
 
@@ -65,6 +66,13 @@ class ClassError(KeyedError):
     """A class, a challenge or a submission refused; str(e) says which limit or what to do."""
 
     prefix, messages = "classerror", CLASS_MESSAGES
+
+
+class SweepError(KeyedError):
+    """A sweep cannot start or go on (a search space, a budget, its storage, a study); an existing study is
+    left as it was."""
+
+    prefix, messages = "sweeperror", SWEEP_MESSAGES
 
 
 def data_error(key: str, **details) -> DataError:

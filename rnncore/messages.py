@@ -343,3 +343,50 @@ CLASS_MESSAGES = MappingProxyType({
     "too_short": "the challenge data is too short to hold out a test part and still train ({detail})",
     "no_model": "run {run} keeps no model in the store; train it again before you submit it",
 })
+
+# SweepError: a sweep (rnncore.sweeps) cannot start or go on; an existing study is left as it was
+SEARCH_SYNTAX = "write NAME, NAME=LOW:HIGH or NAME=A|B, e.g. hidden_size=4:64,lr=0.0001:0.1,cell=lstm|gru"
+SWEEP_MESSAGES = MappingProxyType({
+    "unknown_setting": "{name} cannot be searched; the settings a sweep can search are: {choices}",
+    "nothing_to_search": "the search space is empty; name at least one setting to search, e.g. hidden_size,lr",
+    "twice": "{name} is named twice in the search space; name each setting once",
+    "bad_range": "cannot read the search range {text} of {name}; " + SEARCH_SYNTAX,
+    "empty_range": "the search range of {name} is empty ({low} to {high}); give two different bounds, or fix "
+                   "{name} as a setting instead of searching it",
+    "empty_choices": "the search range of {name} names no choice; name two or more of {choices}",
+    "inverted_range": "the search range of {name} runs backwards ({low} to {high}); give the lower bound first: "
+                      "{name}={high}:{low}",
+    "outside": "the search range of {name} ({low} to {high}) leaves the values {name} may take ({valid}); choose "
+               "bounds inside them",
+    "unknown_choice": "{name} has no choice {value}; choose among {choices}",
+    "choices_only": "{name} is a choice, not a number; name its choices, e.g. {name}={example}",
+    "over_limit": "the search range of {name} reaches {high}, above this server's limit {limit_name}={limit}; "
+                  "search up to {limit} at most",
+    "too_many_parameters": "the largest model of the search space ({cell}, hidden_size {hidden_size}, num_layers "
+                           "{num_layers}) has {count} parameters, above this server's limit max_parameters={limit}; "
+                           "lower the top of hidden_size or num_layers",
+    "bad_combination": "some configurations of the search space are not valid: {problem}",
+    "lookback_too_long": "the data is too short for lookback {lookback}, the top of its search range: {problem}",
+    "no_validation": "a sweep scores each trial by its validation loss, and the data leaves no validation part "
+                     "(val_fraction {val_fraction}); give val_fraction 0.1 or more",
+    "zero_trials": "a sweep needs a budget of at least one trial ({trials} given)",
+    "bad_seconds": "the sweep's time budget must be 0 (none) or a positive number of seconds ({seconds} given)",
+    "unknown_pruner": "unknown pruner {pruner}; choose one of {choices}",
+    "bad_url": "the sweep's storage URL {url} cannot be used ({detail}); use sqlite:///PATH/FILE.sqlite3 or "
+               "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE",
+    "unreachable": "the sweep's storage {where} cannot be reached ({detail}); check that the database server is "
+                   "running and that the URL is right (by default the run store's: rnnlab.toml [store] url, or "
+                   "RNNLAB_STORE)",
+    "storage": "the sweep's storage {where} cannot be used: {problem}",
+    "storage_failed": "the sweep's storage {where} refused a change ({detail}); the trials stored so far are kept, "
+                      "try again",
+    "bad_study_name": "{study} cannot name a study; use 1 to {most} letters, digits, - _ and .",
+    "no_study": "there is no study {study} in {where}; start it first (studies there: {studies})",
+    "not_ours": "the study {study} in {where} was not made by an RNN Lab sweep (it records no search space); choose "
+                "another study name",
+    "other_space": "the study {study} already exists with another search space ({stored}); nothing in it was "
+                   "changed. Choose another study name, or search the same space to continue it",
+    "other_settings": "the study {study} already exists with other fixed settings ({differences}); nothing in it was "
+                      "changed. Choose another study name, or give the same settings to continue it",
+    "no_trial_ended": "none of the sweep's {count} trial(s) ended with a validation loss; the last said: {message}",
+})

@@ -52,6 +52,7 @@ def test_a_student_joins_trains_on_the_challenge_submits_and_the_teacher_sees_it
     press(at, "Join the class")
     assert not at.exception and "You joined" in texts(at)
     assert "**Ada** <b>" in texts(at)  # shown as written, not as bold or HTML
+    assert session_lab().slots.name.startswith("class:")  # her runs queue with her class's (rnncore.training.slots)
     press(at, "Use the challenge's data and window")
     lab = session_lab()
     assert lab.dataset.name.startswith("challenge_") and lab.config.train.max_seconds == 60

@@ -27,11 +27,14 @@ def serve(store_url: str, tmp_path, name: str):
     return start_server(env=env, log=tmp_path / f"{name}.log")
 
 
-def workspace_of(context) -> str:
-    """The workspace key the app set in this browser's cookie."""
-    found = [c["value"] for c in context.cookies() if c["name"] == COOKIE]
-    assert found, "the app set no workspace cookie"
-    return found[0]
+def workspace_of(context, timeout: float = 15.0) -> str:
+    """The workspace key the app set in this browser's cookie (its frame's script runs when the browser gets
+    to it: a moment after the page, longer under load)."""
+    def found():
+        return [c["value"] for c in context.cookies() if c["name"] == COOKIE]
+
+    assert wait_for(lambda: bool(found()), timeout=timeout), "the app set no workspace cookie"
+    return found()[0]
 
 
 def stored(store_url: str, key: str):

@@ -174,8 +174,8 @@ def test_slots_queue_runs_and_are_released(sine):
     slots.acquire()
     trainer = Trainer(tiny(), sine, slots=slots)
     trainer.start()
-    wait_for(lambda: trainer.snapshot().status == "queued")
-    assert "slot" in trainer.snapshot().message
+    assert wait_for(lambda: trainer.snapshot().reason == "queued")  # said once it has to wait, not before
+    assert trainer.snapshot().status == "queued" and "slot" in trainer.snapshot().message
     slots.release()
     assert trainer.join(timeout=10) and trainer.snapshot().status == "finished"
     assert slots.acquire(blocking=False)  # released at the end
@@ -287,3 +287,13 @@ def test_resume_and_step_read_running_at_once(sine):
     assert len(trainer.snapshot().history) == done + 1
     trainer.stop()
     assert trainer.join(timeout=10)
+
+
+def test_a_run_that_gets_a_slot_at_once_never_says_it_waits(sine):
+    """Found by the cluster benchmark: every Start showed "All training slots are in use" for a moment."""
+    trainer = Trainer(tiny(), sine, slots=threading.Semaphore(1))
+    seen = []
+    trainer.start()
+    while not trainer.join(timeout=0.001):
+        seen.append(trainer.snapshot().reason)
+    assert "queued" not in seen and trainer.snapshot().status == "finished"

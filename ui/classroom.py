@@ -21,7 +21,7 @@ from ui.actions import NOTICE, report
 from ui.controls import forget_widgets
 from ui.i18n import explain_error, t, text
 from ui.runs import run_label
-from ui.state import classroom, lab
+from ui.state import classroom, lab, training_slots
 
 CELL_NAMES = CELLS  # the cells a challenge may allow
 TEACHER_COOKIE = "rnnlab_teacher"
@@ -42,10 +42,20 @@ def membership():
     if rooms is None or key is None:
         return None
     try:
-        return rooms.membership(key)
+        found = rooms.membership(key)
     except KeyedError as exc:
         st.error(explain_error(exc), icon=":material/database:")
         return None
+    if found is not None:
+        share_slots(f"class:{found[0].id}")
+    return found
+
+
+def share_slots(group: str) -> None:
+    """This session's next runs queue with its class's: one class cannot take every training slot."""
+    session = lab()
+    if getattr(session.slots, "name", None) != group and not session.busy:
+        session.slots = training_slots().group(group)
 
 
 def join(room_key: str, name_key: str) -> None:

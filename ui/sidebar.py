@@ -32,6 +32,7 @@ def draw() -> None:
             st.caption(t("sidebar.data", name=session.dataset.name, size=size(session.dataset)))
         training_status()
         workspace.panel()
+        workspace.cookie_frame()
 
 
 def training_status() -> None:

@@ -5,13 +5,14 @@ Every session-state key no widget owns, and every polling interval, is named her
 
 from __future__ import annotations
 
-import threading
+import secrets
 import time
 
 import streamlit as st
 
 from rnncore.lab import Lab
 from rnncore.training.limits import ServerLimits, load_limits
+from rnncore.training.slots import FairSlots
 
 # session-state keys that no widget owns
 LANG = "lang"  # the reader's language: "en" or "zh"
@@ -78,9 +79,10 @@ def _classroom(_store):
 
 
 @st.cache_resource(show_spinner=False)
-def training_slots() -> threading.BoundedSemaphore:
-    """How many trainings may run at once in this server process; the rest queue."""
-    return threading.BoundedSemaphore(server_limits().max_concurrent)
+def training_slots() -> FairSlots:
+    """How many trainings may run at once in this server process, shared fairly between groups (a class,
+    or one session); the rest queue."""
+    return FairSlots(server_limits().max_concurrent)
 
 
 def _close(lab: Lab) -> None:
@@ -103,7 +105,8 @@ def _one_torch_thread() -> bool:
 def _session_lab() -> Lab:
     _one_torch_thread()
     limits = server_limits()
-    return Lab(slots=training_slots(), limits=limits.run_limits(), keep_models=limits.keep_models,
+    group = training_slots().group(f"session:{secrets.token_hex(8)}")  # a class's students share one (ui.classroom)
+    return Lab(slots=group, limits=limits.run_limits(), keep_models=limits.keep_models,
                max_runs=limits.keep_runs)
 
 

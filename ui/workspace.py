@@ -23,7 +23,7 @@ from ui.state import lab, run_store, server_limits
 COOKIE = "rnnlab_workspace"  # the browser's workspace key
 PARAM = "workspace"  # the workspace link's query parameter
 COOKIE_DAYS = 400  # the longest a browser keeps a cookie
-SET = "workspace.set"  # the key this session last wrote into the cookie
+SET = "workspace.cookies"  # the cookies this session writes into its browser: name -> value
 SAID = "workspace.said"  # what opening the workspace said, once
 MEMORY = "workspace.memory"  # why this session keeps runs in memory (a StoreError), while it does
 CONFIRM = "w.workspace.confirm"  # the checkbox that arms "delete this workspace"
@@ -52,6 +52,9 @@ def attach() -> None:
         st.session_state[MEMORY] = exc
         return
     _remember(key)
+    from ui.classroom import membership
+
+    membership()  # a student's runs queue with their class's
 
 
 def _choose(store, asked: str | None) -> str:
@@ -75,19 +78,29 @@ def _choose(store, asked: str | None) -> str:
 
 
 def _remember(key: str) -> None:
-    """Write ``key`` into the browser's cookie when it is not there yet (a script in a one-pixel frame of this
-    origin; the key is ours, URL-safe characters only)."""
-    if st.context.cookies.get(COOKIE) == key or st.session_state.get(SET) == key:
-        return
-    st.session_state[SET] = key
-    write_cookie(COOKIE, key)
+    """The browser's cookie should hold ``key`` (written by ``cookie_frame``)."""
+    if st.context.cookies.get(COOKIE) != key:
+        write_cookie(COOKIE, key)
 
 
 def write_cookie(name: str, value: str) -> None:
-    """Set a first-party cookie in the browser: a one-line script in a one-pixel frame of this origin. The
-    values are our own keys (URL-safe characters only), never text from a user."""
-    cookie = f"{name}={value}; path=/; max-age={COOKIE_DAYS * 86400}; SameSite=Strict"
-    st.iframe(f"<script>document.cookie = {json.dumps(cookie)};</script>", height=1)
+    """Ask for a first-party cookie in this browser; ``cookie_frame`` writes it on every run of the session.
+    The values are our own keys (URL-safe characters only), never text from a user."""
+    st.session_state.setdefault(SET, {})[name] = value
+
+
+def cookie_frame() -> None:
+    """The cookies this session asked for, written by a one-line script in a one-pixel frame of this origin.
+    It is drawn on every run, the same each time, so that it stays in the page until its script has run: a
+    frame drawn once could be taken away by the next run before (seen under load: no cookie, and a reload
+    opened an empty workspace). Drawn at the foot of the sidebar, where the pixel shows nothing."""
+    cookies = st.session_state.get(SET)
+    if not cookies:
+        return
+    age = COOKIE_DAYS * 86400
+    texts = [f"{name}={value}; path=/; max-age={age}; SameSite=Strict" for name, value in sorted(cookies.items())]
+    script = "".join(f"document.cookie = {json.dumps(cookie)};" for cookie in texts)
+    st.iframe(f"<script>{script}</script>", height=1)
 
 
 def new_workspace() -> None:

@@ -190,8 +190,8 @@ class Trainer:
     def _run(self) -> None:
         acquired, error = False, None
         try:
-            if self._slots is not None:
-                self._update(status=Status.QUEUED, **say("queued"))
+            if self._slots is not None and not (acquired := self._slots.acquire(timeout=0.05)):
+                self._update(status=Status.QUEUED, **say("queued"))  # said only when it has to wait
                 while not (acquired := self._slots.acquire(timeout=0.05)):
                     if self._stop:
                         raise Stopped("stopped_queued")

@@ -14,11 +14,13 @@ from rnncore.messages import (
     RUN_MESSAGES,
     STORE_MESSAGES,
     STORE_NOTES,
+    SWEEP_MESSAGES,
 )
 
 FAMILIES = {"dataerror": DATA_MESSAGES, "datanote": DATA_NOTES, "configerror": CONFIG_MESSAGES,
             "bundleerror": BUNDLE_MESSAGES, "reason": RUN_MESSAGES, "baselinenote": BASELINE_NOTES,
-            "storeerror": STORE_MESSAGES, "storenote": STORE_NOTES, "classerror": CLASS_MESSAGES}
+            "storeerror": STORE_MESSAGES, "storenote": STORE_NOTES, "classerror": CLASS_MESSAGES,
+            "sweeperror": SWEEP_MESSAGES}
 
 CORE: dict[str, str] = {
     **{f"{family}.{key}": template for family, table in FAMILIES.items() for key, template in table.items()},
