@@ -12,11 +12,13 @@ Measured: per student, Start -> finished in the store, and Start -> seen by the 
 from a navigation (opening the app, a link, a page of the sidebar) until the page is idle; errors (an
 exception box, an alert saying "Something went wrong", a page exception, a timeout); the replicas' CPU.
 
-The classroom pages (a class with a room code, students submit runs, a teacher's board) do not exist yet:
-each role is one coroutine (``student_*``, ``teacher_*``) and ``ROLES`` maps a ``--mode`` to a pair, so the
-classroom's pair plugs in beside today's ("workspace-links") and the measures stay the same.
+``--mode classroom`` (the default): the teacher makes a class on the Teacher page and watches its board;
+each student joins with the room code on the Class page, loads the challenge, trains, and submits the run
+once it has finished; a submission is *seen* when the board names it (it refreshes by itself, and may be
+served by another replica than the student's). ``--mode workspace-links``: the same without a class, the
+teacher following each student's workspace link. Each role is one coroutine; ``ROLES`` maps a mode to a pair.
 
-    python benchmarks/classroom_cluster.py [--replicas 2] [--students 10] [--seconds 240] [--mode workspace-links]
+    python benchmarks/classroom_cluster.py [--replicas 2] [--students 10] [--seconds 240] [--mode classroom]
 
 The last line printed is one JSON object of the figures.
 """
@@ -175,6 +177,7 @@ class Room:
     submissions: list[Submission] = field(default_factory=list)
     arrivals: asyncio.Queue = field(default_factory=asyncio.Queue)
     students_done: int = 0
+    code: str | None = None  # the class's room code (classroom mode), once the teacher made it
     cookie_missing: int = 0  # students whose browser never got the workspace cookie
 
     def submit(self, submission: Submission) -> None:
@@ -268,7 +271,67 @@ async def guarded(me: Person, work) -> None:
         me.error(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
 
-ROLES = {"workspace-links": (student_workspace_links, teacher_workspace_links)}
+# the classroom's roles: a class with a room code, submissions, the teacher's board ----------------------------
+async def student_in_class(me: Person, room: Room) -> None:
+    """Join with the room code, load the challenge, train a small run, submit it when the store says it ended."""
+    while room.code is None and room.left() > 0:
+        await asyncio.sleep(0.2)
+    page = await me.context.new_page()
+    await me.watch(page)
+    await me.open(page, room.url, "opening the app")
+    await me.go_to(page, "Class")
+    await page.get_by_label("Room code").fill(room.code, timeout=TIMEOUT)
+    await page.get_by_label("Your display name").fill(me.name, timeout=TIMEOUT)
+    await me.click(page, "Join the class")
+    await me.click(page, "Use the challenge's data and window")
+    await me.go_to(page, "Train")
+    await me.set_number(page, "Epochs", EPOCHS)
+    await me.set_number(page, "Hidden units", HIDDEN)
+    started = time.monotonic()
+    await me.click(page, "Start")
+    key = None
+    while key is None and room.left() > 0:
+        key = next((c["value"] for c in await me.context.cookies() if c["name"] == WORKSPACE), None)
+        await asyncio.sleep(0.2)
+    if key is None:
+        me.error("the app set no workspace cookie")
+        return
+    submission = Submission(me.name, key, started)
+    room.watcher.add(submission)
+    while submission.finished is None and room.left() > 0:
+        await asyncio.sleep(0.5)
+    if submission.finished is None:
+        me.error("the run did not finish in the store before the deadline")
+        return
+    await me.go_to(page, "Class")
+    await me.click(page, "Submit to class")
+    await page.get_by_text("scored an RMSE of").first.wait_for(timeout=TIMEOUT)
+    submission.started = started
+    room.submit(submission)
+
+
+async def teacher_board(me: Person, room: Room, students: int) -> None:
+    """Make the class on the Teacher page, tell the students its code, and watch the board (it refreshes by
+    itself) until every submission is named on it."""
+    page = await me.context.new_page()
+    await me.watch(page)
+    await me.open(page, room.url, "opening the app")
+    await me.go_to(page, "Teacher")
+    await page.get_by_label("Class name").fill("Cluster class", timeout=TIMEOUT)
+    await me.click(page, "Make the class")
+    notice = await page.get_by_text("Your class is ready: room code").first.inner_text(timeout=TIMEOUT)
+    room.code = re.search(r"room code (\w{6})", notice)[1]
+    while room.left() > 0 and not (room.students_done == students and all(s.seen for s in room.submissions)):
+        board = await page.get_by_test_id("stMain").inner_text()
+        for submission in room.submissions:
+            if submission.seen is None and f"{submission.student} (#" in board:
+                submission.seen = time.monotonic()
+        await asyncio.sleep(0.5)
+    await me.check(page, "watching the board")
+
+
+ROLES = {"workspace-links": (student_workspace_links, teacher_workspace_links),
+         "classroom": (student_in_class, teacher_board)}
 
 
 # the classroom ------------------------------------------------------------------------------------------------
@@ -340,7 +403,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--students", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=240, help="bound on the whole class (after the start)")
-    parser.add_argument("--mode", choices=sorted(ROLES), default="workspace-links")
+    parser.add_argument("--mode", choices=sorted(ROLES), default="classroom")
     parser.add_argument("--stagger", type=float, default=1.0, help="seconds between two students' arrivals")
     parser.add_argument("--teacher-head-start", type=float, default=3.0)
     parser.add_argument("--contexts-per-browser", type=int, default=5)

@@ -7,7 +7,9 @@ pruner, seed 0), then worked by ``python -m rnncore sweep --join`` processes: on
 exit (so each pays its processes' start, imports included). Then the study is read back: trial numbers
 0..N-1 each exactly once, every trial ended (none left running), each printed by exactly one worker.
 
-    python benchmarks/sweep_workers.py [--trials 20] [--epochs 30] [--workers 2]
+    python benchmarks/sweep_workers.py [--trials 20] [--epochs 30] [--workers 2] [--rounds 2]
+
+One worker and several alternate, ``--rounds`` times each; the medians are compared.
 
 Target: no trial duplicated or lost, and the workers together in less wall time than one. The last line
 is a JSON object of the figures.
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -76,33 +79,45 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="one worker and several, alternating, each round")
     args = parser.parse_args()
     why = missing()
     if why is not None:
         raise SystemExit(f"needs PostgreSQL: {why}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     base = ExperimentConfig().replace(model={"cell": "gru", "hidden_size": 8}, train={"epochs": args.epochs})
-    figures: dict = {"trials": args.trials, "epochs": args.epochs, "workers": args.workers,
+    figures: dict = {"trials": args.trials, "epochs": args.epochs, "workers": args.workers, "rounds": args.rounds,
                      "cpus": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2)}
+    runs: dict[str, list[dict]] = {"one": [], "several": []}
     with start_postgres() as server:
-        for label, workers in (("one", 1), ("several", args.workers)):
-            url = server.database(f"sweep_{label}")
-            Sweep.create(base, SPACE, trials=args.trials, storage=url, study="bench").close()
-            seconds, cpu, printed = work(url, "bench", workers)
-            result = check(url, "bench", args.trials, printed)
-            figures[label] = {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), **result}
-            print(f"{workers} worker(s): {seconds:.1f} s ({cpu:.1f} s of CPU), {result['trials_stored']} trials "
-                  "stored, numbers "
-                  f"{'0..' + str(args.trials - 1) if result['numbers_ok'] else 'WRONG'}, each by one worker: "
-                  f"{result['each_once']}, by worker {result['by_worker']}, {result['epochs']} epochs, "
-                  f"{result['pruned']} pruned", flush=True)
+        for round_ in range(args.rounds):  # alternating, so that a change in the machine's load hits both alike
+            setups = [("one", 1), ("several", args.workers)]
+            for label, workers in setups if round_ % 2 == 0 else setups[::-1]:
+                url = server.database(f"sweep_{label}")
+                Sweep.create(base, SPACE, trials=args.trials, storage=url, study="bench").close()
+                seconds, cpu, printed = work(url, "bench", workers)
+                result = check(url, "bench", args.trials, printed)
+                runs[label].append({"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+                                    "epochs_per_second": round(result["epochs"] / seconds, 1), **result,
+                                    "load": round(os.getloadavg()[0], 2)})
+                print(f"round {round_ + 1}, {workers} worker(s): {seconds:.1f} s ({cpu:.1f} s of CPU), "
+                      f"{result['trials_stored']} trials stored, numbers "
+                      f"{'0..' + str(args.trials - 1) if result['numbers_ok'] else 'WRONG'}, each by one worker: "
+                      f"{result['each_once']}, by worker {result['by_worker']}, {result['epochs']} epochs, "
+                      f"{result['pruned']} pruned, load {os.getloadavg()[0]:.1f}", flush=True)
+    for label, done in runs.items():
+        figures[label] = {"seconds": statistics.median(r["seconds"] for r in done),
+                          "epochs_per_second": statistics.median(r["epochs_per_second"] for r in done),
+                          "runs": done}
     one, several = figures["one"], figures["several"]
     figures["speedup"] = round(one["seconds"] / several["seconds"], 2)
-    figures["no_trial_lost_or_twice"] = all(f["numbers_ok"] and f["each_once"] and f["ended"] == args.trials
-                                            for f in (one, several))
+    figures["throughput_ratio"] = round(several["epochs_per_second"] / one["epochs_per_second"], 2)
+    figures["no_trial_lost_or_twice"] = all(r["numbers_ok"] and r["each_once"] and r["ended"] == args.trials
+                                            for done in runs.values() for r in done)
     figures["faster"] = several["seconds"] < one["seconds"]
     figures["load_after"] = round(os.getloadavg()[0], 2)
-    print(f"{args.workers} workers: {figures['speedup']}x one worker's speed; no trial lost or twice: "
+    print(f"{args.workers} workers: {figures['speedup']}x one worker's wall-time speed (medians), "
+          f"{figures['throughput_ratio']}x its epochs per second; no trial lost or twice: "
           f"{figures['no_trial_lost_or_twice']}")
     print(json.dumps(figures))
 

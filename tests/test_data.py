@@ -291,3 +291,30 @@ def test_data_errors_and_notes_from_elsewhere_keep_working_without_keys():
     data = Dataset(pd.DataFrame({"v": [1.0]}), "generated", notes=["a sine wave of period 12"])
     assert [(n.key, n.details) for n in data.notes] == [("", {})]  # no key: shown as written
 
+
+
+def test_reading_dates_in_many_threads_at_once_gives_every_thread_an_offset():
+    """Found by the cluster benchmark: pd.option_context is process-wide, so one session leaving it while
+    another read its dates handed the other a string ('str' object has no attribute 'freqstr')."""
+    import threading
+
+    import pandas as pd
+
+    from rnncore.data.cleaning import infer_freq
+
+    index = pd.date_range("2000-01-01", periods=48, freq="MS")
+    answers, errors = [], []
+
+    def read() -> None:
+        try:
+            for _ in range(200):
+                answers.append(infer_freq(index))
+        except Exception as exc:  # noqa: BLE001 (the failure under test)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and set(answers) == {"MS"}

@@ -205,6 +205,14 @@ def test_pruning_prunes_each_trial_is_a_run_and_a_refused_sweep_leaves_the_study
     assert state_of(url, "p") == before
 
 
+def test_hyperband_prunes_too(url):
+    with Sweep.create(BASE.replace(train={"epochs": 9}), SPACE, trials=6, storage=url, study="h",
+                      pruner="hyperband") as sweep:
+        outcomes = sweep.run()
+    assert isinstance(sweep.study.pruner, optuna.pruners.HyperbandPruner)
+    assert any(o.state == "pruned" for o in outcomes) and sum(o.epochs for o in outcomes) < 6 * 9
+
+
 def test_the_same_seed_gives_the_same_trials_and_best_value(tmp_path):
     found = []
     for attempt in range(2):

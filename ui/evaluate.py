@@ -11,6 +11,7 @@ import streamlit as st
 
 from rnncore.config import ConfigError
 from rnncore.data import DataError
+from rnncore.data.cleaning import infer_offset
 from rnncore.errors import StoreError
 from rnncore.training.metrics import METRICS
 from rnncore.training.results import forecast
@@ -138,8 +139,7 @@ def forecasts(result, steps: int) -> tuple[dict[str, np.ndarray], list[str]]:
 def future_index(index: pd.Index, steps: int):
     """The next ``steps`` positions after ``index``: dates when it has a frequency, else numbers."""
     if isinstance(index, pd.DatetimeIndex) and len(index) > 2:
-        with pd.option_context("future.infer_freq_returns_offset", True):
-            freq = index.freq or pd.infer_freq(index)
+        freq = index.freq or infer_offset(index)
         if freq is not None:
             return pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
     start = len(index)

@@ -50,6 +50,7 @@ def board() -> None:
     st.subheader(t("teacher.students", count=len(students)))
     st.dataframe(classroom.students_frame(students), hide_index=True, width="stretch")
     st.subheader(t("class.leaderboard"))
+    st.caption(t("teacher.submitted", count=len(entries), names=", ".join(f"{e.name} (#{e.run})" for e in entries)))
     st.dataframe(classroom.leaderboard_frame(entries, rooms.baselines(info)), hide_index=True, width="stretch")
     names = [e.name for e in entries]
     chosen = classroom.overlay_picker(names)

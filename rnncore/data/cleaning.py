@@ -10,10 +10,12 @@ averages duplicated timestamps, inserts missing time steps and interpolates gaps
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import date
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from rnncore.errors import Note, data_error
 
@@ -343,13 +345,25 @@ def fill_missing(frame: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
     return frame
 
 
-def infer_freq(index: pd.Index) -> str | None:
-    """The pandas frequency string of a DatetimeIndex ("MS", "W-SAT", ...), or None."""
+def infer_offset(index: pd.Index):
+    """The pandas offset of a DatetimeIndex's steps (MonthBegin, Week(weekday=5), ...), or None.
+
+    pandas 3 returns a string unless the option ``future.infer_freq_returns_offset`` is set, and
+    ``pd.option_context`` is not thread-safe: one session leaving it while another reads its dates gave the
+    other a string (found by the cluster benchmark, 10 students submitting at once). So no option is
+    touched here and either answer is taken."""
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
         return None
-    with pd.option_context("future.infer_freq_returns_offset", True):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)  # "will return a BaseOffset" (at worst shown)
         try:
-            offset = pd.infer_freq(index)
+            found = pd.infer_freq(index)
         except (TypeError, ValueError):
             return None
+    return to_offset(found) if isinstance(found, str) else found
+
+
+def infer_freq(index: pd.Index) -> str | None:
+    """The pandas frequency string of a DatetimeIndex ("MS", "W-SAT", ...), or None."""
+    offset = infer_offset(index)
     return offset.freqstr if offset is not None else None

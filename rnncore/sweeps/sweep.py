@@ -296,6 +296,7 @@ class Sweep:
         """Train the trial's configuration and tell the study how it ended."""
         import optuna
 
+        from rnncore.training.progress import ENDED
         from rnncore.training.trainer import Trainer
 
         with self.storage.guard():
@@ -318,9 +319,10 @@ class Sweep:
                     pruned["by"] = "pruner"
                     trainer.stop()  # the run ends "stopped" after this epoch
 
-        def out_of_time() -> None:
-            pruned.setdefault("by", "time_budget")
-            trainer.stop()
+        def out_of_time() -> None:  # the Timer's thread
+            if trainer.snapshot().status not in ENDED:
+                pruned.setdefault("by", "time_budget")
+                trainer.stop()
 
         trainer.add_callback(watch)
         recorder = self._record(trial, cfg, trainer)
@@ -350,7 +352,7 @@ class Sweep:
                  "best_epoch": final.best_epoch, "best_value": best}
         if run_error:
             attrs["run_error"] = run_error
-        if pruned:
+        if pruned and not (pruned["by"] == "time_budget" and final.status == "finished"):  # (it ended first)
             return self._tell(trial, optuna.trial.TrialState.PRUNED, None, pruned_by=pruned["by"], **attrs)
         if final.status == "finished" and best is not None:
             return self._tell(trial, optuna.trial.TrialState.COMPLETE, best, **attrs)

@@ -67,6 +67,7 @@ STRINGS: dict[str, str] = {
     "teacher.open": "Open for submissions",
     "teacher.pin": "Pin the experiment loaded now",
     "teacher.pin_help": "Every student in the class sees a banner with a link to this experiment (the data and settings loaded in this tab)",
+    "teacher.submitted": "{count} students submitted: {names}",
     "teacher.students": "Students ({count})",
     "teacher.overlay": "Compare the curves of",
     "teacher.download": "Download the class's results (CSV)",

@@ -67,6 +67,7 @@ STRINGS: dict[str, str] = {
     "teacher.open": "接受提交",
     "teacher.pin": "置顶现在加载的实验",
     "teacher.pin_help": "班里每位学生都会看到一个横幅，链接到这个实验（本标签页中加载的数据和设置）",
+    "teacher.submitted": "{count} 位学生已提交：{names}",
     "teacher.students": "学生（{count}）",
     "teacher.overlay": "比较这些学生的曲线",
     "teacher.download": "下载全班结果（CSV）",
