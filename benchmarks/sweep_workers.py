@@ -9,7 +9,9 @@ exit (so each pays its processes' start, imports included). Then the study is re
 
     python benchmarks/sweep_workers.py [--trials 20] [--epochs 30] [--workers 2] [--rounds 2]
 
-One worker and several alternate, ``--rounds`` times each; the medians are compared.
+One worker and several alternate, ``--rounds`` times each; the medians are compared. ``--wait S`` makes each
+trial first wait S seconds without using the CPU (as a trial queued for a training slot does), which measures
+the workers' coordination apart from how much CPU the machine has to give them.
 
 Target: no trial duplicated or lost, and the workers together in less wall time than one. The last line
 is a JSON object of the figures.
@@ -39,15 +41,29 @@ ROOT = Path(__file__).resolve().parent.parent
 SPACE = SearchSpace({"cell": ("lstm", "gru"), "hidden_size": (4, 32), "lr": (1e-3, 1e-1)})
 
 
-def work(url: str, study: str, workers: int) -> tuple[float, float, list[list[int]]]:
+WAITING = """
+import sys, time
+from rnncore.training import trainer
+run = trainer.Trainer.run
+def waiting(self):
+    time.sleep({wait})  # as a trial queued for a training slot would wait, using no CPU
+    return run(self)
+trainer.Trainer.run = waiting
+from rnncore.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def work(url: str, study: str, workers: int, wait: float = 0.0) -> tuple[float, float, list[list[int]]]:
     """Seconds until ``workers`` joined processes have spent the study's budget, the CPU seconds they took,
-    and the trials each printed."""
+    and the trials each printed. ``wait``: each trial first waits that long without using the CPU."""
     cpu = _children_cpu()
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    running = [subprocess.Popen([sys.executable, "-m", "rnncore", "sweep", "--join", "--study", study,
-                                 "--storage", url], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for _ in range(workers)]
+    command = [sys.executable, "-c", WAITING.format(wait=wait)] if wait else [sys.executable, "-m", "rnncore"]
+    running = [subprocess.Popen([*command, "sweep", "--join", "--study", study, "--storage", url], cwd=ROOT,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(workers)]
     said = [p.communicate(timeout=1800) for p in running]
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     for p, (_, err) in zip(running, said, strict=True):
@@ -80,6 +96,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="one worker and several, alternating, each round")
+    parser.add_argument("--wait", type=float, default=0.0,
+                        help="seconds each trial first waits without the CPU (the coordination apart from the CPU)")
     args = parser.parse_args()
     why = missing()
     if why is not None:
@@ -87,6 +105,7 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     base = ExperimentConfig().replace(model={"cell": "gru", "hidden_size": 8}, train={"epochs": args.epochs})
     figures: dict = {"trials": args.trials, "epochs": args.epochs, "workers": args.workers, "rounds": args.rounds,
+                     "wait": args.wait,
                      "cpus": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2)}
     runs: dict[str, list[dict]] = {"one": [], "several": []}
     with start_postgres() as server:
@@ -95,7 +114,7 @@ def main() -> None:
             for label, workers in setups if round_ % 2 == 0 else setups[::-1]:
                 url = server.database(f"sweep_{label}")
                 Sweep.create(base, SPACE, trials=args.trials, storage=url, study="bench").close()
-                seconds, cpu, printed = work(url, "bench", workers)
+                seconds, cpu, printed = work(url, "bench", workers, args.wait)
                 result = check(url, "bench", args.trials, printed)
                 runs[label].append({"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
                                     "epochs_per_second": round(result["epochs"] / seconds, 1), **result,
