@@ -17,6 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from rnncore.store import StoreSettings, open_store
 from tests import cluster as clusters
 from tests.browser import ROOT, go_to, open_app, set_number, wait_idle
+from tests.test_browser import wait_for
 
 pytestmark = pytest.mark.browser
 STREAM = "/_stcore/stream"  # Streamlit's websocket: one per session (a page load)
@@ -29,15 +30,6 @@ def cluster():
         clusters.unavailable(why)
     with clusters.start_cluster(replicas=2) as running:
         yield running
-
-
-def wait_for(condition, timeout: float = 20.0, every: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
 
 
 def opened(cluster) -> dict[str, int]:
