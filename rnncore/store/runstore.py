@@ -229,10 +229,18 @@ class RunStore:
         """Put the SQLite file in WAL mode (kept in the file), so readers never wait for the writer. Only
         after the schema check: a file that is refused is left exactly as it was."""
         raw = self._writer.raw_connection()
+        deadline = time.monotonic() + self.settings.busy_seconds
         try:
             dbapi = raw.driver_connection
-            if dbapi.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                dbapi.execute("PRAGMA journal_mode = WAL")
+            while True:  # the switch needs the file to itself and does not wait for it: servers opening a new
+                try:  # store at once got "locked" (the concurrency test, under load)
+                    if dbapi.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                        dbapi.execute("PRAGMA journal_mode = WAL")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
         finally:
             raw.close()
 
