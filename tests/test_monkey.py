@@ -34,8 +34,9 @@ def test_the_monkey_finds_a_bug_and_shrinks_its_replay(monkeypatch):
     follow_language(monkeypatch)
     broken_stop(monkeypatch)
     Action = monkey.Action
-    actions = [Action("page", ("learn",)), Action("page", ("train",)), Action("language", ("zh",)),
-               Action("click", ("b.start",)), Action("wait", (0.1,)), Action("click", ("b.stop",))]
+    actions = [Action("page", ("learn",)), Action("page", ("train",)), Action("number", ("epochs", 1000)),
+               Action("language", ("zh",)), Action("click", ("b.start",)), Action("wait", (0.1,)),
+               Action("click", ("b.stop",))]  # a long run: Stop is still there to click (50 epochs can end first)
     assert monkey.replay(actions)
     shrunk = [str(a) for a in monkey.shrink(actions, budget=8)]
     assert "click('b.start',)" in shrunk and "click('b.stop',)" in shrunk and len(shrunk) <= 4, shrunk
