@@ -26,6 +26,7 @@ PAGES = [
     ("views/inside.py", "nav.inside", ":material/memory:"),
     ("views/evaluate.py", "nav.evaluate", ":material/query_stats:"),
     ("views/compare.py", "nav.compare", ":material/compare_arrows:"),
+    ("views/sweep.py", "nav.sweep", ":material/travel_explore:"),
     ("views/classroom.py", "nav.classroom", ":material/groups:"),
     ("views/teacher.py", "nav.teacher", ":material/co_present:"),
     ("views/learn.py", "nav.learn", ":material/school:"),

@@ -388,5 +388,7 @@ SWEEP_MESSAGES = MappingProxyType({
                    "changed. Choose another study name, or search the same space to continue it",
     "other_settings": "the study {study} already exists with other fixed settings ({differences}); nothing in it was "
                       "changed. Choose another study name, or give the same settings to continue it",
+    "sweep_going": "the sweep {study} is still training; stop it first, or wait for it to end",
+    "not_yours": "a study named {study} already exists in another workspace; choose another study name",
     "no_trial_ended": "none of the sweep's {count} trial(s) ended with a validation loss; the last said: {message}",
 })

@@ -24,7 +24,11 @@ def new_app() -> AppTest:
 def stop_everything() -> None:
     """AppTest shares one session id: stop every Lab's training and clear the caches."""
     from rnncore.lab import Lab
+    from rnncore.sweeps import SweepDesk
 
+    for desk in [o for o in gc.get_objects() if type(o) is SweepDesk]:
+        if desk.job is not None:
+            desk.job.close()
     for lab in [o for o in gc.get_objects() if type(o) is Lab]:
         lab.close()
     st.cache_resource.clear()

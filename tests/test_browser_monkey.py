@@ -14,8 +14,9 @@ from tests.browser import go_to, open_app, server, wait_idle
 __all__ = ["server"]  # the module-scoped fixture, imported so pytest finds it
 
 pytestmark = pytest.mark.browser
-PAGES = {"en": ["Home", "Data", "Train", "Inside the cell", "Evaluate", "Compare", "Class", "Teacher", "Learn"],
-         "zh": ["首页", "数据", "训练", "单元内部", "评估", "比较", "班级", "教师", "学习"]}
+PAGES = {"en": ["Home", "Data", "Train", "Inside the cell", "Evaluate", "Compare", "Sweep", "Class", "Teacher",
+                "Learn"],
+         "zh": ["首页", "数据", "训练", "单元内部", "评估", "比较", "扫描", "班级", "教师", "学习"]}
 TRAIN_BUTTONS = {"en": ["Start", "Pause", "Resume", "Step one epoch", "Stop"],
                  "zh": ["开始", "暂停", "继续", "训练一轮", "停止"]}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import optuna
@@ -16,7 +17,17 @@ import pytest
 from rnncore.config import CELLS, SETTINGS, ExperimentConfig
 from rnncore.errors import ConfigError, SweepError
 from rnncore.store import open_store
-from rnncore.sweeps import DEFAULT_SEARCH, SEARCH_DEFAULTS, SEARCHABLE, Dimension, SearchSpace, Sweep, figures
+from rnncore.sweeps import (
+    DEFAULT_SEARCH,
+    SEARCH_DEFAULTS,
+    SEARCHABLE,
+    Dimension,
+    SearchSpace,
+    Sweep,
+    SweepDesk,
+    SweepJob,
+    figures,
+)
 from rnncore.training.limits import RunLimits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,6 +267,94 @@ def test_figures_draw_what_a_study_with_too_few_trials_allows(url):
     study.tell(trial, 0.4)
     drawn = figures(study)
     assert "history" in drawn and "intermediate" in drawn and "importance" not in drawn
+
+
+def test_stop_ends_the_training_trial_as_stopped_and_no_trial_starts_after_it(url):
+    long = BASE.replace(train={"epochs": 1000})
+    with Sweep.create(long, SPACE, trials=5, storage=url, study="s", pruner="none") as sweep:
+        job = SweepJob(sweep)
+        job.start()
+        deadline = time.monotonic() + 60
+        while (sweep.training is None or sweep.training[1] < 2) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job.running and sweep.training[0] == 0
+        job.stop()
+        assert job.join(timeout=60) and job.error is None and not job.running
+        outcomes = sweep.outcomes()
+    assert len(outcomes) == 1, [o.line() for o in outcomes]  # the budget of 5 is not spent: nothing else started
+    (only,) = outcomes
+    assert only.state == "pruned" and only.pruned_by == "stopped" and 2 <= only.epochs < 1000
+    assert only.row()["state"] == "stopped" and "stopped" in only.line()
+
+
+def test_a_study_viewed_shows_its_trials_without_a_worker_joining_and_cannot_train(url):
+    with Sweep.create(BASE, SPACE, trials=2, storage=url, study="v", pruner="none", owner="me") as sweep:
+        sweep.run()
+        trained = [(o.number, o.params, o.value) for o in sweep.outcomes()]
+    with Sweep.view("v", storage=url) as viewed:
+        assert [(o.number, o.params, o.value) for o in viewed.outcomes()] == trained
+        assert viewed.plan.space == SPACE and viewed.best().value == min(v for *_, v in trained)
+        with pytest.raises(RuntimeError, match="join it to train"):
+            viewed.run()
+    assert optuna.load_study(study_name="v", storage=url).user_attrs["workers"] == 1  # the creator only
+    with pytest.raises(SweepError) as caught:
+        Sweep.view("none-such", storage=url)
+    assert caught.value.key == "no_study"
+
+
+def test_studies_are_listed_by_their_owner(url):
+    from rnncore.sweeps import SweepStorage
+
+    for name, owner in (("a", "me"), ("b", "you"), ("c", "me")):
+        Sweep.create(BASE, SPACE, trials=1, storage=url, study=name, owner=owner).close()
+    storage = SweepStorage(url)
+    try:
+        assert storage.studies() == ["a", "b", "c"]
+        assert storage.studies("me") == ["a", "c"] and storage.studies("you") == ["b"]
+        assert storage.studies("nobody") == []
+    finally:
+        storage.close()
+
+
+def test_a_desk_trains_one_sweep_at_a_time_and_a_refused_one_changes_nothing(url):
+    desk = SweepDesk()
+    long = BASE.replace(train={"epochs": 1000})
+    first = desk.start(Sweep.create(long, SPACE, trials=3, storage=url, study="one", pruner="none"))
+    try:
+        second = Sweep.create(BASE, SPACE, trials=3, storage=url, study="two")
+        with pytest.raises(SweepError) as caught:
+            desk.start(second)
+        assert caught.value.key == "sweep_going" and "the sweep one is still training" in str(caught.value)
+        with pytest.raises(SweepError):
+            desk.open(Sweep.view("two", storage=url))
+        assert desk.job is first and desk.running
+        assert optuna.load_study(study_name="two", storage=url).trials == []  # never trained
+    finally:
+        desk.close()
+        assert first.join(timeout=60)
+    assert not desk.running
+    viewed = desk.open(Sweep.view("one", storage=url))  # the ended one is closed, the study opened to look at
+    assert desk.job is viewed and not viewed.started and len(viewed.sweep.outcomes()) == 1
+    viewed.close()
+
+
+def test_optunas_words_and_parameter_names_are_relabelled(url):
+    from rnncore.sweeps import relabel
+
+    with Sweep.create(BASE, SPACE, trials=3, storage=url, study="w", pruner="none") as sweep:
+        sweep.run()
+        drawn = sweep.figures()
+    words = {"Objective Value": "validation loss", "Trial": "trial", "Step": "epoch", "lr": "learning rate",
+             "Best Value": "best", "Hyperparameter": "setting", "hidden_size": "hidden units"}
+    history = relabel(drawn["history"], words)
+    assert history.layout.yaxis.title.text == "validation loss" and history.layout.xaxis.title.text == "trial"
+    assert {tr.name for tr in history.data} >= {"validation loss", "best"}
+    names = {tr.name for tr in relabel(drawn["intermediate"], words).data}
+    assert names == {"trial 0", "trial 1", "trial 2"}
+    importance = relabel(drawn["importance"], words)
+    assert set(importance.data[0].y) == {"learning rate", "hidden units"}
+    parallel = relabel(drawn["parallel"], words)
+    assert "learning rate" in parallel.layout.xaxis.ticktext and "lr" not in parallel.layout.xaxis.ticktext
 
 
 # two workers on PostgreSQL ----------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from ui.i18n import explain_error, t, text
 from ui.runs import run_label
 from ui.state import lab
 
+PICKED = "w.evaluate.run"  # the run evaluated
+
 
 @dataclass
 class Evaluated:
@@ -65,7 +67,7 @@ def run_picker():
     if not runs:
         return None
     labels = {r.id: f"{run_label(r)} · {r.data_name} · {text(f'status.{r.status}')}" for r in runs}
-    chosen = st.selectbox(t("evaluate.run"), list(labels), format_func=labels.get, key="w.evaluate.run")
+    chosen = st.selectbox(t("evaluate.run"), list(labels), format_func=labels.get, key=PICKED)
     return session.run(chosen)
 
 

@@ -29,6 +29,7 @@ PANEL_SECONDS = 1.0  # the Train page's progress line and loss chart
 DETAIL_SECONDS = 3.0  # the prediction chart and the metrics: each redraw costs the browser ~0.1 s of CPU
 INSIDE_SECONDS = 3.0  # the Inside page, heavier than the Train page
 SIDEBAR_SECONDS = 2.0  # the sidebar's training status
+SWEEP_SECONDS = 2.0  # the Sweep page's trials and figures
 STORE_RETRY_SECONDS = 30  # how long a run store that could not be opened is left alone before the next try
 
 
@@ -46,23 +47,9 @@ def _open_store():
     return open_store()
 
 
-@st.cache_resource(show_spinner=False, ttl=STORE_RETRY_SECONDS)
-def _store_failure():
-    """Why the run store cannot be opened (None: it can); asked again at most every STORE_RETRY_SECONDS, so a
-    database that is down does not make every page wait for its timeout."""
-    from rnncore.errors import StoreError
-
-    try:
-        _open_store()
-    except StoreError as exc:
-        return exc
-    return None
-
-
 def run_store():
     """(the server's RunStore, None), or (None, the StoreError that says why there is none now)."""
-    failure = _store_failure()
-    return (None, failure) if failure is not None else (_open_store(), None)
+    return _opened("store")
 
 
 def classroom():
@@ -76,6 +63,57 @@ def _classroom(_store):
     from rnncore.classroom.classroom import Classroom
 
     return Classroom(_store)
+
+
+@st.cache_resource(show_spinner=False)
+def _open_sweep_storage():
+    """The sweeps' storage (Optuna's tables in the run store's database), opened once per process."""
+    from rnncore.sweeps import SweepStorage
+
+    return SweepStorage()
+
+
+def sweep_storage():
+    """(the server's SweepStorage, None), or (None, the SweepError that says why there is none now)."""
+    return _opened("sweeps")
+
+
+_OPENERS = {"store": _open_store, "sweeps": _open_sweep_storage}
+
+
+@st.cache_resource(show_spinner=False, ttl=STORE_RETRY_SECONDS)
+def _failure(what: str):
+    """Why the run store ("store") or the sweeps' storage ("sweeps") cannot be opened (None: it can); asked
+    again at most every STORE_RETRY_SECONDS, so a database that is down does not make every page wait for its
+    timeout. A failure is not cached by the opener itself."""
+    from rnncore.errors import KeyedError
+
+    try:
+        _OPENERS[what]()
+    except KeyedError as exc:
+        return exc
+    return None
+
+
+def _opened(what: str):
+    failure = _failure(what)
+    return (None, failure) if failure is not None else (_OPENERS[what](), None)
+
+
+def _close_desk(desk) -> None:
+    desk.close()
+
+
+@st.cache_resource(scope="session", on_release=_close_desk, show_spinner=False)
+def _session_desk():
+    from rnncore.sweeps import SweepDesk
+
+    return SweepDesk()
+
+
+def sweep_desk():
+    """This browser session's sweeps (rnncore.sweeps.SweepDesk); its sweep stops when the tab closes."""
+    return _session_desk()
 
 
 @st.cache_resource(show_spinner=False)

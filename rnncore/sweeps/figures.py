@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 
 FIGURES = ("history", "intermediate", "parallel", "importance", "slice")
 
@@ -63,3 +64,41 @@ def _varies(trials) -> bool:
     """Whether some parameter took two values among the completed trials (importances need one)."""
     names = {name for t in trials for name in t.params}
     return any(len({repr(t.params.get(name)) for t in trials}) > 1 for name in names)
+
+
+# the words Optuna writes into its figures, which relabel() replaces (a page passes them translated)
+WORDS = ("Objective Value", "Best Value", "Infeasible Trial", "Feasible Trial", "Trial", "Step",
+         "Intermediate Value", "Hyperparameter", "Hyperparameter Importance")
+_TRIAL_NAME = re.compile(r"Trial(\d+)")  # the intermediate values' trace names: "Trial3"
+
+
+def relabel(figure, words: Mapping[str, str]):
+    """``figure`` with every label that is exactly a key of ``words`` (one of WORDS, or a parameter's name)
+    replaced by its value: the title, the axis titles and tick labels, the trace names and colour bars.
+    The figure's title is left for the page to set."""
+    def said(value):
+        if not isinstance(value, str):
+            return value
+        found = _TRIAL_NAME.fullmatch(value)
+        if found and "Trial" in words:
+            return f"{words['Trial']} {found.group(1)}"
+        return words.get(value, value)
+
+    def axis(ax) -> None:
+        if ax.title and ax.title.text:
+            ax.title.text = said(ax.title.text)
+        if ax.ticktext:
+            ax.ticktext = tuple(said(v) for v in ax.ticktext)
+
+    figure.for_each_xaxis(axis)
+    figure.for_each_yaxis(axis)
+    for trace in figure.data:
+        if trace.name:
+            trace.name = said(trace.name)
+        marker = getattr(trace, "marker", None)
+        bar = getattr(marker, "colorbar", None) if marker is not None else None
+        if bar is not None and bar.title and bar.title.text:
+            bar.title.text = said(bar.title.text)
+        if trace.type == "bar" and trace.y is not None:  # the importances: one bar per parameter
+            trace.y = tuple(said(v) for v in trace.y)
+    return figure

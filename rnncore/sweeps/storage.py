@@ -26,6 +26,7 @@ from rnncore.errors import StoreError, SweepError
 
 STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 LOCK_NAMESPACE = "rnnlab-sweep:"
+OWNER = "owner"  # the study user attribute naming whose study it is (Sweep.create's owner)
 
 
 def check_study_name(name: str) -> str:
@@ -77,12 +78,14 @@ class SweepStorage:
         with contextlib.suppress(Exception):
             self.optuna.engine.dispose()
 
-    def studies(self) -> list[str]:
-        """The names of the studies in this storage."""
+    def studies(self, owner: str | None = None) -> list[str]:
+        """The names of the studies in this storage (``owner``: only those a sweep of that owner made)."""
         import optuna
 
         with self.guard():
-            return sorted(optuna.get_all_study_names(self.optuna))
+            if owner is None:
+                return sorted(optuna.get_all_study_names(self.optuna))
+            return sorted(s.study_name for s in self.optuna.get_all_studies() if s.user_attrs.get(OWNER) == owner)
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:

@@ -18,10 +18,11 @@ seeds its sampler with seed + k, so that two workers do not draw the same first 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.errors import ConfigError, KeyedError, StoreError, SweepError
 from rnncore.sweeps.space import SearchSpace
-from rnncore.sweeps.storage import SweepStorage, check_study_name
+from rnncore.sweeps.storage import OWNER, SweepStorage, check_study_name
 from rnncore.training.limits import RunLimits
 
 PRUNERS = ("median", "hyperband", "none")
@@ -103,7 +104,7 @@ class TrialOutcome:
     epochs: int  # epochs trained
     message: str = ""  # how its run ended, in words
     run: int | None = None  # the run it was recorded as in the run store's workspace
-    pruned_by: str | None = None  # "pruner", or "time_budget" (the sweep's time ran out)
+    pruned_by: str | None = None  # "pruner", "time_budget" (the sweep's time ran out) or "stopped" (by its user)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -115,10 +116,15 @@ class TrialOutcome:
                    params=dict(trial.params), epochs=int(attrs.get("epochs", 0)), message=attrs.get("message", ""),
                    run=attrs.get("run"), pruned_by=attrs.get("pruned_by"), extra=dict(attrs))
 
+    def row(self) -> dict[str, Any]:
+        """The trial as a row of the sweep's table (its CSV): number, state, value, epochs, run, settings."""
+        return {"trial": self.number, "state": self.pruned_by if self.pruned_by in ("time_budget", "stopped")
+                else self.state, "val_loss": self.value, "epochs": self.epochs, "run": self.run, **self.params}
+
     def line(self) -> str:
         """One line for the command line."""
         value = "-" if self.value is None else f"{self.value:.6g}"
-        state = self.state if self.pruned_by != "time_budget" else "cut (time budget)"
+        state = {"time_budget": "cut (time budget)", "stopped": "stopped"}.get(self.pruned_by, self.state)
         params = " ".join(f"{k}={_shown(v)}" for k, v in self.params.items())
         run = f"  run {self.run}" if self.run is not None else ""
         said = f"  ({self.message})" if self.state == "failed" and self.message else ""
@@ -141,17 +147,21 @@ class Sweep:
         self.store, self.workspace_key, self.worker = store, workspace_key, worker
         self._owns_storage = owns_storage
         self._data_kept = False
+        self._stopping = threading.Event()  # stop(): no new trial, and the one training ends after its epoch
+        self._trainer = None  # the Trainer of the trial training now (None between trials)
+        self.training: tuple[int, int] | None = None  # (trial number, epochs it trained so far), while one trains
 
     # making and joining --------------------------------------------------------------------------
     @classmethod
     def create(cls, base: ExperimentConfig, space: SearchSpace, *, trials: int, pruner: str = "median",
                seed: int | None = None, storage: str | SweepStorage | None = None, study: str | None = None,
                limits: RunLimits | None = None, seconds: float | None = None, slots=None, store=None,
-               workspace_key: str | None = None, dataset=None) -> Sweep:
+               workspace_key: str | None = None, dataset=None, owner: str = "") -> Sweep:
         """A new study ``study`` (default: a name from the time) searching ``space`` around ``base`` with a
         budget of ``trials`` trials, or the existing study of that name when it searches the same space with
         the same fixed settings (its budget becomes ``trials``: run() trains the trials left). ``seed`` (default
-        ``base.train.seed``) seeds the sampler. SweepError, before anything is stored, for a zero budget, a bad
+        ``base.train.seed``) seeds the sampler; ``owner`` (a new study's) is whose it is, for
+        ``SweepStorage.studies(owner)``. SweepError, before anything is stored, for a zero budget, a bad
         space, storage or study; an existing study is never changed then."""
         import optuna
 
@@ -161,60 +171,49 @@ class Sweep:
         name = check_study_name(study) if study is not None else _new_name()
         limits = limits if limits is not None else _server_limits()
         dataset = check_plan(plan, limits, dataset)
-        storage, owned = _storage(storage)
-        try:
-            with storage.claim(name):
-                names = storage.studies()
-                if name in names:
-                    found = optuna.load_study(study_name=name, storage=storage.optuna)
-                    stored = _stored_plan(found, name, storage)
-                    if stored.space != plan.space:
-                        raise SweepError.keyed("other_space", study=name, stored=stored.space.describe())
-                    differences = stored.differences(plan)
-                    if differences:
-                        raise SweepError.keyed("other_settings", study=name, differences="; ".join(differences))
-                    found.set_user_attr(BUDGET, int(trials))
-                else:
-                    found = optuna.create_study(study_name=name, storage=storage.optuna, direction="minimize")
-                    found.set_user_attr(ATTR, plan.to_dict())
-                    found.set_user_attr(BUDGET, int(trials))
-                    found.set_user_attr(WORKERS, 0)
-                    found.set_user_attr("created", datetime.now(UTC).isoformat(timespec="seconds"))
-                worker = _next_worker(found)
-            return cls._opened(storage, name, plan, dataset, worker, limits=limits, seconds=seconds, slots=slots,
+        with _opening(storage) as (opened, owned), opened.claim(name):
+            if name in opened.studies():
+                found, stored = _load(opened, name)
+                if stored.space != plan.space:
+                    raise SweepError.keyed("other_space", study=name, stored=stored.space.describe())
+                differences = stored.differences(plan)
+                if differences:
+                    raise SweepError.keyed("other_settings", study=name, differences="; ".join(differences))
+                found.set_user_attr(BUDGET, int(trials))
+            else:
+                found = optuna.create_study(study_name=name, storage=opened.optuna, direction="minimize")
+                found.set_user_attr(ATTR, plan.to_dict())
+                found.set_user_attr(BUDGET, int(trials))
+                found.set_user_attr(WORKERS, 0)
+                found.set_user_attr(OWNER, owner)
+                found.set_user_attr("created", datetime.now(UTC).isoformat(timespec="seconds"))
+            worker = _next_worker(found)
+            return cls._opened(opened, name, plan, dataset, worker, limits=limits, seconds=seconds, slots=slots,
                                store=store, workspace_key=workspace_key, owns_storage=owned)
-        except BaseException:
-            if owned:
-                storage.close()
-            raise
 
     @classmethod
     def join(cls, study: str, storage: str | SweepStorage | None = None, *, limits: RunLimits | None = None,
              seconds: float | None = None, slots=None, store=None, workspace_key: str | None = None,
              dataset=None) -> Sweep:
         """Join the study ``study``: its search space, fixed settings, pruner and budget as stored."""
-        import optuna
-
         _check_budget(1, seconds)
         name = check_study_name(study)
         limits = limits if limits is not None else _server_limits()
-        storage, owned = _storage(storage)
-        try:
-            with storage.claim(name):
-                names = storage.studies()
-                if name not in names:
-                    listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "") if names else "none"
-                    raise SweepError.keyed("no_study", study=name, where=storage.where, studies=listed)
-                found = optuna.load_study(study_name=name, storage=storage.optuna)
-                plan = _stored_plan(found, name, storage)
-                dataset = check_plan(plan, limits, dataset)
-                worker = _next_worker(found)
-            return cls._opened(storage, name, plan, dataset, worker, limits=limits, seconds=seconds, slots=slots,
+        with _opening(storage) as (opened, owned), opened.claim(name):
+            found, plan = _load(opened, name)
+            dataset = check_plan(plan, limits, dataset)
+            worker = _next_worker(found)
+            return cls._opened(opened, name, plan, dataset, worker, limits=limits, seconds=seconds, slots=slots,
                                store=store, workspace_key=workspace_key, owns_storage=owned)
-        except BaseException:
-            if owned:
-                storage.close()
-            raise
+
+    @classmethod
+    def view(cls, study: str, storage: str | SweepStorage | None = None) -> Sweep:
+        """The study ``study`` to look at (its trials, figures, best trial): no worker joins it, and ``run()``
+        refuses to train (join it for that)."""
+        name = check_study_name(study)
+        with _opening(storage) as (opened, owned), opened.guard():
+            found, plan = _load(opened, name)
+            return cls(opened, name, plan, found, None, limits=None, worker=-1, owns_storage=owned)
 
     @classmethod
     def _opened(cls, storage, name, plan, dataset, worker, **kwargs) -> Sweep:
@@ -226,9 +225,23 @@ class Sweep:
                                       pruner=make_pruner(plan.pruner, plan.base.train.epochs))
         return cls(storage, name, plan, study, dataset, worker=worker, **kwargs)
 
-    def record_into(self, store, workspace_key: str) -> None:
-        """Record each trial from now on as a run in this workspace of ``store`` (a RunStore)."""
+    def stop(self) -> None:
+        """Train no further trial; the one training ends after its current epoch and counts as pruned
+        (``pruned_by`` "stopped"). From any thread."""
+        self._stopping.set()
+        trainer = self._trainer
+        if trainer is not None:
+            trainer.stop()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def record_into(self, store, workspace_key: str, data_kept: bool = False) -> None:
+        """Record each trial from now on as a run in this workspace of ``store`` (a RunStore); ``data_kept``:
+        the data file is in the workspace already (an upload the app kept), else it is read from its path."""
         self.store, self.workspace_key = store, workspace_key
+        self._data_kept = data_kept
 
     def close(self) -> None:
         if self._owns_storage:
@@ -271,9 +284,11 @@ class Sweep:
         """Train trials until the study's budget is spent (by every worker together) or this sweep's time
         budget ends; each one's outcome is handed to ``on_trial`` as it ends. The outcomes of this worker's
         trials."""
+        if self.dataset is None:
+            raise RuntimeError(f"the study {self.name} was opened to be looked at (Sweep.view); join it to train")
         deadline = time.monotonic() + self.seconds if self.seconds else None
         done: list[TrialOutcome] = []
-        while deadline is None or time.monotonic() < deadline:
+        while not self.stopping and (deadline is None or time.monotonic() < deadline):
             trial = self._claim()
             if trial is None:
                 break
@@ -311,6 +326,7 @@ class Sweep:
 
         def watch(progress) -> None:  # after each epoch, in this thread
             record = progress.history[-1]
+            self.training = (trial.number, len(progress.history))
             if record.val_loss is None or not math.isfinite(record.val_loss) or pruned:
                 return
             with self.storage.guard():
@@ -326,6 +342,9 @@ class Sweep:
 
         trainer.add_callback(watch)
         recorder = self._record(trial, cfg, trainer)
+        self._trainer, self.training = trainer, (trial.number, 0)
+        if self.stopping:  # stop() came before the trainer was there to be told
+            trainer.stop()
         timer = None
         if deadline is not None:
             timer = threading.Timer(max(0.0, deadline - time.monotonic()), out_of_time)
@@ -342,9 +361,12 @@ class Sweep:
                 self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
         finally:
+            self._trainer, self.training = None, None
             if timer is not None:
                 timer.cancel()
         final = trainer.snapshot()
+        if self.stopping and final.status != "finished":
+            pruned.setdefault("by", "stopped")
         run_error = self._finish(recorder, trainer, result)
         losses = [r.val_loss for r in final.history if r.val_loss is not None and math.isfinite(r.val_loss)]
         best = min(losses) if losses else None
@@ -474,10 +496,30 @@ def check_plan(plan: Plan, limits: RunLimits, dataset=None):
     return dataset
 
 
-def _storage(storage: str | SweepStorage | None) -> tuple[SweepStorage, bool]:
+@contextlib.contextmanager
+def _opening(storage: str | SweepStorage | None) -> Iterator[tuple[SweepStorage, bool]]:
+    """(the storage, whether this sweep opened it); one it opened is closed again when what follows fails."""
     if isinstance(storage, SweepStorage):
-        return storage, False
-    return SweepStorage(storage), True
+        yield storage, False
+        return
+    opened = SweepStorage(storage)
+    try:
+        yield opened, True
+    except BaseException:
+        opened.close()
+        raise
+
+
+def _load(storage: SweepStorage, name: str):
+    """(the Optuna study ``name``, its Plan); SweepError when there is none of that name, or not ours."""
+    import optuna
+
+    names = storage.studies()
+    if name not in names:
+        listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "") if names else "none"
+        raise SweepError.keyed("no_study", study=name, where=storage.where, studies=listed)
+    found = optuna.load_study(study_name=name, storage=storage.optuna)
+    return found, _stored_plan(found, name, storage)
 
 
 def _stored_plan(study, name: str, storage: SweepStorage) -> Plan:

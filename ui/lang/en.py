@@ -2,6 +2,7 @@
 
 from ui.lang.en_core import CORE
 from ui.lang.en_learn import LEARN
+from ui.lang.en_sweep import SWEEP
 
 STRINGS: dict[str, str] = {
     # navigation and sidebar
@@ -519,4 +520,5 @@ STRINGS: dict[str, str] = {
     "fig.pca.end": "end",
     **CORE,
     **LEARN,
+    **SWEEP,
 }

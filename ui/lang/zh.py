@@ -2,6 +2,7 @@
 
 from ui.lang.zh_core import CORE
 from ui.lang.zh_learn import LEARN
+from ui.lang.zh_sweep import SWEEP
 
 STRINGS: dict[str, str] = {
     # navigation and sidebar
@@ -612,4 +613,5 @@ STRINGS: dict[str, str] = {
     "fig.pca.end": "终点",
     **CORE,
     **LEARN,
+    **SWEEP,
 }

@@ -33,6 +33,8 @@ CORE: dict[str, str] = {
     "sweeperror.not_ours": "{where} 中的研究 {study} 不是由 RNN Lab 的扫描创建的（它没有记录搜索空间）；请换一个研究名",
     "sweeperror.other_space": "研究 {study} 已经存在，但搜索空间不同（{stored}）；其中的内容没有被改动。请换一个研究名，或者搜索相同的空间来继续它",
     "sweeperror.other_settings": "研究 {study} 已经存在，但固定设置不同（{differences}）；其中的内容没有被改动。请换一个研究名，或者给出相同的设置来继续它",
+    "sweeperror.sweep_going": "扫描 {study} 仍在训练；请先停止它，或等它结束",
+    "sweeperror.not_yours": "另一个工作区里已经有名为 {study} 的研究；请换一个研究名称",
     "sweeperror.no_trial_ended": "扫描的 {count} 次试验都没有以验证损失结束；最后一次说：{message}",
     "classerror.bad_room": "{room} 不是房间码：房间码由 6 个字母和数字组成（没有 0、O、1、I）；请向老师确认",
     "classerror.no_room": "没有房间码为 {room} 的班级；请向老师核对房间码",
