@@ -357,6 +357,19 @@ def test_optunas_words_and_parameter_names_are_relabelled(url):
     assert "learning rate" in parallel.layout.xaxis.ticktext and "lr" not in parallel.layout.xaxis.ticktext
 
 
+def test_a_choices_values_are_relabelled_where_optuna_quotes_them():
+    import plotly.graph_objects as go
+
+    from rnncore.sweeps import relabel
+
+    figure = go.Figure(go.Scatter(x=["'lstm'", "'gru'", "'lstm'"], y=[1, 2, 3]))
+    figure.update_xaxes(type="category", categoryarray=["'lstm'", "'gru'"], title_text="cell")
+    figure.add_annotation(text="lstm", x=0, y=0)
+    relabel(figure, {"lstm": "LSTM", "gru": "GRU", "cell": "Cell"})
+    assert figure.data[0].x == ("LSTM", "GRU", "LSTM") and figure.layout.xaxis.categoryarray == ("LSTM", "GRU")
+    assert figure.layout.xaxis.title.text == "Cell" and figure.layout.annotations[0].text == "LSTM"
+
+
 # two workers on PostgreSQL ----------------------------------------------------------------------------
 def test_two_worker_processes_on_postgresql_complete_a_study_with_no_trial_lost_or_twice(postgres_server):
     url = postgres_server.database("sweep")

@@ -24,7 +24,7 @@ from ui.actions import report
 from ui.compare import PICKED as COMPARE_PICKED
 from ui.controls import bounds, label
 from ui.evaluate import PICKED as EVALUATE_PICKED
-from ui.i18n import explain_error, t, text
+from ui.i18n import TABLES, explain_error, t, text
 from ui.inside import PICKED as INSIDE_PICKED
 from ui.runs import run_label
 from ui.state import lab, server_limits, sweep_desk, sweep_storage
@@ -209,6 +209,7 @@ def trials_frame(outcomes) -> pd.DataFrame:
     for o in outcomes:
         row = o.row()
         row["state"] = text(f"sweep.state.{row['state']}")
+        row |= {k: choice_text(SETTINGS[k], v) for k, v in row.items() if k in SETTINGS and SETTINGS[k].choices}
         rows.append({text(f"sweep.col.{k}") if k in COLUMNS else text(f"setting.{k}"): v for k, v in row.items()})
     return pd.DataFrame(rows)
 
@@ -218,11 +219,26 @@ def trials_csv(outcomes) -> bytes:
     return pd.DataFrame([o.row() for o in outcomes]).to_csv(index=False).encode()
 
 
-def figure(name: str, fig, names) -> object:
-    """One of the study's figures (rnncore.sweeps.figures) in the app's words and style."""
-    words = {word: text(f"sweep.word.{word}") for word in WORDS} | {n: text(f"setting.{n}") for n in names}
+def choice_text(declared, value: str) -> str:
+    """A choice's value as people read it, in a narrow place: its short label where there is one ("LSTM")."""
+    if not declared.labels:
+        return value
+    short = f"{declared.labels}_short.{value}"
+    return text(short) if short in TABLES["en"] else text(f"{declared.labels}.{value}")
+
+
+def figure(name: str, fig, space) -> object:
+    """One of the study's figures (rnncore.sweeps.figures) in the app's words and style; the losses per epoch
+    on a log axis."""
+    words = {word: text(f"sweep.word.{word}") for word in WORDS} | {n: text(f"setting.{n}") for n in space.names}
+    for d in space.dimensions:
+        words |= {c: choice_text(d.setting, c) for c in d.choices or ()}
     relabel(fig, words)
-    plots.style(fig, text(f"sweep.fig.{name}"), FIGURE_HEIGHT)
+    if name == "intermediate":  # one diverging trial would flatten every other curve
+        fig.update_yaxes(type="log")
+    if name == "slice":  # a panel per setting, side by side: few ticks, written level
+        fig.update_xaxes(tickangle=0, nticks=4, automargin=True)
+    plots.style(fig, text(f"sweep.fig.{name}"), FIGURE_HEIGHT + (60 if name == "slice" else 0))
     if name in ("intermediate", "parallel", "slice"):  # a legend of every trial says nothing
         fig.update_layout(showlegend=False)
     return fig
@@ -256,8 +272,10 @@ def status_line(job, outcomes) -> None:
 
 
 def best_said(best) -> str:
-    settings = ", ".join(f"{text(f'setting.{k}')} {v:.4g}" if isinstance(v, float) else f"{text(f'setting.{k}')} {v}"
-                         for k, v in best.params.items())
+    def value(name, v):
+        return f"{v:.4g}" if isinstance(v, float) else choice_text(SETTINGS[name], v) if SETTINGS[name].choices else v
+
+    settings = ", ".join(f"{text(f'setting.{k}')} {value(k, v)}" for k, v in best.params.items())
     return t("sweep.best", trial=best.number, value=f"{best.value:.4g}", settings=settings)
 
 

@@ -18,7 +18,7 @@ if down is not None:
     st.stop()
 desk = sweep_desk()
 running = desk.running
-with st.expander(t("sweep.settings"), expanded=not running, icon=":material/tune:"):
+with st.expander(t("sweep.settings"), expanded=desk.job is None, icon=":material/tune:"):
     sweep.space_controls()
     st.divider()
     sweep.budget_controls(session.config.train.epochs, session.config.train.seed)
@@ -66,7 +66,7 @@ def show(was_running: bool) -> None:
         c2.code(links.link_of(config, language(), lab().dataset), language=None, wrap_lines=True)
     if figures:
         for tab, name in zip(st.tabs([t(f"sweep.fig.{name}") for name in figures]), figures, strict=True):
-            tab.plotly_chart(sweep.figure(name, figures[name], job.sweep.plan.space.names), key=f"sweep.fig.{name}")
+            tab.plotly_chart(sweep.figure(name, figures[name], job.sweep.plan.space), key=f"sweep.fig.{name}")
     st.subheader(t("sweep.trials_heading"))
     st.dataframe(sweep.trials_frame(outcomes), hide_index=True, width="stretch")
     st.download_button(t("sweep.download"), sweep.trials_csv(outcomes), f"{job.name}.csv", "text/csv",

@@ -73,28 +73,34 @@ _TRIAL_NAME = re.compile(r"Trial(\d+)")  # the intermediate values' trace names:
 
 
 def relabel(figure, words: Mapping[str, str]):
-    """``figure`` with every label that is exactly a key of ``words`` (one of WORDS, or a parameter's name)
-    replaced by its value: the title, the axis titles and tick labels, the trace names and colour bars.
-    The figure's title is left for the page to set."""
+    """``figure`` with every label that is exactly a key of ``words`` (one of WORDS, a parameter's name, or a
+    choice's value) replaced by its value: the axis titles, tick labels and categories, the annotations, the
+    trace names, category values and colour bars. The figure's title is left for the page to set."""
     def said(value):
         if not isinstance(value, str):
             return value
         found = _TRIAL_NAME.fullmatch(value)
         if found and "Trial" in words:
             return f"{words['Trial']} {found.group(1)}"
+        if len(value) > 1 and value[0] == value[-1] == "'":  # a choice as the slice plot writes it: 'lstm'
+            value = value[1:-1]
         return words.get(value, value)
 
     def axis(ax) -> None:
         if ax.title and ax.title.text:
             ax.title.text = said(ax.title.text)
-        if ax.ticktext:
-            ax.ticktext = tuple(said(v) for v in ax.ticktext)
+        for name in ("ticktext", "categoryarray"):
+            if ax[name] is not None:
+                ax[name] = tuple(said(v) for v in ax[name])
 
     figure.for_each_xaxis(axis)
     figure.for_each_yaxis(axis)
+    figure.for_each_annotation(lambda note: note.update(text=said(note.text)))  # parallel axes' choice labels
     for trace in figure.data:
         if trace.name:
             trace.name = said(trace.name)
+        if trace.type == "scatter" and trace.x is not None and any(isinstance(v, str) for v in trace.x):
+            trace.x = tuple(said(v) for v in trace.x)  # a choice's values on a category axis
         marker = getattr(trace, "marker", None)
         bar = getattr(marker, "colorbar", None) if marker is not None else None
         if bar is not None and bar.title and bar.title.text:

@@ -20,10 +20,12 @@ SWEEP: dict[str, str] = {
     "sweep.seconds": "Time budget (s, 0: none)",
     "sweep.seconds_help": "The sweep ends when this time is up; the trial training then is cut and counted as pruned",
     "sweep.pruner": "Pruning",
-    "sweep.pruner.median": "Median (below the median of the trials so far)",
-    "sweep.pruner.hyperband": "Hyperband (successive halving)",
-    "sweep.pruner.none": "None (every trial trains all its epochs)",
-    "sweep.pruner_help": "Stops a trial whose validation loss after some epoch is worse than the others' at the same epoch",
+    "sweep.pruner.median": "Median",
+    "sweep.pruner.hyperband": "Hyperband",
+    "sweep.pruner.none": "None",
+    "sweep.pruner_help": "Median: stops a trial whose validation loss after some epoch is worse than the median of "
+                         "the trials before at the same epoch. Hyperband: races trials in brackets, keeping the best "
+                         "third at each rung. None: every trial trains all its epochs",
     "sweep.study": "Study name",
     "sweep.study_help": "The name of an earlier study of this workspace continues it (with the same search); empty: "
                         "a new study",
