@@ -25,13 +25,16 @@ def _chromium() -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without chromium, skip the browser tests, except under CI, where they must run (and fail)."""
-    if _chromium() is not None or IN_CI:
-        return
-    skip = pytest.mark.skip(reason="browser test: chromium is not installed (apt-get install chromium)")
+    """Browser tests run one at a time (with pytest-xdist's workers: all in one group, so on one worker).
+    Without chromium, skip them, except under CI, where they must run (and fail)."""
+    skip = None
+    if _chromium() is None and not IN_CI:
+        skip = pytest.mark.skip(reason="browser test: chromium is not installed (apt-get install chromium)")
     for item in items:
         if "browser" in item.keywords:
-            item.add_marker(skip)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            if skip is not None:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
