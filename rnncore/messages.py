@@ -340,6 +340,8 @@ CLASS_MESSAGES = MappingProxyType({
     "over_budget": "run {run} has {name} = {value}, over the challenge's budget of {limit}; train within the budget",
     "bad_challenge": "the challenge cannot be used: {problem}",
     "challenge_difference": "a challenge scores the series itself, so its window's difference must be none",
+    "challenge_file_gone": "the challenge's data file {source} is no longer in the store; ask the teacher to make the "
+                           "class again with the file",
     "too_short": "the challenge data is too short to hold out a test part and still train ({detail})",
     "no_model": "run {run} keeps no model in the store; train it again before you submit it",
 })

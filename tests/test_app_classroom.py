@@ -89,3 +89,17 @@ def test_a_teacher_link_that_is_wrong_opens_no_board():
     assert not at.exception
     assert "this teacher link is not one this server knows" in texts(at)
     assert "Students (" not in texts(at)
+
+
+def test_a_teacher_makes_a_class_on_a_file_she_uploaded():
+    at = on_page(open_app(), "teacher")
+    content = ("month,sales\n" + "\n".join(f"{2000 + i // 12}-{1 + i % 12:02d}-01,{10 + (i % 12) + i * 0.5:.2f}"
+                                             for i in range(120)) + "\n").encode()
+    session_lab().load("shop.csv", content=content)
+    at.run()
+    at.text_input(key="w.teacher.name").set_value("Shop")
+    press(at, "Make the class")
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Your class is ready: room code" in texts(at), texts(at)
+    info = Classroom(open_store()).teacher_class(at.session_state["class.teacher"])
+    assert info.challenge.config.data.source == "shop.csv" and info.challenge.content == content

@@ -139,7 +139,12 @@ def test_a_study_is_found_again_after_a_reload_and_continued():
     assert job.name == "again" and job.join(timeout=120)
     at.run()
     assert "again: 3 of 3 trials" in progress(at)
-    assert [o.number for o in job.sweep.outcomes()] == [0, 1, 2]
+    outcomes = job.sweep.outcomes()
+    assert [o.number for o in outcomes] == [0, 1, 2]
+    at.selectbox(key="w.sweep.run").set_value(outcomes[1].run)
+    press(at, "Evaluate")  # a trial's run, opened where any run is
+    assert at.title[0].value == "Evaluate" and at.selectbox(key="w.evaluate.run").value == outcomes[1].run
+    assert not at.exception, [e.message for e in at.exception]
 
 
 @pytest.mark.parametrize(("change", "said"), [

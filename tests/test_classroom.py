@@ -199,3 +199,32 @@ def test_a_challenge_is_checked_when_it_is_set():
         Challenge(config=ExperimentConfig().replace(window={"difference": "first"}))
     assert Challenge.from_json(CHALLENGE.to_json()) == CHALLENGE
     assert np.isfinite(challenges.baseline_scores(CHALLENGE)["persistence"]["rmse"])
+
+
+def test_a_challenge_on_a_file_the_teacher_uploaded_is_kept_with_the_class_and_scored_on_it(store):
+    rows = "\n".join(f"{i},{10 + (i % 12) + i * 0.5:.2f}" for i in range(120))
+    content = f"t,sales\n{rows}\n".encode()
+    config = ExperimentConfig().replace(data={"source": "shop.csv"}, window={"lookback": 12})
+    with pytest.raises(ClassError) as caught:
+        Challenge(config=config)  # a file challenge without its file
+    assert caught.value.key == "bad_challenge"
+    challenge = Challenge(config=config, max_epochs=20, max_parameters=5_000, max_seconds=60, content=content)
+    assert challenge.data_sha256 == hashlib.sha256(content).hexdigest() and challenge.data_name == "challenge_shop.csv"
+    assert "content" not in challenge.to_json() and Challenge.from_json(challenge.to_json()).content is None
+    room, teacher = Classroom(store).create_class("Shop", challenge)
+
+    rooms = Classroom(store)  # another server process: the file comes from the store
+    info = rooms.teacher_class(teacher)
+    assert info.challenge.content == content and info.challenge == challenge
+    key = store.create_workspace()
+    rooms.join(room, "Ada", key, who="ada")
+    given = challenges.student_data(rooms.membership(key)[0].challenge)
+    assert len(load_csv(given).frame) < 120  # the held-out part is not given
+    lab = Lab(archive=StoreArchive(store, key))
+    lab.load(challenge.data_name, content=given)
+    run = lab.start(challenge.student_config(lab.config.replace(model={"hidden_size": 8},
+                                                                train={"epochs": 3, "max_seconds": 30})))
+    assert lab.join(timeout=120)
+    lab.close()
+    sent = rooms.submit(key, run.id)
+    assert np.isfinite(sent["score"]) and sent["scored"]["windows"] > 0

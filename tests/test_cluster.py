@@ -1,6 +1,7 @@
 """Two replicas behind HAProxy on one PostgreSQL store (tests/cluster.py), in real browsers: a browser stays on
-its replica (sticky by cookie, never by IP: every browser here has the same address), and a run trained on one
-replica is listed by another replica for the browser that opened the workspace link.
+its replica (sticky by cookie, never by IP: every browser here has the same address); a student's submission made
+on one replica reaches the teacher's board served by the other; and the run is listed by the other replica for
+the browser that opened the student's workspace link.
 
 Which replica served what is read twice, from both ends: HAProxy's access log (every request of a browser
 context carries a tag cookie that the log records, its websocket streams included) and each replica's own
@@ -8,6 +9,7 @@ count of the websocket sessions it opened (Streamlit's /_stcore/metrics)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 
@@ -17,7 +19,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from rnncore.store import StoreSettings, open_store
 from tests import cluster as clusters
 from tests.browser import ROOT, go_to, open_app, set_number, wait_idle
-from tests.test_browser import wait_for
+from tests.test_browser import click, wait_for
 
 pytestmark = pytest.mark.browser
 STREAM = "/_stcore/stream"  # Streamlit's websocket: one per session (a page load)
@@ -121,12 +123,30 @@ def stored(cluster, key: str):
         store.close()
 
 
-def test_a_run_trained_on_one_replica_is_listed_by_the_other(cluster, new_context):
+def test_a_students_submission_on_one_replica_reaches_the_teachers_board_on_the_other(cluster, new_context):
+    """A teacher on r2 makes a class; a student on r1 joins it, trains and submits; the teacher's board, served
+    by r2, shows the submission; and the student's workspace link opened on r2 lists the run."""
+    teacher = new_context(viewport={"width": 1024, "height": 768})
+    cluster.pin(teacher, "r2")
+    cluster.tag(teacher, "teacher")
+    board = teacher.new_page()
+    open_app(board, cluster.url)
+    go_to(board, "Teacher")
+    board.get_by_label("Class name").fill("Period 3")
+    click(board, "Make the class")
+    room = re.search(r"room code (\w{6})", board.get_by_text("Your class is ready: room code").inner_text())[1]
+
     trainer = new_context()
     cluster.pin(trainer, "r1")
     cluster.tag(trainer, "trainer")
     page = trainer.new_page()
     open_app(page, cluster.url)
+    go_to(page, "Class")
+    page.get_by_label("Room code").fill(room)
+    page.get_by_label("Your display name").fill("Ada")
+    click(page, "Join the class")
+    page.get_by_text("you are Ada").wait_for(timeout=20_000)
+    click(page, "Use the challenge's data and window")
     go_to(page, "Train")
     set_number(page, "Epochs", 3)
     set_number(page, "Hidden units", 8)
@@ -136,6 +156,14 @@ def test_a_run_trained_on_one_replica_is_listed_by_the_other(cluster, new_contex
     key = clusters.workspace_of(trainer)
     assert wait_for(lambda: [r.status for r in stored(cluster, key)] == ["finished"], timeout=60), \
         f"the run did not finish in the store: {[(r.status, r.epochs) for r in stored(cluster, key)]}"
+    go_to(page, "Class")
+    click(page, "Submit to class")
+    page.get_by_text("scored an RMSE of").wait_for(timeout=30_000)
+    try:  # the board refreshes by itself, on the other replica
+        board.get_by_text("1 students submitted: Ada (#1)").wait_for(timeout=20_000)
+    except PlaywrightTimeout:
+        pytest.fail("the submission made on r1 did not reach the teacher's board on r2")
+    assert served(cluster, "teacher")[0] == {"r2"}
 
     other_device = new_context()
     cluster.pin(other_device, "r2")

@@ -16,7 +16,7 @@ import streamlit as st
 from rnncore.classroom import challenge as challenges
 from rnncore.classroom.challenge import Challenge
 from rnncore.config import CELLS
-from rnncore.errors import ClassError, KeyedError
+from rnncore.errors import KeyedError, data_error
 from ui.actions import NOTICE, report
 from ui.controls import forget_widgets
 from ui.i18n import explain_error, t, text
@@ -195,14 +195,15 @@ def create_class(name_key: str, epochs_key: str, parameters_key: str, seconds_ke
     if rooms is None:
         report(t("class.needs_store"))
         return
-    data = session.config.data
+    file = session.config.data.kind == "file"
     try:
-        if data.kind == "file":
-            raise ClassError.keyed("bad_challenge", problem=text("class.needs_named_data"))
+        if file and session.upload is None:
+            raise data_error("no_data")
         challenge = Challenge(config=session.config, max_epochs=int(st.session_state[epochs_key]),
                               max_parameters=int(st.session_state[parameters_key]),
                               max_seconds=float(st.session_state[seconds_key]),
-                              cells=tuple(st.session_state[cells_key] or ()))
+                              cells=tuple(st.session_state[cells_key] or ()),
+                              content=session.upload if file else None)
         room, key = rooms.create_class(st.session_state.get(name_key) or "Class", challenge)
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)

@@ -5,8 +5,10 @@ The challenge's data is split by its window settings into train, validation and 
 upload) and never its targets; a submitted run is scored here, on the server, on the held-out part
 (``score``): its model, with the scalers its own training fitted, predicts every window whose target
 lies in the held-out rows, in the data's units, next to the persistence and seasonal-naive baselines.
-A run is accepted only if it trained on exactly that data (its file's SHA-256), with the challenge's
-window, a cell allowed and within the budget (``check``); ``ClassError`` says which limit otherwise.
+The data is a sample, a generated series, or a file the teacher uploaded (``content``, kept by the
+Classroom beside the class). A run is accepted only if it trained on exactly that data (its file's
+SHA-256), with the challenge's window, a cell allowed and within the budget (``check``); ``ClassError``
+says which limit otherwise.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Challenge:
     max_seconds: float = 120.0
     cells: tuple[str, ...] = tuple(CELLS)  # the cells allowed
     score: str = "rmse"
+    data_sha256: str = ""  # a file the teacher uploaded: its SHA-256 (the Classroom keeps the file itself)
+    content: bytes | None = field(default=None, compare=False, repr=False)  # that file (not in the JSON)
 
     def __post_init__(self):
         if self.score not in SCORES:
@@ -52,10 +56,18 @@ class Challenge:
         if self.config.window.difference != "none":
             raise _refuse("challenge_difference")
         object.__setattr__(self, "cells", tuple(self.cells))
+        if self.config.data.kind == "file":
+            if self.content is not None:
+                sha = hashlib.sha256(self.content).hexdigest()
+                if self.data_sha256 not in ("", sha):
+                    raise _refuse("bad_challenge", problem="the file's content is not the one the challenge names")
+                object.__setattr__(self, "data_sha256", sha)
+            elif not self.data_sha256:
+                raise _refuse("bad_challenge", problem="a challenge on a file needs the file")
 
     def to_json(self) -> str:
-        return json.dumps({**{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"},
-                           "config": json.loads(self.config.to_json())})
+        kept = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("config", "content")}
+        return json.dumps({**kept, "config": json.loads(self.config.to_json())})
 
     @classmethod
     def from_json(cls, text: str) -> Challenge:
@@ -66,7 +78,11 @@ class Challenge:
     def data_name(self) -> str:
         """The file name students' runs are trained on (their data is this challenge's, held-out part cut)."""
         name = self.config.data.source.partition(":")[2] or self.config.data.source
-        return f"challenge_{name}.csv"
+        return f"challenge_{name.removesuffix('.csv')}.csv"
+
+    def with_content(self, content: bytes | None) -> Challenge:
+        """The same challenge holding its file (as the Classroom keeps it)."""
+        return dataclasses.replace(self, content=content)
 
     def student_config(self, config: ExperimentConfig) -> ExperimentConfig:
         """``config`` with the challenge's data and window (and the epochs within its budget)."""
@@ -82,7 +98,10 @@ def full_data(challenge: Challenge):
     from rnncore.data.sources import load_source
 
     data = challenge.config.data
-    return load_source(data.source, data.params, layout=data.layout)
+    if data.kind == "file" and challenge.content is None:
+        raise _refuse("challenge_file_gone", source=data.source)
+    return load_source(data.source, data.params, challenge.content if data.kind == "file" else None,
+                       layout=data.layout)
 
 
 def held_out_from(challenge: Challenge, rows: int) -> int:

@@ -28,7 +28,7 @@ from rnncore.classroom import challenge as challenges
 from rnncore.classroom.challenge import Challenge
 from rnncore.errors import ClassError
 from rnncore.store.runstore import finite, json_text
-from rnncore.store.schema import attempts, classes, members, runs, submissions
+from rnncore.store.schema import attempts, classes, data_files, members, runs, submissions
 
 ROOM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I
 ROOM_LENGTH = 6  # 32**6: about a billion codes
@@ -118,6 +118,33 @@ class Classroom:
     def __init__(self, store):
         self.store = store
         self._baselines: dict[str, dict] = {}  # challenge JSON -> its baselines on the held-out part
+        self._files: dict[str, bytes] = {}  # sha256 -> a challenge's uploaded file, read once in this process
+
+    def _info(self, conn, row) -> ClassInfo:
+        """The class of a ``classes`` row, its challenge holding its file when it is on one."""
+        challenge = Challenge.from_json(row.challenge)
+        sha = challenge.data_sha256
+        if sha:
+            if sha not in self._files:
+                found = conn.execute(select(data_files.c.content).where(data_files.c.workspace == row.teacher,
+                                                                        data_files.c.sha256 == sha)).first()
+                if found is not None:
+                    self._files[sha] = bytes(found.content)
+            challenge = challenge.with_content(self._files.get(sha))  # None: gone (full_data says so)
+        return ClassInfo(row.id, row.room, row.name, challenge, bool(row.open), row.pinned, row.pinned_at)
+
+    def _keep_file(self, conn, teacher: str, challenge: Challenge) -> None:
+        """Keep a challenge's uploaded file beside the class: in ``data_files`` under the class's teacher hash
+        (a SHA-256 like a workspace's, of another key), so it goes nowhere a workspace's quota counts."""
+        if challenge.content is None:
+            return
+        there = select(data_files.c.sha256).where(data_files.c.workspace == teacher,
+                                                  data_files.c.sha256 == challenge.data_sha256)
+        if conn.execute(there).first() is None:
+            conn.execute(insert(data_files).values(workspace=teacher, sha256=challenge.data_sha256,
+                                                   name=challenge.config.data.source[:255], content=challenge.content,
+                                                   bytes=len(challenge.content), created=time.time()))
+        self._files[challenge.data_sha256] = challenge.content
 
     # the teacher ---------------------------------------------------------------------------------
     def create_class(self, name: str, challenge: Challenge) -> tuple[str, str]:
@@ -132,6 +159,7 @@ class Classroom:
             conn.execute(insert(classes).values(room=room, teacher=_hash(key), name=clean_name(name)[:80],
                                                 created=time.time(), challenge=challenge.to_json(), open=1,
                                                 pinned="", pinned_at=0.0))
+            self._keep_file(conn, _hash(key), challenge)
         return room, key
 
     def _teacher_class(self, conn, key: str):
@@ -143,7 +171,7 @@ class Classroom:
     def teacher_class(self, key: str) -> ClassInfo:
         """The class whose teacher key this is (ClassError bad_teacher_key)."""
         with self.store.reading() as conn:
-            return _info(self._teacher_class(conn, key))
+            return self._info(conn, self._teacher_class(conn, key))
 
     def update(self, key: str, *, challenge: Challenge | None = None, open: bool | None = None,
                pinned: str | None = None) -> ClassInfo:
@@ -155,13 +183,14 @@ class Classroom:
             values = {}
             if challenge is not None:
                 values["challenge"] = challenge.to_json()
+                self._keep_file(conn, row.teacher, challenge)
             if open is not None:
                 values["open"] = int(bool(open))
             if pinned is not None:
                 values["pinned"], values["pinned_at"] = str(pinned)[:4000], time.time()
             if values:
                 conn.execute(update(classes).where(classes.c.id == row.id).values(**values))
-            return _info(conn.execute(select(classes).where(classes.c.id == row.id)).one())
+            return self._info(conn, conn.execute(select(classes).where(classes.c.id == row.id)).one())
 
     # students -----------------------------------------------------------------------------------
     def _count_attempt(self, kind: str, who: str, most: int) -> None:
@@ -188,7 +217,7 @@ class Classroom:
                 raise _refuse("no_room", room=code)
             mine = conn.execute(select(members).where(members.c.workspace == wid)).first()
             if mine is not None and mine.class_id == row.id and mine.folded == folded:
-                return _info(row), Member(mine.id, mine.name, mine.joined)
+                return self._info(conn, row), Member(mine.id, mine.name, mine.joined)
             taken = conn.execute(select(members.c.id).where(members.c.class_id == row.id,
                                                             members.c.folded == folded)).first()
             if taken is not None:
@@ -202,7 +231,7 @@ class Classroom:
                 member_id = conn.execute(insert(members).values(class_id=row.id, name=display, folded=folded,
                                                                 workspace=wid, joined=now, seen=now)
                                          ).inserted_primary_key[0]
-            return _info(row), Member(member_id, display, now)
+            return self._info(conn, row), Member(member_id, display, now)
 
     def membership(self, workspace_key: str) -> tuple[ClassInfo, Member] | None:
         """The class this workspace belongs to and its member (and the student was seen now), or None."""
@@ -213,7 +242,7 @@ class Classroom:
                 return None
             conn.execute(update(members).where(members.c.id == mine.id).values(seen=time.time()))
             row = conn.execute(select(classes).where(classes.c.id == mine.class_id)).one()
-            return _info(row), Member(mine.id, mine.name, mine.joined)
+            return self._info(conn, row), Member(mine.id, mine.name, mine.joined)
 
     def submit(self, workspace_key: str, run: int) -> dict:
         """Score the workspace's run ``run`` on the challenge's held-out part and enter it on the board.
@@ -266,7 +295,7 @@ class Classroom:
     def leaderboard(self, class_id: int) -> list[Entry]:
         """Each student's best submission, the best first (a score that is not finite last)."""
         with self.store.reading() as conn:
-            info = _info(conn.execute(select(classes).where(classes.c.id == class_id)).one())
+            info = self._info(conn, conn.execute(select(classes).where(classes.c.id == class_id)).one())
             rows = conn.execute(select(submissions, members.c.name)
                                 .select_from(submissions.join(members, submissions.c.member == members.c.id))
                                 .where(submissions.c.class_id == class_id)).all()
@@ -347,6 +376,3 @@ def _csv_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _info(row) -> ClassInfo:
-    return ClassInfo(row.id, row.room, row.name, Challenge.from_json(row.challenge), bool(row.open), row.pinned,
-                     row.pinned_at)

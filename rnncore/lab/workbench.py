@@ -60,6 +60,11 @@ class Lab:
     def dataset(self) -> Dataset | None:
         return self._dataset
 
+    @property
+    def upload(self) -> bytes | None:
+        """The next run's data as uploaded (a file's bytes); None for a sample or a generated series."""
+        return self._content
+
     def load(self, source: str, params: dict | None = None, content: bytes | None = None) -> Dataset:
         """Load a sample, a generator or a CSV file (an upload: its name and ``content``) for the next run.
 

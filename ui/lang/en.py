@@ -53,7 +53,6 @@ STRINGS: dict[str, str] = {
     "class.status_idle": "idle",
     "class.status_away": "away",
     "class.created": "Your class is ready: room code {room}. Keep the teacher link below: it is the only way back to this board.",
-    "class.needs_named_data": "a challenge needs a sample or a generated series (an uploaded file cannot be given to the class yet)",
     "teacher.title": "Teacher",
     "teacher.intro": "Make a class: its challenge is the data and window loaded now ({data}), with the budget below. Students join with a room code; you get a board of the whole class.",
     "teacher.class_name": "Class name",

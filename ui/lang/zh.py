@@ -53,7 +53,6 @@ STRINGS: dict[str, str] = {
     "class.status_idle": "空闲",
     "class.status_away": "离开",
     "class.created": "班级已建好：房间码 {room}。请保存下面的教师链接：这是回到此面板的唯一途径。",
-    "class.needs_named_data": "挑战需要样本或生成的序列（暂时不能把上传的文件发给全班）",
     "teacher.title": "教师",
     "teacher.intro": "创建班级：挑战就是现在加载的数据和窗口（{data}），预算见下。学生用房间码加入；你会得到全班的面板。",
     "teacher.class_name": "班级名称",

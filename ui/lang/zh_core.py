@@ -53,6 +53,7 @@ CORE: dict[str, str] = {
     "classerror.over_budget": "运行 {run} 的 {name} = {value}，超过挑战的预算 {limit}；请在预算内训练",
     "classerror.bad_challenge": "无法使用这个挑战：{problem}",
     "classerror.challenge_difference": "挑战对序列本身评分，所以窗口的差分必须为 none",
+    "classerror.challenge_file_gone": "挑战的数据文件 {source} 已不在存储中；请老师带着这个文件重新创建班级",
     "classerror.too_short": "挑战的数据太短，留出测试部分后无法再训练（{detail}）",
     "classerror.no_model": "运行 {run} 没有在存储中保存模型；请重新训练后再提交",
     "configerror.running_elsewhere": "这次运行正在另一个标签页或另一台服务器上训练；请等它在那里结束，或在那里停止它",
