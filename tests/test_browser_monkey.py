@@ -28,7 +28,7 @@ def no_error(page) -> None:
     assert "Something went wrong" not in text and "此页面出错了" not in text, text[:2000]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])  # one seeded walk (the AppTest monkey and its soak cover many)
 def test_random_clicks_in_a_browser_show_no_error(server, page, seed):
     rng = random.Random(seed)
     open_app(page, server.url)

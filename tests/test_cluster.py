@@ -61,16 +61,16 @@ def served(cluster, tag: str) -> tuple[set[str], int]:
                                                for r in requests)
 
 
-def browse(page, cluster) -> int:
-    """Open the app through the balancer, reload twice and change pages; the page loads it made (sessions)."""
+def browse(page, cluster, reloads: int = 0) -> int:
+    """Open the app through the balancer, reload ``reloads`` times and change pages; the page loads it made
+    (sessions)."""
     open_app(page, cluster.url)
-    for _ in range(2):
+    for _ in range(reloads):
         page.reload()
         open_app(page, page.url)
     go_to(page, "Train")
     go_to(page, "Compare")
-    go_to(page, "Data")
-    return 3
+    return 1 + reloads
 
 
 def test_the_deployment_template_is_valid_for_haproxy():
@@ -88,7 +88,7 @@ def test_a_browser_stays_on_its_replica(cluster, new_context):
     cluster.tag(free, "free")
     before = opened(cluster)
     page = free.new_page()
-    loads = browse(page, cluster)
+    loads = browse(page, cluster, reloads=2)
     home = cluster.replica_of(free)
     assert home in ("r1", "r2"), f"the balancer set no sticky cookie: {free.cookies()}"
     other = "r2" if home == "r1" else "r1"
@@ -158,7 +158,7 @@ def test_a_students_submission_on_one_replica_reaches_the_teachers_board_on_the_
         f"the run did not finish in the store: {[(r.status, r.epochs) for r in stored(cluster, key)]}"
     go_to(page, "Class")
     click(page, "Submit to class")
-    page.get_by_text("scored an RMSE of").wait_for(timeout=30_000)
+    page.get_by_text("scored an RMSE of").wait_for(timeout=60_000)  # scored on the server: slow under load
     try:  # the board refreshes by itself, on the other replica
         board.get_by_text("1 students submitted: Ada (#1)").wait_for(timeout=20_000)
     except PlaywrightTimeout:

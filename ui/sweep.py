@@ -190,6 +190,12 @@ def _guarded(action) -> None:
 
 
 # what the page shows ---------------------------------------------------------------------------------
+def data_name() -> str:
+    """The next run's data, as the page names what a sweep trains on."""
+    session = lab()
+    return session.dataset.name if session.dataset is not None else session.config.data.source
+
+
 def studies() -> list[str]:
     """This workspace's stored studies, newest name last; [] without a store."""
     storage, down = sweep_storage()

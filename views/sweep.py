@@ -7,26 +7,26 @@ from ui.errors import shielded
 from ui.i18n import explain_error, language, t
 from ui.state import SWEEP_SECONDS, lab, server_limits, sweep_desk, sweep_storage
 
-session = lab()
+# (no Lab or SweepDesk in this module's globals: a live fragment keeps the page's frame, and a closed session's
+# objects with it, until its next run)
+config = lab().config
 st.title(t("sweep.title"))
-st.caption(t("sweep.intro", data=session.dataset.name if session.dataset is not None else session.config.data.source,
-             lookback=session.config.window.lookback))
+st.caption(t("sweep.intro", data=sweep.data_name(), lookback=config.window.lookback))
 actions.show_message()
 _, down = sweep_storage()
 if down is not None:
     st.warning(t("sweep.needs_store", error=explain_error(down, field=True)), icon=":material/database:")
     st.stop()
-desk = sweep_desk()
-running = desk.running
-with st.expander(t("sweep.settings"), expanded=desk.job is None, icon=":material/tune:"):
+running, looking = sweep_desk().running, sweep_desk().job is not None
+with st.expander(t("sweep.settings"), expanded=not looking, icon=":material/tune:"):
     sweep.space_controls()
     st.divider()
-    sweep.budget_controls(session.config.train.epochs, session.config.train.seed)
+    sweep.budget_controls(config.train.epochs, config.train.seed)
 buttons = st.columns(2)
 buttons[0].button(t("sweep.start"), key="b.sweep.start", on_click=sweep.start, disabled=running, type="primary",
                   icon=":material/travel_explore:", width="stretch")
 buttons[1].button(t("sweep.stop"), key="b.sweep.stop", on_click=sweep.stop, icon=":material/stop:", width="stretch",
-                  disabled=not running or desk.job.stopping)
+                  disabled=not running or sweep_desk().job.stopping)
 limits = server_limits()
 st.caption(t("sweep.limits", parameters=f"{limits.max_parameters:,}", seconds=f"{limits.max_seconds:g}",
              running=limits.max_concurrent))
