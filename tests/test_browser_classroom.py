@@ -57,12 +57,18 @@ def test_a_teacher_and_two_students(tmp_path, new_context):
             page.get_by_text("scored an RMSE of").wait_for(timeout=60_000)  # scored on the server: slow under load
 
         board.get_by_text("Students (2)").wait_for(timeout=20_000)  # the board refreshes by itself
+        board.get_by_text("2 students submitted").wait_for(timeout=20_000)
         wait_idle(board)
         assert board.get_by_test_id("stDataFrame").count() == 2  # students, leaderboard (drawn on a canvas)
         rooms = Classroom(open_store(url))
         info = rooms.membership(key)[0]
         assert sorted(e.name for e in rooms.leaderboard(info.id)) == ["Ada", "Grace"]
         board.screenshot(path=tmp_path / "teacher_board_1024.png")
+        inside = board.get_by_text("A student's run, inside")
+        inside.wait_for(timeout=20_000)
+        inside.scroll_into_view_if_needed()
+        board.wait_for_timeout(1000)
+        board.screenshot(path=tmp_path / "teacher_run_1024.png")
         assert board.locator("[data-testid=stException]").count() == 0
     finally:
         server.stop()

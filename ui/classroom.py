@@ -19,7 +19,7 @@ from rnncore.config import CELLS
 from rnncore.errors import KeyedError, data_error
 from ui.actions import NOTICE, report
 from ui.controls import forget_widgets
-from ui.i18n import explain_error, t, text
+from ui.i18n import explain_error, plain, t, table, text
 from ui.runs import run_label
 from ui.state import classroom, lab, training_slots
 
@@ -29,6 +29,8 @@ TEACHER_PARAM = "teacher"  # the teacher link's query parameter
 TEACHER = "class.teacher"  # the teacher key this session holds
 SENT = "class.sent"  # what the last submission scored, said once
 BOARD_SECONDS = 3.0  # the teacher's board refreshes this often
+SHOWN_SETTINGS = ("cell", "hidden_size", "num_layers", "activation", "lr", "batch_size", "epochs", "dropout",
+                  "weight_decay", "clip_norm")  # what the teacher sees of a student's run
 
 
 def _workspace_key() -> str | None:
@@ -132,8 +134,8 @@ def leaderboard_frame(entries, baselines: dict) -> pd.DataFrame:
     rows = [{text("class.who"): e.name, text("class.score"): e.score, text("class.cell"): text(f"cell_short.{e.cell}"),
              text("class.parameters"): e.parameters, text("class.beats"): _beats(e.beats)} for e in entries]
     rows += [{text("class.who"): text("class.baseline", name=text(f"baseline.{name}")),
-              text("class.score"): metrics["rmse"], text("class.cell"): "—", text("class.parameters"): "—",
-              text("class.beats"): "—"} for name, metrics in baselines.items()]
+              text("class.score"): metrics["rmse"], text("class.cell"): "—", text("class.parameters"): None,
+              text("class.beats"): "—"} for name, metrics in baselines.items()]  # None: a number column stays one
     frame = pd.DataFrame(rows)
     return frame.sort_values(text("class.score"), na_position="last").reset_index(drop=True) if rows else frame
 
@@ -255,3 +257,43 @@ def config_of(key: str, entry) -> str:
     stored = classroom().submitted_run(key, entry.name, entry.run)
     return json.dumps(stored.config, indent=2)
 
+
+
+def student_run(key: str, entries) -> None:
+    """One student's submitted run, large enough for a projector: its loss curves, its settings, and inside
+    its cell (the gates and states of one window of the data it trained on)."""
+    from rnncore.viz import inspection, plots
+    from ui.inside import heatmaps
+    from ui.state import memo
+
+    by_label = {f"{e.name} · #{e.run}": e for e in entries}
+    picked = st.selectbox(t("teacher.pick_run"), list(by_label), key="w.teacher.run")
+    entry = by_label[picked]
+    try:
+        stored, result = memo("teacher.result", (key, entry.name, entry.run),
+                              lambda: classroom().submitted_result(key, entry.name, entry.run))
+    except KeyedError as exc:
+        st.error(explain_error(exc), icon=":material/error:")
+        return
+    model = result.config.model
+    st.markdown(" · ".join(f"**{t(f'setting.{k}')}** {plain(_setting(result.config, k))}" for k in SHOWN_SETTINGS))
+    curves = {picked: [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in stored.history]}
+    st.plotly_chart(plots.compare_loss_figure(curves, log_y=True, labels=table("fig.compare")), key="teacher.run_loss")
+    windows = result.windows
+    split = next(s for s in ("test", "val", "train") if len(getattr(windows, s).x))
+    count = len(getattr(windows, split).x)
+    index = st.slider(t("teacher.window", split=text(f"split.{split}")), 0, count - 1, 0, key="w.teacher.window") \
+        if count > 1 else 0
+    trace = inspection.trace_window(result.model, windows, split, index, model.num_layers - 1)
+    st.plotly_chart(heatmaps(trace, model.cell, model.activation), key="teacher.run_gates")
+
+
+
+def _setting(config, name: str) -> str:
+    from rnncore.config import SETTINGS
+
+    declared = SETTINGS[name]
+    value = getattr(getattr(config, declared.section), name)
+    if declared.labels:
+        return text(f"{declared.labels}.{value}")
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -45,8 +45,10 @@ st.caption(classroom.challenge_said(info.challenge))
 
 
 @st.fragment(run_every=classroom.BOARD_SECONDS)
-def board() -> None:
+def board(submitted: tuple) -> None:
     info, students, entries = rooms.board(key)
+    if tuple((e.name, e.run) for e in entries) != submitted:  # a new submission: the student's run below follows
+        st.rerun()
     st.subheader(t("teacher.students", count=len(students)))
     st.dataframe(classroom.students_frame(students), hide_index=True, width="stretch")
     st.subheader(t("class.leaderboard"))
@@ -61,4 +63,8 @@ def board() -> None:
                        icon=":material/download:")
 
 
-board()
+entries = rooms.leaderboard(info.id)
+board(tuple((e.name, e.run) for e in entries))
+if entries:
+    st.subheader(t("teacher.open_run"))
+    classroom.student_run(key, entries)

@@ -337,9 +337,12 @@ class Classroom:
     def submitted_run(self, key: str, name: str, run: int):
         """A student's submitted run, for the teacher's board (StoredRun: curves, config, results). ClassError
         bad_teacher_key; StoreError no_run when that student submitted no such run."""
+        return self.store.run_in(self._submitter(self.teacher_class(key), name, run), run)
+
+    def _submitter(self, info: ClassInfo, name: str, run: int) -> str:
+        """The workspace id of the student ``name`` of the class, who submitted run ``run``; StoreError no_run."""
         from rnncore.errors import StoreError
 
-        info = self.teacher_class(key)
         with self.store.reading() as conn:
             row = conn.execute(select(members.c.workspace)
                                .select_from(submissions.join(members, submissions.c.member == members.c.id))
@@ -347,7 +350,28 @@ class Classroom:
                                       submissions.c.run == run)).first()
         if row is None:
             raise StoreError.keyed("no_run", run=run)
-        return self.store.run_in(row.workspace, run)
+        return row.workspace
+
+    def submitted_result(self, key: str, name: str, run: int):
+        """A student's submitted run with its model, evaluated on the data it trained on (the challenge's
+        student part): (StoredRun, RunResult), for the teacher's look inside it. ClassError no_model when its
+        weights are gone."""
+        from rnncore.config import ExperimentConfig
+        from rnncore.data.reading import load_csv
+        from rnncore.io.model_files import model_from_bytes
+        from rnncore.lab.archive import evaluate
+        from rnncore.training.progress import Status
+
+        info = self.teacher_class(key)
+        workspace = self._submitter(info, name, run)
+        stored, weights = self.store.run_in(workspace, run), self.store.weights_in(workspace, run)
+        if weights is None:
+            raise _refuse("no_model", run=run)
+        cfg = ExperimentConfig.from_dict(stored.config)
+        dataset = load_csv(challenges.student_data(info.challenge), name=info.challenge.data_name)
+        status = Status(stored.status) if stored.status in Status._value2member_map_ else Status.FAILED
+        return stored, evaluate(cfg, model_from_bytes(weights[1], cfg), dataset, stored.history, status,
+                                stored.message)
 
     def results_csv(self, key: str) -> str:
         """Every submission of the class as CSV (name, run, cell, parameters, epochs, score, metrics)."""

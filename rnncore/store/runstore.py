@@ -531,11 +531,15 @@ class RunStore:
         """One run of the workspace stored under ``workspace_id`` (a class's teacher reads a student's run
         by the id the class keeps, never by the student's key). StoreError no_run."""
         with self._read() as conn:
-            found = conn.execute(select(runs.c.id).where(runs.c.workspace == workspace_id,
-                                                         runs.c.number == number)).first()
-            if found is None:
-                raise StoreError.keyed("no_run", run=number)
-            return self._stored_run(conn, found[0])
+            return self._stored_run(conn, self._run_id_in(conn, workspace_id, number))
+
+    @staticmethod
+    def _run_id_in(conn, workspace_id: str, number: int) -> int:
+        found = conn.execute(select(runs.c.id).where(runs.c.workspace == workspace_id,
+                                                     runs.c.number == number)).first()
+        if found is None:
+            raise StoreError.keyed("no_run", run=number)
+        return found[0]
 
     def _stored_run(self, conn, rid: int) -> StoredRun:
         from rnncore.training.progress import EpochRecord
@@ -552,8 +556,16 @@ class RunStore:
     def weights(self, key: str, number: int) -> tuple[int | None, bytes] | None:
         """(epoch, safetensors bytes) of the run's model (kept, or the last checkpoint); None if none."""
         with self._read() as conn:
-            rid = self._run_id(conn, key, number)
-            row = conn.execute(select(models.c.epoch, models.c.weights).where(models.c.run == rid)).first()
+            return self._weights(conn, self._run_id(conn, key, number))
+
+    def weights_in(self, workspace_id: str, number: int) -> tuple[int | None, bytes] | None:
+        """``weights`` of a run of the workspace stored under ``workspace_id`` (as ``run_in``)."""
+        with self._read() as conn:
+            return self._weights(conn, self._run_id_in(conn, workspace_id, number))
+
+    @staticmethod
+    def _weights(conn, rid: int) -> tuple[int | None, bytes] | None:
+        row = conn.execute(select(models.c.epoch, models.c.weights).where(models.c.run == rid)).first()
         return None if row is None else (row.epoch, bytes(row.weights))
 
     def traces(self, key: str, number: int) -> bytes | None:
