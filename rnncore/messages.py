@@ -24,6 +24,12 @@ DATA_MESSAGES = MappingProxyType({
     "unreadable": "could not read the file as a table ({detail}); check that every row has as many fields as "
                   "the header, or " + SAVE_AS_CSV,
     "unknown_sample": "unknown sample {name}; choose one of {choices}",
+    "empty_text": "{name} is empty; choose a plain-text file (.txt) with some text in it",
+    "binary_text": "{name} holds binary data (NUL bytes), not text; save it as plain text (.txt, UTF-8)",
+    "not_utf8": "{name} is not UTF-8 text (byte {byte} on line {line}); save it again as plain text in UTF-8 (in "
+                "most editors: Save as, encoding UTF-8)",
+    "text_too_short": "{name} has {count} characters; a language model needs at least {least} to learn from, "
+                      "validate and test on",
     "no_file": "no file at {path}; check the path",
     "too_big": "the file is over the limit of {limit} MB; " + SHORTER,
     "empty_file": "the file is empty; choose a CSV file with a header line and rows of numbers",

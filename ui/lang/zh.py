@@ -467,6 +467,11 @@ STRINGS: dict[str, str] = {
     "compare.same_config": "这些运行的设置相同。",
     # data layer messages (rnncore.messages: DataError keys and Dataset.note_keys)
     "dataerror.unreadable": "无法把文件读成表格（{detail}）；请检查每一行的字段数是否与标题行相同，或在电子表格程序中打开它，另存为“CSV（逗号分隔）”",
+    "dataerror.empty_text": "{name} 是空的；请选择一个有内容的纯文本文件（.txt）",
+    "dataerror.binary_text": "{name} 含有二进制数据（NUL 字节），不是文本；请另存为纯文本（.txt，UTF-8）",
+    "dataerror.not_utf8": "{name} 不是 UTF-8 文本（第 {line} 行的字节 {byte}）；请用 UTF-8 编码重新保存为纯文本"
+                          "（多数编辑器：另存为，编码选 UTF-8）",
+    "dataerror.text_too_short": "{name} 只有 {count} 个字符；语言模型至少需要 {least} 个字符来学习、验证和测试",
     "dataerror.unknown_sample": "未知的数据集 {name}；请从以下选择：{choices}",
     "dataerror.no_file": "{path} 处没有文件；请检查路径",
     "dataerror.too_big": "文件超过了 {limit} MB 的上限；请使用更短的文件，或把它重采样到更粗的时间步长",

@@ -1,0 +1,106 @@
+"""Text for a character language model (issue 16): reading a file, its vocabulary, its split, its baselines.
+
+``read_text(content, name)`` decodes an uploaded file as UTF-8 (a byte-order mark is dropped, Windows line
+ends become ``\\n``) and refuses, with a DataError that says what to do, an empty file, a binary one, one in
+another encoding, one over the upload limit and one too short to split. ``Vocabulary.fit(train)`` keeps the
+``most`` commonest characters of the *training* part (ties by first appearance) and maps every other
+character to one unknown symbol, counted. ``split_text`` splits by position into train, validation and test
+(like a series: no shuffling). ``baseline_bits`` scores the unigram and bigram models fitted on the training
+part (add-one smoothing) in bits per character on another part: what a recurrent model must beat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnncore.data.reading import MAX_BYTES
+from rnncore.errors import DataError
+
+MOST_CHARACTERS = 256  # the vocabulary's cap (the unknown symbol included)
+MIN_CHARACTERS = 200  # a text shorter than this cannot be split into three useful parts
+UNKNOWN = "\ufffd"  # the symbol every character outside the vocabulary becomes
+
+
+def _refuse(key: str, **details) -> DataError:
+    return DataError.keyed(key, **details)
+
+
+def read_text(content: bytes, name: str = "text") -> str:
+    """The text of an uploaded file (UTF-8), or DataError: empty, binary, another encoding, too big, too short."""
+    if len(content) > MAX_BYTES:
+        raise _refuse("too_big", limit=f"{MAX_BYTES / 1e6:g}")
+    if not content.strip():
+        raise _refuse("empty_text", name=name)
+    if b"\x00" in content[:65536]:
+        raise _refuse("binary_text", name=name)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[:exc.start].count(b"\n") + 1
+        raise _refuse("not_utf8", name=name, line=line, byte=f"0x{content[exc.start]:02x}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) < MIN_CHARACTERS:
+        raise _refuse("text_too_short", name=name, count=len(text), least=MIN_CHARACTERS)
+    return text
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The characters a model reads and predicts: index 0 is the unknown symbol, then by frequency."""
+
+    chars: tuple[str, ...]  # chars[0] == UNKNOWN
+    unknown: int = 0  # characters of the text it was fitted on that became UNKNOWN
+
+    @classmethod
+    def fit(cls, text: str, most: int = MOST_CHARACTERS) -> Vocabulary:
+        if most < 2:
+            raise ValueError("most must be at least 2: the unknown symbol and one character")
+        counts = Counter(text)
+        order = {ch: i for i, ch in enumerate(dict.fromkeys(text))}  # first appearance, for ties
+        kept = sorted((ch for ch in counts if ch != UNKNOWN), key=lambda ch: (-counts[ch], order[ch]))[:most - 1]
+        unknown = len(text) - sum(counts[ch] for ch in kept)
+        return cls((UNKNOWN, *kept), unknown)
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        index = {ch: i for i, ch in enumerate(self.chars)}
+        return np.fromiter((index.get(ch, 0) for ch in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+def split_text(text: str, train_fraction: float, val_fraction: float) -> tuple[str, str, str]:
+    """(train, validation, test) by position: the first ``train_fraction`` of the characters, then the next
+    ``val_fraction``, then the rest."""
+    n = len(text)
+    a = int(round(n * train_fraction))
+    b = int(round(n * (train_fraction + val_fraction)))
+    return text[:a], text[a:b], text[b:]
+
+
+def baseline_bits(train: np.ndarray, part: np.ndarray, size: int) -> dict[str, float]:
+    """Bits per character on ``part`` (ids) of the unigram and bigram models fitted on ``train`` (ids), each
+    with add-one smoothing over a vocabulary of ``size``; the bigram's first character is scored by the
+    unigram. ``{"unigram": bits, "bigram": bits}``."""
+    if len(part) == 0:
+        raise ValueError("nothing to score")
+    unigram = np.bincount(train, minlength=size).astype(np.float64) + 1.0
+    unigram /= unigram.sum()
+    pairs = np.ones((size, size), dtype=np.float64)
+    np.add.at(pairs, (train[:-1], train[1:]), 1.0)
+    pairs /= pairs.sum(axis=1, keepdims=True)
+    uni = -np.log2(unigram[part]).mean()
+    bi = -(np.log2(unigram[part[0]]) + np.log2(pairs[part[:-1], part[1:]]).sum()) / len(part)
+    return {"unigram": float(uni), "bigram": float(bi)}
+
+
+def perplexity(bits_per_char: float) -> float:
+    """The perplexity of a model that spends ``bits_per_char`` bits a character: 2 ** bits."""
+    return math.pow(2.0, bits_per_char)
