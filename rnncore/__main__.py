@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+TASKS = ("forecast", "charlm", "classify")  # what train --task can do (classify: not built yet)
+
 
 class UsageError(ValueError):
     """Bad command-line input."""
@@ -45,6 +47,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="rnncore", description="Train recurrent networks on sequences.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write its files to --out")
+    train.add_argument("--task", choices=TASKS, default="forecast",
+                       help="forecast a series (the default), or charlm: a character language model of a text "
+                            "(--data FILE.txt or sample:tang300)")
     train.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
     train.add_argument("--out", help="folder for config.json, history.csv, metrics.json, ... (required without "
                                       "--store)")
@@ -177,6 +182,10 @@ def train(args: argparse.Namespace) -> int:
     from rnncore.io.model_files import write_run
     from rnncore.training.trainer import Trainer
 
+    if args.task == "classify":
+        raise UsageError("--task classify is not built yet (issue 16); --task charlm and forecast are")
+    if args.task == "charlm":
+        return train_charlm(args)
     cfg = build_config(args)
     if args.out is None and args.store is None:
         raise UsageError("give --out DIR for the run's files (or --store URL to record it in a run store)")
@@ -212,6 +221,47 @@ def train(args: argparse.Namespace) -> int:
         print(f"rnncore: {result.message}", file=sys.stderr)
         return 1
     return 0
+
+
+def train_charlm(args: argparse.Namespace) -> int:
+    """train --task charlm: a character model of a text; metrics.json holds bits per character and
+    perplexity under ``test`` and ``val``, the unigram and bigram baselines under ``baselines``."""
+    import json
+
+    from rnncore.io.model_files import history_frame, save_model
+    from rnncore.tasks.charlm import load_text
+    from rnncore.tasks.charlm import train_charlm as fit_text
+
+    if args.out is None:
+        raise UsageError("give --out DIR for the run's files (a language model is not recorded in a run store yet)")
+    if args.store is not None:
+        raise UsageError("--store does not take a language model yet (issue 16); leave it out")
+    out = check_out(args.out)
+    source = args.source
+    if source is None:
+        raise UsageError("give --data FILE.txt or --data sample:tang300 for --task charlm")
+    name, text = load_text(source)
+    cfg = build_config(args)  # its data.source names the text
+    print(f"training {cfg.model.cell} on {name}: {len(text):,} characters", flush=True)
+    result = fit_text(cfg, text, on_epoch=lambda r: print(_line(r), flush=True))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
+    save_model(out, result.model, cfg)
+    history_frame(result.history).to_csv(out / "history.csv", index=False, float_format="%.9g")
+    document = {**result.document(), "data": {"source": source, "name": name, "characters": len(text)}}
+    (out / "metrics.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    (out / "vocabulary.json").write_text(json.dumps(list(result.vocab.chars), ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    test = result.metrics["test"]
+    print(f"{result.message}. test {test['bits_per_char']:.4g} bits per character (perplexity "
+          f"{test['perplexity']:.4g}); files in {out}")
+    for baseline, by_split in result.baselines.items():
+        print(f"  baseline {baseline}: test {by_split['test']['bits_per_char']:.4g} bits per character")
+    if test["bits_per_char"] >= result.baselines["bigram"]["test"]["bits_per_char"]:
+        print("  the model does not beat the bigram baseline: train longer, or a larger model")
+    return 1 if result.status in ("diverged", "failed") else 0
 
 
 def _open(url: str | None):

@@ -85,19 +85,24 @@ def split_text(text: str, train_fraction: float, val_fraction: float) -> tuple[s
     return text[:a], text[a:b], text[b:]
 
 
-def baseline_bits(train: np.ndarray, part: np.ndarray, size: int) -> dict[str, float]:
+def baseline_bits(train: np.ndarray, part: np.ndarray, size: int, context: int = 0) -> dict[str, float]:
     """Bits per character on ``part`` (ids) of the unigram and bigram models fitted on ``train`` (ids), each
-    with add-one smoothing over a vocabulary of ``size``; the bigram's first character is scored by the
-    unigram. ``{"unigram": bits, "bigram": bits}``."""
-    if len(part) == 0:
+    with add-one smoothing over a vocabulary of ``size``. The first ``context`` characters are only read,
+    not scored (a model with a lookback predicts from its ``lookback``-th character on); with none, the
+    bigram scores the first character by the unigram. ``{"unigram": bits, "bigram": bits}``."""
+    if len(part) <= context:
         raise ValueError("nothing to score")
     unigram = np.bincount(train, minlength=size).astype(np.float64) + 1.0
     unigram /= unigram.sum()
     pairs = np.ones((size, size), dtype=np.float64)
     np.add.at(pairs, (train[:-1], train[1:]), 1.0)
     pairs /= pairs.sum(axis=1, keepdims=True)
-    uni = -np.log2(unigram[part]).mean()
-    bi = -(np.log2(unigram[part[0]]) + np.log2(pairs[part[:-1], part[1:]]).sum()) / len(part)
+    scored = part[context:]
+    uni = -np.log2(unigram[scored]).mean()
+    if context:
+        bi = -np.log2(pairs[part[context - 1:-1], scored]).mean()
+    else:
+        bi = -(np.log2(unigram[part[0]]) + np.log2(pairs[part[:-1], part[1:]]).sum()) / len(part)
     return {"unigram": float(uni), "bigram": float(bi)}
 
 

@@ -74,14 +74,15 @@ def probe_batch(windows, device: torch.device) -> torch.Tensor:
 
 
 def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Generator, device: torch.device,
-        hooks: Hooks, first_epoch: int = 1) -> Ending:
-    """Train ``model`` for epochs ``first_epoch`` to ``first_epoch + tc.epochs - 1``; see the module docstring."""
+        hooks: Hooks, first_epoch: int = 1, loss_fn: torch.nn.Module | None = None) -> Ending:
+    """Train ``model`` for epochs ``first_epoch`` to ``first_epoch + tc.epochs - 1``; see the module docstring.
+    ``loss_fn``: the task's loss (default: the config's, for forecasting; cross-entropy for a language model)."""
     optimizer = make_optimizer(model.parameters(), tc)
     plateau = None
     if tc.scheduler == "plateau":  # halve the learning rate when the validation loss stalls
         plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
                                                              patience=max(1, tc.patience // 2 or 5))
-    loss_fn = LOSSES[tc.loss]()
+    loss_fn = loss_fn if loss_fn is not None else LOSSES[tc.loss]()
     dropout = model.config.dropout > 0 and model.config.num_layers > 1
     forward = (lambda xb: seeded_forward(model, xb, generator)) if dropout else model
     probe = probe_batch(windows, device)

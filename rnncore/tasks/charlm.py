@@ -1,0 +1,194 @@
+"""The character language model (issue 16): read a text, predict each next character from the ``lookback``
+before it, score in bits per character next to the unigram and bigram baselines.
+
+The model is the forecasting task's own ``SequenceModel`` (every cell, explicit or fused) reading one-hot
+characters and giving one logit per character of the vocabulary, trained by the same loop
+(``rnncore.training.loop.fit``) with a cross-entropy loss. The text is split by position into train,
+validation and test, the vocabulary is fitted on the training part only, and each part's windows lie
+inside that part (no window reads a character of another). Windows are views of one one-hot array, never
+copies (a batch is gathered when it is trained on).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from torch import nn
+
+from rnncore.config import ExperimentConfig
+from rnncore.data.reading import MAX_BYTES
+from rnncore.data.samples import SAMPLE_DIR
+from rnncore.data.text import Vocabulary, baseline_bits, perplexity, read_text, split_text
+from rnncore.errors import DataError
+from rnncore.training.progress import EpochRecord
+
+TEXT_SAMPLES = {"tang300": "tang300.txt"}  # sample:NAME for the charlm task (sources in sample_data/README.md)
+NATS_PER_BIT = math.log(2.0)
+
+
+def load_text(source: str) -> tuple[str, str]:
+    """(name, text) of ``sample:NAME`` or a text file's path; DataError when it cannot be used."""
+    kind, _, name = source.partition(":")
+    if kind == "sample" and name:
+        if name not in TEXT_SAMPLES:
+            raise DataError.keyed("unknown_sample", name=name, choices=", ".join(TEXT_SAMPLES))
+        path = SAMPLE_DIR / TEXT_SAMPLES[name]
+    else:
+        path = Path(source)
+    try:
+        with open(path, "rb") as file:
+            content = file.read(MAX_BYTES + 1)
+    except OSError:
+        raise DataError.keyed("no_file", path=str(path)) from None
+    return path.stem, read_text(content, path.name)
+
+
+@dataclass
+class Part:
+    """One part's windows: ``x`` (windows, lookback, vocabulary) float32 one-hot, a view; ``y`` the next ids."""
+
+    x: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray  # the part's characters, encoded
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass
+class CharWindows:
+    vocab: Vocabulary
+    lookback: int
+    train: Part
+    val: Part
+    test: Part
+
+
+def char_windows(text: str, lookback: int, train_fraction: float, val_fraction: float,
+                 most: int | None = None) -> CharWindows:
+    """The windows of each part of ``text``; DataError when a part is not longer than ``lookback``."""
+    parts = split_text(text, train_fraction, val_fraction)
+    vocab = Vocabulary.fit(parts[0]) if most is None else Vocabulary.fit(parts[0], most)
+    made = []
+    for name, part in zip(("train", "validation", "test"), parts, strict=True):
+        if len(part) <= lookback:
+            raise DataError.keyed("text_too_short", name=f"the {name} part ({len(part)} characters)",
+                                  count=len(part), least=lookback + 1)
+        ids = vocab.encode(part)
+        onehot = np.zeros((len(ids), len(vocab)), dtype=np.float32)
+        onehot[np.arange(len(ids)), ids] = 1.0
+        x = sliding_window_view(onehot[:-1], lookback, axis=0).transpose(0, 2, 1)  # (n, lookback, vocab)
+        made.append(Part(x, ids[lookback:], ids))
+    return CharWindows(vocab, lookback, *made)
+
+
+@dataclass
+class CharResult:
+    """A trained character model: its metrics in bits per character, next to the baselines."""
+
+    config: ExperimentConfig
+    model: nn.Module
+    vocab: Vocabulary
+    history: list[EpochRecord]
+    status: str
+    message: str
+    metrics: dict = field(default_factory=dict)  # {"val": {...}, "test": {...}}: bits_per_char, perplexity
+    baselines: dict = field(default_factory=dict)  # {"unigram": {"val": {...}, "test": {...}}, "bigram": ...}
+
+    def document(self) -> dict:
+        """metrics.json: the task's metrics under ``test`` (and ``val``), the baselines under ``baselines``."""
+        return {"task": "charlm", **self.metrics, "baselines": self.baselines,
+                "vocabulary": {"size": len(self.vocab), "unknown_in_train": self.vocab.unknown}}
+
+
+def _scores(bits: float) -> dict:
+    return {"bits_per_char": bits, "perplexity": perplexity(bits)}
+
+
+def bits_of(model: nn.Module, part: Part, device: torch.device) -> float:
+    """The model's mean cross-entropy on a part, in bits per character."""
+    from rnncore.training.steps import evaluate
+
+    return evaluate(model, part.x, part.y, nn.CrossEntropyLoss(), device) / NATS_PER_BIT
+
+
+class _Hooks:
+    """The loop's hooks for a run of the command line: a time limit, and each epoch handed on."""
+
+    def __init__(self, seconds: float, on_epoch):
+        self.deadline = time.monotonic() + seconds if seconds else None
+        self.on_epoch, self.history = on_epoch, []
+
+    def wait_turn(self, epoch: int) -> None:
+        pass
+
+    def check_batch(self, epoch: int) -> None:
+        pass
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def epoch_done(self, record, best_epoch, probe, timings) -> None:
+        self.history.append(record)
+        if self.on_epoch is not None:
+            self.on_epoch(record)
+
+
+def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None) -> CharResult:
+    """Train the character model of ``cfg`` (its model, training and window settings) on ``text``."""
+    from rnncore.nn.models import build_model
+    from rnncore.training.loop import fit
+    from rnncore.training.progress import say
+    from rnncore.training.steps import resolve_device
+
+    window, tc = cfg.window, cfg.train
+    windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction)
+    device = resolve_device(tc.device)
+    generator = torch.Generator(device=device).manual_seed(tc.seed)
+    size = len(windows.vocab)
+    model = build_model(cfg.model, size, size, generator)
+    hooks = _Hooks(tc.max_seconds, on_epoch)
+    ending = fit(model, windows, tc, generator=generator, device=device, hooks=hooks, loss_fn=nn.CrossEntropyLoss())
+    if ending.kept_state is not None:
+        model.load_state_dict(ending.kept_state)
+    said = say(ending.reason, **ending.details)
+    metrics = {split: _scores(bits_of(model, getattr(windows, split), device)) for split in ("val", "test")}
+    train_ids = windows.train.ids
+    baselines: dict = {"unigram": {}, "bigram": {}}
+    for split in ("val", "test"):
+        # the same characters the model predicts: each part's own, after its first ``lookback``
+        scored = baseline_bits(train_ids, getattr(windows, split).ids, size, context=window.lookback)
+        for name, bits in scored.items():
+            baselines[name][split] = _scores(bits)
+    return CharResult(cfg, model, windows.vocab, hooks.history, str(ending.status), said["message"], metrics,
+                      baselines)
+
+
+@torch.no_grad()
+def sample(model: nn.Module, vocab: Vocabulary, prompt: str, length: int, lookback: int, temperature: float = 1.0,
+           generator: torch.Generator | None = None) -> str:
+    """``length`` characters drawn from the model after ``prompt`` (its last ``lookback`` characters are
+    read; an empty prompt starts from the commonest character)."""
+    if temperature <= 0:
+        raise ValueError("temperature must be greater than zero")
+    ids = list(vocab.encode(prompt)) or [1]
+    device = next(model.parameters()).device
+    was = model.training
+    model.eval()
+    out = []
+    for _ in range(length):
+        window = ids[-lookback:]
+        x = torch.zeros((1, len(window), len(vocab)), device=device)
+        x[0, torch.arange(len(window)), torch.tensor(window)] = 1.0
+        probs = torch.softmax(model(x)[0] / temperature, dim=-1)
+        nxt = int(torch.multinomial(probs.cpu(), 1, generator=generator))
+        ids.append(nxt)
+        out.append(nxt)
+    model.train(was)
+    return vocab.decode(out)

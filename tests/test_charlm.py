@@ -1,0 +1,88 @@
+"""The character language model (rnncore.tasks.charlm, issue 16): windows inside their own part and never
+copied, an LSTM that beats the bigram baseline on the bundled poems, sampling, and ``train --task charlm``
+writing the metrics DESIGN.md names."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rnncore.config import ExperimentConfig
+from rnncore.errors import DataError
+from rnncore.tasks.charlm import char_windows, load_text, sample, train_charlm
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = "abcdefghij" * 40
+
+
+def test_each_parts_windows_lie_inside_it_and_are_views_of_one_array():
+    windows = char_windows(TEXT, 5, 0.5, 0.25)
+    assert len(windows.train) == 200 - 5 and len(windows.val) == 100 - 5 and len(windows.test) == 100 - 5
+    for part in (windows.train, windows.val, windows.test):
+        assert part.x.shape[1:] == (5, len(windows.vocab)) and part.x.base is not None  # a view, not a copy
+        decoded = windows.vocab.decode(part.x[3].argmax(axis=1))
+        assert decoded + windows.vocab.decode([part.y[3]]) == windows.vocab.decode(part.ids[3:9])
+    with pytest.raises(DataError) as caught:
+        char_windows(TEXT, 120, 0.5, 0.25)  # the validation part is not longer than the lookback
+    assert caught.value.key == "text_too_short"
+
+
+def test_a_text_source_that_cannot_be_used_is_refused():
+    with pytest.raises(DataError) as caught:
+        load_text("sample:hamlet")
+    assert caught.value.key == "unknown_sample" and "tang300" in str(caught.value)
+    with pytest.raises(DataError) as caught:
+        load_text("/no/such/file.txt")
+    assert caught.value.key == "no_file"
+
+
+@pytest.mark.slow
+def test_an_lstm_beats_the_bigram_baseline_on_the_bundled_poems():
+    _, text = load_text("sample:tang300")
+    cfg = ExperimentConfig().replace(model={"cell": "lstm", "hidden_size": 48}, window={"lookback": 8},
+                                     train={"epochs": 3, "batch_size": 64, "lr": 0.005, "seed": 0})
+    result = train_charlm(cfg, text)
+    test, bigram = result.metrics["test"], result.baselines["bigram"]["test"]
+    assert result.status == "finished" and len(result.history) == 3
+    assert test["bits_per_char"] < bigram["bits_per_char"] < result.baselines["unigram"]["test"]["bits_per_char"]
+    assert test["perplexity"] == pytest.approx(2 ** test["bits_per_char"])
+    drawn = sample(result.model, result.vocab, "床前明月光", 30, 8, 0.8, torch.Generator().manual_seed(1))
+    assert len(drawn) == 30 and set(drawn) <= set(result.vocab.chars)
+    again = sample(result.model, result.vocab, "床前明月光", 30, 8, 0.8, torch.Generator().manual_seed(1))
+    assert again == drawn  # seeded
+    with pytest.raises(ValueError):
+        sample(result.model, result.vocab, "", 5, 8, 0.0)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rnncore", "train", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_train_task_charlm_writes_bits_per_character_next_to_its_baselines(tmp_path):
+    done = run_cli("--task", "charlm", "--data", "sample:tang300", "--cell", "gru", "--hidden", "8",
+                   "--lookback", "4", "--epochs", "1", "--batch-size", "256", "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["task"] == "charlm" and set(doc["test"]) == {"bits_per_char", "perplexity"}
+    assert set(doc["baselines"]) == {"unigram", "bigram"}
+    assert np.isfinite(doc["baselines"]["bigram"]["test"]["bits_per_char"])
+    vocab = json.loads((tmp_path / "run" / "vocabulary.json").read_text(encoding="utf-8"))
+    assert len(vocab) == doc["vocabulary"]["size"] and "，" in vocab
+    assert (tmp_path / "run" / "model.safetensors").is_file() and "baseline bigram" in done.stdout
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("--task", "classify", "--data", "x.csv"), "--task classify is not built yet"),
+    (("--task", "charlm", "--data", "README.md", "--lookback", "5000"), "part"),
+    (("--task", "charlm", "--data", "docs/icon.png"), "holds binary data"),
+])
+def test_bad_input_for_the_text_tasks_says_what_is_wrong_without_a_traceback(tmp_path, args, said):
+    done = run_cli(*args, "--out", str(tmp_path / "run"))
+    assert done.returncode != 0 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
