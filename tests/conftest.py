@@ -14,8 +14,13 @@ from tests.stores import backend, store  # noqa: F401 (fixtures: a store on SQLi
 
 torch.set_num_threads(1)
 
-# The app's run store during tests: a throwaway SQLite file, never the one in data/ beside the code.
-os.environ.setdefault("RNNLAB_STORE", f"sqlite:///{tempfile.mkdtemp(prefix='rnnlab-test-store-')}/store.sqlite3")
+# The app's run store during tests: a throwaway SQLite file, never the one in data/ beside the code; one per
+# pytest-xdist worker (a worker inherits the controller's environment, so the file is made again here unless
+# someone set RNNLAB_STORE themselves).
+if "RNNLAB_STORE" not in os.environ or os.environ.get("RNNLAB_STORE_OF_TESTS") == "1":
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    _folder = tempfile.mkdtemp(prefix=f"rnnlab-test-store-{_worker}-")
+    os.environ["RNNLAB_STORE"], os.environ["RNNLAB_STORE_OF_TESTS"] = f"sqlite:///{_folder}/store.sqlite3", "1"
 
 IN_CI = os.environ.get("CI") == "true"
 
