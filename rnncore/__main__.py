@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 TASKS = ("forecast", "charlm", "classify")  # what train --task can do (classify: not built yet)
+SAMPLE_CHARACTERS = 80  # how much text train --task charlm draws from its model at the end
 
 
 class UsageError(ValueError):
@@ -261,6 +262,13 @@ def train_charlm(args: argparse.Namespace) -> int:
         print(f"  baseline {baseline}: test {by_split['test']['bits_per_char']:.4g} bits per character")
     if test["bits_per_char"] >= result.baselines["bigram"]["test"]["bits_per_char"]:
         print("  the model does not beat the bigram baseline: train longer, or a larger model")
+    import torch
+
+    from rnncore.tasks.charlm import sample
+
+    drawn = sample(result.model, result.vocab, text[:cfg.window.lookback], SAMPLE_CHARACTERS, cfg.window.lookback,
+                   0.8, torch.Generator().manual_seed(cfg.train.seed))
+    print(f"  a sample (temperature 0.8) after the text's first {cfg.window.lookback} characters: {drawn!r}")
     return 1 if result.status in ("diverged", "failed") else 0
 
 

@@ -76,6 +76,7 @@ def test_train_task_charlm_writes_bits_per_character_next_to_its_baselines(tmp_p
     vocab = json.loads((tmp_path / "run" / "vocabulary.json").read_text(encoding="utf-8"))
     assert len(vocab) == doc["vocabulary"]["size"] and "，" in vocab
     assert (tmp_path / "run" / "model.safetensors").is_file() and "baseline bigram" in done.stdout
+    assert "a sample (temperature 0.8)" in done.stdout
 
 
 @pytest.mark.parametrize(("args", "said"), [
