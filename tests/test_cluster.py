@@ -158,9 +158,8 @@ def test_a_students_submission_on_one_replica_reaches_the_teachers_board_on_the_
         f"the run did not finish in the store: {[(r.status, r.epochs) for r in stored(cluster, key)]}"
     go_to(page, "Class")
     click(page, "Submit to class")
-    page.get_by_text("scored an RMSE of").wait_for(timeout=60_000)  # scored on the server: slow under load
-    try:  # the board refreshes by itself, on the other replica
-        board.get_by_text("1 students submitted: Ada (#1)").wait_for(timeout=20_000)
+    try:  # scored on r1 (slow under load); the board refreshes by itself, on the other replica
+        board.get_by_text("1 students submitted: Ada (#1)").wait_for(timeout=60_000)
     except PlaywrightTimeout:
         pytest.fail("the submission made on r1 did not reach the teacher's board on r2")
     assert served(cluster, "teacher")[0] == {"r2"}
