@@ -8,8 +8,6 @@ then out of the address bar. Display names come from students: they are shown as
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
@@ -248,15 +246,13 @@ def curves_of(key: str, entries, chosen: list[str]) -> dict[str, list]:
     for name in chosen:
         entry = by_name[name]
         stored = rooms.submitted_run(key, name, entry.run)
-        out[f"{name} · #{entry.run}"] = [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss}
-                                         for r in stored.history]
+        out[f"{name} · #{entry.run}"] = _curve(stored)
     return out
 
 
-def config_of(key: str, entry) -> str:
-    stored = classroom().submitted_run(key, entry.name, entry.run)
-    return json.dumps(stored.config, indent=2)
-
+def _curve(stored) -> list[dict]:
+    """A stored run's loss curve as the compare chart takes it."""
+    return [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in stored.history]
 
 
 def student_run(key: str, entries) -> None:
@@ -277,8 +273,8 @@ def student_run(key: str, entries) -> None:
         return
     model = result.config.model
     st.markdown(" · ".join(f"**{t(f'setting.{k}')}** {plain(_setting(result.config, k))}" for k in SHOWN_SETTINGS))
-    curves = {picked: [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in stored.history]}
-    st.plotly_chart(plots.compare_loss_figure(curves, log_y=True, labels=table("fig.compare")), key="teacher.run_loss")
+    st.plotly_chart(plots.compare_loss_figure({picked: _curve(stored)}, log_y=True, labels=table("fig.compare")),
+                    key="teacher.run_loss")
     windows = result.windows
     split = next(s for s in ("test", "val", "train") if len(getattr(windows, s).x))
     count = len(getattr(windows, split).x)
@@ -286,7 +282,6 @@ def student_run(key: str, entries) -> None:
         if count > 1 else 0
     trace = inspection.trace_window(result.model, windows, split, index, model.num_layers - 1)
     st.plotly_chart(heatmaps(trace, model.cell, model.activation), key="teacher.run_gates")
-
 
 
 def _setting(config, name: str) -> str:
