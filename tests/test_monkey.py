@@ -38,7 +38,7 @@ def test_the_monkey_finds_a_bug_and_shrinks_its_replay(monkeypatch):
                Action("language", ("zh",)), Action("click", ("b.start",)), Action("wait", (0.1,)),
                Action("click", ("b.stop",))]  # a long run: Stop is still there to click (50 epochs can end first)
     assert monkey.replay(actions)
-    shrunk = [str(a) for a in monkey.shrink(actions, budget=8)]
+    shrunk = [str(a) for a in monkey.shrink(actions, budget=16)]
     assert "click('b.start',)" in shrunk and "click('b.stop',)" in shrunk and len(shrunk) <= 4, shrunk
 
 
