@@ -50,7 +50,7 @@ def make_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and write its files to --out")
     train.add_argument("--task", choices=TASKS, default="forecast",
                        help="forecast a series (the default), or charlm: a character language model of a text "
-                            "(--data FILE.txt or sample:tang300)")
+                            "(--data FILE.txt, sample:genesis or sample:tang300)")
     train.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
     train.add_argument("--out", help="folder for config.json, history.csv, metrics.json, ... (required without "
                                       "--store)")
@@ -240,7 +240,7 @@ def train_charlm(args: argparse.Namespace) -> int:
     out = check_out(args.out)
     source = args.source
     if source is None:
-        raise UsageError("give --data FILE.txt or --data sample:tang300 for --task charlm")
+        raise UsageError("give --data FILE.txt, sample:genesis or sample:tang300 for --task charlm")
     name, text = load_text(source)
     cfg = build_config(args)  # its data.source names the text
     print(f"training {cfg.model.cell} on {name}: {len(text):,} characters", flush=True)

@@ -28,7 +28,7 @@ from rnncore.data.text import Vocabulary, baseline_bits, perplexity, read_text, 
 from rnncore.errors import DataError
 from rnncore.training.progress import EpochRecord
 
-TEXT_SAMPLES = {"tang300": "tang300.txt"}  # sample:NAME for the charlm task (sources in sample_data/README.md)
+TEXT_SAMPLES = {"genesis": "genesis.txt", "tang300": "tang300.txt"}  # sample:NAME for the charlm task (sources in sample_data/README.md)
 NATS_PER_BIT = math.log(2.0)
 
 
