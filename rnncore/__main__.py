@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-TASKS = ("forecast", "charlm", "classify")  # what train --task can do (classify: not built yet)
+TASKS = ("forecast", "charlm", "classify")  # what train --task can do
 SAMPLE_CHARACTERS = 80  # how much text train --task charlm draws from its model at the end
 
 
@@ -49,8 +49,10 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write its files to --out")
     train.add_argument("--task", choices=TASKS, default="forecast",
-                       help="forecast a series (the default), or charlm: a character language model of a text "
-                            "(--data FILE.txt, sample:genesis or sample:tang300)")
+                       help="forecast a series (the default); charlm: a character language model of a text "
+                            "(--data FILE.txt, sample:genesis or sample:tang300); classify: the class of each "
+                            "labelled sequence (--data FILE.csv --label COL, sample:italy_power_demand, "
+                            "synthetic:waveform or synthetic:sign_memory)")
     train.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
     train.add_argument("--out", help="folder for config.json, history.csv, metrics.json, ... (required without "
                                       "--store)")
@@ -184,7 +186,7 @@ def train(args: argparse.Namespace) -> int:
     from rnncore.training.trainer import Trainer
 
     if args.task == "classify":
-        raise UsageError("--task classify is not built yet (issue 16); --task charlm and forecast are")
+        return train_classify(args)
     if args.task == "charlm":
         return train_charlm(args)
     cfg = build_config(args)
@@ -224,20 +226,39 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _task_folder(args: argparse.Namespace, what: str) -> Path:
+    """The --out folder of a task the run store does not take yet (checked before training)."""
+    if args.out is None:
+        raise UsageError(f"give --out DIR for the run's files (a {what} is not recorded in a run store yet)")
+    if args.store is not None:
+        raise UsageError(f"--store does not take a {what} yet (issue 16); leave it out")
+    return check_out(args.out)
+
+
+def _write_task(out: Path, result, document: dict) -> None:
+    """A task's files: config.json and model.safetensors, history.csv, metrics.json (``document``)."""
+    import json
+
+    from rnncore.io.model_files import history_frame, save_model
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
+    save_model(out, result.model, result.config)
+    history_frame(result.history).to_csv(out / "history.csv", index=False, float_format="%.9g")
+    (out / "metrics.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def train_charlm(args: argparse.Namespace) -> int:
     """train --task charlm: a character model of a text; metrics.json holds bits per character and
     perplexity under ``test`` and ``val``, the unigram and bigram baselines under ``baselines``."""
     import json
 
-    from rnncore.io.model_files import history_frame, save_model
     from rnncore.tasks.charlm import load_text
     from rnncore.tasks.charlm import train_charlm as fit_text
 
-    if args.out is None:
-        raise UsageError("give --out DIR for the run's files (a language model is not recorded in a run store yet)")
-    if args.store is not None:
-        raise UsageError("--store does not take a language model yet (issue 16); leave it out")
-    out = check_out(args.out)
+    out = _task_folder(args, "language model")
     source = args.source
     if source is None:
         raise UsageError("give --data FILE.txt, sample:genesis or sample:tang300 for --task charlm")
@@ -245,14 +266,8 @@ def train_charlm(args: argparse.Namespace) -> int:
     cfg = build_config(args)  # its data.source names the text
     print(f"training {cfg.model.cell} on {name}: {len(text):,} characters", flush=True)
     result = fit_text(cfg, text, on_epoch=lambda r: print(_line(r), flush=True))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
-    save_model(out, result.model, cfg)
-    history_frame(result.history).to_csv(out / "history.csv", index=False, float_format="%.9g")
-    document = {**result.document(), "data": {"source": source, "name": name, "characters": len(text)}}
-    (out / "metrics.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    _write_task(out, result, {**result.document(), "data": {"source": source, "name": name,
+                                                           "characters": len(text)}})
     (out / "vocabulary.json").write_text(json.dumps(list(result.vocab.chars), ensure_ascii=False) + "\n",
                                          encoding="utf-8")
     test = result.metrics["test"]
@@ -269,6 +284,38 @@ def train_charlm(args: argparse.Namespace) -> int:
     drawn = sample(result.model, result.vocab, text[:cfg.window.lookback], SAMPLE_CHARACTERS, cfg.window.lookback,
                    0.8, torch.Generator().manual_seed(cfg.train.seed))
     print(f"  a sample (temperature 0.8) after the text's first {cfg.window.lookback} characters: {drawn!r}")
+    return 1 if result.status in ("diverged", "failed") else 0
+
+
+def train_classify(args: argparse.Namespace) -> int:
+    """train --task classify: a classifier of labelled sequences; metrics.json holds accuracy, macro-F1
+    and the confusion matrix under ``test`` and ``val``, the majority class under ``baselines``."""
+    from rnncore.data.labelled import load_labelled
+    from rnncore.tasks.classify import train_classify as fit_classes
+
+    out = _task_folder(args, "classifier")
+    if args.source is None:
+        raise UsageError("give --data FILE.csv (with --label COL), sample:italy_power_demand or "
+                         "synthetic:waveform|sign_memory for --task classify")
+    cfg = build_config(args)
+    data = load_labelled(cfg.data.source, label=cfg.data.label, params=cfg.data.params, seed=cfg.train.seed)
+    for note in data.notes:
+        print(f"  note: {note}", flush=True)
+    counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
+    print(f"training {cfg.model.cell} on {data.name}: {len(data)} sequences of {data.x.shape[1]} steps; "
+          f"label {data.label!r}: {counts}", flush=True)
+    result = fit_classes(cfg, data, on_epoch=lambda r: print(_line(r), flush=True))
+    _write_task(out, result, {**result.document(), "data": {"source": cfg.data.source, "name": data.name,
+                                                           "label": data.label, "layout": data.layout}})
+    test, majority = result.metrics["test"], result.baselines["majority"]["test"]
+    print(f"{result.message}. test accuracy {test['accuracy']:.4g}, macro-F1 {test['macro_f1']:.4g}; files in {out}")
+    print(f"  baseline majority: test accuracy {majority['accuracy']:.4g}, macro-F1 {majority['macro_f1']:.4g}")
+    if test["accuracy"] <= majority["accuracy"]:
+        print("  the model does not beat always answering the majority class: train longer, or a larger model")
+    wrong = result.misclassified("test")
+    print(f"  {len(wrong)} of {len(result.parts.test)} test sequences misclassified" +
+          (": " + ", ".join(f"#{i} {t} as {p}" for i, t, p in wrong[:5]) + (" ..." if len(wrong) > 5 else "")
+           if wrong else ""))
     return 1 if result.status in ("diverged", "failed") else 0
 
 

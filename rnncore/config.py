@@ -31,6 +31,7 @@ DEVICES = ("cpu", "cuda", "auto")
 KEEPS = ("auto", "best", "last")  # the weights a run keeps: auto is best with early stopping, else last
 LAYOUTS = ("table", "unstack")  # a table as it stands, or a grid of years by months read as one series
 SOURCE_KINDS = ("sample", "synthetic", "file")  # a bundled data set, a generator, a CSV file
+CLASS_WEIGHTS = ("none", "balanced")  # a classifier's loss: every sequence alike, or each class alike in all
 
 
 def source_kind(source: str) -> str:
@@ -54,6 +55,8 @@ class DataConfig:
     target: str | None = setting(None, str, optional=True, widget="none")  # None: the first column
     features: tuple[str, ...] = setting((), tuple, widget="none")  # input columns; empty: the target alone
     layout: str = setting("table", choices=LAYOUTS, widget="none", labels="layout")  # unstack: years x months
+    label: str | None = setting(None, str, optional=True, widget="none")  # classify: the label column; None: found
+    class_weights: str = setting("none", choices=CLASS_WEIGHTS, widget="none")  # classify: balanced: rare classes up
 
     def __post_init__(self) -> None:
         check_all(self)

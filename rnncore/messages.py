@@ -31,6 +31,31 @@ DATA_MESSAGES = MappingProxyType({
     "text_too_short": "{name} has {count} characters; a language model needs at least {least} to learn from, "
                       "validate and test on",
     "no_file": "no file at {path}; check the path",
+    # rnncore.data.labelled: sequences with a label each, for classification
+    "unknown_label": "no label column {column}; the columns are: {columns}",
+    "no_label": "no label column found (columns: {columns}); name it label or class, or choose it (--label COL)",
+    "label_missing": "the label column {column} is empty on data row {row}; give every sequence its class",
+    "one_class": "every sequence has the label {value} in column {column}; a classifier needs at least two "
+                 "classes (is {column} the label column?)",
+    "too_many_classes": "column {column} has {count} distinct labels, over the limit of {limit}; choose the label "
+                        "column (--label COL), or merge rare classes",
+    "not_a_number": "column {column} holds {value} on data row {row}, not a number; every value of a sequence "
+                    "must be a number",
+    "sequence_gap": "the sequence on data row {row} has no value at step {step} of {steps}; give every sequence "
+                    "the same number of steps (cut the longer ones or pad the shorter ones)",
+    "long_gap": "data row {row} has no value in column {column}; fill it in or remove the row",
+    "no_features": "no column of numbers besides the sequence id, the step and the label (columns: {columns})",
+    "ragged": "the sequences have from {least} to {most} steps (sequence {sequence} has {least}); give every "
+              "sequence the same number of steps",
+    "label_changes": "the label in column {column} changes inside sequence {sequence}; a sequence has one class, "
+                     "the same on each of its rows",
+    "few_steps": "the sequences have {steps} step(s); a recurrent network needs at least {least}",
+    "labelled_not_finite": "the sequences hold infinite values or values beyond {limit}; rescale or remove them",
+    "few_in_class": "class {label} has only {count} sequence(s); each class needs at least {least} (one each for "
+                    "training, validation and test): add sequences or merge the class into another",
+    "cannot_stratify": "{count} sequences in {classes} classes cannot be split with train_fraction "
+                       "{train_fraction} and val_fraction {val_fraction} so that every part holds every class; "
+                       "use more sequences, or larger validation and test parts",
     "too_big": "the file is over the limit of {limit} MB; " + SHORTER,
     "empty_file": "the file is empty; choose a CSV file with a header line and rows of numbers",
     "file_xlsx": NOT_CSV.format(what="an Excel workbook (.xlsx) or another zip archive"),
@@ -103,6 +128,8 @@ DATA_NOTES = MappingProxyType({
     "digits": "column(s) {columns}: digits of other scripts and fullwidth digits or signs (like ٣, ۳, ３ or −) read "
               "as 0-9, +, - and .",
     "text_columns": "dropped text column(s) {columns}: only numbers are modelled",
+    "label_guessed": "no column is named label or class: the first column, {column}, is taken as the label",
+    "labelled_id_dropped": "column {column} names the sequences; it is not a time step and is left out",
     "empty_columns": "dropped empty column(s) {columns}",
     "no_time": "no time column found; rows are numbered in file order",
     "time_from_parts": "time axis built from the columns {year} and {part}",

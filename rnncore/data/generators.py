@@ -240,7 +240,7 @@ def _number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
-def _check_param(generator: str, key: str, value: Any, bounds: tuple) -> float | int:
+def check_param(generator: str, key: str, value: Any, bounds: tuple) -> float | int:
     default, low, high = bounds
     whole = isinstance(default, int)
     is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
@@ -271,7 +271,7 @@ def generate(name: str, length: int | None = None, seed: int = 0, noise: float |
         raise config_error(key, param=repr(unknown[0]), generator=name, params=", ".join(spec.params))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise config_error("gen_seed", seed=repr(seed))
-    values = {key: _check_param(name, key, given.get(key, bounds[0]), bounds)
+    values = {key: check_param(name, key, given.get(key, bounds[0]), bounds)
               for key, bounds in spec.params.items()}
     rng = np.random.default_rng(int(seed))
     settings = ", ".join(f"{key}={value:g}" for key, value in values.items())

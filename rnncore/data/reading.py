@@ -64,6 +64,27 @@ def load_csv(source: str | os.PathLike | bytes | BinaryIO, *, name: str | None =
     return dataset
 
 
+def read_cells(source: str | os.PathLike | bytes | BinaryIO, *, max_rows: int = 1_000_000,
+               max_columns: int = MAX_COLUMNS, max_bytes: int = MAX_BYTES) -> tuple[pd.DataFrame, str, list[Note]]:
+    """A CSV file's cells as stripped text, read as load_csv reads it (encodings, delimiters, comment lines,
+    digits of other scripts; the same refusals), with its name and the notes on reading it. For tables that
+    are not one series (the labelled sequences of rnncore.data.labelled): what the cells mean is the caller's."""
+    try:
+        raw, name = _read(source, max_bytes)
+        notes: list[Note] = []
+        text = _decode(raw, notes)
+        table, delimiter, _, _ = _table(text, max_rows, max_columns, notes)
+    except DataError:
+        raise
+    except Exception as e:  # as load_csv: a pandas surprise is a file it cannot read, said so
+        raise data_error("unreadable", detail=" ".join(str(e).split())[:150]) from e
+    comma = uses_decimal_comma(pd.Series(table.head(200).to_numpy().ravel(), dtype=str), delimiter)
+    if comma:
+        notes.append(Note.keyed("decimal_commas"))
+    table.attrs["decimal_comma"] = comma
+    return table, name, notes
+
+
 def _read(source, max_bytes: int) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         raw, name = bytes(source), "data"

@@ -102,7 +102,7 @@ class Windows:
         return self.series[-self.lookback:][None]
 
 
-def _make_scaler(name: str) -> StandardScaler | MinMaxScaler | None:
+def make_scaler(name: str) -> StandardScaler | MinMaxScaler | None:
     return {"none": None, "standard": StandardScaler(), "minmax": MinMaxScaler()}[name]
 
 
@@ -202,7 +202,7 @@ def make_windows(dataset: Dataset, window: WindowConfig, target: str | None = No
         for values in (series, y_raw):
             values[lag:] = values[lag:] - values[:-lag].copy()
             values[:lag] = 0.0
-    x_scaler, y_scaler = _make_scaler(window.scaler), _make_scaler(window.scaler)
+    x_scaler, y_scaler = make_scaler(window.scaler), make_scaler(window.scaler)
     _fit_transform(x_scaler, series, val_start, lag)
     if target in features:
         y_series = series[:, features.index(target)]  # a view: the target is scaled as an input

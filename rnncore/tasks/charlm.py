@@ -12,7 +12,6 @@ copies (a batch is gathered when it is trained on).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +25,11 @@ from rnncore.data.reading import MAX_BYTES
 from rnncore.data.samples import SAMPLE_DIR
 from rnncore.data.text import Vocabulary, baseline_bits, perplexity, read_text, split_text
 from rnncore.errors import DataError
+from rnncore.tasks.hooks import CommandLineHooks
 from rnncore.training.progress import EpochRecord
 
-TEXT_SAMPLES = {"genesis": "genesis.txt", "tang300": "tang300.txt"}  # sample:NAME for the charlm task (sources in sample_data/README.md)
+# sample:NAME for the charlm task (sources in sample_data/README.md)
+TEXT_SAMPLES = {"genesis": "genesis.txt", "tang300": "tang300.txt"}
 NATS_PER_BIT = math.log(2.0)
 
 
@@ -118,28 +119,6 @@ def bits_of(model: nn.Module, part: Part, device: torch.device) -> float:
     return evaluate(model, part.x, part.y, nn.CrossEntropyLoss(), device) / NATS_PER_BIT
 
 
-class _Hooks:
-    """The loop's hooks for a run of the command line: a time limit, and each epoch handed on."""
-
-    def __init__(self, seconds: float, on_epoch):
-        self.deadline = time.monotonic() + seconds if seconds else None
-        self.on_epoch, self.history = on_epoch, []
-
-    def wait_turn(self, epoch: int) -> None:
-        pass
-
-    def check_batch(self, epoch: int) -> None:
-        pass
-
-    def out_of_time(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
-
-    def epoch_done(self, record, best_epoch, probe, timings) -> None:
-        self.history.append(record)
-        if self.on_epoch is not None:
-            self.on_epoch(record)
-
-
 def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None) -> CharResult:
     """Train the character model of ``cfg`` (its model, training and window settings) on ``text``."""
     from rnncore.nn.models import build_model
@@ -153,7 +132,7 @@ def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None) -> CharResult:
     generator = torch.Generator(device=device).manual_seed(tc.seed)
     size = len(windows.vocab)
     model = build_model(cfg.model, size, size, generator)
-    hooks = _Hooks(tc.max_seconds, on_epoch)
+    hooks = CommandLineHooks(tc.max_seconds, on_epoch)
     ending = fit(model, windows, tc, generator=generator, device=device, hooks=hooks, loss_fn=nn.CrossEntropyLoss())
     if ending.kept_state is not None:
         model.load_state_dict(ending.kept_state)

@@ -302,6 +302,10 @@ STRINGS: dict[str, str] = {
     "data.notes_one": "对数据所做的处理（1 条说明）",
     "data.notes": "对数据所做的处理（{count} 条说明）",
     "data.windows": "窗口与划分",
+    "setting.label": "标签列",
+    "setting.label.help": "用于序列分类：存放每个序列类别的列。留空：名为 label 或 class 的列，否则第一列。",
+    "setting.class_weights": "类别权重",
+    "setting.class_weights.help": "用于序列分类：none 让每个序列同等计数；balanced 按各类别在训练序列中所占比例的倒数加权，使少见的类别与常见的类别同样重要。",
     "setting.target": "目标列",
     "setting.target.help": "模型学习预测的那一列。",
     "setting.features": "输入列",
@@ -474,6 +478,27 @@ STRINGS: dict[str, str] = {
     "dataerror.text_too_short": "{name} 只有 {count} 个字符；语言模型至少需要 {least} 个字符来学习、验证和测试",
     "dataerror.unknown_sample": "未知的数据集 {name}；请从以下选择：{choices}",
     "dataerror.no_file": "{path} 处没有文件；请检查路径",
+    "dataerror.unknown_label": "没有标签列 {column}；现有的列：{columns}",
+    "dataerror.no_label": "找不到标签列（列：{columns}）；请把它命名为 label 或 class，或指定它（--label 列名）",
+    "dataerror.label_missing": "标签列 {column} 在第 {row} 个数据行为空；请给每个序列标上类别",
+    "dataerror.one_class": "列 {column} 中每个序列的标签都是 {value}；分类至少需要两个类别（{column} 是标签列吗？）",
+    "dataerror.too_many_classes": "列 {column} 有 {count} 个不同的标签，超过上限 {limit}；请指定标签列（--label 列名），"
+                                  "或合并少见的类别",
+    "dataerror.not_a_number": "列 {column} 在第 {row} 个数据行是 {value}，不是数字；序列的每个值都必须是数字",
+    "dataerror.sequence_gap": "第 {row} 个数据行的序列在第 {step} 步（共 {steps} 步）没有值；请让每个序列的步数相同"
+                              "（截短较长的或补齐较短的）",
+    "dataerror.long_gap": "第 {row} 个数据行的列 {column} 没有值；请补上或删除这一行",
+    "dataerror.no_features": "除了序列编号、时间步和标签之外没有数字列（列：{columns}）",
+    "dataerror.ragged": "序列的步数从 {least} 到 {most} 不等（序列 {sequence} 只有 {least} 步）；请让每个序列的步数相同",
+    "dataerror.label_changes": "列 {column} 中的标签在序列 {sequence} 内部发生了变化；一个序列只有一个类别，"
+                               "它的每一行都应相同",
+    "dataerror.few_steps": "序列只有 {steps} 步；循环网络至少需要 {least} 步",
+    "dataerror.labelled_not_finite": "序列中有无穷大或超过 {limit} 的值；请缩放或删除它们",
+    "dataerror.few_in_class": "类别 {label} 只有 {count} 个序列；每个类别至少需要 {least} 个（训练、验证、测试各一个）："
+                              "请增加序列，或把它并入另一个类别",
+    "dataerror.cannot_stratify": "{count} 个序列、{classes} 个类别无法按 train_fraction {train_fraction} 和 "
+                                 "val_fraction {val_fraction} 划分并让每一部分都含有每个类别；请使用更多序列，"
+                                 "或加大验证和测试部分",
     "dataerror.too_big": "文件超过了 {limit} MB 的上限；请使用更短的文件，或把它重采样到更粗的时间步长",
     "dataerror.empty_file": "文件是空的；请选择一个有标题行和若干行数字的 CSV 文件",
     "dataerror.file_xlsx": "这是一个 Excel 工作簿（.xlsx）或其他 zip 压缩包，不是 CSV 文本文件；请在电子表格程序中打开它，另存为“CSV（逗号分隔）”",
@@ -532,6 +557,8 @@ STRINGS: dict[str, str] = {
     "datanote.parentheses": "列 {column}：括号中的数字按负数读取，这是会计的写法（(12) 即 -12）",
     "datanote.digits": "列 {columns}：其他文字的数字以及全角数字或符号（如 ٣、۳、３ 或 −）已按 0-9、+、- 和 . 读取",
     "datanote.text_columns": "删除了文本列 {columns}：只对数字建模",
+    "datanote.label_guessed": "没有名为 label 或 class 的列：把第一列 {column} 当作标签",
+    "datanote.labelled_id_dropped": "列 {column} 是序列的编号，不是时间步，已略去",
     "datanote.empty_columns": "删除了空列 {columns}",
     "datanote.no_time": "没有找到时间列；各行按文件中的顺序编号",
     "datanote.time_from_parts": "时间轴由列 {year} 和 {part} 组合而成",

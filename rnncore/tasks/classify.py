@@ -1,0 +1,167 @@
+"""Sequence classification (issue 16): read each labelled sequence to its end and name its class; score by
+accuracy, macro-F1 and the confusion matrix (scikit-learn) next to always answering the majority class.
+
+The model is the forecasting task's own ``SequenceModel`` (every cell, explicit or fused) reading a whole
+sequence and giving one logit per class from its last hidden state, trained by the same loop
+(``rnncore.training.loop.fit``) with a cross-entropy loss, weighted by class when ``data.class_weights`` is
+"balanced" (scikit-learn's ``compute_class_weight`` on the training labels). The split is by sequence and
+stratified by label (``split_labelled``); the scaler (``window.scaler``) is fitted on the training sequences
+only. ``window.lookback`` does not apply: a sequence is read whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnncore.config import ExperimentConfig
+from rnncore.data.labelled import LabelledSet, split_labelled
+from rnncore.tasks.hooks import CommandLineHooks
+from rnncore.training.progress import EpochRecord
+
+
+@dataclass
+class Part:
+    """One part's sequences: ``x`` (sequences, steps, features) scaled float32, ``y`` class indices, and
+    ``index``: which sequences of the set they are."""
+
+    x: np.ndarray
+    y: np.ndarray
+    index: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass
+class Parts:
+    train: Part
+    val: Part
+    test: Part
+    scaler: object | None  # fitted on the training sequences' values, per feature
+
+
+def make_parts(data: LabelledSet, cfg: ExperimentConfig) -> Parts:
+    """The stratified split of ``data`` by ``cfg.window``'s fractions and ``cfg.train.seed``, scaled."""
+    from rnncore.data.windows import make_scaler
+
+    window = cfg.window
+    indices = split_labelled(data.labels, window.train_fraction, window.val_fraction, cfg.train.seed)
+    scaler = make_scaler(window.scaler)
+    features = data.x.shape[2]
+    if scaler is not None:
+        scaler.fit(data.x[indices[0]].reshape(-1, features))
+
+    def part(index: np.ndarray) -> Part:
+        x = data.x[index]
+        if scaler is not None and len(index):
+            x = scaler.transform(x.reshape(-1, features)).reshape(x.shape)
+        return Part(np.ascontiguousarray(x, dtype=np.float32), data.labels[index], index)
+
+    return Parts(*(part(i) for i in indices), scaler)
+
+
+class WeightedCrossEntropy(nn.Module):
+    """Cross-entropy with a weight per class, on whichever device the logits are (the loop evaluates on the
+    CPU and trains on ``train.device``)."""
+
+    def __init__(self, weight: np.ndarray | None):
+        super().__init__()
+        self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        weight = None if self.weight is None else self.weight.to(logits.device)
+        return F.cross_entropy(logits, target, weight=weight)
+
+
+def class_weights(labels: np.ndarray, classes: int, how: str) -> np.ndarray | None:
+    """None for "none"; for "balanced", n / (classes * count) per class, as scikit-learn computes it."""
+    if how == "none":
+        return None
+    from sklearn.utils.class_weight import compute_class_weight
+
+    return compute_class_weight("balanced", classes=np.arange(classes), y=labels)
+
+
+def scores(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> dict:
+    """accuracy, macro_f1 (every class counted, absent predictions as 0) and the confusion matrix (rows: the
+    true class, columns: the predicted one)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    labels = np.arange(classes)
+    return {"accuracy": float(accuracy_score(y_true, y_pred)),
+            "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+            "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()}
+
+
+def predict_classes(model: nn.Module, x: np.ndarray, device: torch.device) -> np.ndarray:
+    """The class index the model gives each sequence."""
+    from rnncore.training.steps import predict
+
+    return predict(model, x, device).argmax(axis=1)
+
+
+@dataclass
+class ClassResult:
+    """A trained classifier: its scores on validation and test, next to the majority class's."""
+
+    config: ExperimentConfig
+    model: nn.Module
+    data: LabelledSet
+    parts: Parts
+    history: list[EpochRecord]
+    status: str
+    message: str
+    metrics: dict = field(default_factory=dict)  # {"val": {...}, "test": {...}}: accuracy, macro_f1, confusion
+    baselines: dict = field(default_factory=dict)  # {"majority": {"val": {...}, "test": {...}}}
+    predictions: dict = field(default_factory=dict)  # {"val": array, "test": array} of class indices
+
+    def document(self) -> dict:
+        """metrics.json: the task's metrics under ``test`` (and ``val``), the baselines under ``baselines``."""
+        train = self.parts.train.y
+        return {"task": "classify", **self.metrics, "baselines": self.baselines, "classes": list(self.data.classes),
+                "sequences": {"train": len(train), "val": len(self.parts.val), "test": len(self.parts.test),
+                              "steps": int(self.data.x.shape[1]), "features": list(self.data.features)},
+                "majority_class": self.data.classes[int(np.bincount(train).argmax())]}
+
+    def misclassified(self, split: str = "test") -> list[tuple[int, str, str]]:
+        """(sequence index in the set, true class, predicted class) of each wrong answer on ``split``."""
+        part = getattr(self.parts, split)
+        names = self.data.classes
+        return [(int(i), names[t], names[p]) for i, t, p in zip(part.index, part.y, self.predictions[split],
+                                                                 strict=True) if t != p]
+
+
+def train_classify(cfg: ExperimentConfig, data: LabelledSet, on_epoch=None) -> ClassResult:
+    """Train the classifier of ``cfg`` (its model and training settings; the split's fractions) on ``data``."""
+    from rnncore.nn.models import build_model
+    from rnncore.training.loop import fit
+    from rnncore.training.progress import say
+    from rnncore.training.steps import resolve_device
+
+    tc, k = cfg.train, len(data.classes)
+    parts = make_parts(data, cfg)
+    device = resolve_device(tc.device)
+    generator = torch.Generator(device=device).manual_seed(tc.seed)
+    model = build_model(cfg.model, data.x.shape[2], k, generator)
+    loss = WeightedCrossEntropy(class_weights(parts.train.y, k, cfg.data.class_weights))
+    hooks = CommandLineHooks(tc.max_seconds, on_epoch)
+    ending = fit(model, parts, tc, generator=generator, device=device, hooks=hooks, loss_fn=loss)
+    if ending.kept_state is not None:
+        model.load_state_dict(ending.kept_state)
+    majority = int(np.bincount(parts.train.y, minlength=k).argmax())  # fitted on the training labels only
+    metrics, baselines, predictions = {}, {"majority": {}}, {}
+    for split in ("val", "test"):
+        part = getattr(parts, split)
+        if not len(part):
+            continue
+        predictions[split] = predict_classes(model, part.x, device)
+        metrics[split] = scores(part.y, predictions[split], k)
+        baselines["majority"][split] = scores(part.y, np.full(len(part), majority), k)
+    said = say(ending.reason, **ending.details)
+    return ClassResult(cfg, model, data, parts, hooks.history, str(ending.status), said["message"], metrics,
+                       baselines, predictions)
