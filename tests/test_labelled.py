@@ -146,3 +146,55 @@ def test_the_split_is_by_sequence_stratified_and_fitted_scaling_sees_train_only(
     train_values = parts.train.x.reshape(-1)
     assert abs(train_values.mean()) < 1e-4 and train_values.std() == pytest.approx(1.0, abs=1e-3)
     assert abs(parts.test.x.mean()) < 0.5 and len(parts.val) and set(parts.test.index).isdisjoint(parts.train.index)
+
+
+# --- fuzzed: mutated labelled files are read or refused with a DataError, never anything else -------------
+
+def _labelled_seeds() -> dict[str, bytes]:
+    from tests.test_csv_fuzz import ROOT, head
+
+    wide = head((ROOT / "sample_data" / "italy_power_demand.csv").read_bytes(), 4000)
+    ucr = b"\n".join(wide.splitlines()[1:]).replace(b"oct_to_mar", b"1").replace(b"apr_to_sep", b"2")  # no header
+    return {"wide": wide, "ucr": ucr,
+            "long": long_csv(long_rows(12, 5)), "small": WIDE.encode()}
+
+
+def _check_labelled(raw: bytes, label: str | None) -> None:
+    from rnncore.messages import DATA_NOTES
+
+    try:
+        data = read_labelled(raw, label=label)
+    except DataError as error:
+        assert error.key in DATA_MESSAGES and DATA_MESSAGES[error.key].format(**error.details) == str(error)
+        return
+    assert data.x.ndim == 3 and len(data.x) == len(data.labels) and np.isfinite(data.x).all()
+    assert 2 <= len(data.classes) and min(data.counts.values()) >= MIN_PER_CLASS
+    for note in data.notes:
+        assert note.key in DATA_NOTES
+
+
+def test_mutated_labelled_files_are_read_or_refused_with_a_data_error():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_csv_fuzz import TOKENS
+
+    seeds = _labelled_seeds()
+
+    @settings(derandomize=True, database=None, deadline=10_000, max_examples=200)
+    @given(name=st.sampled_from(sorted(seeds)), edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(TOKENS),
+                                                                         st.integers(0, 2)), min_size=1, max_size=4),
+           label=st.sampled_from([None, "label", "season", "x"]))
+    def fuzz(name, edits, label):
+        raw = bytearray(seeds[name])
+        for where, token, how in edits:
+            at = int(where * len(raw))
+            if how == 0:
+                raw[at:at] = token
+            elif how == 1:
+                del raw[at:at + len(token) * 4]
+            else:
+                del raw[at:]
+        _check_labelled(bytes(raw), label)
+
+    fuzz()
