@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnncore.config import ExperimentConfig
+from rnncore.config import ExperimentConfig, ModelConfig
 from rnncore.errors import DataError
 from rnncore.tasks.charlm import char_windows, load_text, sample, train_charlm
 
@@ -99,3 +99,39 @@ def test_train_task_charlm_writes_bits_per_character_next_to_its_baselines(tmp_p
 def test_bad_input_for_the_text_tasks_says_what_is_wrong_without_a_traceback(tmp_path, args, said):
     done = run_cli(*args, "--out", str(tmp_path / "run"))
     assert done.returncode != 0 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_inside_a_text_model_every_character_has_its_states_and_its_next_guesses():
+    from rnncore.data.text import Vocabulary
+    from rnncore.nn.models import build_model
+    from rnncore.viz.text_views import (
+        coloured_text_figure,
+        interpretable_units,
+        position_in_line,
+        text_trace,
+        top_guesses,
+    )
+
+    passage = "ab\ncde\nf"
+    vocab = Vocabulary.fit(passage)
+    model = build_model(ModelConfig(cell="lstm", hidden_size=6), len(vocab), len(vocab),
+                        torch.Generator().manual_seed(0))
+    trace = text_trace(model, vocab, passage)
+    assert trace.states[0]["h"].shape == (8, 6) and set(trace.gates[0]) >= {"forget", "input", "output"}
+    assert trace.next_probs.shape == (8, len(vocab)) and np.allclose(trace.next_probs.sum(axis=1), 1, atol=1e-5)
+    x = torch.nn.functional.one_hot(torch.from_numpy(vocab.encode(passage[:4])), len(vocab)).float()[None]
+    expected = torch.softmax(model(x), dim=-1)[0].detach().numpy()  # the model read up to passage[3]
+    assert np.allclose(trace.next_probs[3], expected, atol=1e-5)
+    guesses = top_guesses(trace, vocab, 3, k=3)
+    assert len(guesses) == 3 and guesses[0][1] >= guesses[1][1] >= guesses[2][1]
+    assert position_in_line(passage).tolist() == [0, 1, 2, 0, 1, 2, 3, 0]
+    counting = np.stack([position_in_line(passage), np.ones(8) * 0.95, np.sin(np.arange(8))], axis=1)
+    found = interpretable_units(counting, passage, k=1)
+    assert {"unit": 0, "kind": "position in line", "score": pytest.approx(1.0)} in found
+    assert {"unit": 1, "kind": "saturated", "score": 1.0} in found
+    fig = coloured_text_figure(passage, trace.states[0]["h"][:, 2], labels={"title": "unit 2"})
+    heat = fig.data[0]
+    assert heat.text[0][:3].tolist() == ["a", "b", "↵"] and heat.text[1][:4].tolist() == ["c", "d", "e", "↵"]
+    assert heat.z[2][0] == pytest.approx(trace.states[0]["h"][7, 2]) and np.isnan(heat.z[2][1])
+    with pytest.raises(ValueError, match="one value per character"):
+        coloured_text_figure(passage, np.zeros(3))

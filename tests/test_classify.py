@@ -99,3 +99,22 @@ def test_the_bundled_real_set_is_learnt_well_above_the_majority_class():
     result = train_classify(cfg, data)
     assert result.metrics["test"]["accuracy"] > 0.85
     assert result.baselines["majority"]["test"]["accuracy"] < 0.6
+
+
+def test_the_confusion_figure_shows_counts_and_shares_of_each_true_class():
+    from rnncore.viz.class_plots import confusion_figure, misclassified_figure
+
+    fig = confusion_figure([[8, 2], [1, 9]], ["cat", "dog"], labels={"title": "Matrix"})
+    heat = fig.data[0]
+    assert list(heat.x) == ["cat", "dog"] and list(heat.y) == ["cat", "dog"]
+    assert heat.text[0][1] == "2<br>20%" and heat.z[1][1] == pytest.approx(0.9)  # each row's share
+    assert fig.layout.title.text == "Matrix" and fig.layout.yaxis.autorange == "reversed"
+    with pytest.raises(ValueError, match="must be 3 x 3"):
+        confusion_figure([[1, 2], [3, 4]], ["a", "b", "c"])
+    x = np.arange(30, dtype=np.float32).reshape(3, 10, 1)
+    fig = misclassified_figure(x, [(2, "cat", "dog")])
+    assert fig.layout.annotations[0].text == "#2: cat → dog" and list(fig.data[0].y) == list(range(20, 30))
+    nine = misclassified_figure(np.zeros((12, 5)), [(i, "a", "b") for i in range(9)])
+    assert len(nine.data) == 8 and nine.layout.annotations[7].text == "#7: a → b"  # the first eight, two a row
+    empty = misclassified_figure(x, [])
+    assert not empty.data and "no test sequence" in empty.layout.annotations[0].text
