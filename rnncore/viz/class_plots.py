@@ -60,7 +60,7 @@ def misclassified_figure(x: np.ndarray, wrong: Sequence[tuple[int, str, str]], *
     fig = make_subplots(rows=rows, cols=2, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.5 / rows,
                         horizontal_spacing=0.04,
                         subplot_titles=[f"#{index}: {true} → {predicted}" for index, true, predicted in shown])
-    for i, (index, true, predicted) in enumerate(shown):
+    for i, (index, _, _) in enumerate(shown):
         fig.add_trace(go.Scatter(y=f32(values[index]), mode="lines", name=f"#{index}", showlegend=False,
                                  line={"color": PALETTE[0], "width": 1.5}), row=i // 2 + 1, col=i % 2 + 1)
     fig.update_annotations(font_size=12)
