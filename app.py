@@ -27,6 +27,7 @@ PAGES = [
     ("views/evaluate.py", "nav.evaluate", ":material/query_stats:"),
     ("views/compare.py", "nav.compare", ":material/compare_arrows:"),
     ("views/sweep.py", "nav.sweep", ":material/travel_explore:"),
+    ("views/tasks.py", "nav.tasks", ":material/text_fields:"),
     ("views/classroom.py", "nav.classroom", ":material/groups:"),
     ("views/teacher.py", "nav.teacher", ":material/co_present:"),
     ("views/learn.py", "nav.learn", ":material/school:"),

@@ -116,6 +116,15 @@ def sweep_desk():
     return _session_desk()
 
 
+@st.cache_resource(scope="session", on_release=_close_desk, show_spinner=False)
+def task_desk():
+    """This browser session's runs of the text and classification tasks (rnncore.tasks.job.TaskDesk); its
+    run stops when the tab closes."""
+    from rnncore.tasks.job import TaskDesk
+
+    return TaskDesk()
+
+
 @st.cache_resource(show_spinner=False)
 def training_slots() -> FairSlots:
     """How many trainings may run at once in this server process, shared fairly between groups (a class,

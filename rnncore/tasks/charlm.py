@@ -119,8 +119,9 @@ def bits_of(model: nn.Module, part: Part, device: torch.device) -> float:
     return evaluate(model, part.x, part.y, nn.CrossEntropyLoss(), device) / NATS_PER_BIT
 
 
-def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None) -> CharResult:
-    """Train the character model of ``cfg`` (its model, training and window settings) on ``text``."""
+def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None) -> CharResult:
+    """Train the character model of ``cfg`` (its model, training and window settings) on ``text``; ``hooks``:
+    the loop's (rnncore.tasks.job adds a Stop), by default the time limit and ``on_epoch``."""
     from rnncore.nn.models import build_model
     from rnncore.training.loop import fit
     from rnncore.training.progress import say
@@ -132,7 +133,7 @@ def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None) -> CharResult:
     generator = torch.Generator(device=device).manual_seed(tc.seed)
     size = len(windows.vocab)
     model = build_model(cfg.model, size, size, generator)
-    hooks = CommandLineHooks(tc.max_seconds, on_epoch)
+    hooks = hooks if hooks is not None else CommandLineHooks(tc.max_seconds, on_epoch)
     ending = fit(model, windows, tc, generator=generator, device=device, hooks=hooks, loss_fn=nn.CrossEntropyLoss())
     if ending.kept_state is not None:
         model.load_state_dict(ending.kept_state)

@@ -136,8 +136,9 @@ class ClassResult:
                                                                  strict=True) if t != p]
 
 
-def train_classify(cfg: ExperimentConfig, data: LabelledSet, on_epoch=None) -> ClassResult:
-    """Train the classifier of ``cfg`` (its model and training settings; the split's fractions) on ``data``."""
+def train_classify(cfg: ExperimentConfig, data: LabelledSet, on_epoch=None, hooks=None) -> ClassResult:
+    """Train the classifier of ``cfg`` (its model and training settings; the split's fractions) on ``data``;
+    ``hooks``: the loop's (rnncore.tasks.job adds a Stop), by default the time limit and ``on_epoch``."""
     from rnncore.nn.models import build_model
     from rnncore.training.loop import fit
     from rnncore.training.progress import say
@@ -149,7 +150,7 @@ def train_classify(cfg: ExperimentConfig, data: LabelledSet, on_epoch=None) -> C
     generator = torch.Generator(device=device).manual_seed(tc.seed)
     model = build_model(cfg.model, data.x.shape[2], k, generator)
     loss = WeightedCrossEntropy(class_weights(parts.train.y, k, cfg.data.class_weights))
-    hooks = CommandLineHooks(tc.max_seconds, on_epoch)
+    hooks = hooks if hooks is not None else CommandLineHooks(tc.max_seconds, on_epoch)
     ending = fit(model, parts, tc, generator=generator, device=device, hooks=hooks, loss_fn=loss)
     if ending.kept_state is not None:
         model.load_state_dict(ending.kept_state)

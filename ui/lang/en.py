@@ -3,6 +3,7 @@
 from ui.lang.en_core import CORE
 from ui.lang.en_learn import LEARN
 from ui.lang.en_sweep import SWEEP
+from ui.lang.en_tasks import TASKS
 
 STRINGS: dict[str, str] = {
     # navigation and sidebar
@@ -529,4 +530,5 @@ STRINGS: dict[str, str] = {
     **CORE,
     **LEARN,
     **SWEEP,
+    **TASKS,
 }

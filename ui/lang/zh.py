@@ -3,6 +3,7 @@
 from ui.lang.zh_core import CORE
 from ui.lang.zh_learn import LEARN
 from ui.lang.zh_sweep import SWEEP
+from ui.lang.zh_tasks import TASKS
 
 STRINGS: dict[str, str] = {
     # navigation and sidebar
@@ -650,4 +651,5 @@ STRINGS: dict[str, str] = {
     **CORE,
     **LEARN,
     **SWEEP,
+    **TASKS,
 }

@@ -1,0 +1,115 @@
+"""The Text & labels page (AppTest): a character model of a bundled text trains live and shows its scores
+next to the baselines, text it writes, the text coloured by a unit and its next-character guesses; a
+classifier of labelled sequences shows its confusion matrix and mistakes; a file it cannot use, a label
+column that is not there and a model over the server's limit are said, and nothing starts; Stop ends a run
+and keeps its weights; the page speaks Chinese."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.apptest import follow_language, new_app, run_until, stop_everything, texts
+
+PAGE = "views/tasks.py"
+
+
+@pytest.fixture
+def app(monkeypatch):
+    follow_language(monkeypatch)
+    at = new_app()
+    at.switch_page(PAGE)
+    at.run()
+    yield at
+    stop_everything()
+
+
+def chart_titles(at) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def ended(at) -> bool:
+    return bool(at.subheader) or bool(at.error)
+
+
+def set_up(at, task: str, epochs: int, hidden: int) -> None:
+    if task == "classify":
+        at.segmented_control(key="w.tasks.task").set_value("classify")
+        at.run()
+    at.number_input(key=f"w.tasks.{task}.epochs").set_value(epochs)
+    at.number_input(key=f"w.tasks.{task}.hidden_size").set_value(hidden)
+    at.run()
+
+
+def test_a_character_model_of_the_bundled_text_shows_its_scores_its_text_and_inside(app):
+    assert not app.exception and "Using genesis: 197,408 characters, 70 distinct" in texts(app)
+    set_up(app, "charlm", 2, 16)
+    app.button(key="b.tasks.start").click()
+    app.run()
+    assert app.button(key="b.tasks.start").disabled and not app.button(key="b.tasks.stop").disabled
+    run_until(app, ended, timeout=120)
+    assert not app.exception and not app.error, texts(app)
+    shown = texts(app)
+    assert "finished 2 epochs" in shown and "The model beats the baselines on the test part." in shown
+    table = app.dataframe[0].value
+    assert list(table["model"]) == ["this model"] * 2 + ["unigram baseline"] * 2 + ["bigram baseline"] * 2
+    assert table["bits per character"].iloc[1] < table["bits per character"].iloc[5]  # test: below the bigram
+    assert app.code[0].value.startswith("Chapter 1\nIn the beginning") and len(app.code[0].value) > 300
+    titles = chart_titles(app)
+    assert titles[0] == "Loss (cross-entropy)" and any(title.endswith("of unit " + str(app.selectbox(
+        key="w.tasks.unit").value)) for title in titles)
+    assert "the model expects: “" in shown
+    app.slider(key="w.tasks.temperature").set_value(1.5)
+    app.run()
+    assert not app.exception and not app.button(key="b.tasks.start").disabled
+
+
+def test_a_classifier_of_the_bundled_sequences_shows_its_confusion_matrix_and_mistakes(app):
+    set_up(app, "classify", 3, 8)
+    assert "Using italy_power_demand: 1,096 sequences of 24 steps" in texts(app)
+    app.button(key="b.tasks.start").click()
+    run_until(app, ended, timeout=120)
+    assert not app.exception and not app.error, texts(app)
+    table = app.dataframe[0].value
+    assert list(table["model"]) == ["this model"] * 2 + ["majority class"] * 2
+    assert table["accuracy"].iloc[1] > table["accuracy"].iloc[3]
+    assert {"Confusion matrix (test)", "Misclassified test sequences (true → predicted)"} <= set(chart_titles(app))
+
+
+def test_data_it_cannot_use_is_said_and_nothing_starts(app):
+    app.file_uploader(key="w.tasks.upload.charlm").set_value(("poem.txt", "床前明月光".encode("gb18030") * 60,
+                                                            "text/plain"))
+    app.run()
+    assert not app.exception and "poem.txt is not UTF-8 text" in texts(app)
+    assert app.button(key="b.tasks.start").disabled
+    app.segmented_control(key="w.tasks.task").set_value("classify")
+    app.run()
+    app.text_input(key="w.tasks.label").set_value("outcome")
+    app.run()
+    assert "no label column 'outcome'" in texts(app) and app.button(key="b.tasks.start").disabled
+    app.text_input(key="w.tasks.label").set_value("")
+    app.number_input(key="w.tasks.classify.hidden_size").set_value(1024)
+    app.run()
+    app.button(key="b.tasks.start").click()
+    app.run()
+    shown = texts(app)
+    assert not app.exception and "above this server's limit max_parameters" in shown, shown
+    assert "Choose the data and the settings" in shown  # nothing started
+
+
+def test_stop_ends_a_run_within_its_epoch_and_keeps_its_weights(app):
+    set_up(app, "classify", 500, 8)
+    app.button(key="b.tasks.start").click()
+    run_until(app, lambda at: "Training: epoch 3" in texts(at), timeout=60)
+    app.button(key="b.tasks.stop").click()
+    run_until(app, ended, timeout=60)
+    assert not app.exception and "stopped" in texts(app) and app.dataframe
+
+
+def test_the_page_speaks_chinese(app):
+    app.sidebar.selectbox(key="w.lang").set_value("zh")
+    app.run()
+    shown = texts(app)
+    assert "文本与带标签的序列" in shown and "使用 genesis：197,408 个字符" in shown
+    assert app.button(key="b.tasks.start").label == "开始"

@@ -1,0 +1,208 @@
+"""The Text & labels page's pieces: the data and settings widgets of a character language model or a
+sequence classifier, Start and Stop, and what a run shows: its loss, its scores next to the baselines,
+sampled text, the text coloured by a unit, the confusion matrix and the misclassified sequences.
+
+The widgets' ranges come from the settings' one declaration (rnncore.config) under the server's caps
+(ui.controls.bounds). A run trains in its own thread (rnncore.tasks.job, the session's TaskDesk) in the
+Lab's training slots; everything it computes is rnncore's (rnncore.tasks, rnncore.viz).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from rnncore.config import CELLS, CLASS_WEIGHTS, SETTINGS, ExperimentConfig
+from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
+from rnncore.data.text import read_text
+from rnncore.errors import KeyedError
+from rnncore.nn.models import parameter_count
+from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
+from rnncore.tasks.job import TaskJob
+from rnncore.viz import plots
+from rnncore.viz.class_plots import confusion_figure, misclassified_figure
+from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
+from ui.controls import bounds, label
+from ui.i18n import explain_error, explain_note, t, text
+from ui.state import lab, server_limits, task_desk
+
+MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
+TRACED = 400  # characters of the test part coloured on Inside
+SAMPLED = 300  # characters drawn from the model
+SOURCES = {"charlm": [f"sample:{name}" for name in TEXT_SAMPLES],
+           "classify": [f"sample:{name}" for name in LABELLED_SAMPLES]
+           + [f"synthetic:{name}" for name in LABELLED_GENERATORS]}
+ROWS = {"charlm": (("cell", "hidden_size", "lookback"), ("epochs", "batch_size", "lr")),
+        "classify": (("cell", "hidden_size", "class_weights"), ("epochs", "batch_size", "lr"))}
+DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
+            "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
+TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
+
+
+def task_choice() -> str:
+    return st.segmented_control(t("tasks.task"), list(SOURCES), format_func=lambda k: text(f"tasks.task.{k}"),
+                                key=TASK, default="charlm") or "charlm"
+
+
+def _sample_label(source: str) -> str:
+    return text(f"tasks.sample.{source.removeprefix('sample:')}")
+
+
+def data_choice(task: str):
+    """The data the run will train on: (name, text) for a text, a LabelledSet for sequences; None (with the
+    loader's message shown) when the chosen file cannot be used."""
+    left, right = st.columns(2)
+    source = left.selectbox(t("tasks.sample"), SOURCES[task], format_func=_sample_label, key=f"w.tasks.source.{task}")
+    kinds = ["txt"] if task == "charlm" else ["csv", "tsv", "txt"]
+    upload = right.file_uploader(t("tasks.upload"), type=kinds, key=UPLOAD + task,
+                                 help=t(f"tasks.upload_help.{task}", limit=f"{MAX_PAGE_CHARACTERS:,}"))
+    label_column = st.text_input(t("tasks.label"), key=LABEL).strip() or None if task == "classify" else None
+    try:
+        if task == "charlm":
+            name, text = (upload.name, read_text(upload.getvalue(), upload.name)) if upload else load_text(source)
+            if len(text) > MAX_PAGE_CHARACTERS:
+                st.caption(t("tasks.cut", limit=f"{MAX_PAGE_CHARACTERS:,}"))
+                text = text[:MAX_PAGE_CHARACTERS]
+            st.caption(t("tasks.using", name=name, what=t("tasks.what.charlm", characters=f"{len(text):,}",
+                                                          distinct=f"{len(set(text)):,}")))
+            return name, text
+        data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
+            load_labelled(source, label=label_column)
+    except KeyedError as exc:
+        st.error(explain_error(exc), icon=":material/error:")
+        return None
+    counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
+    st.caption(t("tasks.using", name=data.name, what=t("tasks.what.classify", sequences=f"{len(data):,}",
+                                                       steps=data.x.shape[1], counts=counts)))
+    for note in data.notes:
+        st.caption(explain_note(note))
+    return data
+
+
+def settings(task: str) -> ExperimentConfig:
+    """The run's settings: a few widgets, each with its declared range under the server's caps."""
+    limits, values = server_limits(), {}
+    for row in ROWS[task]:
+        for where, name in zip(st.columns(len(row)), row, strict=True):
+            declared, key = SETTINGS[name], f"w.tasks.{task}.{name}"
+            current = DEFAULTS[task].get(name, declared.default)
+            common = {"label": label(name), "key": key, "help": t(f"setting.{name}.help", limit="")}
+            if declared.choices:
+                choices = CELLS if name == "cell" else CLASS_WEIGHTS
+                formatted = (lambda v: text(f"cell.{v}")) if name == "cell" else str
+                values[name] = where.selectbox(options=choices, index=choices.index(current), format_func=formatted,
+                                               **common)
+            else:
+                low, high = bounds(declared, limits, current)
+                values[name] = where.number_input(min_value=low, max_value=high, value=current, format=None
+                                                  if declared.whole else "%g", **common)
+    sections = {section: {n: v for n, v in values.items() if SETTINGS[n].section == section}
+                for section in ("data", "window", "model", "train")}
+    return ExperimentConfig().replace(**sections)
+
+
+def start(task: str, cfg: ExperimentConfig, data) -> None:
+    """Train ``cfg`` on ``data`` in the background; a model over the server's limits, or a run of this
+    session already training, is refused with a message and nothing started."""
+    if task == "charlm":
+        size = min(len(set(data[1])) + 1, 256)
+        job_data, sizes = data[1], (size, size)
+    else:
+        job_data, sizes = data, (data.x.shape[2], len(data.classes))
+    limits = server_limits().run_limits()
+    try:
+        limits.check(cfg, parameter_count(cfg.model, *sizes))
+    except KeyedError as exc:
+        st.session_state[MESSAGE] = explain_error(exc)
+        return
+    job = TaskJob(task, cfg, job_data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0)
+    if not task_desk().start(job):
+        st.session_state[MESSAGE] = t("tasks.busy")
+
+
+def show_message() -> None:
+    if message := st.session_state.pop(MESSAGE, None):
+        st.error(message, icon=":material/error:")
+
+
+def status(job: TaskJob) -> None:
+    epochs = job.epochs()
+    if job.error is not None:
+        st.error(t("tasks.failed", error=explain_error(job.error)), icon=":material/error:")
+    elif job.queued:
+        st.info(t("tasks.queued"), icon=":material/hourglass_top:")
+    elif job.stopping:
+        st.info(t("tasks.stopping"), icon=":material/stop_circle:")
+    elif job.running:
+        st.info(t("tasks.running", epoch=len(epochs) + 1, epochs=job.cfg.train.epochs), icon=":material/play_circle:")
+    elif job.result is not None:
+        st.success(t("tasks.ended", message=job.result.message), icon=":material/check_circle:")
+    st.plotly_chart(plots.loss_figure(epochs, job.cfg.train.epochs, labels={"title": text("tasks.loss")}),
+                    key="tasks.loss")
+
+
+def scores_table(result, task: str) -> None:
+    """The model's scores on validation and test, next to the baselines."""
+    metrics = ("bits_per_char", "perplexity") if task == "charlm" else ("accuracy", "macro_f1")
+    rows = [(t("tasks.model"), result.metrics)] + [(t(f"tasks.baseline.{name}"), by_split)
+                                                   for name, by_split in result.baselines.items()]
+    frame = pd.DataFrame([{t("tasks.col.model"): who, t("tasks.col.split"): t(f"tasks.split.{split}"),
+                           **{t(f"tasks.metric.{m}"): scores[m] for m in metrics}}
+                          for who, by_split in rows for split, scores in by_split.items()])
+    st.subheader(t("tasks.scores"))
+    st.dataframe(frame, hide_index=True, width="stretch")
+    test = result.metrics["test"]
+    if task == "charlm":
+        better = test["bits_per_char"] < result.baselines["bigram"]["test"]["bits_per_char"]
+    else:
+        better = test["accuracy"] > result.baselines["majority"]["test"]["accuracy"]
+    (st.success if better else st.warning)(t("tasks.beats") if better else t(f"tasks.no_better.{task}"))
+
+
+def text_results(result, trained_on: str) -> None:
+    """Sampled text (prompt, temperature) and the test text coloured by one unit, with the model's guesses."""
+    lookback = result.config.window.lookback
+    st.subheader(t("tasks.sample_heading"))
+    left, right = st.columns([3, 1])
+    prompt = left.text_area(t("tasks.prompt"), value=trained_on[:lookback], key="w.tasks.prompt", height=80)
+    heat = right.slider(t("tasks.temperature"), 0.1, 2.0, 0.8, 0.1, key="w.tasks.temperature",
+                        help=t("tasks.temperature_help"))
+    drawn = sample(result.model, result.vocab, prompt, SAMPLED, lookback, heat,
+                   torch.Generator().manual_seed(result.config.train.seed))
+    st.code(prompt + drawn, language=None, wrap_lines=True)
+    window = result.config.window
+    test_start = int(len(trained_on) * (window.train_fraction + window.val_fraction))
+    passage = trained_on[test_start:test_start + TRACED]
+    trace = text_trace(result.model, result.vocab, passage)
+    st.subheader(t("tasks.inside_heading"))
+    st.caption(t("tasks.inside_caption", count=len(passage)))
+    c1, c2, c3 = st.columns(3)
+    layer = c1.selectbox(t("tasks.layer"), range(len(trace.states)), key="w.tasks.layer")
+    values = {**trace.states[layer], **trace.gates[layer]}
+    what = c2.selectbox(t("tasks.what"), list(values), key="w.tasks.what", format_func=lambda n: text(f"gate.{n}"))
+    found = interpretable_units(trace.states[layer]["h"], passage, k=4)
+    ranked = [u["unit"] for u in found] + list(range(values[what].shape[1]))  # the interpretable ones first
+    named = {u["unit"]: text("tasks.unit_named", unit=u["unit"], kind=text(f"tasks.kind.{u['kind']}"),
+                             score=f"{u['score']:.2f}")
+             for u in reversed(found)}
+    unit = c3.selectbox(t("tasks.unit"), list(dict.fromkeys(ranked)), format_func=lambda u: named.get(u, str(u)),
+                        key="w.tasks.unit")
+    limit = None if what == "c" or result.config.model.activation == "relu" else 1.0
+    st.plotly_chart(coloured_text_figure(passage, values[what][:, unit], limit=limit, labels={
+        "title": text("tasks.fig.coloured", what=text(f"gate.{what}"), unit=unit), "value": text("tasks.fig.value")}),
+        key="tasks.coloured")
+    position = st.slider(t("tasks.position"), 0, len(passage) - 1, min(40, len(passage) - 1), key="w.tasks.position")
+    guesses = ", ".join(f"“{ch}” {p:.0%}" for ch, p in top_guesses(trace, result.vocab, position, 5))
+    st.caption(t("tasks.guesses", context=passage[max(0, position - 20):position + 1], guesses=guesses))
+
+
+def class_results(result) -> None:
+    st.subheader(t("tasks.confusion_heading"))
+    left, right = st.columns(2)
+    left.plotly_chart(confusion_figure(result.metrics["test"]["confusion_matrix"], result.data.classes, labels={
+        "title": text("tasks.fig.confusion"), "true": text("tasks.fig.true"), "predicted": text("tasks.fig.predicted"),
+        "share": text("tasks.fig.share")}), key="tasks.confusion")
+    right.plotly_chart(misclassified_figure(result.data.x, result.misclassified("test"), labels={
+        "title": text("tasks.fig.wrong"), "x": text("tasks.fig.step"), "y": text("tasks.fig.value"),
+        "none": text("tasks.fig.none")}), key="tasks.wrong")

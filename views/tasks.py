@@ -1,0 +1,50 @@
+"""Text & labels: a character language model of a text, or a classifier of labelled sequences, trained live."""
+
+import streamlit as st
+
+from ui import tasks
+from ui.errors import shielded
+from ui.i18n import t
+from ui.state import task_desk
+
+LIVE_SECONDS = 1.0  # how often a training run's status and loss are redrawn
+
+st.title(t("tasks.title"))
+st.caption(t("tasks.intro"))
+tasks.show_message()
+task = tasks.task_choice()
+running = task_desk().running
+with st.expander(t("tasks.data"), expanded=not running, icon=":material/table_chart:"):
+    data = tasks.data_choice(task)
+with st.expander(t("tasks.settings"), expanded=not running, icon=":material/tune:"):
+    config = tasks.settings(task)
+buttons = st.columns(2)
+if buttons[0].button(t("tasks.start"), key="b.tasks.start", type="primary", icon=":material/play_arrow:",
+                     disabled=running or data is None, width="stretch"):
+    tasks.start(task, config, data)
+    st.rerun()
+buttons[1].button(t("tasks.stop"), key="b.tasks.stop", on_click=task_desk().stop, icon=":material/stop:",
+                  disabled=not running, width="stretch")
+
+
+@st.fragment(run_every=LIVE_SECONDS if running else None)
+def live(was_running: bool) -> None:
+    with shielded("the text and labels run"):
+        job = task_desk().job
+        if job is None:
+            st.info(t("tasks.none_yet"), icon=":material/text_fields:")
+            return
+        if job.running != was_running:  # it ended: the buttons and the results follow
+            st.rerun()
+        tasks.status(job)
+
+
+live(running)
+job = task_desk().job
+if job is not None and not job.running and job.result is not None:
+    with shielded("the text and labels results"):
+        tasks.scores_table(job.result, job.task)
+        if job.task == "charlm":
+            tasks.text_results(job.result, job.data)
+        else:
+            tasks.class_results(job.result)
