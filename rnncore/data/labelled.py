@@ -214,7 +214,7 @@ def _sign_memory(rng, *, samples, steps, noise):
 
 LABELLED_GENERATORS = {  # synthetic:NAME for the classify task: (function, {param: (default, low, high)})
     "waveform": (_waveform, {"samples": (600, 30, 100_000), "steps": (60, 8, 1_000), "noise": (0.3, 0.0, 10.0)}),
-    "sign_memory": (_sign_memory, {"samples": (1000, 30, 100_000), "steps": (50, 2, 1_000),
+    "sign_memory": (_sign_memory, {"samples": (1000, 30, 100_000), "steps": (30, 2, 1_000),
                                    "noise": (0.0, 0.0, 10.0)}),
 }
 

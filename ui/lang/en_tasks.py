@@ -15,7 +15,7 @@ TASKS: dict[str, str] = {
     "tasks.sample.tang300": "300 Tang poems (Chinese)",
     "tasks.sample.italy_power_demand": "Italian power demand: winter or summer day (real)",
     "tasks.sample.synthetic:waveform": "Which waveform: sine, square or sawtooth (generated)",
-    "tasks.sample.synthetic:sign_memory": "The sign of the first step, 50 steps back (generated; needs memory)",
+    "tasks.sample.synthetic:sign_memory": "The sign of the first step, 30 steps back (generated; needs memory)",
     "tasks.upload": "Or upload a file",
     "tasks.upload_help.charlm": "A plain-text file in UTF-8 (.txt); the first {limit} characters are used",
     "tasks.upload_help.classify": "A CSV: one row per sequence with a label column and one column per step, or "

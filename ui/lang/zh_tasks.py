@@ -14,7 +14,7 @@ TASKS: dict[str, str] = {
     "tasks.sample.tang300": "唐诗三百首（中文）",
     "tasks.sample.italy_power_demand": "意大利用电量：冬季还是夏季的一天（真实数据）",
     "tasks.sample.synthetic:waveform": "哪种波形：正弦、方波还是锯齿波（生成）",
-    "tasks.sample.synthetic:sign_memory": "第一步的正负号，在 50 步之前（生成；需要记忆）",
+    "tasks.sample.synthetic:sign_memory": "第一步的正负号，在 30 步之前（生成；需要记忆）",
     "tasks.upload": "或上传文件",
     "tasks.upload_help.charlm": "UTF-8 编码的纯文本文件（.txt）；只使用前 {limit} 个字符",
     "tasks.upload_help.classify": "CSV：每行一条序列，含一个标签列和每步一列；或每行一步，含 sequence_id、step、特征和标签",
