@@ -33,6 +33,16 @@ def test_each_parts_windows_lie_inside_it_and_are_views_of_one_array():
     assert caught.value.key == "text_too_short"
 
 
+def test_a_text_too_long_for_one_hot_input_is_refused_before_it_takes_the_memory(monkeypatch):
+    import rnncore.tasks.charlm as charlm
+
+    monkeypatch.setattr(charlm, "MAX_ONEHOT_BYTES", 10_000)
+    with pytest.raises(DataError) as caught:
+        char_windows(TEXT, 5, 0.5, 0.25)  # 400 characters x 11 kinds x 4 bytes = 17,600 bytes
+    assert caught.value.key == "text_too_long" and "use at most its first 227 characters" in str(caught.value)
+    assert len(char_windows(TEXT[:200], 5, 0.5, 0.25).train) == 95  # under the limit: windows as before
+
+
 def test_a_text_source_that_cannot_be_used_is_refused():
     with pytest.raises(DataError) as caught:
         load_text("sample:hamlet")

@@ -31,6 +31,7 @@ from rnncore.training.progress import EpochRecord
 # sample:NAME for the charlm task (sources in sample_data/README.md)
 TEXT_SAMPLES = {"genesis": "genesis.txt", "tang300": "tang300.txt"}
 NATS_PER_BIT = math.log(2.0)
+MAX_ONEHOT_BYTES = 1_000_000_000  # the one-hot characters a model reads, at most (characters x vocabulary x 4)
 
 
 def load_text(source: str) -> tuple[str, str]:
@@ -73,9 +74,15 @@ class CharWindows:
 
 def char_windows(text: str, lookback: int, train_fraction: float, val_fraction: float,
                  most: int | None = None) -> CharWindows:
-    """The windows of each part of ``text``; DataError when a part is not longer than ``lookback``."""
+    """The windows of each part of ``text``; DataError when a part is not longer than ``lookback``, or when
+    its one-hot characters would take more than MAX_ONEHOT_BYTES."""
     parts = split_text(text, train_fraction, val_fraction)
     vocab = Vocabulary.fit(parts[0]) if most is None else Vocabulary.fit(parts[0], most)
+    needed = len(text) * len(vocab) * 4  # float32, one row per character
+    if needed > MAX_ONEHOT_BYTES:
+        most_characters = MAX_ONEHOT_BYTES // (len(vocab) * 4)
+        raise DataError.keyed("text_too_long", count=f"{len(text):,}", size=len(vocab), need=f"{needed / 1e9:.1f}",
+                              limit=f"{MAX_ONEHOT_BYTES / 1e9:g}", most=f"{most_characters:,}")
     made = []
     for name, part in zip(("train", "validation", "test"), parts, strict=True):
         if len(part) <= lookback:
