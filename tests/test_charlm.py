@@ -34,7 +34,7 @@ def test_each_parts_windows_lie_inside_it_and_are_views_of_one_array():
 
 
 def test_a_text_too_long_for_one_hot_input_is_refused_before_it_takes_the_memory(monkeypatch):
-    import rnncore.tasks.charlm as charlm
+    from rnncore.tasks import charlm
 
     monkeypatch.setattr(charlm, "MAX_ONEHOT_BYTES", 10_000)
     with pytest.raises(DataError) as caught:
