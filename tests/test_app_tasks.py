@@ -7,6 +7,7 @@ and keeps its weights; the page speaks Chinese."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -75,6 +76,10 @@ def test_a_classifier_of_the_bundled_sequences_shows_its_confusion_matrix_and_mi
     assert list(table["model"]) == ["this model"] * 2 + ["majority class"] * 2
     assert table["accuracy"].iloc[1] > table["accuracy"].iloc[3]
     assert {"Confusion matrix (test)", "Misclassified test sequences (true → predicted)"} <= set(chart_titles(app))
+    options = app.selectbox(key="w.tasks.sequence").options  # "#index: true, read as predicted"
+    read = [re.fullmatch(r"#\d+: (\w+), read as (\w+)", option).groups() for option in options]
+    assert len(read) == 165 and read == sorted(read, key=lambda pair: pair[0] == pair[1])  # the mistakes first
+    assert len(chart_titles(app)) == 4 and not app.exception  # with the cell's gates and states for one sequence
 
 
 def test_data_it_cannot_use_is_said_and_nothing_starts(app):

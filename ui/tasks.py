@@ -22,9 +22,11 @@ from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.job import TaskJob
 from rnncore.viz import plots
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
+from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
 from ui.controls import bounds, label
 from ui.i18n import explain_error, explain_note, t, text
+from ui.inside import heatmaps
 from ui.state import lab, server_limits, task_desk
 
 MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
@@ -206,3 +208,11 @@ def class_results(result) -> None:
     right.plotly_chart(misclassified_figure(result.data.x, result.misclassified("test"), labels={
         "title": text("tasks.fig.wrong"), "x": text("tasks.fig.step"), "y": text("tasks.fig.value"),
         "none": text("tasks.fig.none")}), key="tasks.wrong")
+    st.subheader(t("tasks.sequence_heading"))
+    part, names, predicted = result.parts.test, result.data.classes, result.predictions["test"]
+    order = sorted(range(len(part)), key=lambda k: (part.y[k] == predicted[k], k))  # the mistakes first
+    picked = st.selectbox(t("tasks.sequence"), order, key="w.tasks.sequence", format_func=lambda k: text(
+        "tasks.sequence_named", index=int(part.index[k]), true=names[part.y[k]], predicted=names[predicted[k]]))
+    model = result.config.model
+    st.plotly_chart(heatmaps(trace_window(result.model, result.parts, "test", picked, 0), model.cell,
+                             model.activation), key="tasks.gates")

@@ -81,4 +81,7 @@ TASKS: dict[str, str] = {
     "tasks.fig.wrong": "Misclassified test sequences (true → predicted)",
     "tasks.fig.step": "time step",
     "tasks.fig.none": "no test sequence is misclassified",
+    "tasks.sequence_heading": "Inside: one test sequence through the cell",
+    "tasks.sequence": "Test sequence (the misclassified ones first)",
+    "tasks.sequence_named": "#{index}: {true}, read as {predicted}",
 }

@@ -76,4 +76,7 @@ TASKS: dict[str, str] = {
     "tasks.fig.wrong": "分错的测试序列（真实 → 预测）",
     "tasks.fig.step": "时间步",
     "tasks.fig.none": "没有分错的测试序列",
+    "tasks.sequence_heading": "内部：一条测试序列经过单元",
+    "tasks.sequence": "测试序列（分错的排在前面）",
+    "tasks.sequence_named": "#{index}：{true}，被判为 {predicted}",
 }
