@@ -1,8 +1,9 @@
 """What looking inside costs, and what training through the explicit cells costs.
 
-(a) SequenceModel.inspect on 256 windows of 100 steps, 1-layer LSTM of 64 units: the
-    median time (target: under 50 ms) and its ratio to a plain fused nn.LSTM forward
-    on the same input, measured in the same run.
+(a) SequenceModel.inspect on 256 windows of 100 steps, 1-layer LSTM of 64 units, under
+    torch.no_grad as the app calls it (rnncore.viz.inspection): the median time (target: under
+    30 ms, issue 17) and its ratio to a plain fused nn.LSTM forward on the same input, measured
+    in the same run.
 (b) One training step (Adam, MSE; batch 32, lookback 30, 50 units, 1 feature: the
     article's recipe) of the relu-LSTM and of the article LSTM, which train through the
     explicit cells, relative to the fused LSTM; the three are measured interleaved.
@@ -40,13 +41,12 @@ def bench_inspect(repeats: int = 15) -> None:
     x = torch.randn(256, 100, 1, generator=g)
     plain = torch.nn.LSTM(1, 64, batch_first=True)
     plain.load_state_dict(model.rnn.state_dict())
-    model.inspect(x)  # warm up
     with torch.no_grad():
+        model.inspect(x)  # warm up
         plain(x)
-    inspect_ms = median_ms(lambda: model.inspect(x), repeats)
-    with torch.no_grad():
+        inspect_ms = median_ms(lambda: model.inspect(x), repeats)
         fused_ms = median_ms(lambda: plain(x), repeats)
-    verdict = "ok" if inspect_ms < 50 else "OVER the 50 ms target"
+    verdict = "ok" if inspect_ms < 30 else "OVER the 30 ms target"
     print(f"(a) inspect, LSTM 64 units, 256 x 100 steps: median {inspect_ms:.1f} ms ({verdict}); "
           f"fused nn.LSTM forward {fused_ms:.1f} ms; ratio {inspect_ms / fused_ms:.2f}x")
 

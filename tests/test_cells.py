@@ -161,6 +161,28 @@ def test_record_path_equals_lean_path(cell, activation):
 
 
 @pytest.mark.parametrize(("cell", "activation"), CASES)
+def test_recording_without_autograd_keeps_what_recording_on_autograd_keeps(cell, activation):
+    """Under no_grad the LSTM records into buffers made once (issue 17); every gate, state and output is the
+    same as on the autograd record path."""
+    torch.manual_seed(7)
+    rows = {"rnn": 1, "gru": 3}.get(cell, 4) * 5
+    args = [rand(rows, 2), rand(rows, 5), rand(rows), rand(rows), rand(3, 8, 2)]
+    out, final, trace = run_layer(cell, activation, *args, record=True)
+    with torch.no_grad():
+        out2, final2, trace2 = run_layer(cell, activation, *args, record=True)
+    assert set(trace) == set(trace2)
+    assert_close_all((out, *final, *trace.values()), (out2, *final2, *(trace2[k] for k in trace)))
+
+
+def test_both_forms_of_tanh_agree():
+    from rnncore.nn import cells
+
+    x = torch.linspace(-20, 20, 2001, dtype=torch.float64)
+    torch.testing.assert_close(cells._sigmoid_tanh(x), torch.tanh(x))
+    assert cells._tanh in (torch.tanh, cells._sigmoid_tanh) and isinstance(cells._intel_mkl(), bool)
+
+
+@pytest.mark.parametrize(("cell", "activation"), CASES)
 def test_record_has_every_gate_and_state(cell, activation):
     hidden = 3
     rows = {"rnn": 1, "gru": 3}.get(cell, 4) * hidden
