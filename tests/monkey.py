@@ -36,7 +36,7 @@ from tests.apptest import all_labs, follow_language, new_app, session_lab, stop_
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.csv"))
-PAGES = ["home", "data", "train", "inside", "evaluate", "compare", "learn"]
+PAGES = ["home", "data", "train", "inside", "evaluate", "compare", "learn", "tasks"]
 SAMPLES = ["airline_passengers", "sunspots", "stocks", "co2"]
 GENERATORS = {"sine": {"length": 300}, "adding": {"steps": 20, "samples": 300}, "ar2": {"length": 400},
               "lorenz": {"length": 500}}
@@ -92,6 +92,14 @@ def draw(rng: random.Random, page: str) -> Action:
         return rng.choice([Action("click", ("b.continue",)),
                            Action("choice", ("evaluate.split", rng.randrange(2))),
                            Action("number", ("evaluate.steps", rng.choice([1, 12, 100])))])
+    if page == "tasks":
+        task = rng.choice(["charlm", "classify"])
+        return rng.choice([Action("task", (task,)), Action("click", ("b.tasks.start",)),
+                           Action("click", ("b.tasks.stop",)),
+                           Action("number", (f"w.tasks.{task}.epochs", rng.choice([1, 2, 50]))),
+                           Action("number", (f"w.tasks.{task}.hidden_size", rng.choice([1, 4, 16]))),
+                           Action("number", ("w.tasks.temperature", rng.choice([0.1, 1.0, 2.0]))),
+                           Action("number", ("w.tasks.position", rng.randrange(400)))])
     if page == "inside":
         return rng.choice([Action("choice", ("inside.split", rng.randrange(3))),
                            Action("number", ("inside.window", rng.randrange(50)))])
@@ -172,6 +180,12 @@ class Monkey:
             if key == "b.stop":
                 self.stopped_at = time.monotonic()
             buttons[0].click()
+            self._run()
+
+    def _task(self, name: str) -> None:
+        found = [w for w in self.at.segmented_control if w.key == "w.tasks.task"]
+        if found:
+            found[0].set_value(name)
             self._run()
 
     def _double_click(self, key: str) -> None:
