@@ -118,3 +118,21 @@ def test_the_page_speaks_chinese(app):
     shown = texts(app)
     assert "文本与带标签的序列" in shown and "使用 genesis：197,408 个字符" in shown
     assert app.button(key="b.tasks.start").label == "开始"
+
+
+def test_a_scenario_sets_up_its_run_and_what_it_says_to_watch_happens(app):
+    """Which cell remembers: the LSTM as it starts stays near chance, with forget bias 1 it learns."""
+    scores = {}
+    for key in ("memory_lstm", "memory_forget_bias"):
+        app.button(key=f"b.tasks.scenario.{key}").click()
+        app.run()
+        assert app.segmented_control(key="w.tasks.task").value == "classify"
+        assert app.selectbox(key="w.tasks.source.classify").value == "synthetic:sign_memory"
+        assert app.selectbox(key="w.tasks.classify.cell").value == "lstm"
+        assert app.number_input(key="w.tasks.classify.forget_bias").value == (1.0 if "bias" in key else 0.0)
+        app.button(key="b.tasks.start").click()
+        app.run()
+        run_until(app, lambda at: "finished 10 epochs" in texts(at), timeout=120)
+        assert not app.exception and not app.error, texts(app)
+        scores[key] = app.dataframe[0].value["accuracy"].iloc[1]  # test
+    assert scores["memory_lstm"] < 0.7 and scores["memory_forget_bias"] > 0.95, scores

@@ -13,18 +13,19 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from rnncore.config import CELLS, CLASS_WEIGHTS, SETTINGS, ExperimentConfig
+from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
 from rnncore.data.text import read_text
 from rnncore.errors import KeyedError
 from rnncore.nn.models import parameter_count
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.job import TaskJob
+from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
 from rnncore.viz import plots
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
 from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
-from ui.controls import bounds, label
+from ui.controls import bounds, label, seed
 from ui.i18n import explain_error, explain_note, t, text
 from ui.inside import heatmaps
 from ui.state import lab, server_limits, task_desk
@@ -36,15 +37,39 @@ SOURCES = {"charlm": [f"sample:{name}" for name in TEXT_SAMPLES],
            "classify": [f"sample:{name}" for name in LABELLED_SAMPLES]
            + [f"synthetic:{name}" for name in LABELLED_GENERATORS]}
 ROWS = {"charlm": (("cell", "hidden_size", "lookback"), ("epochs", "batch_size", "lr")),
-        "classify": (("cell", "hidden_size", "class_weights"), ("epochs", "batch_size", "lr"))}
+        "classify": (("cell", "hidden_size", "forget_bias", "class_weights"), ("epochs", "batch_size", "lr"))}
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
 TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
 
 
 def task_choice() -> str:
+    seed(TASK, "charlm")
     return st.segmented_control(t("tasks.task"), list(SOURCES), format_func=lambda k: text(f"tasks.task.{k}"),
-                                key=TASK, default="charlm") or "charlm"
+                                key=TASK) or "charlm"
+
+
+def setting_key(task: str, name: str) -> str:
+    return f"w.tasks.{task}.{name}"
+
+
+def take_scenario(scenario: TaskScenario) -> None:
+    """A scenario's button: its task, data and settings into the widgets (before they are drawn)."""
+    task, cfg = scenario.task, scenario.config
+    st.session_state[TASK] = task
+    st.session_state[f"w.tasks.source.{task}"] = cfg.data.source
+    for row in ROWS[task]:
+        for name in row:
+            st.session_state[setting_key(task, name)] = getattr(getattr(cfg, SETTINGS[name].section), name)
+
+
+def scenario_buttons() -> None:
+    """Each scenario: its title, what to watch, and a button that sets it up."""
+    for scenario in TASK_SCENARIOS:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.markdown(f"**{t(f'tasks.scenario.{scenario.key}.title')}**  \n{t(f'tasks.scenario.{scenario.key}.watch')}")
+        right.button(t("tasks.scenario.set_up"), key=f"b.tasks.scenario.{scenario.key}", on_click=take_scenario,
+                     args=(scenario,), width="stretch", icon=":material/science:")
 
 
 def _sample_label(source: str) -> str:
@@ -87,18 +112,18 @@ def settings(task: str) -> ExperimentConfig:
     limits, values = server_limits(), {}
     for row in ROWS[task]:
         for where, name in zip(st.columns(len(row)), row, strict=True):
-            declared, key = SETTINGS[name], f"w.tasks.{task}.{name}"
-            current = DEFAULTS[task].get(name, declared.default)
+            declared, key = SETTINGS[name], setting_key(task, name)
+            seed(key, DEFAULTS[task].get(name, declared.default))
+            current = st.session_state[key]
             common = {"label": label(name), "key": key, "help": t(f"setting.{name}.help", limit="")}
             if declared.choices:
-                choices = CELLS if name == "cell" else CLASS_WEIGHTS
                 formatted = (lambda v: text(f"cell.{v}")) if name == "cell" else str
-                values[name] = where.selectbox(options=choices, index=choices.index(current), format_func=formatted,
-                                               **common)
+                values[name] = where.selectbox(options=declared.choices, format_func=formatted, **common)
             else:
                 low, high = bounds(declared, limits, current)
-                values[name] = where.number_input(min_value=low, max_value=high, value=current, format=None
-                                                  if declared.whole else "%g", **common)
+                step = declared.step if declared.step is not None else (1 if declared.whole else None)
+                values[name] = where.number_input(min_value=low, max_value=high, step=step,
+                                                  format=None if declared.whole else "%g", **common)
     sections = {section: {n: v for n, v in values.items() if SETTINGS[n].section == section}
                 for section in ("data", "window", "model", "train")}
     return ExperimentConfig().replace(**sections)

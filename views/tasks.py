@@ -12,8 +12,10 @@ LIVE_SECONDS = 1.0  # how often a training run's status and loss are redrawn
 st.title(t("tasks.title"))
 st.caption(t("tasks.intro"))
 tasks.show_message()
-task = tasks.task_choice()
 running = task_desk().running
+with st.expander(t("tasks.scenarios"), icon=":material/science:"):
+    tasks.scenario_buttons()
+task = tasks.task_choice()
 with st.expander(t("tasks.data"), expanded=not running, icon=":material/table_chart:"):
     data = tasks.data_choice(task)
 with st.expander(t("tasks.settings"), expanded=not running, icon=":material/tune:"):
