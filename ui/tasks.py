@@ -107,6 +107,12 @@ def data_choice(task: str):
     return data
 
 
+def _option_text(name: str):
+    """How a choice of ``name`` reads: a cell's name, or what a class weighting does."""
+    family = "cell" if name == "cell" else "tasks.weights"
+    return lambda value: text(f"{family}.{value}")
+
+
 def settings(task: str) -> ExperimentConfig:
     """The run's settings: a few widgets, each with its declared range under the server's caps."""
     limits, values = server_limits(), {}
@@ -117,8 +123,7 @@ def settings(task: str) -> ExperimentConfig:
             current = st.session_state[key]
             common = {"label": label(name), "key": key, "help": t(f"setting.{name}.help", limit="")}
             if declared.choices:
-                formatted = (lambda v: text(f"cell.{v}")) if name == "cell" else str
-                values[name] = where.selectbox(options=declared.choices, format_func=formatted, **common)
+                values[name] = where.selectbox(options=declared.choices, format_func=_option_text(name), **common)
             else:
                 low, high = bounds(declared, limits, current)
                 step = declared.step if declared.step is not None else (1 if declared.whole else None)

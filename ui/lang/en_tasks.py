@@ -104,4 +104,6 @@ TASKS: dict[str, str] = {
     "tasks.scenario.memory_forget_bias.watch": "The same LSTM with its forget gate's bias set to 1 (Jozefowicz et al. "
                                                "2015): the gate starts mostly open and the LSTM reaches about 100 % "
                                                "in 10 epochs. One number at the start decides what it can learn.",
+    "tasks.weights.none": "none: every sequence alike",
+    "tasks.weights.balanced": "balanced: each class alike",
 }

@@ -94,4 +94,6 @@ TASKS: dict[str, str] = {
     "tasks.scenario.memory_forget_bias.title": "哪种单元记得住？3：遗忘门偏置为 1 的 LSTM",
     "tasks.scenario.memory_forget_bias.watch": "同一个 LSTM，把遗忘门的偏置设为 1（Jozefowicz 等，2015）：遗忘门一开始大多打开，"
                                                "10 轮后达到约 100%。开始时的一个数决定了它能学会什么。",
+    "tasks.weights.none": "无：每个序列同等",
+    "tasks.weights.balanced": "平衡：每个类别同等",
 }
