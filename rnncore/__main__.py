@@ -235,25 +235,19 @@ def _task_folder(args: argparse.Namespace, what: str) -> Path:
     return check_out(args.out)
 
 
-def _write_task(out: Path, result, document: dict) -> None:
-    """A task's files: config.json and model.safetensors, history.csv, metrics.json (``document``)."""
-    import json
-
-    from rnncore.io.model_files import history_frame, save_model
+def _write_task(out: Path, result, data: dict) -> None:
+    """A task's files (rnncore.tasks.files) in --out; a folder that cannot be made is said in one line."""
+    from rnncore.tasks.files import write_task
 
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        write_task(out, result, data)
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
-    save_model(out, result.model, result.config)
-    history_frame(result.history).to_csv(out / "history.csv", index=False, float_format="%.9g")
-    (out / "metrics.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        raise UsageError(f"--out {out}: cannot write the run's files ({exc.strerror or exc})") from None
 
 
 def train_charlm(args: argparse.Namespace) -> int:
     """train --task charlm: a character model of a text; metrics.json holds bits per character and
     perplexity under ``test`` and ``val``, the unigram and bigram baselines under ``baselines``."""
-    import json
 
     from rnncore.tasks.charlm import load_text
     from rnncore.tasks.charlm import train_charlm as fit_text
@@ -266,10 +260,7 @@ def train_charlm(args: argparse.Namespace) -> int:
     cfg = build_config(args)  # its data.source names the text
     print(f"training {cfg.model.cell} on {name}: {len(text):,} characters", flush=True)
     result = fit_text(cfg, text, on_epoch=lambda r: print(_line(r), flush=True))
-    _write_task(out, result, {**result.document(), "data": {"source": source, "name": name,
-                                                           "characters": len(text)}})
-    (out / "vocabulary.json").write_text(json.dumps(list(result.vocab.chars), ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
+    _write_task(out, result, {"source": source, "name": name, "characters": len(text)})
     test = result.metrics["test"]
     print(f"{result.message}. test {test['bits_per_char']:.4g} bits per character (perplexity "
           f"{test['perplexity']:.4g}); files in {out}")
@@ -305,8 +296,8 @@ def train_classify(args: argparse.Namespace) -> int:
     print(f"training {cfg.model.cell} on {data.name}: {len(data)} sequences of {data.x.shape[1]} steps; "
           f"label {data.label!r}: {counts}", flush=True)
     result = fit_classes(cfg, data, on_epoch=lambda r: print(_line(r), flush=True))
-    _write_task(out, result, {**result.document(), "data": {"source": cfg.data.source, "name": data.name,
-                                                           "label": data.label, "layout": data.layout}})
+    _write_task(out, result, {"source": cfg.data.source, "name": data.name, "label": data.label,
+                              "layout": data.layout})
     test, majority = result.metrics["test"], result.baselines["majority"]["test"]
     print(f"{result.message}. test accuracy {test['accuracy']:.4g}, macro-F1 {test['macro_f1']:.4g}; files in {out}")
     print(f"  baseline majority: test accuracy {majority['accuracy']:.4g}, macro-F1 {majority['macro_f1']:.4g}")

@@ -118,3 +118,24 @@ def test_the_confusion_figure_shows_counts_and_shares_of_each_true_class():
     assert len(nine.data) == 8 and nine.layout.annotations[7].text == "#7: a → b"  # the first eight, two a row
     empty = misclassified_figure(x, [])
     assert not empty.data and "no test sequence" in empty.layout.annotations[0].text
+
+
+def test_a_runs_files_zip_holds_its_model_settings_history_and_metrics(tmp_path):
+    import io
+    import zipfile
+
+    from rnncore.io.model_files import load_model
+    from rnncore.tasks.files import task_zip
+
+    data = generate_labelled("waveform", seed=0, samples=90, steps=12)
+    cfg = ExperimentConfig().replace(data={"source": "synthetic:waveform"}, model={"cell": "gru", "hidden_size": 4},
+                                     train={"epochs": 1})
+    result = train_classify(cfg, data)
+    bundle = zipfile.ZipFile(io.BytesIO(task_zip(result, {"source": "synthetic:waveform", "name": "waveform"})))
+    assert sorted(bundle.namelist()) == ["config.json", "history.csv", "metrics.json", "model.safetensors"]
+    doc = json.loads(bundle.read("metrics.json"))
+    assert doc["task"] == "classify" and doc["data"]["source"] == "synthetic:waveform"
+    assert json.loads(bundle.read("config.json"))["data"]["source"] == "synthetic:waveform"
+    bundle.extractall(tmp_path)
+    model, config = load_model(tmp_path)  # the weights read back (safetensors, never pickle)
+    assert config.model.cell == "gru" and sum(p.numel() for p in model.parameters()) == result.model.num_parameters()

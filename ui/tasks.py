@@ -9,6 +9,8 @@ Lab's training slots; everything it computes is rnncore's (rnncore.tasks, rnncor
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 import streamlit as st
 import torch
@@ -19,6 +21,7 @@ from rnncore.data.text import read_text
 from rnncore.errors import KeyedError
 from rnncore.nn.models import parameter_count
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
+from rnncore.tasks.files import task_zip
 from rnncore.tasks.job import TaskJob
 from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
 from rnncore.viz import plots
@@ -76,15 +79,24 @@ def _sample_label(source: str) -> str:
     return text(f"tasks.sample.{source.removeprefix('sample:')}")
 
 
-def data_choice(task: str):
-    """The data the run will train on: (name, text) for a text, a LabelledSet for sequences; None (with the
-    loader's message shown) when the chosen file cannot be used."""
+class Chosen(NamedTuple):
+    """The data a run trains on: its source (sample:NAME, synthetic:NAME or the uploaded file's name), what
+    metrics.json says of it, and the text or the LabelledSet itself."""
+
+    source: str
+    about: dict
+    data: object
+
+
+def data_choice(task: str) -> Chosen | None:
+    """The data the run will train on; None (with the loader's message shown) when the file cannot be used."""
     left, right = st.columns(2)
     source = left.selectbox(t("tasks.sample"), SOURCES[task], format_func=_sample_label, key=f"w.tasks.source.{task}")
     kinds = ["txt"] if task == "charlm" else ["csv", "tsv", "txt"]
     upload = right.file_uploader(t("tasks.upload"), type=kinds, key=UPLOAD + task,
                                  help=t(f"tasks.upload_help.{task}", limit=f"{MAX_PAGE_CHARACTERS:,}"))
     label_column = st.text_input(t("tasks.label"), key=LABEL).strip() or None if task == "classify" else None
+    source = upload.name if upload else source
     try:
         if task == "charlm":
             name, text = (upload.name, read_text(upload.getvalue(), upload.name)) if upload else load_text(source)
@@ -93,7 +105,7 @@ def data_choice(task: str):
                 text = text[:MAX_PAGE_CHARACTERS]
             st.caption(t("tasks.using", name=name, what=t("tasks.what.charlm", characters=f"{len(text):,}",
                                                           distinct=f"{len(set(text)):,}")))
-            return name, text
+            return Chosen(source, {"source": source, "name": name, "characters": len(text)}, text)
         data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
             load_labelled(source, label=label_column)
     except KeyedError as exc:
@@ -104,7 +116,7 @@ def data_choice(task: str):
                                                        steps=data.x.shape[1], counts=counts)))
     for note in data.notes:
         st.caption(explain_note(note))
-    return data
+    return Chosen(source, {"source": source, "name": data.name, "label": data.label, "layout": data.layout}, data)
 
 
 def _option_text(name: str):
@@ -134,23 +146,28 @@ def settings(task: str) -> ExperimentConfig:
     return ExperimentConfig().replace(**sections)
 
 
-def start(task: str, cfg: ExperimentConfig, data) -> None:
-    """Train ``cfg`` on ``data`` in the background; a model over the server's limits, or a run of this
+def start(task: str, cfg: ExperimentConfig, chosen: Chosen) -> None:
+    """Train ``cfg`` on the chosen data in the background; a model over the server's limits, or a run of this
     session already training, is refused with a message and nothing started."""
-    if task == "charlm":
-        size = min(len(set(data[1])) + 1, 256)
-        job_data, sizes = data[1], (size, size)
-    else:
-        job_data, sizes = data, (data.x.shape[2], len(data.classes))
+    data = chosen.data
+    sizes = (min(len(set(data)) + 1, 256),) * 2 if task == "charlm" else (data.x.shape[2], len(data.classes))
+    label_column = data.label if task == "classify" and data.layout != "generated" else None
+    cfg = cfg.replace(data={"source": chosen.source, "label": label_column})
     limits = server_limits().run_limits()
     try:
         limits.check(cfg, parameter_count(cfg.model, *sizes))
     except KeyedError as exc:
         st.session_state[MESSAGE] = explain_error(exc)
         return
-    job = TaskJob(task, cfg, job_data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0)
+    job = TaskJob(task, cfg, data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0, about=chosen.about)
     if not task_desk().start(job):
         st.session_state[MESSAGE] = t("tasks.busy")
+
+
+def download(job: TaskJob) -> None:
+    """The ended run's files (model, config, history, metrics, vocabulary) as one zip."""
+    st.download_button(t("tasks.download"), task_zip(job.result, job.about), f"rnnlab-{job.task}.zip",
+                       "application/zip", key="b.tasks.download", icon=":material/download:")
 
 
 def show_message() -> None:

@@ -46,6 +46,7 @@ job = task_desk().job
 if job is not None and not job.running and job.result is not None:
     with shielded("the text and labels results"):
         tasks.scores_table(job.result, job.task)
+        tasks.download(job)
         if job.task == "charlm":
             tasks.text_results(job.result, job.data)
         else:

@@ -42,10 +42,12 @@ class _JobHooks(CommandLineHooks):
 class TaskJob:
     """One run of a task beside forecasting, trained in a background thread once started."""
 
-    def __init__(self, task: str, cfg: ExperimentConfig, data, *, slots=None, seconds_cap: float = 0.0):
+    def __init__(self, task: str, cfg: ExperimentConfig, data, *, slots=None, seconds_cap: float = 0.0,
+                 about: dict | None = None):
         if task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)} (got {task!r})")
         self.task, self.cfg, self.data, self.slots = task, cfg, data, slots
+        self.about = about or {"source": cfg.data.source}  # where the data came from, for the run's files
         limits = [s for s in (cfg.train.max_seconds, seconds_cap) if s]
         self._hooks = _JobHooks(min(limits, default=0.0))
         self.result = None  # a CharResult or ClassResult once it ended

@@ -106,4 +106,5 @@ TASKS: dict[str, str] = {
                                                "in 10 epochs. One number at the start decides what it can learn.",
     "tasks.weights.none": "none: every sequence alike",
     "tasks.weights.balanced": "balanced: each class alike",
+    "tasks.download": "Download the run (model, settings, history, metrics)",
 }

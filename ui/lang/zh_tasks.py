@@ -96,4 +96,5 @@ TASKS: dict[str, str] = {
                                                "10 轮后达到约 100%。开始时的一个数决定了它能学会什么。",
     "tasks.weights.none": "无：每个序列同等",
     "tasks.weights.balanced": "平衡：每个类别同等",
+    "tasks.download": "下载此运行（模型、设置、历史、指标）",
 }
