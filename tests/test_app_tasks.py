@@ -80,7 +80,8 @@ def test_a_classifier_of_the_bundled_sequences_shows_its_confusion_matrix_and_mi
     read = [re.fullmatch(r"#\d+: (\w+), read as (\w+)", option).groups() for option in options]
     assert len(read) == 165 and read == sorted(read, key=lambda pair: pair[0] == pair[1])  # the mistakes first
     assert len(chart_titles(app)) == 4 and not app.exception  # with the cell's gates and states for one sequence
-    assert [b.proto.label for b in app.get("download_button")] == ["Download the run (model, settings, history, metrics)"]
+    downloads = [b.proto.label for b in app.get("download_button")]
+    assert downloads == ["Download the run (model, settings, history, metrics)"]
 
 
 def test_data_it_cannot_use_is_said_and_nothing_starts(app):
