@@ -57,6 +57,7 @@ class DataConfig:
     layout: str = setting("table", choices=LAYOUTS, widget="none", labels="layout")  # unstack: years x months
     label: str | None = setting(None, str, optional=True, widget="none")  # classify: the label column; None: found
     class_weights: str = setting("none", choices=CLASS_WEIGHTS, widget="none")  # classify: balanced: rare classes up
+    vocabulary: int = setting(256, low=2, high=4_096, widget="none")  # charlm: characters kept, unknown included
 
     def __post_init__(self) -> None:
         check_all(self)

@@ -145,3 +145,19 @@ def test_inside_a_text_model_every_character_has_its_states_and_its_next_guesses
     assert heat.z[2][0] == pytest.approx(trace.states[0]["h"][7, 2]) and np.isnan(heat.z[2][1])
     with pytest.raises(ValueError, match="one value per character"):
         coloured_text_figure(passage, np.zeros(3))
+
+
+def test_the_vocabulary_is_a_setting_and_chinese_can_keep_every_character(tmp_path):
+    _, text = load_text("sample:tang300")
+    window = ExperimentConfig().window  # the command line's split: train 0.7, validation 0.15
+    capped = char_windows(text, 8, window.train_fraction, window.val_fraction)  # the default: 256 kept
+    assert len(capped.vocab) == 256 and capped.vocab.unknown > 5_000  # most of a Chinese text is rare characters
+    whole = char_windows(text, 8, window.train_fraction, window.val_fraction, 4096)
+    assert whole.vocab.unknown == 0 and len(whole.vocab) == len(set(text[:int(len(text) * 0.7)])) + 1
+    done = run_cli("--task", "charlm", "--data", "sample:tang300", "--vocabulary", "3000", "--hidden", "4",
+                   "--lookback", "4", "--epochs", "1", "--batch-size", "512", "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["vocabulary"]["unknown_in_train"] == 0 and doc["vocabulary"]["size"] == len(whole.vocab)
+    refused = run_cli("--task", "charlm", "--data", "sample:tang300", "--vocabulary", "1", "--out", str(tmp_path / "x"))
+    assert refused.returncode == 2 and "vocabulary" in refused.stderr and "Traceback" not in refused.stderr

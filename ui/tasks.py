@@ -39,7 +39,7 @@ SAMPLED = 300  # characters drawn from the model
 SOURCES = {"charlm": [f"sample:{name}" for name in TEXT_SAMPLES],
            "classify": [f"sample:{name}" for name in LABELLED_SAMPLES]
            + [f"synthetic:{name}" for name in LABELLED_GENERATORS]}
-ROWS = {"charlm": (("cell", "hidden_size", "lookback"), ("epochs", "batch_size", "lr")),
+ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs", "batch_size", "lr")),
         "classify": (("cell", "hidden_size", "forget_bias", "class_weights"), ("epochs", "batch_size", "lr"))}
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
@@ -150,7 +150,8 @@ def start(task: str, cfg: ExperimentConfig, chosen: Chosen) -> None:
     """Train ``cfg`` on the chosen data in the background; a model over the server's limits, or a run of this
     session already training, is refused with a message and nothing started."""
     data = chosen.data
-    sizes = (min(len(set(data)) + 1, 256),) * 2 if task == "charlm" else (data.x.shape[2], len(data.classes))
+    sizes = (min(len(set(data)) + 1, cfg.data.vocabulary),) * 2 if task == "charlm" else \
+        (data.x.shape[2], len(data.classes))
     label_column = data.label if task == "classify" and data.layout != "generated" else None
     cfg = cfg.replace(data={"source": chosen.source, "label": label_column})
     limits = server_limits().run_limits()

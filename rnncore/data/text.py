@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnncore.config import DataConfig
 from rnncore.data.reading import MAX_BYTES
 from rnncore.errors import DataError
 
-MOST_CHARACTERS = 256  # the vocabulary's cap (the unknown symbol included)
+MOST_CHARACTERS = DataConfig.SETTINGS["vocabulary"].default  # the vocabulary's cap: data.vocabulary's default
 MIN_CHARACTERS = 200  # a text shorter than this cannot be split into three useful parts
 UNKNOWN = "\ufffd"  # the symbol every character outside the vocabulary becomes
 

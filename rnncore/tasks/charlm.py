@@ -135,7 +135,7 @@ def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None) ->
     from rnncore.training.steps import resolve_device
 
     window, tc = cfg.window, cfg.train
-    windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction)
+    windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary)
     device = resolve_device(tc.device)
     generator = torch.Generator(device=device).manual_seed(tc.seed)
     size = len(windows.vocab)
