@@ -138,3 +138,16 @@ def test_a_scenario_sets_up_its_run_and_what_it_says_to_watch_happens(app):
         assert not app.exception and not app.error, texts(app)
         scores[key] = app.dataframe[0].value["accuracy"].iloc[1]  # test
     assert scores["memory_lstm"] < 0.7 and scores["memory_forget_bias"] > 0.95, scores
+
+
+def test_while_a_text_model_trains_the_page_shows_what_it_writes_after_each_epoch(app):
+    set_up(app, "charlm", 50, 4)
+    app.button(key="b.tasks.start").click()
+    run_until(app, lambda at: "What the model writes after epoch 1" in texts(at), timeout=90)
+    shown = texts(app)
+    assert "What the model writes after epoch 1" in shown and app.button(key="b.tasks.stop").disabled is False
+    live = [c.value for c in app.code]
+    assert live and live[0].startswith("Chapter 1\n") and len(live[0]) == 32 + 160  # the first window, then 160
+    app.button(key="b.tasks.stop").click()
+    run_until(app, ended, timeout=60)
+    assert not app.exception and "stopped" in texts(app) and "What the model writes after epoch" not in texts(app)

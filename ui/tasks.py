@@ -190,6 +190,10 @@ def status(job: TaskJob) -> None:
         st.success(t("tasks.ended", message=job.result.message), icon=":material/check_circle:")
     st.plotly_chart(plots.loss_figure(epochs, job.cfg.train.epochs, labels={"title": text("tasks.loss")}),
                     key="tasks.loss")
+    if job.samples and job.result is None:  # while it trains: what it writes now
+        epoch, drawn = job.samples[-1]
+        st.caption(t("tasks.live_sample", epoch=epoch))
+        st.code(job.data[:job.cfg.window.lookback] + drawn, language=None, wrap_lines=True)
 
 
 def scores_table(result, task: str) -> None:

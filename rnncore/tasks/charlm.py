@@ -126,9 +126,24 @@ def bits_of(model: nn.Module, part: Part, device: torch.device) -> float:
     return evaluate(model, part.x, part.y, nn.CrossEntropyLoss(), device) / NATS_PER_BIT
 
 
-def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None) -> CharResult:
+class _ThenWatch:
+    """The loop's hooks, and after each epoch ``watch()`` in the training thread (the model is not changing)."""
+
+    def __init__(self, hooks, watch):
+        self._hooks, self._watch = hooks, watch
+
+    def __getattr__(self, name: str):
+        return getattr(self._hooks, name)
+
+    def epoch_done(self, *args) -> None:
+        self._hooks.epoch_done(*args)
+        self._watch()
+
+
+def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None, each_epoch=None) -> CharResult:
     """Train the character model of ``cfg`` (its model, training and window settings) on ``text``; ``hooks``:
-    the loop's (rnncore.tasks.job adds a Stop), by default the time limit and ``on_epoch``."""
+    the loop's (rnncore.tasks.job adds a Stop), by default the time limit and ``on_epoch``. ``each_epoch(model,
+    vocab)`` is called after every epoch in the training thread (the page's live sample of the model's text)."""
     from rnncore.nn.models import build_model
     from rnncore.training.loop import fit
     from rnncore.training.progress import say
@@ -141,6 +156,8 @@ def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None) ->
     size = len(windows.vocab)
     model = build_model(cfg.model, size, size, generator)
     hooks = hooks if hooks is not None else CommandLineHooks(tc.max_seconds, on_epoch)
+    if each_epoch is not None:
+        hooks = _ThenWatch(hooks, lambda: each_epoch(model, windows.vocab))
     ending = fit(model, windows, tc, generator=generator, device=device, hooks=hooks, loss_fn=nn.CrossEntropyLoss())
     if ending.kept_state is not None:
         model.load_state_dict(ending.kept_state)

@@ -21,6 +21,7 @@ from rnncore.training.loop import Stopped
 log = logging.getLogger(__name__)
 
 TASKS = ("charlm", "classify")  # what a TaskJob trains
+LIVE_SAMPLE = 160  # characters a language model writes after each epoch, for the page to show while it trains
 
 
 class _JobHooks(CommandLineHooks):
@@ -53,6 +54,7 @@ class TaskJob:
         self.result = None  # a CharResult or ClassResult once it ended
         self.error: Exception | None = None
         self.queued = False  # waiting for a training slot
+        self.samples: list[tuple[int, str]] = []  # charlm: (epoch, text the model wrote after it)
         self._thread: threading.Thread | None = None
 
     @property
@@ -87,7 +89,8 @@ class TaskJob:
                         return
                 self.queued = False
             if not self._hooks.stop.is_set():
-                self.result = train(self.cfg, self.data, hooks=self._hooks)
+                extra = {"each_epoch": self._sample} if self.task == "charlm" else {}
+                self.result = train(self.cfg, self.data, hooks=self._hooks, **extra)
         except Exception as exc:  # a bug or a refused input: said on the page, the traceback in the log
             log.exception("%s run failed", self.task)
             self.error = exc
@@ -95,6 +98,17 @@ class TaskJob:
             self.queued = False
             if held:
                 self.slots.release()
+
+    def _sample(self, model, vocab) -> None:
+        """After an epoch, in the training thread: what the model writes now after the text's first window."""
+        import torch
+
+        from rnncore.tasks.charlm import sample
+
+        lookback = self.cfg.window.lookback
+        drawn = sample(model, vocab, self.data[:lookback], LIVE_SAMPLE, lookback, 0.8,
+                       torch.Generator().manual_seed(self.cfg.train.seed))
+        self.samples.append((len(self._hooks.history), drawn))
 
     def stop(self) -> None:
         self._hooks.stop.set()

@@ -107,4 +107,5 @@ TASKS: dict[str, str] = {
     "tasks.weights.none": "none: every sequence alike",
     "tasks.weights.balanced": "balanced: each class alike",
     "tasks.download": "Download the run (model, settings, history, metrics)",
+    "tasks.live_sample": "What the model writes after epoch {epoch} (temperature 0.8), after the text's first window:",
 }

@@ -97,4 +97,5 @@ TASKS: dict[str, str] = {
     "tasks.weights.none": "无：每个序列同等",
     "tasks.weights.balanced": "平衡：每个类别同等",
     "tasks.download": "下载此运行（模型、设置、历史、指标）",
+    "tasks.live_sample": "第 {epoch} 轮后模型写出的文本（温度 0.8），接在文本的第一个窗口之后：",
 }
