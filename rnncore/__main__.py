@@ -248,7 +248,6 @@ def _write_task(out: Path, result, data: dict) -> None:
 def train_charlm(args: argparse.Namespace) -> int:
     """train --task charlm: a character model of a text; metrics.json holds bits per character and
     perplexity under ``test`` and ``val``, the unigram and bigram baselines under ``baselines``."""
-
     from rnncore.tasks.charlm import load_text
     from rnncore.tasks.charlm import train_charlm as fit_text
 

@@ -17,7 +17,7 @@ import torch
 
 from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
-from rnncore.data.text import read_text
+from rnncore.data.text import Vocabulary, read_text, split_text
 from rnncore.errors import KeyedError
 from rnncore.nn.models import parameter_count
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
@@ -44,6 +44,17 @@ ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs",
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
 TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
+MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
+
+
+def _once(result, what: tuple, compute):
+    """``compute()`` once for the result shown: a rerun (a slider moved) reuses it; another result starts anew."""
+    shown = st.session_state.get(MEMO)
+    if shown is None or shown[0] is not result:
+        shown = st.session_state[MEMO] = (result, {})
+    if what not in shown[1]:
+        shown[1][what] = compute()
+    return shown[1][what]
 
 
 def task_choice() -> str:
@@ -150,8 +161,12 @@ def start(task: str, cfg: ExperimentConfig, chosen: Chosen) -> None:
     """Train ``cfg`` on the chosen data in the background; a model over the server's limits, or a run of this
     session already training, is refused with a message and nothing started."""
     data = chosen.data
-    sizes = (min(len(set(data)) + 1, cfg.data.vocabulary),) * 2 if task == "charlm" else \
-        (data.x.shape[2], len(data.classes))
+    if task == "charlm":  # the vocabulary as training will fit it, on the training part
+        window = cfg.window
+        sizes = (len(Vocabulary.fit(split_text(data, window.train_fraction, window.val_fraction)[0],
+                                    cfg.data.vocabulary)),) * 2
+    else:
+        sizes = (data.x.shape[2], len(data.classes))
     label_column = data.label if task == "classify" and data.layout != "generated" else None
     cfg = cfg.replace(data={"source": chosen.source, "label": label_column})
     limits = server_limits().run_limits()
@@ -167,7 +182,8 @@ def start(task: str, cfg: ExperimentConfig, chosen: Chosen) -> None:
 
 def download(job: TaskJob) -> None:
     """The ended run's files (model, config, history, metrics, vocabulary) as one zip."""
-    st.download_button(t("tasks.download"), task_zip(job.result, job.about), f"rnnlab-{job.task}.zip",
+    files = _once(job.result, ("zip",), lambda: task_zip(job.result, job.about))
+    st.download_button(t("tasks.download"), files, f"rnnlab-{job.task}.zip",
                        "application/zip", key="b.tasks.download", icon=":material/download:")
 
 
@@ -222,13 +238,13 @@ def text_results(result, trained_on: str) -> None:
     prompt = left.text_area(t("tasks.prompt"), value=trained_on[:lookback], key="w.tasks.prompt", height=80)
     heat = right.slider(t("tasks.temperature"), 0.1, 2.0, 0.8, 0.1, key="w.tasks.temperature",
                         help=t("tasks.temperature_help"))
-    drawn = sample(result.model, result.vocab, prompt, SAMPLED, lookback, heat,
-                   torch.Generator().manual_seed(result.config.train.seed))
+    seeded = torch.Generator().manual_seed(result.config.train.seed)
+    drawn = _once(result, ("sample", prompt, heat),
+                  lambda: sample(result.model, result.vocab, prompt, SAMPLED, lookback, heat, seeded))
     st.code(prompt + drawn, language=None, wrap_lines=True)
     window = result.config.window
-    test_start = int(len(trained_on) * (window.train_fraction + window.val_fraction))
-    passage = trained_on[test_start:test_start + TRACED]
-    trace = text_trace(result.model, result.vocab, passage)
+    passage = split_text(trained_on, window.train_fraction, window.val_fraction)[2][:TRACED]  # the test part's start
+    trace = _once(result, ("trace",), lambda: text_trace(result.model, result.vocab, passage))
     st.subheader(t("tasks.inside_heading"))
     st.caption(t("tasks.inside_caption", count=len(passage)))
     c1, c2, c3 = st.columns(3)
