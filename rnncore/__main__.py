@@ -15,8 +15,29 @@ import os
 import sys
 from pathlib import Path
 
-TASKS = ("forecast", "charlm", "classify")  # what train --task can do
 SAMPLE_CHARACTERS = 80  # how much text train --task charlm draws from its model at the end
+
+
+def _data_hint(task: str) -> str:
+    """What --data takes for ``task``."""
+    from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES
+    from rnncore.tasks.charlm import TEXT_SAMPLES
+
+    if task == "charlm":
+        return "FILE.txt or " + " or ".join(f"sample:{name}" for name in TEXT_SAMPLES)
+    if task == "classify":
+        return ("FILE.csv (with --label COL) or " + " or ".join(f"sample:{name}" for name in LABELLED_SAMPLES)
+                + " or synthetic:" + "|".join(LABELLED_GENERATORS))
+    return "PATH|sample:NAME|synthetic:NAME"
+
+
+def _help(declared) -> str:
+    """A setting flag's help: its valid values; for --task, what each task takes as --data."""
+    if declared.name == "task":
+        return (f"{declared.describe()}: forecast a series; charlm: a character language model of a text (--data "
+                f"{_data_hint('charlm')}); classify: the class of each labelled sequence (--data "
+                f"{_data_hint('classify')})")
+    return declared.describe()
 
 
 class UsageError(ValueError):
@@ -48,11 +69,6 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="rnncore", description="Train recurrent networks on sequences.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write its files to --out")
-    train.add_argument("--task", choices=TASKS, default="forecast",
-                       help="forecast a series (the default); charlm: a character language model of a text "
-                            "(--data FILE.txt, sample:genesis or sample:tang300); classify: the class of each "
-                            "labelled sequence (--data FILE.csv --label COL, sample:italy_power_demand, "
-                            "synthetic:waveform or synthetic:sign_memory)")
     train.add_argument("--config", help="a config.json written by an earlier run; other flags override it")
     train.add_argument("--out", help="folder for config.json, history.csv, metrics.json, ... (required without "
                                       "--store)")
@@ -67,7 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
                                metavar="KEY=VALUE", help="generator parameters, e.g. --param steps=50 samples=2000")
         else:
             train.add_argument(declared.cli_flag, dest=name, type=_typed(declared), default=None,
-                               metavar=name.upper(), help=declared.describe())
+                               metavar=name.upper(), help=_help(declared))
     runs = commands.add_parser("runs", help="read the runs of a workspace in the run store")
     runs.add_argument("action", choices=["list", "show", "export", "delete"])
     runs.add_argument("run", nargs="?", type=int, help="the run's number (show, export, delete)")
@@ -112,7 +128,7 @@ def _sweep_parser(commands) -> None:
                                metavar="KEY=VALUE", help="generator parameters, e.g. --param steps=50 samples=2000")
         else:
             sweep.add_argument(declared.cli_flag, dest=name, type=_typed(declared), default=None,
-                               metavar=name.upper(), help=declared.describe())
+                               metavar=name.upper(), help=_help(declared))
 
 
 def _param_value(text: str):
@@ -130,7 +146,7 @@ def build_config(args: argparse.Namespace):
     from rnncore.io.model_files import load_config
 
     if args.config is None and args.source is None:
-        raise UsageError("give --data PATH|sample:NAME|synthetic:NAME (or --config DIR/config.json)")
+        raise UsageError(f"give --data {_data_hint(args.task or 'forecast')} (or --config DIR/config.json)")
     cfg = load_config(args.config) if args.config else ExperimentConfig()
     changes: dict[str, dict] = {}
     for name, declared in SETTINGS.items():
@@ -185,13 +201,11 @@ def train(args: argparse.Namespace) -> int:
     from rnncore.io.model_files import write_run
     from rnncore.training.trainer import Trainer
 
-    if args.task == "classify":
-        return train_classify(args)
-    if args.task == "charlm":
-        return train_charlm(args)
     cfg = build_config(args)
     if args.out is None and args.store is None:
         raise UsageError("give --out DIR for the run's files (or --store URL to record it in a run store)")
+    if cfg.data.task != "forecast":
+        return train_task(args, cfg)
     out = check_out(args.out) if args.out is not None else None
     store = _open(args.store) if args.store is not None else None
 
@@ -202,11 +216,7 @@ def train(args: argparse.Namespace) -> int:
     recorder = _record(store, args.workspace, cfg, trainer) if store is not None else None
     print(f"training {cfg.model.cell} on {cfg.data.source}: {trainer.model.num_parameters()} parameters, "
           f"{len(trainer.windows.train)} train windows", flush=True)
-    if out is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
+    _make(out)
     result = trainer.run()
     if recorder is not None:
         _finish(recorder, trainer, result if result.status != "failed" else None)
@@ -226,79 +236,106 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _task_folder(args: argparse.Namespace, what: str) -> Path:
-    """The --out folder of a task the run store does not take yet (checked before training)."""
-    if args.out is None:
-        raise UsageError(f"give --out DIR for the run's files (a {what} is not recorded in a run store yet)")
-    if args.store is not None:
-        raise UsageError(f"--store does not take a {what} yet (issue 16); leave it out")
-    return check_out(args.out)
+def _make(out: Path | None) -> None:
+    """The --out folder made now (it was checked before training); a failure said in one line."""
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
 
 
-def _write_task(out: Path, result, data: dict) -> None:
-    """A task's files (rnncore.tasks.files) in --out; a folder that cannot be made is said in one line."""
+def train_task(args: argparse.Namespace, cfg) -> int:
+    """train --task charlm|classify: metrics.json holds the task's metrics under ``test`` and ``val``, its
+    baselines under ``baselines`` (bits per character and perplexity next to the unigram and bigram; accuracy,
+    macro-F1 and the confusion matrix next to the majority class). With --store the run is recorded in a
+    workspace as a forecast is."""
     from rnncore.tasks.files import write_task
+    from rnncore.tasks.hooks import CommandLineHooks
+    from rnncore.tasks.recording import failed, finish, recorded
 
+    out = check_out(args.out) if args.out is not None else None
+    data, identity, content, task_run = _task_data(cfg)
+    run_limits(args).check(cfg, task_run.parameters)
+    hooks = CommandLineHooks(cfg.train.max_seconds, lambda r: print(_line(r), flush=True))
+    recorder = None
+    if args.store is not None:
+        store = _open(args.store)
+        key = _workspace(store, args.workspace)
+        if content is not None:
+            store.put_data(key, Path(cfg.data.source).name, content)
+        hooks, number = recorded(store, key, task_run, identity, hooks, owner="cli")
+        recorder = hooks.recorder
+        print(f"recording as run {number} in {store.where}", flush=True)
+    _make(out)
     try:
-        write_task(out, result, data)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write the run's files ({exc.strerror or exc})") from None
+        result = task_run.run(hooks)
+    except BaseException as exc:
+        if recorder is not None:
+            failed(recorder, list(hooks.history), exc)
+        raise
+    if recorder is not None:
+        finish(recorder, result)
+    if out is not None:
+        try:
+            write_task(out, result, {"source": cfg.data.source, **identity})
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write the run's files ({exc.strerror or exc})") from None
+    where = f"; files in {out}" if out is not None else ""
+    (_said_charlm if cfg.data.task == "charlm" else _said_classify)(result, data, where)
+    return 1 if result.status in ("diverged", "failed") else 0
 
 
-def train_charlm(args: argparse.Namespace) -> int:
-    """train --task charlm: a character model of a text; metrics.json holds bits per character and
-    perplexity under ``test`` and ``val``, the unigram and bigram baselines under ``baselines``."""
-    from rnncore.tasks.charlm import load_text
-    from rnncore.tasks.charlm import train_charlm as fit_text
+def _task_data(cfg):
+    """(the text or LabelledSet, its identity, the file's bytes for the store or None, the TaskRun) of ``cfg``."""
+    import hashlib
 
-    out = _task_folder(args, "language model")
-    source = args.source
-    if source is None:
-        raise UsageError("give --data FILE.txt, sample:genesis or sample:tang300 for --task charlm")
-    name, text = load_text(source)
-    cfg = build_config(args)  # its data.source names the text
-    print(f"training {cfg.model.cell} on {name}: {len(text):,} characters", flush=True)
-    result = fit_text(cfg, text, on_epoch=lambda r: print(_line(r), flush=True))
-    _write_task(out, result, {"source": source, "name": name, "characters": len(text)})
-    test = result.metrics["test"]
-    print(f"{result.message}. test {test['bits_per_char']:.4g} bits per character (perplexity "
-          f"{test['perplexity']:.4g}); files in {out}")
-    for baseline, by_split in result.baselines.items():
-        print(f"  baseline {baseline}: test {by_split['test']['bits_per_char']:.4g} bits per character")
-    if test["bits_per_char"] >= result.baselines["bigram"]["test"]["bits_per_char"]:
-        print("  the model does not beat the bigram baseline: train longer, or a larger model")
+    from rnncore.data.reading import MAX_BYTES
+    from rnncore.tasks.run import task_data, task_run
+
+    content = None
+    if cfg.data.kind == "file":
+        try:
+            with open(cfg.data.source, "rb") as file:
+                content = file.read(MAX_BYTES + 1)
+        except OSError:
+            pass  # the loader says what is wrong with the path
+    data = task_data(cfg)
+    identity = {"name": Path(cfg.data.source).stem if cfg.data.kind == "file" else cfg.data.source,
+                "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
+    if cfg.data.task == "charlm":
+        print(f"training {cfg.model.cell} on {identity['name']}: {len(data):,} characters", flush=True)
+    else:
+        identity = {**identity, "name": data.name, "label": data.label, "layout": data.layout}
+        for note in data.notes:
+            print(f"  note: {note}", flush=True)
+        counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
+        print(f"training {cfg.model.cell} on {data.name}: {len(data)} sequences of {data.x.shape[1]} steps; "
+              f"label {data.label!r}: {counts}", flush=True)
+    return data, {**identity, "rows": len(data)}, content, task_run(cfg, data)
+
+
+def _said_charlm(result, text: str, where: str) -> None:
     import torch
 
     from rnncore.tasks.charlm import sample
 
-    drawn = sample(result.model, result.vocab, text[:cfg.window.lookback], SAMPLE_CHARACTERS, cfg.window.lookback,
-                   0.8, torch.Generator().manual_seed(cfg.train.seed))
-    print(f"  a sample (temperature 0.8) after the text's first {cfg.window.lookback} characters: {drawn!r}")
-    return 1 if result.status in ("diverged", "failed") else 0
+    test = result.metrics["test"]
+    print(f"{result.message}. test {test['bits_per_char']:.4g} bits per character (perplexity "
+          f"{test['perplexity']:.4g}){where}")
+    for baseline, by_split in result.baselines.items():
+        print(f"  baseline {baseline}: test {by_split['test']['bits_per_char']:.4g} bits per character")
+    if test["bits_per_char"] >= result.baselines["bigram"]["test"]["bits_per_char"]:
+        print("  the model does not beat the bigram baseline: train longer, or a larger model")
+    lookback, seed = result.config.window.lookback, result.config.train.seed
+    drawn = sample(result.model, result.vocab, text[:lookback], SAMPLE_CHARACTERS, lookback, 0.8,
+                   torch.Generator().manual_seed(seed))
+    print(f"  a sample (temperature 0.8) after the text's first {lookback} characters: {drawn!r}")
 
 
-def train_classify(args: argparse.Namespace) -> int:
-    """train --task classify: a classifier of labelled sequences; metrics.json holds accuracy, macro-F1
-    and the confusion matrix under ``test`` and ``val``, the majority class under ``baselines``."""
-    from rnncore.data.labelled import load_labelled
-    from rnncore.tasks.classify import train_classify as fit_classes
-
-    out = _task_folder(args, "classifier")
-    if args.source is None:
-        raise UsageError("give --data FILE.csv (with --label COL), sample:italy_power_demand or "
-                         "synthetic:waveform|sign_memory for --task classify")
-    cfg = build_config(args)
-    data = load_labelled(cfg.data.source, label=cfg.data.label, params=cfg.data.params, seed=cfg.train.seed)
-    for note in data.notes:
-        print(f"  note: {note}", flush=True)
-    counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
-    print(f"training {cfg.model.cell} on {data.name}: {len(data)} sequences of {data.x.shape[1]} steps; "
-          f"label {data.label!r}: {counts}", flush=True)
-    result = fit_classes(cfg, data, on_epoch=lambda r: print(_line(r), flush=True))
-    _write_task(out, result, {"source": cfg.data.source, "name": data.name, "label": data.label,
-                              "layout": data.layout})
+def _said_classify(result, data, where: str) -> None:
     test, majority = result.metrics["test"], result.baselines["majority"]["test"]
-    print(f"{result.message}. test accuracy {test['accuracy']:.4g}, macro-F1 {test['macro_f1']:.4g}; files in {out}")
+    print(f"{result.message}. test accuracy {test['accuracy']:.4g}, macro-F1 {test['macro_f1']:.4g}{where}")
     print(f"  baseline majority: test accuracy {majority['accuracy']:.4g}, macro-F1 {majority['macro_f1']:.4g}")
     if test["accuracy"] <= majority["accuracy"]:
         print("  the model does not beat always answering the majority class: train longer, or a larger model")
@@ -306,7 +343,6 @@ def train_classify(args: argparse.Namespace) -> int:
     print(f"  {len(wrong)} of {len(result.parts.test)} test sequences misclassified" +
           (": " + ", ".join(f"#{i} {t} as {p}" for i, t, p in wrong[:5]) + (" ..." if len(wrong) > 5 else "")
            if wrong else ""))
-    return 1 if result.status in ("diverged", "failed") else 0
 
 
 def _open(url: str | None):
@@ -320,13 +356,7 @@ def _record(store, key: str | None, cfg, trainer):
     RunRecorder on the trainer; the workspace key is printed (it is the way back to the run)."""
     from rnncore.store import RunRecorder
 
-    if key is None:
-        key = store.create_workspace()
-        print(f"workspace {key} (new; keep this key: it is the only way back to its runs)", flush=True)
-    elif not store.has_workspace(key):
-        from rnncore.errors import StoreError
-
-        raise StoreError.keyed("no_workspace", workspace=f"{key[:6]}…")
+    key = _workspace(store, key)
     dataset = trainer.dataset
     if cfg.data.kind == "file":
         from rnncore.data.reading import MAX_BYTES
@@ -338,6 +368,18 @@ def _record(store, key: str | None, cfg, trainer):
     recorder = RunRecorder(store, key, number, trainer.model)
     trainer.add_callback(recorder)
     return recorder
+
+
+def _workspace(store, key: str | None) -> str:
+    """The workspace ``key`` (StoreError when there is none), or a new one, its key printed: the way back to it."""
+    if key is None:
+        key = store.create_workspace()
+        print(f"workspace {key} (new; keep this key: it is the only way back to its runs)", flush=True)
+    elif not store.has_workspace(key):
+        from rnncore.errors import StoreError
+
+        raise StoreError.keyed("no_workspace", workspace=f"{key[:6]}…")
+    return key
 
 
 def _finish(recorder, trainer, result) -> None:
@@ -360,8 +402,8 @@ def runs(args: argparse.Namespace) -> int:
                 print(json.dumps(summary.as_json()))
             else:
                 best = "-" if summary.best_val is None else f"{summary.best_val:.6g}"
-                print(f"{summary.number:5d}  {summary.status:11s}  {summary.epochs:4d} epochs  {summary.cell:12s}  "
-                      f"best val_loss {best}")
+                print(f"{summary.number:5d}  {summary.task:8s}  {summary.status:11s}  {summary.epochs:4d} epochs  "
+                      f"{summary.cell:12s}  best val_loss {best}")
         return 0
     if args.run is None:
         raise UsageError(f"runs {args.action} needs the run's number, e.g. 'runs {args.action} 1 --workspace KEY'")
@@ -385,9 +427,18 @@ def runs(args: argparse.Namespace) -> int:
     out = Path(args.out or f"rnnlab_run_{args.run}.zip")
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; name the zip file to write, e.g. --out {out / 'run.zip'}")
-    out.write_bytes(_export(store, key, stored))
+    out.write_bytes(_export(store, key, stored) if stored.task == "forecast" else _export_task(store, key, stored))
     print(f"wrote {out}")
     return 0
+
+
+def _export_task(store, key: str, stored) -> bytes:
+    """The zip of a stored task run, as the Text & labels page downloads it: its model scored again on its data."""
+    from rnncore.tasks.files import task_zip
+    from rnncore.tasks.recording import reopen
+
+    result, _ = reopen(store, key, stored)
+    return task_zip(result, {"source": stored.config["data"]["source"], **stored.data})
 
 
 def _export(store, key: str, stored) -> bytes:

@@ -32,6 +32,7 @@ KEEPS = ("auto", "best", "last")  # the weights a run keeps: auto is best with e
 LAYOUTS = ("table", "unstack")  # a table as it stands, or a grid of years by months read as one series
 SOURCE_KINDS = ("sample", "synthetic", "file")  # a bundled data set, a generator, a CSV file
 CLASS_WEIGHTS = ("none", "balanced")  # a classifier's loss: every sequence alike, or each class alike in all
+TASKS = ("forecast", "charlm", "classify")  # a series' next values, a text's next character, a sequence's label
 
 
 def source_kind(source: str) -> str:
@@ -48,7 +49,7 @@ def _check(ok: bool, key: str, **details) -> None:
 @declare
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the series comes from and which columns are used."""
+    """Where the data comes from, which columns are used, and what is learnt from it (the task)."""
 
     source: str = setting("sample:airline_passengers", flag="data", widget="none")  # sample:NAME, synthetic:NAME, file
     params: dict = setting({}, flag="param", widget="none")  # generator parameters, e.g. {"steps": 50}
@@ -58,6 +59,7 @@ class DataConfig:
     label: str | None = setting(None, str, optional=True, widget="none")  # classify: the label column; None: found
     class_weights: str = setting("none", choices=CLASS_WEIGHTS, widget="none")  # classify: balanced: rare classes up
     vocabulary: int = setting(256, low=2, high=4_096, widget="none")  # charlm: characters kept, unknown included
+    task: str = setting("forecast", choices=TASKS, widget="none")  # what is learnt from the data (rnncore.tasks)
 
     def __post_init__(self) -> None:
         check_all(self)

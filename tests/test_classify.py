@@ -88,8 +88,6 @@ def test_train_task_classify_takes_a_label_column_and_refuses_bad_input_in_one_l
     refused = run_cli("--data", str(table), "--label", "result", "--out", str(tmp_path / "no"))
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "no label column 'result'" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "no").exists()
-    stored = run_cli("--data", "synthetic:waveform", "--store", "sqlite:///x.sqlite3", "--out", str(tmp_path / "s"))
-    assert stored.returncode == 2 and "--store does not take a classifier yet" in stored.stderr
 
 
 def test_the_bundled_real_set_is_learnt_well_above_the_majority_class():

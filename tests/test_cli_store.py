@@ -33,7 +33,7 @@ def test_train_records_the_run_and_runs_reads_it_back(store_url, tmp_path, capsy
     assert main(["runs", "list", "--store", store_url, "--workspace", key]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and "finished" in lines[0] and "gru" in lines[0] and "lstm" in lines[1]
-    assert re.match(r"\s*1\s+finished\s+2 epochs\s+gru\s+best val_loss [0-9.]+", lines[0]), lines[0]
+    assert re.match(r"\s*1\s+forecast\s+finished\s+2 epochs\s+gru\s+best val_loss [0-9.]+", lines[0]), lines[0]
 
     assert main(["runs", "list", "--json", "--store", store_url, "--workspace", key]) == 0
     objects = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]

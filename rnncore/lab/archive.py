@@ -202,7 +202,7 @@ class StoreArchive:
 
     # reading ----------------------------------------------------------------------------------
     def records(self, going: set[int] = frozenset()) -> list[RunRecord]:
-        """Every run of the workspace, oldest first, but the ones this Lab is training (``going``): the
+        """Every forecast of the workspace, oldest first, but the ones this Lab is training (``going``): the
         pages show those live. A run another tab or server trains reads as running elsewhere."""
         try:
             summaries = self.store.list_runs(self.key)
@@ -215,7 +215,7 @@ class StoreArchive:
             self.down = None
         out, seen = [], set()
         for summary in summaries:
-            if summary.number in going:
+            if summary.number in going or summary.task != "forecast":  # (the Text & labels page shows those)
                 continue
             seen.add(summary.number)
             stamp = (summary.updated, summary.status, summary.has_model)

@@ -126,9 +126,14 @@ class RunSummary:
     created: float
     updated: float
 
+    @property
+    def task(self) -> str:
+        """What the run learnt (DataConfig.task): forecast, charlm or classify."""
+        return self.config.get("data", {}).get("task", "forecast")
+
     def as_json(self) -> dict:
         """The object ``runs list --json`` prints."""
-        return {"id": self.number, "status": self.status, "epochs": self.epochs, "cell": self.cell,
+        return {"id": self.number, "task": self.task, "status": self.status, "epochs": self.epochs, "cell": self.cell,
                 "best_val_loss": self.best_val, "parameters": self.parameters, "kept_epoch": self.kept_epoch,
                 "has_model": self.has_model, "reason": self.reason, "message": self.message,
                 "data": self.data, "created": self.created, "updated": self.updated, "config": self.config}

@@ -12,8 +12,9 @@ copies (a batch is gathered when it is trained on).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from rnncore.data.samples import SAMPLE_DIR
 from rnncore.data.text import Vocabulary, baseline_bits, perplexity, read_text, split_text
 from rnncore.errors import DataError
 from rnncore.tasks.hooks import CommandLineHooks
-from rnncore.training.progress import EpochRecord
+from rnncore.tasks.run import TaskResult, TaskRun
 
 # sample:NAME for the charlm task (sources in sample_data/README.md)
 TEXT_SAMPLES = {"genesis": "genesis.txt", "tang300": "tang300.txt"}
@@ -96,23 +97,16 @@ def char_windows(text: str, lookback: int, train_fraction: float, val_fraction: 
     return CharWindows(vocab, lookback, *made)
 
 
-@dataclass
-class CharResult:
-    """A trained character model: its metrics in bits per character, next to the baselines."""
+@dataclass(kw_only=True)
+class CharResult(TaskResult):
+    """A trained character model: its metrics in bits per character and perplexity, next to the unigram's and
+    the bigram's."""
 
-    config: ExperimentConfig
-    model: nn.Module
+    task: ClassVar[str] = "charlm"
     vocab: Vocabulary
-    history: list[EpochRecord]
-    status: str
-    message: str
-    metrics: dict = field(default_factory=dict)  # {"val": {...}, "test": {...}}: bits_per_char, perplexity
-    baselines: dict = field(default_factory=dict)  # {"unigram": {"val": {...}, "test": {...}}, "bigram": ...}
 
-    def document(self) -> dict:
-        """metrics.json: the task's metrics under ``test`` (and ``val``), the baselines under ``baselines``."""
-        return {"task": "charlm", **self.metrics, "baselines": self.baselines,
-                "vocabulary": {"size": len(self.vocab), "unknown_in_train": self.vocab.unknown}}
+    def about(self) -> dict:
+        return {"vocabulary": {"size": len(self.vocab), "unknown_in_train": self.vocab.unknown}}
 
 
 def _scores(bits: float) -> dict:
@@ -124,6 +118,33 @@ def bits_of(model: nn.Module, part: Part, device: torch.device) -> float:
     from rnncore.training.steps import evaluate
 
     return evaluate(model, part.x, part.y, nn.CrossEntropyLoss(), device) / NATS_PER_BIT
+
+
+class CharRun(TaskRun):
+    """A character model of ``text`` (``cfg``'s model, training, window and vocabulary settings), built: the
+    vocabulary fitted on the training part, the windows of each part, the model reading one-hot characters."""
+
+    task = "charlm"
+
+    def __init__(self, cfg: ExperimentConfig, text: str):
+        window = cfg.window
+        windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary)
+        size = len(windows.vocab)
+        super().__init__(cfg, windows, size, size, nn.CrossEntropyLoss())
+
+    def result(self, **ended) -> CharResult:
+        windows, lookback = self.parts, self.cfg.window.lookback
+        metrics = {split: _scores(bits_of(self.model, getattr(windows, split), self.device))
+                   for split in ("val", "test")}
+        baselines: dict = {"unigram": {}, "bigram": {}}
+        for split in ("val", "test"):
+            # the same characters the model predicts: each part's own, after its first ``lookback``
+            scored = baseline_bits(windows.train.ids, getattr(windows, split).ids, len(windows.vocab),
+                                   context=lookback)
+            for name, bits in scored.items():
+                baselines[name][split] = _scores(bits)
+        return CharResult(config=self.cfg, model=self.model, vocab=windows.vocab, metrics=metrics, baselines=baselines,
+                          **ended)
 
 
 class _ThenWatch:
@@ -141,37 +162,14 @@ class _ThenWatch:
 
 
 def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None, each_epoch=None) -> CharResult:
-    """Train the character model of ``cfg`` (its model, training and window settings) on ``text``; ``hooks``:
-    the loop's (rnncore.tasks.job adds a Stop), by default the time limit and ``on_epoch``. ``each_epoch(model,
-    vocab)`` is called after every epoch in the training thread (the page's live sample of the model's text)."""
-    from rnncore.nn.models import build_model
-    from rnncore.training.loop import fit
-    from rnncore.training.progress import say
-    from rnncore.training.steps import resolve_device
-
-    window, tc = cfg.window, cfg.train
-    windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary)
-    device = resolve_device(tc.device)
-    generator = torch.Generator(device=device).manual_seed(tc.seed)
-    size = len(windows.vocab)
-    model = build_model(cfg.model, size, size, generator)
-    hooks = hooks if hooks is not None else CommandLineHooks(tc.max_seconds, on_epoch)
+    """Train the character model of ``cfg`` on ``text`` (CharRun); ``hooks``: the loop's, by default the time limit
+    and ``on_epoch``. ``each_epoch(model, vocab)`` is called after every epoch in the training thread (the page's
+    live sample of the model's text)."""
+    run = CharRun(cfg, text)
+    hooks = hooks if hooks is not None else CommandLineHooks(cfg.train.max_seconds, on_epoch)
     if each_epoch is not None:
-        hooks = _ThenWatch(hooks, lambda: each_epoch(model, windows.vocab))
-    ending = fit(model, windows, tc, generator=generator, device=device, hooks=hooks, loss_fn=nn.CrossEntropyLoss())
-    if ending.kept_state is not None:
-        model.load_state_dict(ending.kept_state)
-    said = say(ending.reason, **ending.details)
-    metrics = {split: _scores(bits_of(model, getattr(windows, split), device)) for split in ("val", "test")}
-    train_ids = windows.train.ids
-    baselines: dict = {"unigram": {}, "bigram": {}}
-    for split in ("val", "test"):
-        # the same characters the model predicts: each part's own, after its first ``lookback``
-        scored = baseline_bits(train_ids, getattr(windows, split).ids, size, context=window.lookback)
-        for name, bits in scored.items():
-            baselines[name][split] = _scores(bits)
-    return CharResult(cfg, model, windows.vocab, hooks.history, str(ending.status), said["message"], metrics,
-                      baselines)
+        hooks = _ThenWatch(hooks, lambda: each_epoch(run.model, run.parts.vocab))
+    return run.run(hooks)
 
 
 @torch.no_grad()

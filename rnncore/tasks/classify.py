@@ -12,6 +12,7 @@ only. ``window.lookback`` does not apply: a sequence is read whole.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -20,8 +21,7 @@ from torch import nn
 
 from rnncore.config import ExperimentConfig
 from rnncore.data.labelled import LabelledSet, split_labelled
-from rnncore.tasks.hooks import CommandLineHooks
-from rnncore.training.progress import EpochRecord
+from rnncore.tasks.run import TaskResult, TaskRun
 
 
 @dataclass
@@ -105,25 +105,18 @@ def predict_classes(model: nn.Module, x: np.ndarray, device: torch.device) -> np
     return predict(model, x, device).argmax(axis=1)
 
 
-@dataclass
-class ClassResult:
+@dataclass(kw_only=True)
+class ClassResult(TaskResult):
     """A trained classifier: its scores on validation and test, next to the majority class's."""
 
-    config: ExperimentConfig
-    model: nn.Module
+    task: ClassVar[str] = "classify"
     data: LabelledSet
     parts: Parts
-    history: list[EpochRecord]
-    status: str
-    message: str
-    metrics: dict = field(default_factory=dict)  # {"val": {...}, "test": {...}}: accuracy, macro_f1, confusion
-    baselines: dict = field(default_factory=dict)  # {"majority": {"val": {...}, "test": {...}}}
     predictions: dict = field(default_factory=dict)  # {"val": array, "test": array} of class indices
 
-    def document(self) -> dict:
-        """metrics.json: the task's metrics under ``test`` (and ``val``), the baselines under ``baselines``."""
+    def about(self) -> dict:
         train = self.parts.train.y
-        return {"task": "classify", **self.metrics, "baselines": self.baselines, "classes": list(self.data.classes),
+        return {"classes": list(self.data.classes),
                 "sequences": {"train": len(train), "val": len(self.parts.val), "test": len(self.parts.test),
                               "steps": int(self.data.x.shape[1]), "features": list(self.data.features)},
                 "majority_class": self.data.classes[int(np.bincount(train).argmax())]}
@@ -136,33 +129,36 @@ class ClassResult:
                                                                  strict=True) if t != p]
 
 
-def train_classify(cfg: ExperimentConfig, data: LabelledSet, on_epoch=None, hooks=None) -> ClassResult:
-    """Train the classifier of ``cfg`` (its model and training settings; the split's fractions) on ``data``;
-    ``hooks``: the loop's (rnncore.tasks.job adds a Stop), by default the time limit and ``on_epoch``."""
-    from rnncore.nn.models import build_model
-    from rnncore.training.loop import fit
-    from rnncore.training.progress import say
-    from rnncore.training.steps import resolve_device
+class ClassRun(TaskRun):
+    """A classifier of ``data`` (``cfg``'s model and training settings, the split's fractions), built: the
+    stratified split, scaled; the model reading each sequence whole; the loss weighted as ``data.class_weights``
+    says."""
 
-    tc, k = cfg.train, len(data.classes)
-    parts = make_parts(data, cfg)
-    device = resolve_device(tc.device)
-    generator = torch.Generator(device=device).manual_seed(tc.seed)
-    model = build_model(cfg.model, data.x.shape[2], k, generator)
-    loss = WeightedCrossEntropy(class_weights(parts.train.y, k, cfg.data.class_weights))
-    hooks = hooks if hooks is not None else CommandLineHooks(tc.max_seconds, on_epoch)
-    ending = fit(model, parts, tc, generator=generator, device=device, hooks=hooks, loss_fn=loss)
-    if ending.kept_state is not None:
-        model.load_state_dict(ending.kept_state)
-    majority = int(np.bincount(parts.train.y, minlength=k).argmax())  # fitted on the training labels only
-    metrics, baselines, predictions = {}, {"majority": {}}, {}
-    for split in ("val", "test"):
-        part = getattr(parts, split)
-        if not len(part):
-            continue
-        predictions[split] = predict_classes(model, part.x, device)
-        metrics[split] = scores(part.y, predictions[split], k)
-        baselines["majority"][split] = scores(part.y, np.full(len(part), majority), k)
-    said = say(ending.reason, **ending.details)
-    return ClassResult(cfg, model, data, parts, hooks.history, str(ending.status), said["message"], metrics,
-                       baselines, predictions)
+    task = "classify"
+
+    def __init__(self, cfg: ExperimentConfig, data: LabelledSet):
+        k = len(data.classes)
+        parts = make_parts(data, cfg)
+        loss = WeightedCrossEntropy(class_weights(parts.train.y, k, cfg.data.class_weights))
+        super().__init__(cfg, parts, data.x.shape[2], k, loss)
+        self.data = data
+
+    def result(self, **ended) -> ClassResult:
+        parts, k = self.parts, len(self.data.classes)
+        majority = int(np.bincount(parts.train.y, minlength=k).argmax())  # fitted on the training labels only
+        metrics, baselines, predictions = {}, {"majority": {}}, {}
+        for split in ("val", "test"):
+            part = getattr(parts, split)
+            if not len(part):
+                continue
+            predictions[split] = predict_classes(self.model, part.x, self.device)
+            metrics[split] = scores(part.y, predictions[split], k)
+            baselines["majority"][split] = scores(part.y, np.full(len(part), majority), k)
+        return ClassResult(config=self.cfg, model=self.model, data=self.data, parts=parts, metrics=metrics,
+                           baselines=baselines, predictions=predictions, **ended)
+
+
+def train_classify(cfg: ExperimentConfig, data: LabelledSet, on_epoch=None, hooks=None) -> ClassResult:
+    """Train the classifier of ``cfg`` on ``data`` (ClassRun); ``hooks``: the loop's, by default the time limit
+    and ``on_epoch``."""
+    return ClassRun(cfg, data).run(hooks, on_epoch)

@@ -20,6 +20,7 @@ import torch
 
 from rnncore.config import ExperimentConfig
 from rnncore.data.dataset import period_of
+from rnncore.errors import config_error
 from rnncore.training import steps
 from rnncore.training.limits import RunLimits
 from rnncore.training.loop import Ending, Stopped, fit
@@ -51,6 +52,8 @@ class Trainer:
         from rnncore.nn.models import build_model, parameter_count
 
         self.cfg, self.limits = cfg, limits or RunLimits()
+        if cfg.data.task != "forecast":
+            raise config_error("not_forecast", task=cfg.data.task)
         self.limits.check(cfg)
         self.device = steps.resolve_device(cfg.train.device)
         if dataset is None and windows is None:

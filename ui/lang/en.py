@@ -291,6 +291,8 @@ STRINGS: dict[str, str] = {
     "setting.label.help": "For classifying sequences: the column that holds each sequence's class. Empty: a column named label or class, else the first.",
     "setting.class_weights": "Class weights",
     "setting.class_weights.help": "For classifying sequences: none counts every sequence alike; balanced weighs each class by the inverse of its share of the training sequences, so a rare class counts as much as a common one.",
+    "setting.task": "Task",
+    "setting.task.help": "What is learnt from the data: forecast a series' next values, a text's next character (charlm), or each labelled sequence's class (classify).",
     "setting.vocabulary": "Vocabulary",
     "setting.vocabulary.help": "For a character language model: how many of the commonest characters of the training text it reads and predicts, the unknown symbol included; rarer characters become unknown. Chinese texts need more than English ones.",
     "setting.target": "Target column",

@@ -307,6 +307,8 @@ STRINGS: dict[str, str] = {
     "setting.label.help": "用于序列分类：存放每个序列类别的列。留空：名为 label 或 class 的列，否则第一列。",
     "setting.class_weights": "类别权重",
     "setting.class_weights.help": "用于序列分类：none 让每个序列同等计数；balanced 按各类别在训练序列中所占比例的倒数加权，使少见的类别与常见的类别同样重要。",
+    "setting.task": "任务",
+    "setting.task.help": "从数据中学习什么：预测序列的后续值（forecast）、文本的下一个字符（charlm），或每个带标签序列的类别（classify）。",
     "setting.vocabulary": "词表大小",
     "setting.vocabulary.help": "用于字符语言模型：读入并预测训练文本中最常见的多少个字符（含“未知”符号）；更少见的字符都记为未知。中文文本需要的比英文多。",
     "setting.target": "目标列",

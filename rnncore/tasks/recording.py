@@ -1,0 +1,90 @@
+"""A task's run written into a workspace of the run store while it trains, as the Trainer's runs are (issue 16).
+
+``recorded(store, key, run, data)`` numbers the run in the workspace and gives the loop's hooks that also hand
+each epoch to a ``RunRecorder`` (the epochs written a second at a time, the weights every heartbeat, the run
+beating while it lives); ``finish(recorder, result)`` writes the ended run whole: its history, its kept
+weights, and its results (the task's metrics.json document under ``results["task"]``, the metrics and
+baselines under the keys every run has). A run that failed before it ended is written as failed with why.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rnncore.store.recorder import RunRecorder
+
+
+class _Progress(NamedTuple):  # what a RunRecorder reads after each epoch
+    history: list
+    epoch: int
+
+
+class RecordingHooks:
+    """The loop's ``hooks``, and after each epoch the epochs so far handed to ``recorder``."""
+
+    def __init__(self, hooks, recorder: RunRecorder):
+        self._hooks, self.recorder = hooks, recorder
+
+    def __getattr__(self, name: str):
+        return getattr(self._hooks, name)
+
+    def epoch_done(self, record, *args) -> None:
+        self._hooks.epoch_done(record, *args)
+        self.recorder(_Progress(self._hooks.history, record.epoch))
+
+
+def recorded(store, key: str, run, data: dict, hooks, owner: str = "") -> tuple[RecordingHooks, int]:
+    """(hooks that record ``run`` as it trains, its number in the workspace ``key``); ``data``: the data's identity
+    (name, rows, a file's sha256). StoreError, and nothing stored, when the store cannot take it."""
+    (number,) = store.new_runs(key, [(run.cfg, data, run.parameters)], owner=owner)
+    return RecordingHooks(hooks, RunRecorder(store, key, number, run.model)), number
+
+
+def results_of(result) -> dict:
+    """What the run store keeps of a task's result (JSON): metrics and baselines as for every run, and the task's
+    whole document."""
+    return {"metrics": result.metrics, "baselines": result.baselines, "task": result.document()}
+
+
+def finish(recorder: RunRecorder, result) -> list[int]:
+    """The run ended with ``result`` (a TaskResult): write it whole (RunStore.finish_run)."""
+    from rnncore.io.model_files import model_bytes
+
+    return recorder.finish(status=result.status, reason=result.reason, message=result.message, details=result.details,
+                           history=result.history, kept_epoch=result.kept_epoch, results=results_of(result),
+                           parameters=result.model.num_parameters(), weights=model_bytes(result.model))
+
+
+def failed(recorder: RunRecorder, history: list, error: Exception) -> None:
+    """The run raised before it ended (a bug): written as failed, its epochs kept."""
+    from rnncore.training.progress import say
+
+    details = {"epoch": len(history) + 1, "error": str(error)[:300]}
+    recorder.finish(status="failed", reason="failed", message=say("failed", **details)["message"], details=details,
+                    history=history, kept_epoch=None, results={})
+
+
+def reopen(store, key: str, stored):
+    """(the TaskResult, the data) of a task's run read back from the store (``stored``: RunStore.get_run's): its
+    kept weights scored again on its data (a sample, a generator, or the file the workspace kept). StoreError
+    no_model or no_data when the store holds no weights or no copy of the file; DataError as the loader says."""
+    from rnncore.config import ExperimentConfig
+    from rnncore.errors import StoreError
+    from rnncore.io.model_files import model_from_bytes
+    from rnncore.tasks.run import task_data, task_run
+
+    cfg = ExperimentConfig.from_dict(stored.config)
+    weights = store.weights(key, stored.number)
+    if weights is None:
+        raise StoreError.keyed("no_model", run=stored.number)
+    content = None
+    if cfg.data.kind == "file":
+        found = stored.data.get("sha256") and store.get_data(key, stored.data["sha256"])
+        if not found:
+            raise StoreError.keyed("no_data", run=stored.number, source=cfg.data.source)
+        content = found[1]
+    data = task_data(cfg, content)
+    run = task_run(cfg, data)
+    run.model = model_from_bytes(weights[1], cfg)
+    return run.result(history=stored.history, status=stored.status, reason=stored.reason, details=stored.details,
+                      message=stored.message, kept_epoch=stored.kept_epoch), data
