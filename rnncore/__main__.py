@@ -264,8 +264,7 @@ def train_task(args: argparse.Namespace, cfg) -> int:
         key = _workspace(store, args.workspace)
         if content is not None:
             store.put_data(key, Path(cfg.data.source).name, content)
-        hooks, number = recorded(store, key, task_run, identity, hooks, owner="cli")
-        recorder = hooks.recorder
+        hooks, number, recorder = recorded(store, key, task_run, identity, hooks, owner="cli")
         print(f"recording as run {number} in {store.where}", flush=True)
     _make(out)
     try:
@@ -525,7 +524,7 @@ def sweep(args: argparse.Namespace) -> int:
             print(f"rnncore: {SweepError.keyed('no_trial_ended', count=len(every), message=last)}", file=sys.stderr)
             return 1
         params = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.params.items())
-        print(f"best: trial {best.number}, val_loss {best.value:.6g}, {best.epochs} epochs: {params}")
+        print(f"best: trial {best.number}, {worker.objective[0]} {best.value:.6g}, {best.epochs} epochs: {params}")
         return 0
 
 

@@ -30,6 +30,11 @@ def chart_titles(at) -> list[str]:
     return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
 
 
+def scores_table(at):
+    """The scores next to the baselines (the stored runs' table is another)."""
+    return next(frame.value for frame in at.dataframe if "model" in frame.value.columns)
+
+
 def ended(at) -> bool:
     return bool(at.subheader) or bool(at.error)
 
@@ -53,7 +58,7 @@ def test_a_character_model_of_the_bundled_text_shows_its_scores_its_text_and_ins
     assert not app.exception and not app.error, texts(app)
     shown = texts(app)
     assert "finished 2 epochs" in shown and "The model beats the baselines on the test part." in shown
-    table = app.dataframe[0].value
+    table = scores_table(app)
     assert list(table["model"]) == ["this model"] * 2 + ["unigram baseline"] * 2 + ["bigram baseline"] * 2
     assert table["bits per character"].iloc[1] < table["bits per character"].iloc[5]  # test: below the bigram
     assert app.code[0].value.startswith("Chapter 1\nIn the beginning") and len(app.code[0].value) > 300
@@ -72,7 +77,7 @@ def test_a_classifier_of_the_bundled_sequences_shows_its_confusion_matrix_and_mi
     app.button(key="b.tasks.start").click()
     run_until(app, ended, timeout=120)
     assert not app.exception and not app.error, texts(app)
-    table = app.dataframe[0].value
+    table = scores_table(app)
     assert list(table["model"]) == ["this model"] * 2 + ["majority class"] * 2
     assert table["accuracy"].iloc[1] > table["accuracy"].iloc[3]
     assert {"Confusion matrix (test)", "Misclassified test sequences (true → predicted)"} <= set(chart_titles(app))
@@ -136,7 +141,7 @@ def test_a_scenario_sets_up_its_run_and_what_it_says_to_watch_happens(app):
         app.run()
         run_until(app, lambda at: "finished 10 epochs" in texts(at), timeout=120)
         assert not app.exception and not app.error, texts(app)
-        scores[key] = app.dataframe[0].value["accuracy"].iloc[1]  # test
+        scores[key] = scores_table(app)["accuracy"].iloc[1]  # test
     assert scores["memory_lstm"] < 0.7 and scores["memory_forget_bias"] > 0.95, scores
 
 
@@ -151,3 +156,71 @@ def test_while_a_text_model_trains_the_page_shows_what_it_writes_after_each_epoc
     app.button(key="b.tasks.stop").click()
     run_until(app, ended, timeout=60)
     assert not app.exception and "stopped" in texts(app) and "What the model writes after epoch" not in texts(app)
+
+
+def open_tasks_page(query: dict) -> object:
+    """A new browser session on the Text & labels page with ``query`` in its address (a link, a workspace)."""
+    import gc
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest import APP
+
+    st.cache_resource.clear()
+    gc.collect()
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    return at
+
+
+def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
+    from tests.apptest import session_lab
+
+    set_up(app, "classify", 2, 8)
+    app.button(key="b.tasks.start").click()
+    run_until(app, ended, timeout=120)
+    assert "Recorded as run 1 in this workspace" in texts(app), texts(app)
+    accuracy = scores_table(app)["accuracy"].iloc[1]
+    key = session_lab().archive.key
+
+    again = open_tasks_page({"workspace": key})  # a reload: a new session, the same workspace
+    assert not again.exception
+    (stored,) = [frame.value for frame in again.dataframe]
+    assert list(stored["run"]) == [1] and list(stored["task"]) == ["Sequence classification"]
+    assert stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
+    assert stored["test, majority class"].iloc[0] < accuracy
+    again.button(key="b.tasks.reopen").click()
+    again.run()
+    assert not again.exception and not again.error, texts(again)
+    assert scores_table(again)["accuracy"].iloc[1] == pytest.approx(accuracy)  # its weights, scored again
+    assert "Confusion matrix (test)" in chart_titles(again) and "finished 2 epochs" in texts(again)
+    stop_everything()
+
+
+def test_the_page_puts_its_experiment_in_the_link_and_a_link_sets_it_up():
+    at = open_tasks_page({})
+    at.segmented_control(key="w.tasks.task").set_value("classify")
+    at.run()
+    at.selectbox(key="w.tasks.source.classify").set_value("synthetic:sign_memory")
+    at.number_input(key="w.tasks.classify.hidden_size").set_value(24)
+    at.run()
+    query = {key: at.query_params[key] for key in at.query_params}
+    assert query["task"] == "classify" and query["source"] == "synthetic:sign_memory" and query["hidden_size"] == "24"
+
+    shared = open_tasks_page({**query, "lr": "0.02", "epochs": "7"})
+    assert not shared.exception
+    assert shared.segmented_control(key="w.tasks.task").value == "classify"
+    assert shared.selectbox(key="w.tasks.source.classify").value == "synthetic:sign_memory"
+    assert shared.number_input(key="w.tasks.classify.hidden_size").value == 24
+    assert shared.number_input(key="w.tasks.classify.epochs").value == 7
+    assert shared.number_input(key="w.tasks.classify.lr").value == pytest.approx(0.02)
+
+    unknown = open_tasks_page({"task": "charlm", "source": "sample:nope"})
+    assert not unknown.exception and "the data sample:nope could not be loaded" in texts(unknown)
+    assert unknown.selectbox(key="w.tasks.source.charlm").value == "sample:genesis"  # the page's default stays
+    stop_everything()

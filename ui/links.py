@@ -19,6 +19,8 @@ from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, lab, server_limits
 from ui.workspace import PARAM
 
 ROWS = "rows"  # a link made on an uploaded file says how many rows it had
+TASK_LINK = "links.task"  # a link's text or classification experiment, until the Text & labels page takes it
+PAGE_CONFIG = "links.page"  # the experiment of the page drawn now, when it is not the Lab's (Text & labels)
 
 
 def within_limits(config: ExperimentConfig, limits: ServerLimits) -> tuple[ExperimentConfig, list[str]]:
@@ -53,7 +55,12 @@ def restore() -> None:
     data = config.data
     if data.kind == "file":  # never other data in its place: the next run waits for that file
         problems.append(t("links.upload_needed", source=data.source, rows=rows or "?"))
-    else:
+    if data.task != "forecast":  # the Text & labels page's experiment: its widgets take it when drawn
+        config, over = within_limits(config, server_limits())
+        st.session_state[TASK_LINK] = config
+        st.session_state[LINK_PROBLEMS] = problems + over
+        return
+    if data.kind != "file":
         try:
             session.load(data.source, data.params)  # all or nothing: on an error the data stays
         except KeyedError as exc:
@@ -88,12 +95,23 @@ def link_of(config: ExperimentConfig, lang: str, dataset=None, page: str = "trai
     return f"{here.scheme}://{here.netloc}/{page}?{urlencode(query_for(config, lang, dataset))}"
 
 
+def publish_page(config: ExperimentConfig) -> None:
+    """The page drawn now has an experiment of its own (a text or classification task): publish() writes it."""
+    st.session_state[PAGE_CONFIG] = config
+
+
+def task_link() -> ExperimentConfig | None:
+    """A link's text or classification experiment not yet taken by the Text & labels page (taken now)."""
+    return st.session_state.pop(TASK_LINK, None)
+
+
 def publish() -> None:
     """Write the current experiment into the URL when it changed."""
     from ui.i18n import language
 
     session = lab()
-    wanted = query_for(session.config, language(), session.dataset)
+    own = st.session_state.pop(PAGE_CONFIG, None)
+    wanted = query_for(own, language()) if own is not None else query_for(session.config, language(), session.dataset)
     current = {key: st.query_params.get(key) for key in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)

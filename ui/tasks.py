@@ -9,6 +9,7 @@ Lab's training slots; everything it computes is rnncore's (rnncore.tasks, rnncor
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 import pandas as pd
@@ -18,20 +19,23 @@ import torch
 from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
 from rnncore.data.text import Vocabulary, read_text, split_text
-from rnncore.errors import KeyedError
+from rnncore.errors import KeyedError, StoreError
+from rnncore.io.model_files import ModelFileError
 from rnncore.nn.models import parameter_count
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.files import task_zip
-from rnncore.tasks.job import TaskJob
+from rnncore.tasks.job import Recording, TaskJob
+from rnncore.tasks.recording import reopen
 from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
 from rnncore.viz import plots
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
 from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
+from ui import links
 from ui.controls import bounds, label, seed
-from ui.i18n import explain_error, explain_note, t, text
+from ui.i18n import explain_error, explain_note, language, t, text
 from ui.inside import heatmaps
-from ui.state import lab, server_limits, task_desk
+from ui.state import lab, memo, server_limits, task_desk
 
 MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
 TRACED = 400  # characters of the test part coloured on Inside
@@ -67,14 +71,43 @@ def setting_key(task: str, name: str) -> str:
     return f"w.tasks.{task}.{name}"
 
 
-def take_scenario(scenario: TaskScenario) -> None:
-    """A scenario's button: its task, data and settings into the widgets (before they are drawn)."""
-    task, cfg = scenario.task, scenario.config
+def take_config(task: str, cfg: ExperimentConfig) -> None:
+    """A task's data and settings into the widgets (before they are drawn): a scenario's, or a link's."""
     st.session_state[TASK] = task
-    st.session_state[f"w.tasks.source.{task}"] = cfg.data.source
+    if cfg.data.source in SOURCES[task]:
+        st.session_state[f"w.tasks.source.{task}"] = cfg.data.source
+    if task == "classify":
+        st.session_state[LABEL] = cfg.data.label or ""
     for row in ROWS[task]:
         for name in row:
             st.session_state[setting_key(task, name)] = getattr(getattr(cfg, SETTINGS[name].section), name)
+
+
+def take_scenario(scenario: TaskScenario) -> None:
+    take_config(scenario.task, scenario.config)
+
+
+def take_link() -> None:
+    """A link's text or classification experiment into the widgets, once; a source this page does not offer is
+    said in the sidebar's note on the link (ui.links), and the page's default data stays."""
+    cfg = links.task_link()
+    if cfg is None:
+        return
+    task = cfg.data.task
+    if cfg.data.kind != "file" and cfg.data.source not in SOURCES[task]:
+        st.session_state[MESSAGE] = t("links.bad_source", source=cfg.data.source,
+                                      error=t("tasks.link_source", choices=", ".join(SOURCES[task])))
+    take_config(task, cfg)
+
+
+def experiment(task: str, cfg: ExperimentConfig, chosen: Chosen | None) -> ExperimentConfig:
+    """The run's whole config: the settings of the widgets with the task and the chosen data (the label column a
+    file's, never a generated set's)."""
+    if chosen is None:
+        return cfg.replace(data={"task": task})
+    data = chosen.data
+    label_column = data.label if task == "classify" and data.layout != "generated" else None
+    return cfg.replace(data={"task": task, "source": chosen.source, "label": label_column})
 
 
 def scenario_buttons() -> None:
@@ -92,11 +125,13 @@ def _sample_label(source: str) -> str:
 
 class Chosen(NamedTuple):
     """The data a run trains on: its source (sample:NAME, synthetic:NAME or the uploaded file's name), what
-    metrics.json says of it, and the text or the LabelledSet itself."""
+    metrics.json says of it, the text or the LabelledSet itself, and an upload's bytes as trained on (what the
+    run store keeps, so the run can be reopened; None for a sample or a generator)."""
 
     source: str
     about: dict
     data: object
+    content: bytes | None = None
 
 
 def data_choice(task: str) -> Chosen | None:
@@ -116,7 +151,8 @@ def data_choice(task: str) -> Chosen | None:
                 text = text[:MAX_PAGE_CHARACTERS]
             st.caption(t("tasks.using", name=name, what=t("tasks.what.charlm", characters=f"{len(text):,}",
                                                           distinct=f"{len(set(text)):,}")))
-            return Chosen(source, {"source": source, "name": name, "characters": len(text)}, text)
+            content = text.encode("utf-8") if upload else None  # (the part trained on, when it was cut)
+            return Chosen(source, {"source": source, "name": name, "characters": len(text)}, text, content)
         data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
             load_labelled(source, label=label_column)
     except KeyedError as exc:
@@ -127,7 +163,8 @@ def data_choice(task: str) -> Chosen | None:
                                                        steps=data.x.shape[1], counts=counts)))
     for note in data.notes:
         st.caption(explain_note(note))
-    return Chosen(source, {"source": source, "name": data.name, "label": data.label, "layout": data.layout}, data)
+    return Chosen(source, {"source": source, "name": data.name, "label": data.label, "layout": data.layout}, data,
+                  upload.getvalue() if upload else None)
 
 
 def _option_text(name: str):
@@ -167,16 +204,84 @@ def start(task: str, cfg: ExperimentConfig, chosen: Chosen) -> None:
                                     cfg.data.vocabulary)),) * 2
     else:
         sizes = (data.x.shape[2], len(data.classes))
-    label_column = data.label if task == "classify" and data.layout != "generated" else None
-    cfg = cfg.replace(data={"source": chosen.source, "label": label_column})
+    cfg = experiment(task, cfg, chosen)
     limits = server_limits().run_limits()
     try:
         limits.check(cfg, parameter_count(cfg.model, *sizes))
     except KeyedError as exc:
         st.session_state[MESSAGE] = explain_error(exc)
         return
-    job = TaskJob(task, cfg, data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0, about=chosen.about)
+    job = TaskJob(task, cfg, data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0, about=chosen.about,
+                  recording=_recording(chosen))
     if not task_desk().start(job):
+        st.session_state[MESSAGE] = t("tasks.busy")
+
+
+def _recording(chosen: Chosen) -> Recording | None:
+    """Where the run is recorded: this browser's workspace of the run store (None while runs stay in memory)."""
+    archive = lab().archive
+    if not archive.stored:
+        return None
+    about = {k: v for k, v in chosen.about.items() if k not in ("source", "characters")}
+    identity = {**about, "rows": len(chosen.data),
+                "sha256": hashlib.sha256(chosen.content).hexdigest() if chosen.content is not None else None}
+    return Recording(archive.store, archive.key, identity, chosen.content)
+
+
+def stored_runs() -> None:
+    """The text and classification runs of this browser's workspace: a table, and one reopened to look at."""
+    archive = lab().archive
+    if not archive.stored:
+        st.caption(t("tasks.stored.memory"))
+        return
+    try:
+        found = [s for s in archive.store.list_runs(archive.key) if s.task != "forecast"]
+    except StoreError as exc:
+        st.warning(explain_error(exc), icon=":material/cloud_off:")
+        return
+    if not found:
+        st.caption(t("tasks.stored.none"))
+        return
+    frame = pd.DataFrame(_stored_rows(archive.store, archive.key, found))
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        column: st.column_config.NumberColumn(format="%.3f") for column in frame.columns[-2:]})
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    number = left.selectbox(t("tasks.stored.pick"), [s.number for s in found if s.has_model], key="w.tasks.stored",
+                            format_func=lambda n: t("tasks.stored.run", number=n))
+    right.button(t("tasks.stored.open"), key="b.tasks.reopen", on_click=_reopen, args=(number,), width="stretch",
+                 disabled=number is None or task_desk().running, icon=":material/folder_open:")
+
+
+def _stored_rows(store, key: str, found: list) -> list[dict]:
+    """The stored runs as the table shows them: task, data, cell, how each ended, its test metric next to the
+    baseline it must beat (read once per change of the workspace's runs)."""
+    def row(summary) -> dict:
+        metric, baseline = ("bits_per_char", "bigram") if summary.task == "charlm" else ("accuracy", "majority")
+        results = store.get_run(key, summary.number).results
+        test = results.get("metrics", {}).get("test", {}).get(metric)
+        base = results.get("baselines", {}).get(baseline, {}).get("test", {}).get(metric)
+        return {t("tasks.stored.col.run"): summary.number, t("tasks.stored.col.task"): text(f"tasks.task.{summary.task}"),
+                t("tasks.stored.col.data"): summary.data.get("name") or summary.config["data"]["source"],
+                t("tasks.stored.col.cell"): text(f"cell.{summary.cell}"), t("tasks.stored.col.epochs"): summary.epochs,
+                t("tasks.stored.col.status"): text(f"status.{summary.status}"),
+                t("tasks.stored.col.test", metric=t(f"tasks.metric.{metric}")): test,
+                t("tasks.stored.col.baseline", baseline=t(f"tasks.baseline.{baseline}")): base}
+
+    stamp = tuple((s.number, s.updated, s.status) for s in found)
+    return memo("tasks.stored", stamp + (language(),), lambda: [row(s) for s in found])
+
+
+def _reopen(number: int) -> None:
+    """The stored run ``number`` read back (its model scored again on its data) and shown as this session's."""
+    archive = lab().archive
+    try:
+        stored = archive.store.get_run(archive.key, number)
+        result, data = reopen(archive.store, archive.key, stored)
+    except (KeyedError, ModelFileError) as exc:
+        st.session_state[MESSAGE] = explain_error(exc)
+        return
+    about = {"source": result.config.data.source, **stored.data}
+    if not task_desk().show(TaskJob.reopened(result, data, about, number)):
         st.session_state[MESSAGE] = t("tasks.busy")
 
 
@@ -204,6 +309,10 @@ def status(job: TaskJob) -> None:
         st.info(t("tasks.running", epoch=len(epochs) + 1, epochs=job.cfg.train.epochs), icon=":material/play_circle:")
     elif job.result is not None:
         st.success(t("tasks.ended", message=job.result.message), icon=":material/check_circle:")
+    if job.store_error is not None:
+        st.warning(t("tasks.stored.not_kept", error=explain_error(job.store_error)), icon=":material/cloud_off:")
+    elif job.number is not None:
+        st.caption(t("tasks.stored.as", number=job.number))
     st.plotly_chart(plots.loss_figure(epochs, job.cfg.train.epochs, labels={"title": text("tasks.loss")}),
                     key="tasks.loss")
     if job.samples and job.result is None:  # while it trains: what it writes now

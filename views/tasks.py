@@ -2,24 +2,28 @@
 
 import streamlit as st
 
-from ui import tasks
+from ui import links, tasks
 from ui.errors import shielded
 from ui.i18n import t
 from ui.state import task_desk
 
 LIVE_SECONDS = 1.0  # how often a training run's status and loss are redrawn
 
+tasks.take_link()  # a shared link's experiment, once
 st.title(t("tasks.title"))
 st.caption(t("tasks.intro"))
 tasks.show_message()
 running = task_desk().running
 with st.expander(t("tasks.scenarios"), icon=":material/science:"):
     tasks.scenario_buttons()
+with st.expander(t("tasks.stored"), icon=":material/history:"):
+    tasks.stored_runs()
 task = tasks.task_choice()
 with st.expander(t("tasks.data"), expanded=not running, icon=":material/table_chart:"):
     data = tasks.data_choice(task)
 with st.expander(t("tasks.settings"), expanded=not running, icon=":material/tune:"):
     config = tasks.settings(task)
+links.publish_page(tasks.experiment(task, config, data))  # this page's experiment is the link's
 buttons = st.columns(2)
 if buttons[0].button(t("tasks.start"), key="b.tasks.start", type="primary", icon=":material/play_arrow:",
                      disabled=running or data is None, width="stretch"):

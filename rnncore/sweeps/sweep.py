@@ -19,6 +19,7 @@ seeds its sampler with seed + k, so that two workers do not draw the same first 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import threading
 import time
@@ -31,6 +32,7 @@ from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.errors import ConfigError, KeyedError, StoreError, SweepError
 from rnncore.sweeps.space import SearchSpace
 from rnncore.sweeps.storage import OWNER, SweepStorage, check_study_name
+from rnncore.tasks.run import OBJECTIVES
 from rnncore.training.limits import RunLimits
 
 PRUNERS = ("median", "hyperband", "none")
@@ -99,27 +101,28 @@ class TrialOutcome:
 
     number: int
     state: str  # "complete", "pruned", "failed" (or "running": another worker's, not ended yet)
-    value: float | None  # the best validation loss (None: none measured)
+    value: float | None  # the best validation loss, or a task's validation metric (None: none measured)
     params: dict[str, Any]
     epochs: int  # epochs trained
     message: str = ""  # how its run ended, in words
     run: int | None = None  # the run it was recorded as in the run store's workspace
     pruned_by: str | None = None  # "pruner", "time_budget" (the sweep's time ran out) or "stopped" (by its user)
     extra: dict = field(default_factory=dict)
+    metric: str = "val_loss"  # what ``value`` is (rnncore.tasks.run.OBJECTIVES)
 
     @classmethod
-    def of(cls, trial) -> TrialOutcome:
-        """From an Optuna FrozenTrial."""
+    def of(cls, trial, metric: str = "val_loss") -> TrialOutcome:
+        """From an Optuna FrozenTrial of a study that optimises ``metric``."""
         attrs = trial.user_attrs
         value = trial.value if trial.value is not None else attrs.get("best_value")
         return cls(number=trial.number, state=trial.state.name.lower().replace("fail", "failed"), value=value,
                    params=dict(trial.params), epochs=int(attrs.get("epochs", 0)), message=attrs.get("message", ""),
-                   run=attrs.get("run"), pruned_by=attrs.get("pruned_by"), extra=dict(attrs))
+                   run=attrs.get("run"), pruned_by=attrs.get("pruned_by"), extra=dict(attrs), metric=metric)
 
     def row(self) -> dict[str, Any]:
         """The trial as a row of the sweep's table (its CSV): number, state, value, epochs, run, settings."""
         return {"trial": self.number, "state": self.pruned_by if self.pruned_by in ("time_budget", "stopped")
-                else self.state, "val_loss": self.value, "epochs": self.epochs, "run": self.run, **self.params}
+                else self.state, self.metric: self.value, "epochs": self.epochs, "run": self.run, **self.params}
 
     def line(self) -> str:
         """One line for the command line."""
@@ -128,7 +131,7 @@ class TrialOutcome:
         params = " ".join(f"{k}={_shown(v)}" for k, v in self.params.items())
         run = f"  run {self.run}" if self.run is not None else ""
         said = f"  ({self.message})" if self.state == "failed" and self.message else ""
-        return (f"trial {self.number:3d}  {state:9s}  val_loss {value:>10s}  {self.epochs:4d} epochs  "
+        return (f"trial {self.number:3d}  {state:9s}  {self.metric} {value:>10s}  {self.epochs:4d} epochs  "
                 f"{params}{run}{said}")
 
 
@@ -181,7 +184,8 @@ class Sweep:
                     raise SweepError.keyed("other_settings", study=name, differences="; ".join(differences))
                 found.set_user_attr(BUDGET, int(trials))
             else:
-                found = optuna.create_study(study_name=name, storage=opened.optuna, direction="minimize")
+                found = optuna.create_study(study_name=name, storage=opened.optuna,
+                                            direction=OBJECTIVES[base.data.task][1])
                 found.set_user_attr(ATTR, plan.to_dict())
                 found.set_user_attr(BUDGET, int(trials))
                 found.set_user_attr(WORKERS, 0)
@@ -259,15 +263,24 @@ class Sweep:
         with self.storage.guard():
             return int(self.study.user_attrs.get(BUDGET, 0))
 
+    @property
+    def objective(self) -> tuple[str, str]:
+        """(the metric a trial's value is, "minimize" or "maximize"): the validation loss of a forecast, the
+        validation bits per character of a language model, the validation accuracy of a classifier."""
+        return OBJECTIVES[self.plan.base.data.task]
+
     def outcomes(self) -> list[TrialOutcome]:
         """Every trial of the study so far (every worker's), by number."""
+        metric = self.objective[0]
         with self.storage.guard():
-            return [TrialOutcome.of(t) for t in self.study.get_trials(deepcopy=False)]
+            return [TrialOutcome.of(t, metric) for t in self.study.get_trials(deepcopy=False)]
 
     def best(self) -> TrialOutcome | None:
-        """The completed trial with the lowest validation loss (None: none completed yet)."""
+        """The completed trial with the best value (the lowest loss, the highest accuracy; None: none completed
+        yet); the earlier trial on a tie."""
         done = [o for o in self.outcomes() if o.state == "complete" and o.value is not None]
-        return min(done, key=lambda o: (o.value, o.number)) if done else None
+        sign = 1 if self.objective[1] == "minimize" else -1
+        return min(done, key=lambda o: (sign * o.value, o.number)) if done else None
 
     def config_of(self, outcome: TrialOutcome) -> ExperimentConfig:
         """The configuration a trial trained."""
@@ -316,6 +329,8 @@ class Sweep:
 
         with self.storage.guard():
             values = self.plan.space.suggest(trial)
+        if self.plan.base.data.task != "forecast":
+            return self._task_trial(trial, deadline, values)
         try:
             cfg = self.plan.space.configure(self.plan.base, values)
             trainer = Trainer(cfg, self.dataset, slots=self.slots, limits=self.limits)
@@ -380,12 +395,84 @@ class Sweep:
             return self._tell(trial, optuna.trial.TrialState.COMPLETE, best, **attrs)
         return self._tell(trial, optuna.trial.TrialState.FAIL, None, **attrs)
 
+    def _task_trial(self, trial, deadline: float | None, values: dict) -> TrialOutcome:
+        """A trial of a text or classification task (rnncore.tasks): its TaskRun trained with the pruner watching
+        the task's validation metric after each epoch; its value the metric of the weights the run kept."""
+        import optuna
+
+        from rnncore.tasks.hooks import StoppableHooks, ThenCall
+        from rnncore.tasks.run import task_run
+
+        try:
+            cfg = self.plan.space.configure(self.plan.base, values)
+            run = task_run(cfg, self.dataset)
+            self.limits.check(cfg, run.parameters)
+        except KeyedError as exc:
+            return self._tell(trial, optuna.trial.TrialState.FAIL, None, epochs=0, status="failed", message=str(exc))
+        pruned: dict[str, str] = {}
+        stoppable = StoppableHooks(cfg.train.max_seconds)
+
+        def watch(record) -> None:  # after each epoch, in this thread
+            self.training = (trial.number, record.epoch)
+            value = run.watched(record)
+            if value is None or not math.isfinite(value) or pruned:
+                return
+            with self.storage.guard():
+                trial.report(value, record.epoch)
+                if trial.should_prune():
+                    pruned["by"] = "pruner"
+                    stoppable.stop.set()  # the run ends "stopped" after this epoch
+
+        hooks = ThenCall(stoppable, watch)
+
+        def out_of_time() -> None:  # the Timer's thread
+            pruned.setdefault("by", "time_budget")
+            stoppable.stop.set()
+
+        recording = self._record_task(trial, run, hooks)
+        hooks = recording[0] if recording else hooks
+        self._trainer, self.training = _Stop(stoppable.stop), (trial.number, 0)  # what stop() tells
+        if self.stopping:
+            stoppable.stop.set()
+        timer = None
+        if deadline is not None:
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), out_of_time)
+            timer.daemon = True
+            timer.start()
+        result, error = None, None
+        try:
+            result = run.run(hooks)
+        except BaseException as exc:  # a bug (the trial fails, the study goes on), or Ctrl+C (it stops)
+            error = exc
+            if not isinstance(exc, Exception):
+                with self.storage.guard():
+                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                raise
+        finally:
+            self._trainer, self.training = None, None
+            if timer is not None:
+                timer.cancel()
+        run_error = self._finish_task(recording, hooks, result, error)
+        if self.stopping and (result is None or result.status != "finished"):
+            pruned.setdefault("by", "stopped")
+        value = result.objective() if result is not None else None
+        attrs = {"epochs": len(hooks.history), "status": result.status if result else "failed",
+                 "message": result.message if result else str(error), "best_value": value}
+        if run_error:
+            attrs["run_error"] = run_error
+        finished = result is not None and result.status == "finished"
+        if pruned and not (pruned["by"] == "time_budget" and finished):
+            return self._tell(trial, optuna.trial.TrialState.PRUNED, None, pruned_by=pruned["by"], **attrs)
+        if finished and value is not None and math.isfinite(value):
+            return self._tell(trial, optuna.trial.TrialState.COMPLETE, value, **attrs)
+        return self._tell(trial, optuna.trial.TrialState.FAIL, None, **attrs)
+
     def _tell(self, trial, state, value, **attrs) -> TrialOutcome:
         with self.storage.guard():
             for key, item in attrs.items():
                 trial.set_user_attr(key, item)
             frozen = self.study.tell(trial, value if value is not None else None, state=state)
-        return TrialOutcome.of(frozen)
+        return TrialOutcome.of(frozen, self.objective[0])
 
     # the run store ---------------------------------------------------------------------------------
     def _record(self, trial, cfg: ExperimentConfig, trainer):
@@ -396,13 +483,7 @@ class Sweep:
 
         try:
             if not self._data_kept and cfg.data.kind == "file":
-                from pathlib import Path
-
-                from rnncore.data.reading import MAX_BYTES
-
-                with open(cfg.data.source, "rb") as file:
-                    self.store.put_data(self.workspace_key, Path(cfg.data.source).name, file.read(MAX_BYTES + 1))
-                self._data_kept = True
+                self._keep_file(cfg.data.source)
             (number,) = self.store.new_runs(self.workspace_key, [(cfg, trainer.dataset.identity(),
                                                                   trainer.model.num_parameters())],
                                             owner=f"sweep:{self.name}"[:64])
@@ -416,6 +497,54 @@ class Sweep:
         trainer.add_callback(recorder)
         return recorder
 
+    def _record_task(self, trial, run, hooks):
+        """(hooks that record the task's run in the workspace, its number), or None without a workspace."""
+        if self.store is None or self.workspace_key is None:
+            return None
+        from rnncore.tasks.recording import recorded
+
+        cfg = run.cfg
+        try:
+            content = None
+            if not self._data_kept and cfg.data.kind == "file":
+                content = self._keep_file(cfg.data.source)
+            identity = {"name": cfg.data.source, "rows": len(self.dataset),
+                        "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
+            made = recorded(self.store, self.workspace_key, run, identity, hooks, owner=f"sweep:{self.name}"[:64])
+        except (StoreError, OSError) as exc:
+            with self.storage.guard():
+                trial.set_user_attr("run_error", str(exc))
+            return None
+        with self.storage.guard():
+            trial.set_user_attr("run", made[1])
+        return made
+
+    def _finish_task(self, recording, hooks, result, error) -> str | None:
+        if recording is None:
+            return None
+        from rnncore.tasks.recording import failed, finish
+
+        try:
+            if result is not None:
+                finish(recording[2], result)
+            else:
+                failed(recording[2], list(hooks.history), error)
+        except StoreError as exc:
+            return str(exc)
+        return None
+
+    def _keep_file(self, path: str) -> bytes:
+        """The data file, kept in the workspace (once): a run on it can be reopened when the file is gone."""
+        from pathlib import Path
+
+        from rnncore.data.reading import MAX_BYTES
+
+        with open(path, "rb") as file:
+            content = file.read(MAX_BYTES + 1)
+        self.store.put_data(self.workspace_key, Path(path).name, content)
+        self._data_kept = True
+        return content
+
     def _finish(self, recorder, trainer, result) -> str | None:
         if recorder is None:
             return None
@@ -428,6 +557,13 @@ class Sweep:
         except StoreError as exc:
             return str(exc)
         return None
+
+
+class _Stop:
+    """What Sweep.stop tells while a task's trial trains: its hooks' Stop."""
+
+    def __init__(self, event: threading.Event):
+        self.stop = event.set
 
 
 # checks -----------------------------------------------------------------------------------------------
@@ -458,7 +594,6 @@ def check_plan(plan: Plan, limits: RunLimits, dataset=None):
     the largest model within max_parameters. The data set (loaded once for every trial)."""
     from rnncore.data.sources import load_source
     from rnncore.data.windows import make_windows
-    from rnncore.nn.models import parameter_count
 
     base, space = plan.base, plan.space
     limits.check(base)
@@ -473,6 +608,8 @@ def check_plan(plan: Plan, limits: RunLimits, dataset=None):
             corners.append(space.configure(base, values))
         except ConfigError as exc:
             raise SweepError.keyed("bad_combination", problem=exc) from None
+    if base.data.task != "forecast":
+        return _check_task_plan(base, corners, limits, dataset)
     if dataset is None:
         dataset = load_source(base.data.source, base.data.params, layout=base.data.layout)
     longest = max(corners, key=lambda c: c.window.lookback)
@@ -484,16 +621,36 @@ def check_plan(plan: Plan, limits: RunLimits, dataset=None):
         raise
     if len(windows.val) == 0:
         raise SweepError.keyed("no_validation", val_fraction=f"{base.window.val_fraction:g}")
-    if limits.max_parameters is not None:
-        features, horizon = windows.train.x.shape[2], windows.horizon
-        largest = max(corners, key=lambda c: parameter_count(c.model, features, horizon))
-        count = parameter_count(largest.model, features, horizon)
-        if count > limits.max_parameters:
-            model = largest.model
-            raise SweepError.keyed("too_many_parameters", cell=model.cell, hidden_size=model.hidden_size,
-                                   num_layers=model.num_layers, count=f"{count:,}",
-                                   limit=f"{limits.max_parameters:g}")
+    _check_largest(corners, limits, windows.train.x.shape[2], windows.horizon)
     return dataset
+
+
+def _check_largest(corners: list, limits: RunLimits, inputs: int, outputs: int) -> None:
+    """The largest model of the space's corners within max_parameters (SweepError too_many_parameters)."""
+    from rnncore.nn.models import parameter_count
+
+    if limits.max_parameters is None:
+        return
+    largest = max(corners, key=lambda c: parameter_count(c.model, inputs, outputs))
+    count = parameter_count(largest.model, inputs, outputs)
+    if count > limits.max_parameters:
+        model = largest.model
+        raise SweepError.keyed("too_many_parameters", cell=model.cell, hidden_size=model.hidden_size,
+                               num_layers=model.num_layers, count=f"{count:,}", limit=f"{limits.max_parameters:g}")
+
+
+def _check_task_plan(base: ExperimentConfig, corners: list, limits: RunLimits, dataset=None):
+    """check_plan for a text or classification task: its data loaded and split at the longest lookback searched
+    (the parts, and the vocabulary, as every trial makes them), a validation part, the largest model within
+    max_parameters. The text or LabelledSet."""
+    from rnncore.tasks.run import task_data, task_run
+
+    data = dataset if dataset is not None else task_data(base)
+    built = task_run(max(corners, key=lambda c: c.window.lookback), data)
+    if len(built.parts.val) == 0:
+        raise SweepError.keyed("no_validation", val_fraction=f"{base.window.val_fraction:g}")
+    _check_largest(corners, limits, built.model.input_size, built.model.output_size)
+    return data
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ from rnncore.data.reading import MAX_BYTES
 from rnncore.data.samples import SAMPLE_DIR
 from rnncore.data.text import Vocabulary, baseline_bits, perplexity, read_text, split_text
 from rnncore.errors import DataError
-from rnncore.tasks.hooks import CommandLineHooks
+from rnncore.tasks.hooks import CommandLineHooks, ThenCall
 from rnncore.tasks.run import TaskResult, TaskRun
 
 # sample:NAME for the charlm task (sources in sample_data/README.md)
@@ -132,6 +132,10 @@ class CharRun(TaskRun):
         size = len(windows.vocab)
         super().__init__(cfg, windows, size, size, nn.CrossEntropyLoss())
 
+    def watched(self, record) -> float | None:
+        """The validation bits per character after an epoch (the loop's validation loss is in nats)."""
+        return None if record.val_loss is None else record.val_loss / NATS_PER_BIT
+
     def result(self, **ended) -> CharResult:
         windows, lookback = self.parts, self.cfg.window.lookback
         metrics = {split: _scores(bits_of(self.model, getattr(windows, split), self.device))
@@ -147,20 +151,6 @@ class CharRun(TaskRun):
                           **ended)
 
 
-class _ThenWatch:
-    """The loop's hooks, and after each epoch ``watch()`` in the training thread (the model is not changing)."""
-
-    def __init__(self, hooks, watch):
-        self._hooks, self._watch = hooks, watch
-
-    def __getattr__(self, name: str):
-        return getattr(self._hooks, name)
-
-    def epoch_done(self, *args) -> None:
-        self._hooks.epoch_done(*args)
-        self._watch()
-
-
 def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None, each_epoch=None) -> CharResult:
     """Train the character model of ``cfg`` on ``text`` (CharRun); ``hooks``: the loop's, by default the time limit
     and ``on_epoch``. ``each_epoch(model, vocab)`` is called after every epoch in the training thread (the page's
@@ -168,7 +158,7 @@ def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None, ea
     run = CharRun(cfg, text)
     hooks = hooks if hooks is not None else CommandLineHooks(cfg.train.max_seconds, on_epoch)
     if each_epoch is not None:
-        hooks = _ThenWatch(hooks, lambda: each_epoch(run.model, run.parts.vocab))
+        hooks = ThenCall(hooks, lambda _record: each_epoch(run.model, run.parts.vocab))
     return run.run(hooks)
 
 

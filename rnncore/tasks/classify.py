@@ -143,6 +143,13 @@ class ClassRun(TaskRun):
         super().__init__(cfg, parts, data.x.shape[2], k, loss)
         self.data = data
 
+    def watched(self, record) -> float | None:
+        """The validation accuracy after an epoch (None without a validation part)."""
+        part = self.parts.val
+        if not len(part):
+            return None
+        return float((predict_classes(self.model, part.x, self.device) == part.y).mean())
+
     def result(self, **ended) -> ClassResult:
         parts, k = self.parts, len(self.data.classes)
         majority = int(np.bincount(parts.train.y, minlength=k).argmax())  # fitted on the training labels only

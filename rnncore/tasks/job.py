@@ -1,22 +1,26 @@
 """A text or classification run in a thread of its own, for a page to start, watch and stop; and one
 session's desk of them (issue 16).
 
-``TaskJob(task, cfg, data).start()`` trains ``train_charlm`` (``data``: the text) or ``train_classify``
-(``data``: a LabelledSet) in a background thread, in one of the server's training slots (queued until one
-is free); ``stop()`` ends it within the batch, keeping the weights trained so far. ``epochs()`` is what it
-has trained so far, ``result`` the result once it ended, ``error`` why it failed if it did. ``TaskDesk``
-is what one browser session holds: its last job, of which at most one trains at a time. Nothing here
-knows about Streamlit.
+``TaskJob(task, cfg, data).start()`` trains the task's run (rnncore.tasks.run: ``data`` the text or the
+LabelledSet) in a background thread, in one of the server's training slots (queued until one is free), and,
+given a ``Recording``, writes it into a workspace of the run store as it trains; ``stop()`` ends it within
+the batch, keeping the weights trained so far. ``epochs()`` is what it has trained so far, ``result`` the
+result once it ended, ``error`` why it failed if it did, ``store_error`` why the store could not take it.
+``TaskDesk`` is what one browser session holds: its last job, of which at most one trains at a time. Nothing
+here knows about Streamlit.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import NamedTuple
 
 from rnncore.config import ExperimentConfig
-from rnncore.tasks.hooks import CommandLineHooks
-from rnncore.training.loop import Stopped
+from rnncore.errors import StoreError
+from rnncore.tasks.hooks import StoppableHooks, ThenCall
+from rnncore.tasks.recording import failed, finish, recorded
+from rnncore.tasks.run import task_run
 
 log = logging.getLogger(__name__)
 
@@ -24,38 +28,43 @@ TASKS = ("charlm", "classify")  # what a TaskJob trains
 LIVE_SAMPLE = 160  # characters a language model writes after each epoch, for the page to show while it trains
 
 
-class _JobHooks(CommandLineHooks):
-    """The command line's hooks (the time limit, each epoch kept) with a Stop."""
+class Recording(NamedTuple):
+    """Where a job records its run: a workspace of the run store, the data's identity, and the file's bytes to
+    keep there (an upload; None for a sample or a generator)."""
 
-    def __init__(self, seconds: float):
-        super().__init__(seconds, None)
-        self.stop = threading.Event()
-
-    def wait_turn(self, epoch: int) -> None:
-        if self.stop.is_set():
-            raise Stopped("stopped", epoch=epoch - 1)
-
-    def check_batch(self, epoch: int) -> None:
-        if self.stop.is_set():
-            raise Stopped("stopped_mid", epoch=epoch)
+    store: object
+    key: str
+    data: dict
+    content: bytes | None = None
 
 
 class TaskJob:
     """One run of a task beside forecasting, trained in a background thread once started."""
 
     def __init__(self, task: str, cfg: ExperimentConfig, data, *, slots=None, seconds_cap: float = 0.0,
-                 about: dict | None = None):
+                 about: dict | None = None, recording: Recording | None = None):
         if task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)} (got {task!r})")
-        self.task, self.cfg, self.data, self.slots = task, cfg, data, slots
+        self.task, self.data, self.slots, self.recording = task, data, slots, recording
+        self.cfg = cfg.replace(data={"task": task})  # the run's config says what it learnt
         self.about = about or {"source": cfg.data.source}  # where the data came from, for the run's files
         limits = [s for s in (cfg.train.max_seconds, seconds_cap) if s]
-        self._hooks = _JobHooks(min(limits, default=0.0))
+        self._hooks = StoppableHooks(min(limits, default=0.0))
         self.result = None  # a CharResult or ClassResult once it ended
         self.error: Exception | None = None
         self.queued = False  # waiting for a training slot
         self.samples: list[tuple[int, str]] = []  # charlm: (epoch, text the model wrote after it)
+        self.number: int | None = None  # the run's number in the workspace, once recorded
+        self.store_error: Exception | None = None  # why the run is not (wholly) in the store, if it is not
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def reopened(cls, result, data, about: dict, number: int | None = None) -> TaskJob:
+        """A job that has ended with ``result`` (a run read back from the store): shown as a run of this session."""
+        job = cls(result.task, result.config, data, about=about)
+        job.result, job.number = result, number
+        job._hooks.history.extend(result.history)
+        return job
 
     @property
     def running(self) -> bool:
@@ -70,17 +79,13 @@ class TaskJob:
         return list(self._hooks.history)
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None or self.result is not None:
             raise RuntimeError("a TaskJob starts once")
         self._thread = threading.Thread(target=self._work, name=f"task {self.task}", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
-        from rnncore.tasks.charlm import train_charlm
-        from rnncore.tasks.classify import train_classify
-
-        train = train_charlm if self.task == "charlm" else train_classify
-        held = False
+        held, recorder = False, None
         try:
             if self.slots is not None:
                 self.queued = True
@@ -88,16 +93,54 @@ class TaskJob:
                     if self._hooks.stop.is_set():
                         return
                 self.queued = False
-            if not self._hooks.stop.is_set():
-                extra = {"each_epoch": self._sample} if self.task == "charlm" else {}
-                self.result = train(self.cfg, self.data, hooks=self._hooks, **extra)
+            if self._hooks.stop.is_set():
+                return
+            run = task_run(self.cfg, self.data)
+            hooks = self._hooks
+            if self.task == "charlm":
+                hooks = ThenCall(hooks, lambda _record: self._sample(run.model, run.parts.vocab))
+            hooks, recorder = self._record(run, hooks)
+            result = run.run(hooks)
+            if recorder is not None:
+                self._finish(recorder, result)
+            self.result = result
         except Exception as exc:  # a bug or a refused input: said on the page, the traceback in the log
             log.exception("%s run failed", self.task)
             self.error = exc
+            if recorder is not None:
+                self._failed(recorder, exc)
         finally:
             self.queued = False
             if held:
                 self.slots.release()
+
+    def _record(self, run, hooks):
+        """(the hooks, the recorder): the run numbered in the workspace and recorded as it trains; where the store
+        cannot take it, the run trains unrecorded and ``store_error`` says why."""
+        if self.recording is None:
+            return hooks, None
+        store, key, data, content = self.recording
+        try:
+            if content is not None:
+                store.put_data(key, self.cfg.data.source, content)
+            hooks, self.number, recorder = recorded(store, key, run, data, hooks, owner="tasks")
+        except StoreError as exc:
+            self.store_error = exc
+            return hooks, None
+        return hooks, recorder
+
+    def _finish(self, recorder, result) -> None:
+        """The ended run written whole; where the store cannot take it, ``store_error`` says why."""
+        try:
+            finish(recorder, result)
+        except StoreError as exc:
+            self.store_error = exc
+
+    def _failed(self, recorder, exc: Exception) -> None:
+        try:
+            failed(recorder, self.epochs(), exc)
+        except StoreError as store_exc:
+            self.store_error = store_exc
 
     def _sample(self, model, vocab) -> None:
         """After an epoch, in the training thread: what the model writes now after the text's first window."""
@@ -139,6 +182,15 @@ class TaskDesk:
                 return False
             self.job = job
             job.start()
+            return True
+
+    def show(self, job: TaskJob) -> bool:
+        """Show ``job``, one that has ended (a run reopened from the store); False, and nothing changed, while
+        another trains."""
+        with self._lock:
+            if self.running:
+                return False
+            self.job = job
             return True
 
     def stop(self) -> None:

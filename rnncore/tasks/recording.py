@@ -1,7 +1,7 @@
 """A task's run written into a workspace of the run store while it trains, as the Trainer's runs are (issue 16).
 
-``recorded(store, key, run, data)`` numbers the run in the workspace and gives the loop's hooks that also hand
-each epoch to a ``RunRecorder`` (the epochs written a second at a time, the weights every heartbeat, the run
+``recorded(store, key, run, data, hooks)`` numbers the run in the workspace and gives the loop's hooks that
+also hand each epoch to a ``RunRecorder`` (the epochs written a second at a time, the weights every heartbeat, the run
 beating while it lives); ``finish(recorder, result)`` writes the ended run whole: its history, its kept
 weights, and its results (the task's metrics.json document under ``results["task"]``, the metrics and
 baselines under the keys every run has). A run that failed before it ended is written as failed with why.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rnncore.store.recorder import RunRecorder
+from rnncore.tasks.hooks import ThenCall
 
 
 class _Progress(NamedTuple):  # what a RunRecorder reads after each epoch
@@ -19,25 +20,12 @@ class _Progress(NamedTuple):  # what a RunRecorder reads after each epoch
     epoch: int
 
 
-class RecordingHooks:
-    """The loop's ``hooks``, and after each epoch the epochs so far handed to ``recorder``."""
-
-    def __init__(self, hooks, recorder: RunRecorder):
-        self._hooks, self.recorder = hooks, recorder
-
-    def __getattr__(self, name: str):
-        return getattr(self._hooks, name)
-
-    def epoch_done(self, record, *args) -> None:
-        self._hooks.epoch_done(record, *args)
-        self.recorder(_Progress(self._hooks.history, record.epoch))
-
-
-def recorded(store, key: str, run, data: dict, hooks, owner: str = "") -> tuple[RecordingHooks, int]:
-    """(hooks that record ``run`` as it trains, its number in the workspace ``key``); ``data``: the data's identity
-    (name, rows, a file's sha256). StoreError, and nothing stored, when the store cannot take it."""
+def recorded(store, key: str, run, data: dict, hooks, owner: str = "") -> tuple[ThenCall, int, RunRecorder]:
+    """(hooks that record ``run`` as it trains, its number in the workspace ``key``, the recorder); ``data``: the
+    data's identity (name, rows, a file's sha256). StoreError, and nothing stored, when the store cannot take it."""
     (number,) = store.new_runs(key, [(run.cfg, data, run.parameters)], owner=owner)
-    return RecordingHooks(hooks, RunRecorder(store, key, number, run.model)), number
+    recorder = RunRecorder(store, key, number, run.model)
+    return ThenCall(hooks, lambda record: recorder(_Progress(hooks.history, record.epoch))), number, recorder
 
 
 def results_of(result) -> dict:
@@ -84,6 +72,8 @@ def reopen(store, key: str, stored):
             raise StoreError.keyed("no_data", run=stored.number, source=cfg.data.source)
         content = found[1]
     data = task_data(cfg, content)
+    if cfg.data.task == "charlm" and stored.data.get("rows"):
+        data = data[:stored.data["rows"]]  # the characters trained on (a page trains on a long text's beginning)
     run = task_run(cfg, data)
     run.model = model_from_bytes(weights[1], cfg)
     return run.result(history=stored.history, status=stored.status, reason=stored.reason, details=stored.details,

@@ -90,6 +90,10 @@ class TaskRun:
         return self.result(history=list(hooks.history), status=str(ending.status), reason=ending.reason,
                            details=dict(ending.details), message=said["message"], kept_epoch=ending.kept_epoch)
 
+    def watched(self, record) -> float | None:
+        """After an epoch (``record``), the validation metric a sweep optimises (OBJECTIVES), as it stands."""
+        raise NotImplementedError
+
     def result(self, **ended) -> TaskResult:
         """The model as it stands, scored (``ended``: TaskResult's fields of how the run ended)."""
         raise NotImplementedError
