@@ -26,8 +26,10 @@ def app(monkeypatch):
     stop_everything()
 
 
-def chart_titles(at) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+def chart_titles(at, stored: bool = False) -> list[str]:
+    """The charts' titles, in order; the stored runs' losses (in their expander) only with ``stored``."""
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    return [title for title in titles if stored or title != "Loss of the stored runs"]
 
 
 def scores_table(at):
@@ -189,11 +191,14 @@ def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
     key = session_lab().archive.key
 
     again = open_tasks_page({"workspace": key})  # a reload: a new session, the same workspace
-    assert not again.exception
+    assert not again.exception and "No run of this task is stored" in texts(again)  # (language models)
+    again.segmented_control(key="w.tasks.task").set_value("classify")
+    again.run()
     (stored,) = [frame.value for frame in again.dataframe]
     assert list(stored["run"]) == [1] and list(stored["task"]) == ["Sequence classification"]
     assert stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
     assert stored["test, majority class"].iloc[0] < accuracy
+    assert "Loss of the stored runs" in chart_titles(again, stored=True)
     again.button(key="b.tasks.reopen").click()
     again.run()
     assert not again.exception and not again.error, texts(again)

@@ -33,7 +33,7 @@ from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
 from ui import links
 from ui.controls import bounds, label, seed
-from ui.i18n import explain_error, explain_note, language, t, text
+from ui.i18n import explain_error, explain_note, language, t, table, text
 from ui.inside import heatmaps
 from ui.state import lab, memo, server_limits, task_desk
 
@@ -228,23 +228,33 @@ def _recording(chosen: Chosen) -> Recording | None:
     return Recording(archive.store, archive.key, identity, chosen.content)
 
 
-def stored_runs() -> None:
-    """The text and classification runs of this browser's workspace: a table, and one reopened to look at."""
+def stored_runs(task: str) -> None:
+    """This task's runs in the browser's workspace: a table of their scores, their losses side by side, and one
+    reopened to look at."""
     archive = lab().archive
     if not archive.stored:
         st.caption(t("tasks.stored.memory"))
         return
     try:
-        found = [s for s in archive.store.list_runs(archive.key) if s.task != "forecast"]
+        found = [s for s in archive.store.list_runs(archive.key) if s.task == task]
+        rows, histories = _stored(archive.store, archive.key, found)
     except StoreError as exc:
         st.warning(explain_error(exc), icon=":material/cloud_off:")
         return
     if not found:
         st.caption(t("tasks.stored.none"))
         return
-    frame = pd.DataFrame(_stored_rows(archive.store, archive.key, found))
+    frame = pd.DataFrame(rows)
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
         column: st.column_config.NumberColumn(format="%.3f") for column in frame.columns[-2:]})
+    numbers = [s.number for s in found]
+    shown = st.multiselect(t("tasks.stored.compare"), numbers, default=numbers[-4:], key=f"w.tasks.compare.{task}",
+                           format_func=lambda n: t("tasks.stored.run", number=n))
+    if shown:
+        st.plotly_chart(plots.compare_loss_figure(
+            {t("tasks.stored.run", number=n): histories[n] for n in shown},
+            labels={**table("fig.compare"), "title": text("tasks.stored.losses"), "y": text("tasks.loss")}),
+            key="tasks.stored.losses")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     number = left.selectbox(t("tasks.stored.pick"), [s.number for s in found if s.has_model], key="w.tasks.stored",
                             format_func=lambda n: t("tasks.stored.run", number=n))
@@ -252,23 +262,27 @@ def stored_runs() -> None:
                  disabled=number is None or task_desk().running, icon=":material/folder_open:")
 
 
-def _stored_rows(store, key: str, found: list) -> list[dict]:
-    """The stored runs as the table shows them: task, data, cell, how each ended, its test metric next to the
-    baseline it must beat (read once per change of the workspace's runs)."""
-    def row(summary) -> dict:
-        metric, baseline = ("bits_per_char", "bigram") if summary.task == "charlm" else ("accuracy", "majority")
-        results = store.get_run(key, summary.number).results
+def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:
+    """(the table's rows, each run's history) of the stored runs: task, data, cell, how each ended, its test metric
+    next to the baseline it must beat; read once per change of the workspace's runs."""
+    def row(stored) -> dict:
+        metric, baseline = ("bits_per_char", "bigram") if stored.task == "charlm" else ("accuracy", "majority")
+        results = stored.results
         test = results.get("metrics", {}).get("test", {}).get(metric)
         base = results.get("baselines", {}).get(baseline, {}).get("test", {}).get(metric)
-        return {t("tasks.stored.col.run"): summary.number, t("tasks.stored.col.task"): text(f"tasks.task.{summary.task}"),
-                t("tasks.stored.col.data"): summary.data.get("name") or summary.config["data"]["source"],
-                t("tasks.stored.col.cell"): text(f"cell.{summary.cell}"), t("tasks.stored.col.epochs"): summary.epochs,
-                t("tasks.stored.col.status"): text(f"status.{summary.status}"),
+        return {t("tasks.stored.col.run"): stored.number, t("tasks.stored.col.task"): text(f"tasks.task.{stored.task}"),
+                t("tasks.stored.col.data"): stored.data.get("name") or stored.config["data"]["source"],
+                t("tasks.stored.col.cell"): text(f"cell.{stored.cell}"), t("tasks.stored.col.epochs"): stored.epochs,
+                t("tasks.stored.col.status"): text(f"status.{stored.status}"),
                 t("tasks.stored.col.test", metric=t(f"tasks.metric.{metric}")): test,
                 t("tasks.stored.col.baseline", baseline=t(f"tasks.baseline.{baseline}")): base}
 
+    def read() -> tuple[list[dict], dict]:
+        runs = [store.get_run(key, s.number) for s in found]
+        return [row(r) for r in runs], {r.number: r.history for r in runs}
+
     stamp = tuple((s.number, s.updated, s.status) for s in found)
-    return memo("tasks.stored", stamp + (language(),), lambda: [row(s) for s in found])
+    return memo("tasks.stored", stamp + (language(),), read)
 
 
 def _reopen(number: int) -> None:

@@ -16,9 +16,9 @@ tasks.show_message()
 running = task_desk().running
 with st.expander(t("tasks.scenarios"), icon=":material/science:"):
     tasks.scenario_buttons()
-with st.expander(t("tasks.stored"), icon=":material/history:"):
-    tasks.stored_runs()
 task = tasks.task_choice()
+with st.expander(t("tasks.stored"), icon=":material/history:"):
+    tasks.stored_runs(task)
 with st.expander(t("tasks.data"), expanded=not running, icon=":material/table_chart:"):
     data = tasks.data_choice(task)
 with st.expander(t("tasks.settings"), expanded=not running, icon=":material/tune:"):
