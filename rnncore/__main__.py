@@ -290,7 +290,7 @@ def _task_data(cfg):
     import hashlib
 
     from rnncore.data.reading import MAX_BYTES
-    from rnncore.tasks.run import task_data, task_run
+    from rnncore.tasks.build import task_data, task_run
 
     content = None
     if cfg.data.kind == "file":

@@ -280,6 +280,12 @@ BUNDLE_MESSAGES = MappingProxyType({
     "too_many_rows": "{name} in the zip has {rows} rows, more than a run can have ({limit}). " + ADVICE,
     "bad_sizes": "{name} says the model reads {inputs} input column(s) and predicts {outputs} step(s); a run has "
                  "1 to {most_inputs} inputs and 1 to {most_outputs} steps. " + ADVICE,
+    "a_forecast": "this zip holds a forecast of a series; import it on the Compare page",
+    "a_task": "this zip holds a text or classification run; import it on the Text & labels page",
+    "other_data": "the data {source} is not the data the run was trained on ({why}); load that data and import "
+                  "the zip again",
+    "needs_upload": "the run was trained on the file {source}, which a run zip does not hold; upload it (Data, "
+                    "above), then import the zip again",
 })
 
 
@@ -308,6 +314,7 @@ RUN_MESSAGES = MappingProxyType({
                         "lower learning rate or gradient clipping (e.g. 1.0); the initial weights are kept",
     "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data (a run "
                 "zip does not store per-layer gradient norms)",
+    "imported_task": "imported {cell} run: {epochs} epoch(s), trained on {source}; scored again on that data",
     "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
                         "the zip: load it again to evaluate or retrain the model",
     # rnncore.store: a run read back from the run store

@@ -229,3 +229,36 @@ def test_the_page_puts_its_experiment_in_the_link_and_a_link_sets_it_up():
     assert not unknown.exception and "the data sample:nope could not be loaded" in texts(unknown)
     assert unknown.selectbox(key="w.tasks.source.charlm").value == "sample:genesis"  # the page's default stays
     stop_everything()
+
+
+def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_compare(app):
+    from rnncore.config import ExperimentConfig
+    from rnncore.io.bundle import export_run
+    from rnncore.tasks.build import task_data, task_run
+    from rnncore.tasks.files import task_zip
+    from rnncore.training.trainer import Trainer
+
+    cfg = ExperimentConfig().replace(data={"task": "classify", "source": "sample:italy_power_demand"},
+                                     model={"cell": "gru", "hidden_size": 6}, train={"epochs": 2, "lr": 0.02})
+    data = task_data(cfg)
+    result = task_run(cfg, data).run()
+    zipped = task_zip(result, {"source": cfg.data.source, "name": "italy_power_demand", "rows": len(data),
+                               "sha256": None})
+    app.segmented_control(key="w.tasks.task").set_value("classify")
+    app.run()
+    app.file_uploader(key="w.tasks.import.classify").set_value(("mine.zip", zipped, "application/zip"))
+    app.run()
+    assert not app.exception and not app.error, texts(app)
+    assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])
+    shown = texts(app)
+    assert "imported gru run: 2 epoch(s), trained on sample:italy_power_demand; scored again" in shown
+    assert "Recorded as run 1 in this workspace" in shown
+    (stored,) = [frame.value for frame in app.dataframe if "run" in frame.value.columns]
+    assert list(stored["status"]) == ["imported"]
+
+    forecast = export_run(Trainer(ExperimentConfig().replace(model={"hidden_size": 4}, train={"epochs": 1})).run())
+    app.file_uploader(key="w.tasks.import.classify").set_value(("forecast.zip", forecast, "application/zip"))
+    app.run()
+    assert "forecast.zip was not imported: this zip holds a forecast of a series; import it on the Compare page" \
+        in texts(app)
+    assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])  # unchanged

@@ -19,13 +19,14 @@ import torch
 from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
 from rnncore.data.text import Vocabulary, read_text, split_text
-from rnncore.errors import KeyedError, StoreError
+from rnncore.errors import BundleError, KeyedError, StoreError
 from rnncore.io.model_files import ModelFileError
 from rnncore.nn.models import parameter_count
+from rnncore.tasks.build import task_data
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
-from rnncore.tasks.files import task_zip
+from rnncore.tasks.files import import_task, rescore, task_zip
 from rnncore.tasks.job import Recording, TaskJob
-from rnncore.tasks.recording import reopen
+from rnncore.tasks.recording import keep_imported, reopen
 from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
 from rnncore.viz import plots
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
@@ -48,6 +49,7 @@ ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs",
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
 TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
+IMPORTED = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
 MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
 
 
@@ -152,7 +154,7 @@ def data_choice(task: str) -> Chosen | None:
             st.caption(t("tasks.using", name=name, what=t("tasks.what.charlm", characters=f"{len(text):,}",
                                                           distinct=f"{len(set(text)):,}")))
             content = text.encode("utf-8") if upload else None  # (the part trained on, when it was cut)
-            return Chosen(source, {"source": source, "name": name, "characters": len(text)}, text, content)
+            return Chosen(source, _identity(source, name, len(text), content), text, content)
         data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
             load_labelled(source, label=label_column)
     except KeyedError as exc:
@@ -163,8 +165,16 @@ def data_choice(task: str) -> Chosen | None:
                                                        steps=data.x.shape[1], counts=counts)))
     for note in data.notes:
         st.caption(explain_note(note))
-    return Chosen(source, {"source": source, "name": data.name, "label": data.label, "layout": data.layout}, data,
-                  upload.getvalue() if upload else None)
+    content = upload.getvalue() if upload else None
+    return Chosen(source, {**_identity(source, data.name, len(data), content), "label": data.label,
+                           "layout": data.layout}, data, content)
+
+
+def _identity(source: str, name: str, rows: int, content: bytes | None) -> dict:
+    """What a run keeps of its data to find it again (as a forecast's Dataset.identity): name, rows (characters or
+    sequences), and a file's SHA-256; with the source."""
+    sha = hashlib.sha256(content).hexdigest() if content is not None else None
+    return {"source": source, "name": name, "rows": rows, "sha256": sha}
 
 
 def _option_text(name: str):
@@ -222,9 +232,7 @@ def _recording(chosen: Chosen) -> Recording | None:
     archive = lab().archive
     if not archive.stored:
         return None
-    about = {k: v for k, v in chosen.about.items() if k not in ("source", "characters")}
-    identity = {**about, "rows": len(chosen.data),
-                "sha256": hashlib.sha256(chosen.content).hexdigest() if chosen.content is not None else None}
+    identity = {k: v for k, v in chosen.about.items() if k != "source"}
     return Recording(archive.store, archive.key, identity, chosen.content)
 
 
@@ -283,6 +291,49 @@ def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:
 
     stamp = tuple((s.number, s.updated, s.status) for s in found)
     return memo("tasks.stored", stamp + (language(),), read)
+
+
+def import_panel(task: str, chosen: Chosen | None) -> None:
+    """A task's run zip uploaded: scored again on its data (a sample, a generator, or the file chosen above) and
+    shown; kept in the workspace as a run of its own. A zip it cannot use is said, and nothing changes."""
+    upload = st.file_uploader(t("tasks.import"), type=["zip"], key=f"w.tasks.import.{task}",
+                              help=t("tasks.import_help"))
+    if upload is None or st.session_state.get(IMPORTED) == upload.file_id:
+        return
+    st.session_state[IMPORTED] = upload.file_id
+    try:
+        imported = import_task(upload.getvalue(), server_limits().run_limits())
+        cfg = imported.config
+        if cfg.data.task != task:
+            raise BundleError.keyed("other_data", source=cfg.data.source, why=t(f"tasks.task.{cfg.data.task}"))
+        data, content = _data_of(cfg, imported.data, chosen)
+        result = rescore(imported, data)
+    except KeyedError as exc:
+        st.error(t("tasks.import_failed", name=upload.name, error=explain_error(exc, field=True)),
+                 icon=":material/error:")
+        return
+    number, archive = None, lab().archive
+    if archive.stored:
+        try:
+            number = keep_imported(archive.store, archive.key, result, {**imported.data, "rows": len(data)}, content)
+        except StoreError as exc:
+            st.warning(t("tasks.stored.not_kept", error=explain_error(exc)), icon=":material/cloud_off:")
+    about = {"source": cfg.data.source, **imported.data}
+    if task_desk().show(TaskJob.reopened(result, data, about, number)):
+        st.rerun()
+    st.error(t("tasks.busy"), icon=":material/error:")
+
+
+def _data_of(cfg: ExperimentConfig, identity: dict, chosen: Chosen | None) -> tuple[object, bytes | None]:
+    """(the data an imported run trained on, the file's bytes to keep): a sample or a generator loaded again,
+    or the file chosen above when it is that file (BundleError needs_upload when it is not)."""
+    if cfg.data.kind != "file":
+        return task_data(cfg), None
+    same = chosen is not None and chosen.content is not None and chosen.source == cfg.data.source
+    sha = identity.get("sha256")
+    if not same or (sha and hashlib.sha256(chosen.content).hexdigest() != sha):
+        raise BundleError.keyed("needs_upload", source=cfg.data.source)
+    return chosen.data, chosen.content
 
 
 def _reopen(number: int) -> None:

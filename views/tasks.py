@@ -17,10 +17,13 @@ running = task_desk().running
 with st.expander(t("tasks.scenarios"), icon=":material/science:"):
     tasks.scenario_buttons()
 task = tasks.task_choice()
-with st.expander(t("tasks.stored"), icon=":material/history:"):
+stored = st.expander(t("tasks.stored"), icon=":material/history:")
+with stored:
     tasks.stored_runs(task)
 with st.expander(t("tasks.data"), expanded=not running, icon=":material/table_chart:"):
     data = tasks.data_choice(task)
+with stored:
+    tasks.import_panel(task, data)
 with st.expander(t("tasks.settings"), expanded=not running, icon=":material/tune:"):
     config = tasks.settings(task)
 links.publish_page(tasks.experiment(task, config, data))  # this page's experiment is the link's

@@ -41,6 +41,8 @@ from rnncore.training.metrics import METRICS
 from rnncore.training.progress import EpochRecord
 
 FORMAT = "rnnlab-run"
+TASK_FORMAT = "rnnlab-task-run"  # a text or classification run (rnncore.tasks.files)
+OTHER_KINDS = {FORMAT: "a_forecast", TASK_FORMAT: "a_task"}  # the message for a zip of the other kind
 VERSION = 1
 MANIFEST = "manifest.json"
 TRACES = "traces.safetensors"
@@ -100,14 +102,7 @@ def export_run(result, history=None) -> bytes:
         write_run(tmp, result)
         contents = {name: Path(tmp, name).read_bytes() for name in FILES if name != TRACES}
     contents[TRACES] = save_tensors(traces, metadata={"format": "rnnlab-traces"})
-    manifest = {"format": FORMAT, "version": VERSION, "created_by": "RNN Lab", "data": result.data,
-                "files": {name: hashlib.sha256(contents[name]).hexdigest() for name in FILES}}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(MANIFEST, json.dumps(manifest, indent=2) + "\n")
-        for name in FILES:
-            zf.writestr(name, contents[name])
-    return buffer.getvalue()
+    return write_bundle(FORMAT, {name: contents[name] for name in FILES}, result.data)
 
 
 # import --------------------------------------------------------------------------------
@@ -118,11 +113,11 @@ def _check_name(name: str) -> None:
         raise _refuse("unsafe_path", name=repr(name))
 
 
-def _members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+def _members(zf: zipfile.ZipFile, expected: str) -> dict[str, zipfile.ZipInfo]:
     """Check names, count and declared sizes of every member, before reading any."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise _refuse("too_many_files", count=len(infos), expected=len(FILES) + 1)
+        raise _refuse("too_many_files", count=len(infos), expected=expected)
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         _check_name(info.filename)
@@ -152,25 +147,28 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return data
 
 
-def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> dict:
+def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], fmt: str, files) -> dict:
     if MANIFEST not in members:
         raise _refuse("no_manifest")
     try:
         manifest = json.loads(_read(zf, members[MANIFEST]))
     except (ValueError, UnicodeDecodeError):
         raise _refuse("manifest_json") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise _refuse("wrong_format", found=repr(found), expected=repr(FORMAT))
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found != fmt and isinstance(found, str) and found in OTHER_KINDS:  # ours, of another kind: where it opens
+        raise _refuse(OTHER_KINDS[found])
+    if found != fmt:
+        raise _refuse("wrong_format", found=repr(found), expected=repr(fmt))
     if manifest.get("version") != VERSION:
         raise _refuse("wrong_version", found=repr(manifest.get("version")), expected=VERSION)
-    files = manifest.get("files")
-    if not isinstance(files, dict) or set(files) != set(FILES):
-        raise _refuse("manifest_files", files=", ".join(FILES))
+    files = files(manifest) if callable(files) else files
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or set(listed) != set(files):
+        raise _refuse("manifest_files", files=", ".join(files))
     for name in members:
-        if name != MANIFEST and name not in files:
+        if name != MANIFEST and name not in listed:
             raise _refuse("extra_file", name=repr(name))
-    missing = [name for name in FILES if name not in members]
+    missing = [name for name in files if name not in members]
     if missing:
         raise _refuse("missing", files=", ".join(missing))
     return manifest
@@ -190,21 +188,24 @@ def _metadata(weights: bytes) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def _sizes(weights: bytes) -> tuple[int, int]:
-    """The model's input and output sizes from the weights' metadata, checked against what a run can have."""
+def model_sizes(weights: bytes, most_inputs: int = MAX_COLUMNS,
+                most_outputs: int = int(SETTINGS["horizon"].high)) -> tuple[int, int]:
+    """The model's input and output sizes from the weights' metadata, checked against what a run can have (a
+    forecast's by default: a table's columns in, the longest horizon out)."""
     meta = _metadata(weights)
     try:
         inputs, outputs = int(meta["input_size"]), int(meta["output_size"])
     except (KeyError, TypeError, ValueError):
         raise _refuse("foreign_weights", name=WEIGHTS) from None
-    most_inputs, most_outputs = MAX_COLUMNS, int(SETTINGS["horizon"].high)
     if not (1 <= inputs <= most_inputs and 1 <= outputs <= most_outputs):
         raise _refuse("bad_sizes", name=WEIGHTS, inputs=inputs, outputs=outputs, most_inputs=most_inputs,
                       most_outputs=most_outputs)
     return inputs, outputs
 
 
-def _model(cfg: ExperimentConfig, weights: bytes, sizes: tuple[int, int]):
+def bundled_model(cfg: ExperimentConfig, weights: bytes, sizes: tuple[int, int]):
+    """The SequenceModel of ``cfg`` holding ``weights`` (safetensors bytes), in eval mode; BundleError when they
+    cannot be read or do not fit."""
     from rnncore.nn.models import build_model
 
     try:
@@ -233,7 +234,8 @@ def _rows(name: str, text: bytes, limit: int) -> None:
         raise _refuse("too_many_rows", name=name, rows=f"{rows:,}", limit=f"{limit:,}")
 
 
-def _history(text: bytes) -> list[EpochRecord]:
+def bundled_history(text: bytes) -> list[EpochRecord]:
+    """history.csv read back, checked: its columns, numbers, and epochs counting up from 1."""
     name = "history.csv"
     _rows(name, text, MAX_EPOCHS)
     frame = pd.read_csv(io.BytesIO(text))
@@ -310,21 +312,8 @@ def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun:
     range and, with ``limits``, the server's limits (the model's size too); the tables against the
     most rows a run can have; metrics.json against what a run writes.
     """
-    if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
-        raise _refuse("empty")
-    try:
-        with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
-            members = _members(zf)
-            manifest = _manifest(zf, members)
-            contents = {name: _read(zf, members[name]) for name in FILES}
-    except BundleError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        raise _refuse("not_zip", detail=str(exc)) from None
-    for name in FILES:
-        if hashlib.sha256(contents[name]).hexdigest() != manifest["files"][name]:
-            raise _refuse("checksum", name=name)
-    sizes = _sizes(contents[WEIGHTS])
+    manifest, contents = read_bundle(data, FORMAT, FILES)
+    sizes = model_sizes(contents[WEIGHTS])
     try:
         cfg = ExperimentConfig.from_json(contents[CONFIG])
         (limits or RunLimits()).check(cfg, parameter_count(cfg.model, *sizes))
@@ -332,7 +321,7 @@ def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun:
         raise _refuse("bad_config", name=CONFIG, error=exc) from None
     name = "history.csv"
     try:
-        history = _history(contents[name])
+        history = bundled_history(contents[name])
         name = "metrics.json"
         metrics = _metrics(contents[name])
         name = "predictions.csv"
@@ -345,14 +334,49 @@ def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun:
         traces = load_tensors(contents[TRACES])
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise _refuse("unreadable_tensors", name=TRACES, detail=str(exc)) from None
-    model = _model(cfg, contents[WEIGHTS], sizes)
-    return ImportedRun(cfg, model, history, metrics, predictions, traces, _identity(manifest.get("data")))
+    model = bundled_model(cfg, contents[WEIGHTS], sizes)
+    return ImportedRun(cfg, model, history, metrics, predictions, traces, bundled_identity(manifest.get("data")))
 
 
-def _identity(data) -> dict:
+def read_bundle(data: bytes, fmt: str, files, expected: str | None = None) -> tuple[dict, dict[str, bytes]]:
+    """(the manifest, {name: bytes}) of a zip of format ``fmt`` holding exactly ``files`` (a tuple, or what a
+    function of the manifest gives) and manifest.json: names, count and sizes checked before anything is read,
+    never more read than declared, every checksum checked. BundleError for anything else. ``expected``: how
+    many files such a zip holds, in words (default: the files and the manifest)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
+        raise _refuse("empty")
+    try:
+        with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+            members = _members(zf, expected or str(len(files) + 1))
+            manifest = _manifest(zf, members, fmt, files)
+            contents = {name: _read(zf, members[name]) for name in manifest["files"]}
+    except BundleError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise _refuse("not_zip", detail=str(exc)) from None
+    for name, content in contents.items():
+        if hashlib.sha256(content).hexdigest() != manifest["files"][name]:
+            raise _refuse("checksum", name=name)
+    return manifest, contents
+
+
+def write_bundle(fmt: str, contents: dict[str, bytes], data: dict, **more) -> bytes:
+    """A zip of ``contents`` and a manifest.json naming ``fmt``, the data's identity, each file's SHA-256 (and
+    ``more``)."""
+    manifest = {"format": fmt, "version": VERSION, "created_by": "RNN Lab", "data": data, **more,
+                "files": {name: hashlib.sha256(content).hexdigest() for name, content in contents.items()}}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        for name, content in contents.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+def bundled_identity(data) -> dict:
     """The manifest's data identity, kept only as far as it is well formed."""
     if not isinstance(data, dict):
         return {}
     name, rows, sha = data.get("name"), data.get("rows"), data.get("sha256")
-    ok = isinstance(name, str) and isinstance(rows, int) and isinstance(sha, str) and len(sha) <= 64
+    ok = isinstance(name, str) and isinstance(rows, int) and (sha is None or isinstance(sha, str) and len(sha) <= 64)
     return {"name": name[:200], "rows": rows, "sha256": sha} if ok else {}

@@ -400,8 +400,8 @@ class Sweep:
         the task's validation metric after each epoch; its value the metric of the weights the run kept."""
         import optuna
 
+        from rnncore.tasks.build import task_run
         from rnncore.tasks.hooks import StoppableHooks, ThenCall
-        from rnncore.tasks.run import task_run
 
         try:
             cfg = self.plan.space.configure(self.plan.base, values)
@@ -643,7 +643,7 @@ def _check_task_plan(base: ExperimentConfig, corners: list, limits: RunLimits, d
     """check_plan for a text or classification task: its data loaded and split at the longest lookback searched
     (the parts, and the vocabulary, as every trial makes them), a validation part, the largest model within
     max_parameters. The text or LabelledSet."""
-    from rnncore.tasks.run import task_data, task_run
+    from rnncore.tasks.build import task_data, task_run
 
     data = dataset if dataset is not None else task_data(base)
     built = task_run(max(corners, key=lambda c: c.window.lookback), data)

@@ -18,9 +18,9 @@ from typing import NamedTuple
 
 from rnncore.config import ExperimentConfig
 from rnncore.errors import StoreError
+from rnncore.tasks.build import task_run
 from rnncore.tasks.hooks import StoppableHooks, ThenCall
 from rnncore.tasks.recording import failed, finish, recorded
-from rnncore.tasks.run import task_run
 
 log = logging.getLogger(__name__)
 

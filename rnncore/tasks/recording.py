@@ -59,7 +59,7 @@ def reopen(store, key: str, stored):
     from rnncore.config import ExperimentConfig
     from rnncore.errors import StoreError
     from rnncore.io.model_files import model_from_bytes
-    from rnncore.tasks.run import task_data, task_run
+    from rnncore.tasks.build import task_data, task_run
 
     cfg = ExperimentConfig.from_dict(stored.config)
     weights = store.weights(key, stored.number)
@@ -78,3 +78,18 @@ def reopen(store, key: str, stored):
     run.model = model_from_bytes(weights[1], cfg)
     return run.result(history=stored.history, status=stored.status, reason=stored.reason, details=stored.details,
                       message=stored.message, kept_epoch=stored.kept_epoch), data
+
+
+def keep_imported(store, key: str, result, data: dict, content: bytes | None = None) -> int:
+    """An imported run (a TaskResult, scored again on its data) kept in the workspace ``key`` as a run of its own,
+    its data file too where one is given; its number. StoreError, and nothing kept, when the store cannot."""
+    from rnncore.io.model_files import model_bytes
+
+    if content is not None:
+        store.put_data(key, result.config.data.source, content)
+    (number,) = store.new_runs(key, [(result.config, data, result.model.num_parameters())], owner="import")
+    store.finish_run(key, number, status=result.status, reason=result.reason, message=result.message,
+                     details=result.details, history=result.history, kept_epoch=result.kept_epoch,
+                     results=results_of(result), parameters=result.model.num_parameters(),
+                     weights=model_bytes(result.model))
+    return number

@@ -98,33 +98,3 @@ class TaskRun:
         """The model as it stands, scored (``ended``: TaskResult's fields of how the run ended)."""
         raise NotImplementedError
 
-
-def task_data(cfg: ExperimentConfig, content: bytes | None = None):
-    """The data ``cfg`` names for its task: a text (charlm) or a LabelledSet (classify); ``content``: the file's
-    bytes where they were kept (an upload, a run store's copy) rather than read from its path. DataError when
-    it cannot be used."""
-    from pathlib import Path
-
-    source = cfg.data.source
-    if cfg.data.task == "charlm":
-        from rnncore.data.text import read_text
-        from rnncore.tasks.charlm import load_text
-
-        return read_text(content, Path(source).name) if content is not None else load_text(source)[1]
-    from rnncore.data.labelled import load_labelled, read_labelled
-
-    if content is not None:
-        return read_labelled(content, label=cfg.data.label, name=Path(source).stem)
-    return load_labelled(source, label=cfg.data.label, params=cfg.data.params, seed=cfg.train.seed)
-
-
-def task_run(cfg: ExperimentConfig, data) -> TaskRun:
-    """The TaskRun of ``cfg``'s task on ``data`` (task_data's)."""
-    from rnncore.tasks.charlm import CharRun
-    from rnncore.tasks.classify import ClassRun
-
-    if cfg.data.task == "charlm":
-        return CharRun(cfg, data)
-    if cfg.data.task == "classify":
-        return ClassRun(cfg, data)
-    raise ValueError(f"task must be charlm or classify for a TaskRun (got {cfg.data.task!r})")

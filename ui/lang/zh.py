@@ -132,6 +132,7 @@ STRINGS: dict[str, str] = {
     "reason.failed": "训练在第 {epoch} 轮失败：{error}",
     "reason.diverged": "训练在第 {epoch} 轮发散：损失变为 {value}（学习率 {lr}）。请降低学习率或使用梯度裁剪（例如 1.0）；保留第 {kept} 轮的权重",
     "reason.diverged_at_once": "训练在第 {epoch} 轮发散：损失变为 {value}（学习率 {lr}）。请降低学习率或使用梯度裁剪（例如 1.0）；保留初始权重",
+    "reason.imported_task": "导入的 {cell} 运行：{epochs} 轮，训练数据为 {source}；已在该数据上重新评分",
     "reason.imported": "导入的 {cell} 运行：{epochs} 轮，训练数据为 {source}；已在该数据上重新评估（运行压缩包不保存各层的梯度范数）",
     "reason.imported_no_data": "导入的 {cell} 运行：{epochs} 轮，训练数据为 {source}；数据不在压缩包中：请重新加载该数据，才能评估或继续训练模型",
     "evaluate.download_run": "完整运行（zip）",
