@@ -197,7 +197,7 @@ CONFIG_MESSAGES = MappingProxyType({
     "fractions": "train_fraction + val_fraction must be below 1 so that a test part remains",
     "gru_tanh": "the GRU cell supports only the tanh activation; choose tanh or another cell",
     "not_forecast": "the Trainer forecasts series; a {task} run is trained by rnncore.tasks (python -m rnncore "
-                    "train --task {task}, or the Text & labels page)",
+                    "train --task {task})",
     # rnncore.config: reading a config file or a link
     "unusable_value": "{name} has an unusable value {value}",
     "unknown_setting": "unknown setting '{setting}'",
@@ -280,12 +280,12 @@ BUNDLE_MESSAGES = MappingProxyType({
     "too_many_rows": "{name} in the zip has {rows} rows, more than a run can have ({limit}). " + ADVICE,
     "bad_sizes": "{name} says the model reads {inputs} input column(s) and predicts {outputs} step(s); a run has "
                  "1 to {most_inputs} inputs and 1 to {most_outputs} steps. " + ADVICE,
-    "a_forecast": "this zip holds a forecast of a series; import it on the Compare page",
-    "a_task": "this zip holds a text or classification run; import it on the Text & labels page",
+    "a_forecast": "this zip holds a forecast of a series, not a text or classification run",
+    "a_task": "this zip holds a text or classification run, not a forecast of a series",
     "other_data": "the data {source} is not the data the run was trained on ({why}); load that data and import "
                   "the zip again",
-    "needs_upload": "the run was trained on the file {source}, which a run zip does not hold; upload it (Data, "
-                    "above), then import the zip again",
+    "needs_upload": "the run was trained on the file {source}, which a run zip does not hold; load that file, "
+                    "then import the zip again",
 })
 
 

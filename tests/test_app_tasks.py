@@ -259,6 +259,18 @@ def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_c
     forecast = export_run(Trainer(ExperimentConfig().replace(model={"hidden_size": 4}, train={"epochs": 1})).run())
     app.file_uploader(key="w.tasks.import.classify").set_value(("forecast.zip", forecast, "application/zip"))
     app.run()
-    assert "forecast.zip was not imported: this zip holds a forecast of a series; import it on the Compare page" \
-        in texts(app)
+    assert "forecast.zip was not imported: this zip holds a forecast of a series, not a text or classification " \
+        "run. Import it on the Compare page." in texts(app)
     assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])  # unchanged
+
+
+def test_the_forecasting_pages_point_to_the_task_runs_of_the_workspace(app):
+    set_up(app, "classify", 1, 4)
+    app.button(key="b.tasks.start").click()
+    run_until(app, ended, timeout=120)
+    for page in ("views/compare.py", "views/evaluate.py"):
+        app.switch_page(page)
+        app.run()
+        links = [link.proto.label for link in app.get("page_link")]
+        assert not app.exception and links == ["This workspace also holds 1 text or classification run(s): they "
+                                               "are compared and evaluated on the Text & labels page"], links

@@ -130,7 +130,8 @@ def test_a_runs_files_zip_holds_its_model_settings_history_and_metrics(tmp_path)
                                      train={"epochs": 1})
     result = train_classify(cfg, data)
     bundle = zipfile.ZipFile(io.BytesIO(task_zip(result, {"source": "synthetic:waveform", "name": "waveform"})))
-    assert sorted(bundle.namelist()) == ["config.json", "history.csv", "metrics.json", "model.safetensors"]
+    assert sorted(bundle.namelist()) == ["config.json", "history.csv", "manifest.json", "metrics.json",
+                                         "model.safetensors"]
     doc = json.loads(bundle.read("metrics.json"))
     assert doc["task"] == "classify" and doc["data"]["source"] == "synthetic:waveform"
     assert json.loads(bundle.read("config.json"))["data"]["source"] == "synthetic:waveform"

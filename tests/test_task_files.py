@@ -70,11 +70,11 @@ def test_a_zip_of_the_other_kind_says_where_it_opens(classifier):
     from rnncore.training.trainer import Trainer
 
     result, data = classifier
-    with pytest.raises(BundleError, match="import it on the Text & labels page"):
+    with pytest.raises(BundleError, match="a text or classification run, not a forecast"):
         import_run(task_zip(result, identity(data)))
     cfg = ExperimentConfig().replace(model={"hidden_size": 4}, train={"epochs": 1})
     forecast = Trainer(cfg).run()
-    with pytest.raises(BundleError, match="import it on the Compare page"):
+    with pytest.raises(BundleError, match="a forecast of a series, not a text"):
         import_task(export_run(forecast))
 
 

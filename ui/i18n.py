@@ -24,7 +24,9 @@ def language() -> str:
 WHERE = {"dataerror.no_data": "where.data", "dataerror.load_run_data": "where.data",
          "configerror.model_gone": "where.export", "bundleerror.empty": "where.export",
          "bundleerror.not_zip": "where.export", "bundleerror.no_manifest": "where.export",
-         "bundleerror.wrong_format": "where.export"}
+         "bundleerror.wrong_format": "where.export", "bundleerror.a_forecast": "where.compare_import",
+         "bundleerror.a_task": "where.tasks_import", "bundleerror.needs_upload": "where.tasks_data",
+         "configerror.not_forecast": "where.tasks"}
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
@@ -102,6 +104,12 @@ def explain_error(exc: Exception, field: bool = False) -> str:
     key = _error_key(exc)
     said = t(key, **_details(exc)) if key in en.STRINGS else plain(exc)
     return text("where.join").format(message=said, hint=t(WHERE[key])) if key in WHERE else said
+
+
+def where_to(exc: Exception) -> str:
+    """Where in the app to go about ``exc`` ("Open the Data page."), or "" when nowhere in particular."""
+    key = _error_key(exc)
+    return t(WHERE[key]) if key in WHERE else ""
 
 
 def explain_note(note, family: str = "datanote") -> str:

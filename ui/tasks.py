@@ -34,7 +34,7 @@ from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
 from ui import links
 from ui.controls import bounds, label, seed
-from ui.i18n import explain_error, explain_note, language, t, table, text
+from ui.i18n import explain_error, explain_note, language, t, table, text, where_to
 from ui.inside import heatmaps
 from ui.state import lab, memo, server_limits, task_desk
 
@@ -270,6 +270,19 @@ def stored_runs(task: str) -> None:
                  disabled=number is None or task_desk().running, icon=":material/folder_open:")
 
 
+def elsewhere() -> None:
+    """On a forecasting page: how many text and classification runs this workspace holds, and where they are."""
+    archive = lab().archive
+    if not archive.stored:
+        return
+    try:
+        count = sum(s.task != "forecast" for s in archive.store.list_runs(archive.key))
+    except StoreError:
+        return  # (the page's own view of the store says it)
+    if count:
+        st.page_link("views/tasks.py", label=t("tasks.elsewhere", count=count), icon=":material/text_fields:")
+
+
 def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:
     """(the table's rows, each run's history) of the stored runs: task, data, cell, how each ended, its test metric
     next to the baseline it must beat; read once per change of the workspace's runs."""
@@ -309,8 +322,8 @@ def import_panel(task: str, chosen: Chosen | None) -> None:
         data, content = _data_of(cfg, imported.data, chosen)
         result = rescore(imported, data)
     except KeyedError as exc:
-        st.error(t("tasks.import_failed", name=upload.name, error=explain_error(exc, field=True)),
-                 icon=":material/error:")
+        said = t("tasks.import_failed", name=upload.name, error=explain_error(exc, field=True))
+        st.error(f"{said}. {where_to(exc)}" if where_to(exc) else said, icon=":material/error:")
         return
     number, archive = None, lab().archive
     if archive.stored:

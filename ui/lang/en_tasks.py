@@ -117,6 +117,7 @@ TASKS: dict[str, str] = {
     "tasks.import": "Import a run zip",
     "tasks.import_help": "A zip downloaded from this page (or written by python -m rnncore runs export): its model is scored again on its data, and kept in this workspace. A run on a file of yours needs that file chosen under Data first.",
     "tasks.import_failed": "{name} was not imported: {error}",
+    "tasks.elsewhere": "This workspace also holds {count} text or classification run(s): they are compared and evaluated on the Text & labels page",
     "tasks.stored.col.run": "run",
     "tasks.stored.col.task": "task",
     "tasks.stored.col.data": "data",

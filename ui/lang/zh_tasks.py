@@ -107,6 +107,7 @@ TASKS: dict[str, str] = {
     "tasks.import": "导入运行 zip",
     "tasks.import_help": "从本页下载的 zip（或由 python -m rnncore runs export 写出）：其模型会在它的数据上重新评分，并保存在本工作区。在你自己的文件上训练的运行，需要先在“数据”中选择那个文件。",
     "tasks.import_failed": "{name} 未能导入：{error}",
+    "tasks.elsewhere": "本工作区还有 {count} 个文本或分类运行：它们在“文本与分类”页面比较和评估",
     "tasks.stored.col.run": "运行",
     "tasks.stored.col.task": "任务",
     "tasks.stored.col.data": "数据",
