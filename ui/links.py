@@ -87,8 +87,10 @@ def query_for(config: ExperimentConfig, lang: str, dataset=None) -> dict[str, st
     return query
 
 
-def link_of(config: ExperimentConfig, lang: str, dataset=None, page: str = "train") -> str:
-    """The experiment's link on this server: what a teacher pins for the class (the Train page by default)."""
+def link_of(config: ExperimentConfig, lang: str, dataset=None, page: str | None = None) -> str:
+    """The experiment's link on this server: what a teacher pins for the class (by default the Train page, or
+    the Text & labels page for a text or classification task)."""
+    page = page or ("train" if config.data.task == "forecast" else "tasks")
     from urllib.parse import urlencode, urlsplit
 
     here = urlsplit(st.context.url or "")
@@ -98,6 +100,11 @@ def link_of(config: ExperimentConfig, lang: str, dataset=None, page: str = "trai
 def publish_page(config: ExperimentConfig) -> None:
     """The page drawn now has an experiment of its own (a text or classification task): publish() writes it."""
     st.session_state[PAGE_CONFIG] = config
+
+
+def hand_over(config: ExperimentConfig) -> None:
+    """A text or classification experiment for the Text & labels page to take, as a link's would be."""
+    st.session_state[TASK_LINK] = config
 
 
 def task_link() -> ExperimentConfig | None:

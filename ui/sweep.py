@@ -38,6 +38,7 @@ LOW, HIGH, CHOICES = "w.sweep.low.", "w.sweep.high.", "w.sweep.choices."  # + a 
 TRIALS, EPOCHS, SECONDS = "w.sweep.trials", "w.sweep.epochs", "w.sweep.seconds"
 PRUNER, SEED, STUDY = "w.sweep.pruner", "w.sweep.seed", "w.sweep.study"
 OPEN = "w.sweep.open"  # the stored study picked to open
+TASK_BASE = "sweep.task"  # (config, data, name) the Text & labels page sent: the page sweeps that, not the Lab's run
 ASKED = "sweep.asked"  # the last sweep asked for (the widgets start from it when the page is opened again)
 
 
@@ -128,9 +129,9 @@ def start() -> None:
 
     def begin():
         space = SearchSpace(ranges)  # SweepError for a range that is empty, inverted or outside its setting's
-        session = lab()
-        base = session.config.replace(train={"epochs": budget.epochs, "seed": budget.seed})
-        _launch(base, space, budget, session.ensure_dataset())
+        config, data, _ = target()
+        base = config.replace(train={"epochs": budget.epochs, "seed": budget.seed})
+        _launch(base, space, budget, data if data is not None else lab().ensure_dataset())
 
     _guarded(begin)
 
@@ -141,7 +142,7 @@ def resume(trials: int) -> None:
 
     def begin():
         plan = job.sweep.plan
-        dataset = lab().dataset_for(plan.base)
+        dataset = lab().dataset_for(plan.base) if plan.base.data.task == "forecast" else _task_data(plan.base)
         if dataset is None:
             raise data_error("load_run_data", source=plan.base.data.source)
         _launch(plan.base, plan.space, Budget(trials, plan.base.train.epochs, 0, plan.pruner, plan.seed, job.name),
@@ -189,11 +190,42 @@ def _guarded(action) -> None:
         report(explain_error(exc), escaped=True)
 
 
+def sweep_task(config, data, name: str) -> None:
+    """The Text & labels page's experiment (a config of its task, its data) is what the page sweeps next."""
+    st.session_state[TASK_BASE] = (config, data, name)
+
+
+def sweep_forecast() -> None:
+    """The Lab's next run is what the page sweeps again."""
+    st.session_state.pop(TASK_BASE, None)
+
+
+def _task_data(config):
+    """The data of a task's study to go on with: the one sent from the Text & labels page when it is the study's,
+    a sample or a generator loaded again, else None."""
+    from rnncore.tasks.build import task_data
+
+    sent = st.session_state.get(TASK_BASE)
+    if sent is not None and sent[0].data == config.data:
+        return sent[1]
+    return task_data(config) if config.data.kind != "file" else None
+
+
 # what the page shows ---------------------------------------------------------------------------------
-def data_name() -> str:
-    """The next run's data, as the page names what a sweep trains on."""
+def target() -> tuple:
+    """(the config a sweep starts from, its data or None to load the Lab's, the data's name): the Text & labels
+    experiment sent here, else the Lab's next run."""
+    sent = st.session_state.get(TASK_BASE)
+    if sent is not None:
+        return sent
     session = lab()
-    return session.dataset.name if session.dataset is not None else session.config.data.source
+    name = session.dataset.name if session.dataset is not None else session.config.data.source
+    return session.config, None, name
+
+
+def metric_word(sweep) -> str:
+    """What a study's value is, in words: the validation loss, accuracy or bits per character."""
+    return text(f"sweep.metric.{sweep.objective[0]}")
 
 
 def studies() -> list[str]:
@@ -216,7 +248,8 @@ def trials_frame(outcomes) -> pd.DataFrame:
         row = o.row()
         row["state"] = text(f"sweep.state.{row['state']}")
         row |= {k: choice_text(SETTINGS[k], v) for k, v in row.items() if k in SETTINGS and SETTINGS[k].choices}
-        rows.append({text(f"sweep.col.{k}") if k in COLUMNS else text(f"setting.{k}"): v for k, v in row.items()})
+        rows.append({text(f"sweep.col.{k}") if k in COLUMNS or k == o.metric else text(f"setting.{k}"): v
+                     for k, v in row.items()})
     return pd.DataFrame(rows)
 
 
@@ -233,14 +266,15 @@ def choice_text(declared, value: str) -> str:
     return text(short) if short in TABLES["en"] else text(f"{declared.labels}.{value}")
 
 
-def figure(name: str, fig, space) -> object:
-    """One of the study's figures (rnncore.sweeps.figures) in the app's words and style; the losses per epoch
-    on a log axis."""
+def figure(name: str, fig, space, metric: str = "val_loss") -> object:
+    """One of the study's figures (rnncore.sweeps.figures) in the app's words and style (the value named as
+    ``metric`` is); the losses per epoch on a log axis."""
     words = {word: text(f"sweep.word.{word}") for word in WORDS} | {n: text(f"setting.{n}") for n in space.names}
+    words |= {word: text(f"sweep.metric.{metric}") for word in ("Objective Value", "Intermediate Value")}
     for d in space.dimensions:
         words |= {c: choice_text(d.setting, c) for c in d.choices or ()}
     relabel(fig, words)
-    if name == "intermediate":  # one diverging trial would flatten every other curve
+    if name == "intermediate" and metric == "val_loss":  # one diverging trial would flatten every other curve
         fig.update_yaxes(type="log")
     if name == "slice":  # a panel per setting, side by side: few ticks, written level
         fig.update_xaxes(tickangle=0, nticks=4, automargin=True)
@@ -277,20 +311,28 @@ def status_line(job, outcomes) -> None:
         st.caption(t("sweep.opened"))
 
 
-def best_said(best) -> str:
+def best_said(best, metric: str = "val_loss") -> str:
     def value(name, v):
         return f"{v:.4g}" if isinstance(v, float) else choice_text(SETTINGS[name], v) if SETTINGS[name].choices else v
 
     settings = ", ".join(f"{text(f'setting.{k}')} {value(k, v)}" for k, v in best.params.items())
-    return t("sweep.best", trial=best.number, value=f"{best.value:.4g}", settings=settings)
+    return t("sweep.best", trial=best.number, metric=text(f"sweep.metric.{metric}"), value=f"{best.value:.4g}",
+             settings=settings)
 
 
-def train(config) -> bool:
-    """Train ``config`` (the best trial's) as the next run, on the data the study searched; False: refused (said)."""
+def train(config) -> str | None:
+    """Train ``config`` (the best trial's) as the next run, on the data the study searched: the page that shows
+    it (a text or classification task's settings go to the Text & labels page, to train there); None: refused
+    (said)."""
+    if config.data.task != "forecast":
+        from ui.tasks import send
+
+        send(config)
+        return "views/tasks.py"
     session = lab()
     if session.busy:
         report(t("train.busy"))
-        return False
+        return None
     try:
         dataset = session.dataset_for(config)
         if dataset is None:
@@ -298,8 +340,8 @@ def train(config) -> bool:
         session.start_series([config], dataset=dataset)
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)
-        return False
-    return True
+        return None
+    return "views/train.py"
 
 
 def run_name(number: int) -> str:

@@ -89,6 +89,18 @@ def take_scenario(scenario: TaskScenario) -> None:
     take_config(scenario.task, scenario.config)
 
 
+def to_sweep(cfg: ExperimentConfig, chosen: Chosen) -> None:
+    """The Sweep page sweeps this experiment next (on the chosen data), not the Lab's."""
+    from ui.sweep import sweep_task
+
+    sweep_task(cfg, chosen.data, chosen.about["name"])
+
+
+def send(cfg: ExperimentConfig) -> None:
+    """``cfg`` (a best trial's, from the Sweep page) is set up in the widgets when this page is next drawn."""
+    links.hand_over(cfg)
+
+
 def take_link() -> None:
     """A link's text or classification experiment into the widgets, once; a source this page does not offer is
     said in the sidebar's note on the link (ui.links), and the page's default data stays."""

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from rnncore.tasks.run import OBJECTIVES
 from ui import actions, links, sweep
 from ui.errors import shielded
 from ui.i18n import explain_error, language, t
@@ -9,9 +10,15 @@ from ui.state import SWEEP_SECONDS, lab, server_limits, sweep_desk, sweep_storag
 
 # (no Lab or SweepDesk in this module's globals: a live fragment keeps the page's frame, and a closed session's
 # objects with it, until its next run)
-config = lab().config
+config, _, data_name = sweep.target()
 st.title(t("sweep.title"))
-st.caption(t("sweep.intro", data=sweep.data_name(), lookback=config.window.lookback))
+if config.data.task == "forecast":
+    st.caption(t("sweep.intro", data=data_name, lookback=config.window.lookback))
+else:  # the Text & labels page's experiment, sent here
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption(t("sweep.intro_task", task=t(f"tasks.task.{config.data.task}"), data=data_name,
+                   metric=t(f"sweep.metric.{OBJECTIVES[config.data.task][0]}")))
+    right.button(t("sweep.forecast_instead"), key="b.sweep.forecast", on_click=sweep.sweep_forecast, width="stretch")
 actions.show_message()
 _, down = sweep_storage()
 if down is not None:
@@ -58,15 +65,16 @@ def show(was_running: bool) -> None:
     best = job.sweep.best()
     if best is not None:
         config = job.sweep.config_of(best)
-        st.success(sweep.best_said(best), icon=":material/emoji_events:")
+        st.success(sweep.best_said(best, job.sweep.objective[0]), icon=":material/emoji_events:")
         c1, c2 = st.columns([1, 3], vertical_alignment="center")
         if c1.button(t("sweep.train_best"), key="b.sweep.best", icon=":material/play_arrow:", disabled=lab().busy,
-                     help=t("sweep.train_best_help")) and sweep.train(config):
-            st.switch_page("views/train.py")
+                     help=t("sweep.train_best_help")) and (page := sweep.train(config)):
+            st.switch_page(page)
         c2.code(links.link_of(config, language(), lab().dataset), language=None, wrap_lines=True)
     if figures:
         for tab, name in zip(st.tabs([t(f"sweep.fig.{name}") for name in figures]), figures, strict=True):
-            tab.plotly_chart(sweep.figure(name, figures[name], job.sweep.plan.space), key=f"sweep.fig.{name}")
+            tab.plotly_chart(sweep.figure(name, figures[name], job.sweep.plan.space, job.sweep.objective[0]),
+                             key=f"sweep.fig.{name}")
     st.subheader(t("sweep.trials_heading"))
     st.dataframe(sweep.trials_frame(outcomes), hide_index=True, width="stretch")
     st.download_button(t("sweep.download"), sweep.trials_csv(outcomes), f"{job.name}.csv", "text/csv",

@@ -26,14 +26,19 @@ with stored:
     tasks.import_panel(task, data)
 with st.expander(t("tasks.settings"), expanded=not running, icon=":material/tune:"):
     config = tasks.settings(task)
-links.publish_page(tasks.experiment(task, config, data))  # this page's experiment is the link's
-buttons = st.columns(2)
+experiment = tasks.experiment(task, config, data)
+links.publish_page(experiment)  # this page's experiment is the link's
+buttons = st.columns(3)
 if buttons[0].button(t("tasks.start"), key="b.tasks.start", type="primary", icon=":material/play_arrow:",
                      disabled=running or data is None, width="stretch"):
     tasks.start(task, config, data)
     st.rerun()
 buttons[1].button(t("tasks.stop"), key="b.tasks.stop", on_click=task_desk().stop, icon=":material/stop:",
                   disabled=not running, width="stretch")
+if buttons[2].button(t("tasks.sweep"), key="b.tasks.sweep", icon=":material/travel_explore:", disabled=data is None,
+                     help=t("tasks.sweep_help"), width="stretch"):
+    tasks.to_sweep(experiment, data)
+    st.switch_page("views/sweep.py")
 
 
 @st.fragment(run_every=LIVE_SECONDS if running else None)

@@ -44,7 +44,15 @@ SWEEP: dict[str, str] = {
     "sweep.stopping": "Stopping after the current epoch…",
     "sweep.ended": "The sweep ended: {ended} of {budget} trials.",
     "sweep.opened": "A stored study: its trials and figures as they were saved. Continue it below.",
-    "sweep.best": "Best so far: trial {trial}, validation loss {value} ({settings})",
+    "sweep.best": "Best so far: trial {trial}, {metric} {value} ({settings})",
+    "sweep.metric.val_loss": "validation loss",
+    "sweep.metric.accuracy": "validation accuracy",
+    "sweep.metric.bits_per_char": "validation bits per character",
+    "sweep.intro_task": "Sweeping the experiment of the Text & labels page: a {task} on {data}. Each trial trains one "
+                        "configuration and is scored by its {metric} (higher accuracy, fewer bits per character are "
+                        "better); hopeless trials are pruned early. Its runs are kept in this workspace and listed "
+                        "on the Text & labels page.",
+    "sweep.forecast_instead": "Sweep the forecast instead",
     "sweep.train_best": "Train these settings",
     "sweep.train_best_help": "Starts a run with the best trial's settings and opens the Train page; the link beside it "
                              "shares them",
@@ -71,6 +79,8 @@ SWEEP: dict[str, str] = {
     "sweep.col.trial": "trial",
     "sweep.col.state": "state",
     "sweep.col.val_loss": "best validation loss",
+    "sweep.col.accuracy": "validation accuracy",
+    "sweep.col.bits_per_char": "validation bits per character",
     "sweep.col.epochs": "epochs",
     "sweep.col.run": "run",
     "sweep.state.complete": "complete",

@@ -27,6 +27,8 @@ TASKS: dict[str, str] = {
     "tasks.cut": "Only the first {limit} characters of the text are used here.",
     "tasks.settings": "Settings",
     "tasks.start": "Start",
+    "tasks.sweep": "Sweep these settings",
+    "tasks.sweep_help": "Open the Sweep page on this experiment: Optuna searches the cell, size and learning rate for the best validation score (accuracy for a classifier, bits per character for a language model).",
     "tasks.stop": "Stop",
     "tasks.too_big": "This model has {count} parameters, over this server's limit of {limit}; use fewer units.",
     "tasks.busy": "A run of yours is training; stop it first or wait for it to end.",

@@ -25,6 +25,8 @@ TASKS: dict[str, str] = {
     "tasks.cut": "这里只使用文本的前 {limit} 个字符。",
     "tasks.settings": "设置",
     "tasks.start": "开始",
+    "tasks.sweep": "扫描这些设置",
+    "tasks.sweep_help": "在“扫描”页面打开这个实验：Optuna 搜索单元、大小和学习率，以求最好的验证得分（分类器看准确率，语言模型看每字符比特数）。",
     "tasks.stop": "停止",
     "tasks.too_big": "该模型有 {count} 个参数，超过本服务器的上限 {limit}；请减少单元数。",
     "tasks.busy": "你的一个运行正在训练；请先停止它或等它结束。",
