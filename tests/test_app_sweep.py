@@ -210,7 +210,7 @@ def test_a_classifier_sent_from_the_text_and_labels_page_is_swept_for_accuracy_a
     assert not at.exception and at.title[0].value == "Sweep", [e.message for e in at.exception]
     at.switch_page("views/sweep.py")  # (AppTest's next run would draw the page it was told last)
     said = texts(at)
-    assert "Sweeping the experiment of the Text & labels page: a Sequence classification on waveform" in said, said
+    assert "Sweeping the experiment of the Text & labels page: a sequence classifier of waveform" in said, said
     at = ask(at, trials=2, epochs=2, study="page-classes", hidden=(4, 6))
     press(at, "Start the sweep")
     job = desk().job

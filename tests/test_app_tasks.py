@@ -195,7 +195,7 @@ def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
     again.segmented_control(key="w.tasks.task").set_value("classify")
     again.run()
     (stored,) = [frame.value for frame in again.dataframe]
-    assert list(stored["run"]) == [1] and list(stored["task"]) == ["Sequence classification"]
+    assert list(stored["run"]) == [1] and list(stored["data"]) == ["italy_power_demand"]
     assert stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
     assert stored["test, majority class"].iloc[0] < accuracy
     assert "Loss of the stored runs" in chart_titles(again, stored=True)

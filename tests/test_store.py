@@ -96,6 +96,15 @@ BAD_KEYS = ["", "short", "A" * 31, "A" * 65, "has spaces in it and is long enoug
             "../../etc/passwd" + "A" * 20, None, 12345678901234567890123456789012]
 
 
+def test_a_new_key_never_begins_with_a_dash_so_a_command_line_reads_it(store, monkeypatch):
+    import secrets
+
+    drawn = iter(["-" + "a" * 42, "-" + "b" * 42, "c" * 43])  # token_urlsafe gives a leading "-" one time in 64
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _n: next(drawn))
+    key = store.create_workspace()
+    assert key == "c" * 43 and store.has_workspace(key)
+
+
 def test_a_malformed_key_is_refused_by_every_call(store):
     calls = [(store.has_workspace, ()), (store.usage, ()), (store.new_runs, (started(),)), (store.list_runs, ()),
              (store.get_run, (1,)), (store.append_epochs, (1, [record(1)])), (store.beat, ([1],)),

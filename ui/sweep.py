@@ -266,6 +266,11 @@ def choice_text(declared, value: str) -> str:
     return text(short) if short in TABLES["en"] else text(f"{declared.labels}.{value}")
 
 
+def figure_title(name: str, metric: str = "val_loss") -> str:
+    """A study's figure's title: the values per epoch named as what they are (a loss, an accuracy, bits)."""
+    return text(f"sweep.fig.{name}" if name != "intermediate" or metric == "val_loss" else f"sweep.fig.{name}.{metric}")
+
+
 def figure(name: str, fig, space, metric: str = "val_loss") -> object:
     """One of the study's figures (rnncore.sweeps.figures) in the app's words and style (the value named as
     ``metric`` is); the losses per epoch on a log axis."""
@@ -278,7 +283,7 @@ def figure(name: str, fig, space, metric: str = "val_loss") -> object:
         fig.update_yaxes(type="log")
     if name == "slice":  # a panel per setting, side by side: few ticks, written level
         fig.update_xaxes(tickangle=0, nticks=4, automargin=True)
-    plots.style(fig, text(f"sweep.fig.{name}"), FIGURE_HEIGHT + (60 if name == "slice" else 0))
+    plots.style(fig, figure_title(name, metric), FIGURE_HEIGHT + (60 if name == "slice" else 0))
     if name in ("intermediate", "parallel", "slice"):  # a legend of every trial says nothing
         fig.update_layout(showlegend=False)
     return fig

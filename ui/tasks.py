@@ -19,14 +19,11 @@ import torch
 from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
 from rnncore.data.text import Vocabulary, read_text, split_text
-from rnncore.errors import BundleError, KeyedError, StoreError
-from rnncore.io.model_files import ModelFileError
+from rnncore.errors import KeyedError
 from rnncore.nn.models import parameter_count
-from rnncore.tasks.build import task_data
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
-from rnncore.tasks.files import import_task, rescore, task_zip
+from rnncore.tasks.files import task_zip
 from rnncore.tasks.job import Recording, TaskJob
-from rnncore.tasks.recording import keep_imported, reopen
 from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
 from rnncore.viz import plots
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
@@ -34,9 +31,9 @@ from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
 from ui import links
 from ui.controls import bounds, label, seed
-from ui.i18n import explain_error, explain_note, language, t, table, text, where_to
+from ui.i18n import explain_error, explain_note, t, text
 from ui.inside import heatmaps
-from ui.state import lab, memo, server_limits, task_desk
+from ui.state import lab, server_limits, task_desk
 
 MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
 TRACED = 400  # characters of the test part coloured on Inside
@@ -49,7 +46,6 @@ ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs",
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
 TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
-IMPORTED = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
 MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
 
 
@@ -159,21 +155,21 @@ def data_choice(task: str) -> Chosen | None:
     source = upload.name if upload else source
     try:
         if task == "charlm":
-            name, text = (upload.name, read_text(upload.getvalue(), upload.name)) if upload else load_text(source)
-            if len(text) > MAX_PAGE_CHARACTERS:
+            name, words = (upload.name, read_text(upload.getvalue(), upload.name)) if upload else load_text(source)
+            if len(words) > MAX_PAGE_CHARACTERS:
                 st.caption(t("tasks.cut", limit=f"{MAX_PAGE_CHARACTERS:,}"))
-                text = text[:MAX_PAGE_CHARACTERS]
-            st.caption(t("tasks.using", name=name, what=t("tasks.what.charlm", characters=f"{len(text):,}",
-                                                          distinct=f"{len(set(text)):,}")))
-            content = text.encode("utf-8") if upload else None  # (the part trained on, when it was cut)
-            return Chosen(source, _identity(source, name, len(text), content), text, content)
+                words = words[:MAX_PAGE_CHARACTERS]
+            st.caption(t("tasks.using", name=name, what=text("tasks.what.charlm", characters=f"{len(words):,}",
+                                                             distinct=f"{len(set(words)):,}")))
+            content = words.encode("utf-8") if upload else None  # (the part trained on, when it was cut)
+            return Chosen(source, _identity(source, name, len(words), content), words, content)
         data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
             load_labelled(source, label=label_column)
     except KeyedError as exc:
         st.error(explain_error(exc), icon=":material/error:")
         return None
     counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
-    st.caption(t("tasks.using", name=data.name, what=t("tasks.what.classify", sequences=f"{len(data):,}",
+    st.caption(t("tasks.using", name=data.name, what=text("tasks.what.classify", sequences=f"{len(data):,}",
                                                        steps=data.x.shape[1], counts=counts)))
     for note in data.notes:
         st.caption(explain_note(note))
@@ -246,133 +242,6 @@ def _recording(chosen: Chosen) -> Recording | None:
         return None
     identity = {k: v for k, v in chosen.about.items() if k != "source"}
     return Recording(archive.store, archive.key, identity, chosen.content)
-
-
-def stored_runs(task: str) -> None:
-    """This task's runs in the browser's workspace: a table of their scores, their losses side by side, and one
-    reopened to look at."""
-    archive = lab().archive
-    if not archive.stored:
-        st.caption(t("tasks.stored.memory"))
-        return
-    try:
-        found = [s for s in archive.store.list_runs(archive.key) if s.task == task]
-        rows, histories = _stored(archive.store, archive.key, found)
-    except StoreError as exc:
-        st.warning(explain_error(exc), icon=":material/cloud_off:")
-        return
-    if not found:
-        st.caption(t("tasks.stored.none"))
-        return
-    frame = pd.DataFrame(rows)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
-        column: st.column_config.NumberColumn(format="%.3f") for column in frame.columns[-2:]})
-    numbers = [s.number for s in found]
-    shown = st.multiselect(t("tasks.stored.compare"), numbers, default=numbers[-4:], key=f"w.tasks.compare.{task}",
-                           format_func=lambda n: t("tasks.stored.run", number=n))
-    if shown:
-        st.plotly_chart(plots.compare_loss_figure(
-            {t("tasks.stored.run", number=n): histories[n] for n in shown},
-            labels={**table("fig.compare"), "title": text("tasks.stored.losses"), "y": text("tasks.loss")}),
-            key="tasks.stored.losses")
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    number = left.selectbox(t("tasks.stored.pick"), [s.number for s in found if s.has_model], key="w.tasks.stored",
-                            format_func=lambda n: t("tasks.stored.run", number=n))
-    right.button(t("tasks.stored.open"), key="b.tasks.reopen", on_click=_reopen, args=(number,), width="stretch",
-                 disabled=number is None or task_desk().running, icon=":material/folder_open:")
-
-
-def elsewhere() -> None:
-    """On a forecasting page: how many text and classification runs this workspace holds, and where they are."""
-    archive = lab().archive
-    if not archive.stored:
-        return
-    try:
-        count = sum(s.task != "forecast" for s in archive.store.list_runs(archive.key))
-    except StoreError:
-        return  # (the page's own view of the store says it)
-    if count:
-        st.page_link("views/tasks.py", label=t("tasks.elsewhere", count=count), icon=":material/text_fields:")
-
-
-def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:
-    """(the table's rows, each run's history) of the stored runs: task, data, cell, how each ended, its test metric
-    next to the baseline it must beat; read once per change of the workspace's runs."""
-    def row(stored) -> dict:
-        metric, baseline = ("bits_per_char", "bigram") if stored.task == "charlm" else ("accuracy", "majority")
-        results = stored.results
-        test = results.get("metrics", {}).get("test", {}).get(metric)
-        base = results.get("baselines", {}).get(baseline, {}).get("test", {}).get(metric)
-        return {t("tasks.stored.col.run"): stored.number, t("tasks.stored.col.task"): text(f"tasks.task.{stored.task}"),
-                t("tasks.stored.col.data"): stored.data.get("name") or stored.config["data"]["source"],
-                t("tasks.stored.col.cell"): text(f"cell.{stored.cell}"), t("tasks.stored.col.epochs"): stored.epochs,
-                t("tasks.stored.col.status"): text(f"status.{stored.status}"),
-                t("tasks.stored.col.test", metric=t(f"tasks.metric.{metric}")): test,
-                t("tasks.stored.col.baseline", baseline=t(f"tasks.baseline.{baseline}")): base}
-
-    def read() -> tuple[list[dict], dict]:
-        runs = [store.get_run(key, s.number) for s in found]
-        return [row(r) for r in runs], {r.number: r.history for r in runs}
-
-    stamp = tuple((s.number, s.updated, s.status) for s in found)
-    return memo("tasks.stored", stamp + (language(),), read)
-
-
-def import_panel(task: str, chosen: Chosen | None) -> None:
-    """A task's run zip uploaded: scored again on its data (a sample, a generator, or the file chosen above) and
-    shown; kept in the workspace as a run of its own. A zip it cannot use is said, and nothing changes."""
-    upload = st.file_uploader(t("tasks.import"), type=["zip"], key=f"w.tasks.import.{task}",
-                              help=t("tasks.import_help"))
-    if upload is None or st.session_state.get(IMPORTED) == upload.file_id:
-        return
-    st.session_state[IMPORTED] = upload.file_id
-    try:
-        imported = import_task(upload.getvalue(), server_limits().run_limits())
-        cfg = imported.config
-        if cfg.data.task != task:
-            raise BundleError.keyed("other_data", source=cfg.data.source, why=t(f"tasks.task.{cfg.data.task}"))
-        data, content = _data_of(cfg, imported.data, chosen)
-        result = rescore(imported, data)
-    except KeyedError as exc:
-        said = t("tasks.import_failed", name=upload.name, error=explain_error(exc, field=True))
-        st.error(f"{said}. {where_to(exc)}" if where_to(exc) else said, icon=":material/error:")
-        return
-    number, archive = None, lab().archive
-    if archive.stored:
-        try:
-            number = keep_imported(archive.store, archive.key, result, {**imported.data, "rows": len(data)}, content)
-        except StoreError as exc:
-            st.warning(t("tasks.stored.not_kept", error=explain_error(exc)), icon=":material/cloud_off:")
-    about = {"source": cfg.data.source, **imported.data}
-    if task_desk().show(TaskJob.reopened(result, data, about, number)):
-        st.rerun()
-    st.error(t("tasks.busy"), icon=":material/error:")
-
-
-def _data_of(cfg: ExperimentConfig, identity: dict, chosen: Chosen | None) -> tuple[object, bytes | None]:
-    """(the data an imported run trained on, the file's bytes to keep): a sample or a generator loaded again,
-    or the file chosen above when it is that file (BundleError needs_upload when it is not)."""
-    if cfg.data.kind != "file":
-        return task_data(cfg), None
-    same = chosen is not None and chosen.content is not None and chosen.source == cfg.data.source
-    sha = identity.get("sha256")
-    if not same or (sha and hashlib.sha256(chosen.content).hexdigest() != sha):
-        raise BundleError.keyed("needs_upload", source=cfg.data.source)
-    return chosen.data, chosen.content
-
-
-def _reopen(number: int) -> None:
-    """The stored run ``number`` read back (its model scored again on its data) and shown as this session's."""
-    archive = lab().archive
-    try:
-        stored = archive.store.get_run(archive.key, number)
-        result, data = reopen(archive.store, archive.key, stored)
-    except (KeyedError, ModelFileError) as exc:
-        st.session_state[MESSAGE] = explain_error(exc)
-        return
-    about = {"source": result.config.data.source, **stored.data}
-    if not task_desk().show(TaskJob.reopened(result, data, about, number)):
-        st.session_state[MESSAGE] = t("tasks.busy")
 
 
 def download(job: TaskJob) -> None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnncore.viz import plots
-from ui import actions, compare, state, tasks
+from ui import actions, compare, state, task_store
 from ui.errors import shielded
 from ui.i18n import t, table
 from ui.state import lab
@@ -11,7 +11,7 @@ from ui.state import lab
 session = lab()
 st.title(t("compare.title"))
 st.caption(t("compare.intro"))
-tasks.elsewhere()  # the text and classification runs are compared on their own page
+task_store.elsewhere()  # the text and classification runs are compared on their own page
 st.button(t("compare.sweep"), key="b.sweep", icon=":material/stacked_line_chart:",
           disabled=not session.controls().start, help=t("compare.sweep_help"), on_click=actions.sweep_cells)
 actions.show_message()

@@ -5,11 +5,11 @@ import streamlit as st
 from rnncore.io.bundle import export_run
 from rnncore.io.model_files import history_frame
 from rnncore.viz import plots
-from ui import actions, evaluate, tasks
+from ui import actions, evaluate, task_store
 from ui.i18n import explain, explain_note, t, table
 
 st.title(t("evaluate.title"))
-tasks.elsewhere()  # the text and classification runs are evaluated on their own page
+task_store.elsewhere()  # the text and classification runs are evaluated on their own page
 actions.show_message()
 actions.show_notice()
 record = evaluate.run_picker()

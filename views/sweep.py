@@ -15,8 +15,8 @@ st.title(t("sweep.title"))
 if config.data.task == "forecast":
     st.caption(t("sweep.intro", data=data_name, lookback=config.window.lookback))
 else:  # the Text & labels page's experiment, sent here
-    left, right = st.columns([4, 1], vertical_alignment="center")
-    left.caption(t("sweep.intro_task", task=t(f"tasks.task.{config.data.task}"), data=data_name,
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.caption(t("sweep.intro_task", task=t(f"sweep.task.{config.data.task}"), data=data_name,
                    metric=t(f"sweep.metric.{OBJECTIVES[config.data.task][0]}")))
     right.button(t("sweep.forecast_instead"), key="b.sweep.forecast", on_click=sweep.sweep_forecast, width="stretch")
 actions.show_message()
@@ -72,9 +72,9 @@ def show(was_running: bool) -> None:
             st.switch_page(page)
         c2.code(links.link_of(config, language(), lab().dataset), language=None, wrap_lines=True)
     if figures:
-        for tab, name in zip(st.tabs([t(f"sweep.fig.{name}") for name in figures]), figures, strict=True):
-            tab.plotly_chart(sweep.figure(name, figures[name], job.sweep.plan.space, job.sweep.objective[0]),
-                             key=f"sweep.fig.{name}")
+        metric = job.sweep.objective[0]
+        for tab, name in zip(st.tabs([sweep.figure_title(name, metric) for name in figures]), figures, strict=True):
+            tab.plotly_chart(sweep.figure(name, figures[name], job.sweep.plan.space, metric), key=f"sweep.fig.{name}")
     st.subheader(t("sweep.trials_heading"))
     st.dataframe(sweep.trials_frame(outcomes), hide_index=True, width="stretch")
     st.download_button(t("sweep.download"), sweep.trials_csv(outcomes), f"{job.name}.csv", "text/csv",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import links, tasks
+from ui import links, task_store, tasks
 from ui.errors import shielded
 from ui.i18n import t
 from ui.state import task_desk
@@ -19,11 +19,11 @@ with st.expander(t("tasks.scenarios"), icon=":material/science:"):
 task = tasks.task_choice()
 stored = st.expander(t("tasks.stored"), icon=":material/history:")
 with stored:
-    tasks.stored_runs(task)
+    task_store.stored_runs(task)
 with st.expander(t("tasks.data"), expanded=not running, icon=":material/table_chart:"):
     data = tasks.data_choice(task)
 with stored:
-    tasks.import_panel(task, data)
+    task_store.import_panel(task, data)
 with st.expander(t("tasks.settings"), expanded=not running, icon=":material/tune:"):
     config = tasks.settings(task)
 experiment = tasks.experiment(task, config, data)

@@ -314,7 +314,9 @@ class RunStore:
     # workspaces --------------------------------------------------------------------------------
     def create_workspace(self) -> str:
         """A new workspace; its key (keep it: the store cannot give it back)."""
-        key = secrets.token_urlsafe(KEY_BYTES)
+        key = "-"
+        while key.startswith("-"):  # a command line would read "--workspace -x..." as a flag
+            key = secrets.token_urlsafe(KEY_BYTES)
         with self._write() as conn:
             conn.execute(insert(workspaces).values(id=key_id(key), created=time.time(), runs_made=0))
         return key

@@ -48,15 +48,19 @@ SWEEP: dict[str, str] = {
     "sweep.metric.val_loss": "validation loss",
     "sweep.metric.accuracy": "validation accuracy",
     "sweep.metric.bits_per_char": "validation bits per character",
-    "sweep.intro_task": "Sweeping the experiment of the Text & labels page: a {task} on {data}. Each trial trains one "
+    "sweep.intro_task": "Sweeping the experiment of the Text & labels page: a {task} of {data}. Each trial trains one "
                         "configuration and is scored by its {metric} (higher accuracy, fewer bits per character are "
                         "better); hopeless trials are pruned early. Its runs are kept in this workspace and listed "
                         "on the Text & labels page.",
     "sweep.forecast_instead": "Sweep the forecast instead",
+    "sweep.task.charlm": "character language model",
+    "sweep.task.classify": "sequence classifier",
     "sweep.train_best": "Train these settings",
     "sweep.train_best_help": "Starts a run with the best trial's settings and opens the Train page; the link beside it "
                              "shares them",
     "sweep.fig.history": "Optimisation history",
+    "sweep.fig.intermediate.accuracy": "Validation accuracy per epoch",
+    "sweep.fig.intermediate.bits_per_char": "Validation bits per character per epoch",
     "sweep.fig.intermediate": "Validation loss per epoch",
     "sweep.fig.parallel": "Parallel coordinates",
     "sweep.fig.importance": "Setting importances",

@@ -121,7 +121,6 @@ TASKS: dict[str, str] = {
     "tasks.import_failed": "{name} was not imported: {error}",
     "tasks.elsewhere": "This workspace also holds {count} text or classification run(s): they are compared and evaluated on the Text & labels page",
     "tasks.stored.col.run": "run",
-    "tasks.stored.col.task": "task",
     "tasks.stored.col.data": "data",
     "tasks.stored.col.cell": "cell",
     "tasks.stored.col.epochs": "epochs",

@@ -44,13 +44,17 @@ SWEEP: dict[str, str] = {
     "sweep.metric.val_loss": "验证损失",
     "sweep.metric.accuracy": "验证准确率",
     "sweep.metric.bits_per_char": "验证集每字符比特数",
-    "sweep.intro_task": "正在搜索“文本与分类”页面的实验：在 {data} 上的{task}。每次试验训练一种配置，按其{metric}评分"
+    "sweep.intro_task": "正在扫描“文本与分类”页面的实验：{data} 的{task}。每次试验训练一种配置，按其{metric}评分"
                         "（准确率越高、每字符比特数越少越好）；没有希望的试验会被提前剪枝。它的运行保存在本工作区，"
                         "列在“文本与分类”页面上。",
-    "sweep.forecast_instead": "改为搜索序列预测",
+    "sweep.forecast_instead": "改为扫描序列预测",
+    "sweep.task.charlm": "字符语言模型",
+    "sweep.task.classify": "序列分类器",
     "sweep.train_best": "用这些设置训练",
     "sweep.train_best_help": "用最佳试验的设置开始一次运行并打开训练页；旁边的链接可以分享这些设置",
     "sweep.fig.history": "优化历史",
+    "sweep.fig.intermediate.accuracy": "每轮的验证准确率",
+    "sweep.fig.intermediate.bits_per_char": "每轮的验证集每字符比特数",
     "sweep.fig.intermediate": "每轮的验证损失",
     "sweep.fig.parallel": "平行坐标",
     "sweep.fig.importance": "设置的重要性",

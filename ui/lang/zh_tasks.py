@@ -111,7 +111,6 @@ TASKS: dict[str, str] = {
     "tasks.import_failed": "{name} 未能导入：{error}",
     "tasks.elsewhere": "本工作区还有 {count} 个文本或分类运行：它们在“文本与分类”页面比较和评估",
     "tasks.stored.col.run": "运行",
-    "tasks.stored.col.task": "任务",
     "tasks.stored.col.data": "数据",
     "tasks.stored.col.cell": "单元",
     "tasks.stored.col.epochs": "轮数",
