@@ -130,34 +130,39 @@ def test_the_page_speaks_chinese(app):
 
 
 def test_a_scenario_sets_up_its_run_and_what_it_says_to_watch_happens(app):
-    """Which cell remembers: the LSTM as it starts stays near chance, with forget bias 1 it learns."""
+    """Which cell remembers: the LSTM and the GRU as they start stay near chance, with forget bias 1 the LSTM
+    learns."""
     scores = {}
-    for key in ("memory_lstm", "memory_forget_bias"):
+    for key in ("memory_lstm", "memory_forget_bias", "memory_gru"):
         app.button(key=f"b.tasks.scenario.{key}").click()
         app.run()
         assert app.segmented_control(key="w.tasks.task").value == "classify"
         assert app.selectbox(key="w.tasks.source.classify").value == "synthetic:sign_memory"
-        assert app.selectbox(key="w.tasks.classify.cell").value == "lstm"
+        assert app.selectbox(key="w.tasks.classify.cell").value == ("gru" if "gru" in key else "lstm")
         assert app.number_input(key="w.tasks.classify.forget_bias").value == (1.0 if "bias" in key else 0.0)
         app.button(key="b.tasks.start").click()
         app.run()
         run_until(app, lambda at: "finished 10 epochs" in texts(at), timeout=120)
         assert not app.exception and not app.error, texts(app)
         scores[key] = scores_table(app)["accuracy"].iloc[1]  # test
-    assert scores["memory_lstm"] < 0.7 and scores["memory_forget_bias"] > 0.95, scores
+    assert scores["memory_lstm"] < 0.7 and scores["memory_gru"] < 0.7 and scores["memory_forget_bias"] > 0.95, scores
 
 
 def test_while_a_text_model_trains_the_page_shows_what_it_writes_after_each_epoch(app):
     set_up(app, "charlm", 50, 4)
     app.button(key="b.tasks.start").click()
-    run_until(app, lambda at: "What the model writes after epoch 1" in texts(at), timeout=90)
-    shown = texts(app)
-    assert "What the model writes after epoch 1" in shown and app.button(key="b.tasks.stop").disabled is False
+    run_until(app, lambda at: "What the model wrote after epoch 1 (temperature 0.8)" in texts(at), timeout=90)
+    assert app.button(key="b.tasks.stop").disabled is False
     live = [c.value for c in app.code]
     assert live and live[0].startswith("Chapter 1\n") and len(live[0]) == 32 + 160  # the first window, then 160
+    app.text_input(key="w.tasks.live_prompt").set_value("And God said")
+    app.slider(key="w.tasks.live_temperature").set_value(0.3)
+    app.run()
+    run_until(app, lambda at: "(temperature 0.3)" in texts(at), timeout=90)  # from the next epoch on
+    assert [c.value for c in app.code][0].startswith("And God said") and not app.exception
     app.button(key="b.tasks.stop").click()
     run_until(app, ended, timeout=60)
-    assert not app.exception and "stopped" in texts(app) and "What the model writes after epoch" not in texts(app)
+    assert not app.exception and "stopped" in texts(app) and "What the model wrote after epoch" not in texts(app)
 
 
 def open_tasks_page(query: dict) -> object:

@@ -46,6 +46,7 @@ ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs",
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
 TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
+LIVE_PROMPT, LIVE_HEAT = "w.tasks.live_prompt", "w.tasks.live_temperature"  # what a training text model writes
 MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
 
 
@@ -274,10 +275,22 @@ def status(job: TaskJob) -> None:
         st.caption(t("tasks.stored.as", number=job.number))
     st.plotly_chart(plots.loss_figure(epochs, job.cfg.train.epochs, labels={"title": text("tasks.loss")}),
                     key="tasks.loss")
-    if job.samples and job.result is None:  # while it trains: what it writes now
-        epoch, drawn = job.samples[-1]
-        st.caption(t("tasks.live_sample", epoch=epoch))
-        st.code(job.data[:job.cfg.window.lookback] + drawn, language=None, wrap_lines=True)
+    if job.task == "charlm" and job.result is None and job.error is None:  # while it trains: what it writes now
+        live_sampling(job)
+        if job.samples:
+            said = job.samples[-1]
+            st.caption(t("tasks.live_sample", epoch=said.epoch, temperature=f"{said.temperature:g}"))
+            st.code(said.prompt + said.text, language=None, wrap_lines=True)
+
+
+def live_sampling(job: TaskJob) -> None:
+    """The prompt and temperature of what the model writes after its next epoch (read by the training thread)."""
+    left, right = st.columns([3, 1])
+    seed(LIVE_PROMPT, job.sampling[0])
+    seed(LIVE_HEAT, job.sampling[1])
+    prompt = left.text_input(t("tasks.prompt"), key=LIVE_PROMPT, help=t("tasks.live_prompt_help"))
+    heat = right.slider(t("tasks.temperature"), 0.1, 2.0, step=0.1, key=LIVE_HEAT, help=t("tasks.temperature_help"))
+    job.sampling = (prompt, float(heat))
 
 
 def scores_table(result, task: str) -> None:

@@ -28,6 +28,15 @@ TASKS = ("charlm", "classify")  # what a TaskJob trains
 LIVE_SAMPLE = 160  # characters a language model writes after each epoch, for the page to show while it trains
 
 
+class LiveSample(NamedTuple):
+    """What a language model wrote after an epoch: after ``prompt``, at ``temperature``."""
+
+    epoch: int
+    prompt: str
+    temperature: float
+    text: str
+
+
 class Recording(NamedTuple):
     """Where a job records its run: a workspace of the run store, the data's identity, and the file's bytes to
     keep there (an upload; None for a sample or a generator)."""
@@ -53,7 +62,9 @@ class TaskJob:
         self.result = None  # a CharResult or ClassResult once it ended
         self.error: Exception | None = None
         self.queued = False  # waiting for a training slot
-        self.samples: list[tuple[int, str]] = []  # charlm: (epoch, text the model wrote after it)
+        self.samples: list[LiveSample] = []  # charlm: what the model wrote after each epoch
+        # charlm: (prompt, temperature) of the next live sample; a page may change it while the run trains
+        self.sampling: tuple[str, float] = (data[:cfg.window.lookback], 0.8) if task == "charlm" else ("", 1.0)
         self.number: int | None = None  # the run's number in the workspace, once recorded
         self.store_error: Exception | None = None  # why the run is not (wholly) in the store, if it is not
         self._thread: threading.Thread | None = None
@@ -143,15 +154,16 @@ class TaskJob:
             self.store_error = store_exc
 
     def _sample(self, model, vocab) -> None:
-        """After an epoch, in the training thread: what the model writes now after the text's first window."""
+        """After an epoch, in the training thread: what the model writes now after ``sampling``'s prompt, at its
+        temperature."""
         import torch
 
         from rnncore.tasks.charlm import sample
 
-        lookback = self.cfg.window.lookback
-        drawn = sample(model, vocab, self.data[:lookback], LIVE_SAMPLE, lookback, 0.8,
+        prompt, temperature = self.sampling  # (one read: a page may replace it meanwhile)
+        drawn = sample(model, vocab, prompt, LIVE_SAMPLE, self.cfg.window.lookback, temperature,
                        torch.Generator().manual_seed(self.cfg.train.seed))
-        self.samples.append((len(self._hooks.history), drawn))
+        self.samples.append(LiveSample(len(self._hooks.history), prompt, temperature, drawn))
 
     def stop(self) -> None:
         self._hooks.stop.set()

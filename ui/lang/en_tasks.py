@@ -106,6 +106,11 @@ TASKS: dict[str, str] = {
     "tasks.scenario.memory_forget_bias.watch": "The same LSTM with its forget gate's bias set to 1 (Jozefowicz et al. "
                                                "2015): the gate starts mostly open and the LSTM reaches about 100 % "
                                                "in 10 epochs. One number at the start decides what it can learn.",
+    "tasks.scenario.memory_gru.title": "Which cell remembers? 4: a GRU",
+    "tasks.scenario.memory_gru.watch": "The same task for a GRU: it also stays near the majority class (about 56 % "
+                                       "in 10 epochs, 50 % after 25). Its update gate starts half open too, so the "
+                                       "first step fades as in the LSTM; the gated cells need their gates set to "
+                                       "keep before they can learn what to keep.",
     "tasks.weights.none": "none: every sequence alike",
     "tasks.weights.balanced": "balanced: each class alike",
     "tasks.stored": "Runs in this workspace",
@@ -131,5 +136,6 @@ TASKS: dict[str, str] = {
     "tasks.stored.not_kept": "The run was not kept in the run store: {error}. Download it to keep it.",
     "tasks.link_source": "this page offers {choices}, or a file you upload",
     "tasks.download": "Download the run (model, settings, history, metrics)",
-    "tasks.live_sample": "What the model writes after epoch {epoch} (temperature 0.8), after the text's first window:",
+    "tasks.live_sample": "What the model wrote after epoch {epoch} (temperature {temperature}):",
+    "tasks.live_prompt_help": "What the model continues after each epoch; a change applies from the next epoch",
 }

@@ -96,6 +96,9 @@ TASKS: dict[str, str] = {
     "tasks.scenario.memory_forget_bias.title": "哪种单元记得住？3：遗忘门偏置为 1 的 LSTM",
     "tasks.scenario.memory_forget_bias.watch": "同一个 LSTM，把遗忘门的偏置设为 1（Jozefowicz 等，2015）：遗忘门一开始大多打开，"
                                                "10 轮后达到约 100%。开始时的一个数决定了它能学会什么。",
+    "tasks.scenario.memory_gru.title": "哪种单元记得住？4：GRU",
+    "tasks.scenario.memory_gru.watch": "同样的任务交给 GRU：它也停在多数类附近（10 轮约 56%，25 轮后 50%）。它的更新门一开始也是半开的，"
+                                       "所以第一步的信息像在 LSTM 中一样逐步消失；带门的单元要先把门设成“保留”，才能学会保留什么。",
     "tasks.weights.none": "无：每个序列同等",
     "tasks.weights.balanced": "平衡：每个类别同等",
     "tasks.stored": "本工作区的运行",
@@ -121,5 +124,6 @@ TASKS: dict[str, str] = {
     "tasks.stored.not_kept": "该运行未能保存到运行存储：{error}。请下载以保留。",
     "tasks.link_source": "本页提供 {choices}，或上传你自己的文件",
     "tasks.download": "下载此运行（模型、设置、历史、指标）",
-    "tasks.live_sample": "第 {epoch} 轮后模型写出的文本（温度 0.8），接在文本的第一个窗口之后：",
+    "tasks.live_sample": "第 {epoch} 轮后模型写出的文本（温度 {temperature}）：",
+    "tasks.live_prompt_help": "每轮之后模型接着写的开头；修改从下一轮起生效",
 }
