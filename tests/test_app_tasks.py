@@ -155,7 +155,7 @@ def test_while_a_text_model_trains_the_page_shows_what_it_writes_after_each_epoc
     assert app.button(key="b.tasks.stop").disabled is False
     live = [c.value for c in app.code]
     assert live and live[0].startswith("Chapter 1\n") and len(live[0]) == 32 + 160  # the first window, then 160
-    app.text_input(key="w.tasks.live_prompt").set_value("And God said")
+    app.text_area(key="w.tasks.live_prompt").set_value("And God said")
     app.slider(key="w.tasks.live_temperature").set_value(0.3)
     app.run()
     run_until(app, lambda at: "(temperature 0.3)" in texts(at), timeout=90)  # from the next epoch on

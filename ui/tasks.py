@@ -286,10 +286,11 @@ def status(job: TaskJob) -> None:
 def live_sampling(job: TaskJob) -> None:
     """The prompt and temperature of what the model writes after its next epoch (read by the training thread)."""
     left, right = st.columns([3, 1])
-    seed(LIVE_PROMPT, job.sampling[0])
-    seed(LIVE_HEAT, job.sampling[1])
-    prompt = left.text_input(t("tasks.prompt"), key=LIVE_PROMPT, help=t("tasks.live_prompt_help"))
-    heat = right.slider(t("tasks.temperature"), 0.1, 2.0, step=0.1, key=LIVE_HEAT, help=t("tasks.temperature_help"))
+    first = TaskJob.first_sampling(job.data, job.cfg)  # the defaults: never the last value read, which may be stale
+    prompt = left.text_area(t("tasks.prompt"), value=first[0], key=LIVE_PROMPT, help=t("tasks.live_prompt_help"),
+                            height=80)
+    heat = right.slider(t("tasks.temperature"), 0.1, 2.0, first[1], 0.1, key=LIVE_HEAT,
+                        help=t("tasks.temperature_help"))
     job.sampling = (prompt, float(heat))
 
 

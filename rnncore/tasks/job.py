@@ -64,10 +64,16 @@ class TaskJob:
         self.queued = False  # waiting for a training slot
         self.samples: list[LiveSample] = []  # charlm: what the model wrote after each epoch
         # charlm: (prompt, temperature) of the next live sample; a page may change it while the run trains
-        self.sampling: tuple[str, float] = (data[:cfg.window.lookback], 0.8) if task == "charlm" else ("", 1.0)
+        self.sampling: tuple[str, float] = self.first_sampling(data, cfg) if task == "charlm" else ("", 1.0)
         self.number: int | None = None  # the run's number in the workspace, once recorded
         self.store_error: Exception | None = None  # why the run is not (wholly) in the store, if it is not
         self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def first_sampling(text: str, cfg: ExperimentConfig) -> tuple[str, float]:
+        """What a language model writes after each epoch unless a page says otherwise: after the text's first
+        window, at temperature 0.8."""
+        return text[:cfg.window.lookback], 0.8
 
     @classmethod
     def reopened(cls, result, data, about: dict, number: int | None = None) -> TaskJob:
