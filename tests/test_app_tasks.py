@@ -204,7 +204,7 @@ def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
     assert stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
     assert stored["test, majority class"].iloc[0] < accuracy
     assert "Loss of the stored runs" in chart_titles(again, stored=True)
-    again.button(key="b.tasks.reopen").click()
+    again.button(key="b.tasks.reopen.classify").click()
     again.run()
     assert not again.exception and not again.error, texts(again)
     assert scores_table(again)["accuracy"].iloc[1] == pytest.approx(accuracy)  # its weights, scored again
@@ -269,13 +269,19 @@ def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_c
     assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])  # unchanged
 
 
-def test_the_forecasting_pages_point_to_the_task_runs_of_the_workspace(app):
+def test_compare_and_evaluate_show_the_task_runs_of_the_workspace(app):
     set_up(app, "classify", 1, 4)
     app.button(key="b.tasks.start").click()
     run_until(app, ended, timeout=120)
-    for page in ("views/compare.py", "views/evaluate.py"):
-        app.switch_page(page)
-        app.run()
-        links = [link.proto.label for link in app.get("page_link")]
-        assert not app.exception and links == ["This workspace also holds 1 text or classification run(s): they "
-                                               "are compared and evaluated on the Text & labels page"], links
+    accuracy = scores_table(app)["accuracy"].iloc[1]
+    app.switch_page("views/compare.py")
+    app.run()
+    assert not app.exception and "Text and classification runs in this workspace" in [e.label for e in app.expander]
+    (stored,) = [frame.value for frame in app.dataframe if "run" in frame.value.columns and "cell" in frame.value]
+    assert list(stored["run"]) == [1] and stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
+    assert "Loss of the stored runs" in chart_titles(app, stored=True)
+    app.switch_page("views/evaluate.py")
+    app.run()
+    assert not app.exception and "The run opened last: Sequence classification" in texts(app)
+    assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(accuracy)  # the run's evaluation, here too
+    assert "Confusion matrix (test)" in chart_titles(app)

@@ -1,6 +1,6 @@
 """The Text & labels page's runs kept in the browser's workspace of the run store: the table of a task's
 stored runs with their loss curves, one reopened (its model scored again on its data),
-a run zip imported and kept, and the pointer the forecasting pages show to these runs.
+a run zip imported and kept, and these runs on the Compare and Evaluate pages.
 
 Everything stored or computed is rnncore's (rnncore.tasks.recording, rnncore.tasks.files); a store that cannot
 be used, or a zip or data it cannot take, is said and changes nothing.
@@ -24,6 +24,8 @@ from rnncore.viz import plots
 from ui.i18n import explain_error, language, t, table, text, where_to
 from ui.state import lab, memo, server_limits, task_desk
 from ui.tasks import MESSAGE, Chosen
+
+TASKS = ("charlm", "classify")  # the tasks whose runs these pieces show, in this order
 
 IMPORTED = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
 
@@ -54,25 +56,41 @@ def stored_runs(task: str) -> None:
         st.plotly_chart(plots.compare_loss_figure(
             {t("tasks.stored.run", number=n): histories[n] for n in shown},
             labels={**table("fig.compare"), "title": text("tasks.stored.losses"), "y": text("tasks.loss")}),
-            key="tasks.stored.losses")
+            key=f"tasks.stored.losses.{task}")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    number = left.selectbox(t("tasks.stored.pick"), [s.number for s in found if s.has_model], key="w.tasks.stored",
-                            format_func=lambda n: t("tasks.stored.run", number=n))
-    right.button(t("tasks.stored.open"), key="b.tasks.reopen", on_click=_reopen, args=(number,), width="stretch",
-                 disabled=number is None or task_desk().running, icon=":material/folder_open:")
+    number = left.selectbox(t("tasks.stored.pick"), [s.number for s in found if s.has_model],
+                            key=f"w.tasks.stored.{task}", format_func=lambda n: t("tasks.stored.run", number=n))
+    right.button(t("tasks.stored.open"), key=f"b.tasks.reopen.{task}", on_click=_reopen, args=(number,),
+                 width="stretch", disabled=number is None or task_desk().running, icon=":material/folder_open:")
 
 
-def elsewhere() -> None:
-    """On a forecasting page: how many text and classification runs this workspace holds, and where they are."""
-    archive = lab().archive
-    if not archive.stored:
-        return
+def elsewhere(page: str) -> None:
+    """On Compare or Evaluate: this workspace's text and classification runs, each task's side by side (scores,
+    loss curves, one to open); on Evaluate also the one opened last, evaluated (its scores next to the baselines,
+    its text or confusion matrix). Nothing when there are none."""
+    from ui import tasks
+
+    archive, job = lab().archive, task_desk().job
+    ended = job if page == "evaluate" and job is not None and not job.running and job.result is not None else None
     try:
-        count = sum(s.task != "forecast" for s in archive.store.list_runs(archive.key))
+        held = {s.task for s in archive.store.list_runs(archive.key)} if archive.stored else set()
     except StoreError:
-        return  # (the page's own view of the store says it)
-    if count:
-        st.page_link("views/tasks.py", label=t("tasks.elsewhere", count=count), icon=":material/text_fields:")
+        held = set()  # (the page's own view of the store says it)
+    kinds = [task for task in TASKS if task in held]
+    if not kinds and ended is None:
+        return
+    with st.expander(t("tasks.elsewhere"), icon=":material/text_fields:", expanded=ended is not None):
+        if ended is not None:
+            st.markdown(f"**{t('tasks.elsewhere.opened', task=t(f'tasks.task.{ended.task}'))}**")
+            tasks.scores_table(ended.result, ended.task)
+            if ended.task == "charlm":
+                tasks.text_results(ended.result, ended.data)
+            else:
+                tasks.class_results(ended.result)
+        for task in kinds:
+            st.subheader(t(f"tasks.task.{task}"))
+            stored_runs(task)
+        st.page_link("views/tasks.py", label=t("tasks.elsewhere.link"), icon=":material/text_fields:")
 
 
 def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:

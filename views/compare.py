@@ -11,7 +11,7 @@ from ui.state import lab
 session = lab()
 st.title(t("compare.title"))
 st.caption(t("compare.intro"))
-task_store.elsewhere()  # the text and classification runs are compared on their own page
+task_store.elsewhere("compare")  # the text and classification runs, each task's side by side
 st.button(t("compare.sweep"), key="b.sweep", icon=":material/stacked_line_chart:",
           disabled=not session.controls().start, help=t("compare.sweep_help"), on_click=actions.sweep_cells)
 actions.show_message()

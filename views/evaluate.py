@@ -9,7 +9,7 @@ from ui import actions, evaluate, task_store
 from ui.i18n import explain, explain_note, t, table
 
 st.title(t("evaluate.title"))
-task_store.elsewhere()  # the text and classification runs are evaluated on their own page
+task_store.elsewhere("evaluate")  # the text and classification runs, the one opened last evaluated
 actions.show_message()
 actions.show_notice()
 record = evaluate.run_picker()
