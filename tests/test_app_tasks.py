@@ -202,7 +202,7 @@ def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
     (stored,) = [frame.value for frame in again.dataframe]
     assert list(stored["run"]) == [1] and list(stored["data"]) == ["italy_power_demand"]
     assert stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
-    assert stored["test, majority class"].iloc[0] < accuracy
+    assert stored["majority class"].iloc[0] < accuracy
     assert "Loss of the stored runs" in chart_titles(again, stored=True)
     again.button(key="b.tasks.reopen.classify").click()
     again.run()

@@ -47,8 +47,10 @@ def stored_runs(task: str) -> None:
         st.caption(t("tasks.stored.none"))
         return
     frame = pd.DataFrame(rows)
+    model, baseline = frame.columns[-2:]
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
-        column: st.column_config.NumberColumn(format="%.3f") for column in frame.columns[-2:]})
+        model: st.column_config.NumberColumn(format="%.3f"),
+        baseline: st.column_config.NumberColumn(format="%.3f", help=t("tasks.stored.baseline_help", metric=model))})
     numbers = [s.number for s in found]
     shown = st.multiselect(t("tasks.stored.compare"), numbers, default=numbers[-4:], key=f"w.tasks.compare.{task}",
                            format_func=lambda n: t("tasks.stored.run", number=n))
