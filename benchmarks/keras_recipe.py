@@ -5,8 +5,8 @@ here with lookback 30 and one validation pass per epoch, on sample:co2 (2,284 we
 windows). Keras runs TensorFlow CPU with its default threads in a virtual environment of its own (made on
 first run in ``--venv``, never a dependency of the app or the tests); RNN Lab runs its Trainer in this process
 with one torch thread, as the app and the command line do. Each with relu (the article's choice; RNN Lab trains
-it through its explicit cells) and with tanh (RNN Lab: torch's fused LSTM). Both read the windows RNN Lab makes (scaled on
-the training part), saved to a temporary .npz.
+it through its explicit cells) and with tanh (RNN Lab: torch's fused LSTM). Both read the windows RNN Lab makes
+(scaled on the training part), saved to a temporary .npz.
 
     python benchmarks/keras_recipe.py [--rounds 3] [--epochs 6] [--venv ~/.cache/rnnlab/tf-venv]
 
