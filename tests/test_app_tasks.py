@@ -269,7 +269,7 @@ def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_c
     assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])  # unchanged
 
 
-def test_compare_and_evaluate_show_the_task_runs_of_the_workspace(app):
+def test_compare_evaluate_and_inside_show_the_task_runs_of_the_workspace(app):
     set_up(app, "classify", 1, 4)
     app.button(key="b.tasks.start").click()
     run_until(app, ended, timeout=120)
@@ -285,3 +285,8 @@ def test_compare_and_evaluate_show_the_task_runs_of_the_workspace(app):
     assert not app.exception and "The run opened last: Sequence classification" in texts(app)
     assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(accuracy)  # the run's evaluation, here too
     assert "Confusion matrix (test)" in chart_titles(app)
+    app.switch_page("views/inside.py")
+    app.run()
+    assert not app.exception and "The run opened last: Sequence classification" in texts(app)
+    assert "Gates and states over one window" in chart_titles(app)  # one test sequence through the cell
+    assert "Confusion matrix (test)" not in chart_titles(app)

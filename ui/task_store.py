@@ -67,13 +67,14 @@ def stored_runs(task: str) -> None:
 
 
 def elsewhere(page: str) -> None:
-    """On Compare or Evaluate: this workspace's text and classification runs, each task's side by side (scores,
-    loss curves, one to open); on Evaluate also the one opened last, evaluated (its scores next to the baselines,
-    its text or confusion matrix). Nothing when there are none."""
+    """On Compare, Evaluate or Inside: this workspace's text and classification runs, each task's side by side
+    (scores, loss curves, one to open); on Evaluate also the one opened last, evaluated (its scores next to the
+    baselines, its text or confusion matrix), on Inside its text coloured by a unit or a sequence through the
+    cell. Nothing when there are none."""
     from ui import tasks
 
     archive, job = lab().archive, task_desk().job
-    ended = job if page == "evaluate" and job is not None and not job.running and job.result is not None else None
+    ended = job if page != "compare" and job is not None and not job.running and job.result is not None else None
     try:
         held = {s.task for s in archive.store.list_runs(archive.key)} if archive.stored else set()
     except StoreError:
@@ -84,11 +85,13 @@ def elsewhere(page: str) -> None:
     with st.expander(t("tasks.elsewhere"), icon=":material/text_fields:", expanded=ended is not None):
         if ended is not None:
             st.markdown(f"**{t('tasks.elsewhere.opened', task=t(f'tasks.task.{ended.task}'))}**")
-            tasks.scores_table(ended.result, ended.task)
+            result, text_of = ended.result, ended.data
+            if page != "inside":
+                tasks.scores_table(result, ended.task)
             if ended.task == "charlm":
-                tasks.text_results(ended.result, ended.data)
+                (tasks.text_inside if page == "inside" else tasks.text_sample)(result, text_of)
             else:
-                tasks.class_results(ended.result)
+                (tasks.class_inside if page == "inside" else tasks.class_confusion)(result)
         for task in kinds:
             st.subheader(t(f"tasks.task.{task}"))
             stored_runs(task)

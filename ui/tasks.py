@@ -314,6 +314,12 @@ def scores_table(result, task: str) -> None:
 
 def text_results(result, trained_on: str) -> None:
     """Sampled text (prompt, temperature) and the test text coloured by one unit, with the model's guesses."""
+    text_sample(result, trained_on)
+    text_inside(result, trained_on)
+
+
+def text_sample(result, trained_on: str) -> None:
+    """What the model writes after a prompt, at a temperature."""
     lookback = result.config.window.lookback
     st.subheader(t("tasks.sample_heading"))
     left, right = st.columns([3, 1])
@@ -324,6 +330,10 @@ def text_results(result, trained_on: str) -> None:
     drawn = _once(result, ("sample", prompt, heat),
                   lambda: sample(result.model, result.vocab, prompt, SAMPLED, lookback, heat, seeded))
     st.code(prompt + drawn, language=None, wrap_lines=True)
+
+
+def text_inside(result, trained_on: str) -> None:
+    """The test text coloured by one unit (the most interpretable ones first), with the model's next guesses."""
     window = result.config.window
     passage = split_text(trained_on, window.train_fraction, window.val_fraction)[2][:TRACED]  # the test part's start
     trace = _once(result, ("trace",), lambda: text_trace(result.model, result.vocab, passage))
@@ -350,6 +360,12 @@ def text_results(result, trained_on: str) -> None:
 
 
 def class_results(result) -> None:
+    """The confusion matrix and the mistakes, then one test sequence through the cell."""
+    class_confusion(result)
+    class_inside(result)
+
+
+def class_confusion(result) -> None:
     st.subheader(t("tasks.confusion_heading"))
     left, right = st.columns(2)
     left.plotly_chart(confusion_figure(result.metrics["test"]["confusion_matrix"], result.data.classes, labels={
@@ -358,6 +374,10 @@ def class_results(result) -> None:
     right.plotly_chart(misclassified_figure(result.data.x, result.misclassified("test"), labels={
         "title": text("tasks.fig.wrong"), "x": text("tasks.fig.step"), "y": text("tasks.fig.value"),
         "none": text("tasks.fig.none")}), key="tasks.wrong")
+
+
+def class_inside(result) -> None:
+    """One test sequence (the misclassified ones first) through the cell: its gates and states."""
     st.subheader(t("tasks.sequence_heading"))
     part, names, predicted = result.parts.test, result.data.classes, result.predictions["test"]
     order = sorted(range(len(part)), key=lambda k: (part.y[k] == predicted[k], k))  # the mistakes first

@@ -3,13 +3,14 @@
 import streamlit as st
 
 from rnncore.viz import cell_plots, inspection
-from ui import inside, state
+from ui import inside, state, task_store
 from ui.errors import shielded
 from ui.i18n import t, table
 from ui.state import lab, memo
 
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
+task_store.elsewhere("inside")  # the text and classification runs; inside the one opened last
 
 
 @st.fragment(run_every=state.INSIDE_SECONDS if lab().status() == "running" else None)
