@@ -444,23 +444,14 @@ def _export(store, key: str, stored) -> bytes:
     """The zip the app downloads for a stored run: its model evaluated again on its data."""
     from rnncore.config import ExperimentConfig
     from rnncore.data.sources import load_source
-    from rnncore.errors import StoreError
     from rnncore.io.bundle import export_run
     from rnncore.io.model_files import model_from_bytes
     from rnncore.lab.archive import evaluate
 
     cfg = ExperimentConfig.from_dict(stored.config)
-    weights = store.weights(key, stored.number)
-    if weights is None:
-        raise StoreError.keyed("no_model", run=stored.number)
-    content = None
-    if cfg.data.kind == "file":
-        found = stored.data.get("sha256") and store.get_data(key, stored.data["sha256"])
-        if not found:
-            raise StoreError.keyed("no_data", run=stored.number, source=cfg.data.source)
-        content = found[1]
+    weights, content = store.reopening(key, stored)
     dataset = load_source(cfg.data.source, cfg.data.params, content=content, layout=cfg.data.layout)
-    model = model_from_bytes(weights[1], cfg)
+    model = model_from_bytes(weights, cfg)
     return export_run(evaluate(cfg, model, dataset, stored.history, stored.status, stored.message))
 
 

@@ -575,6 +575,22 @@ class RunStore:
         row = conn.execute(select(models.c.epoch, models.c.weights).where(models.c.run == rid)).first()
         return None if row is None else (row.epoch, bytes(row.weights))
 
+    def reopening(self, key: str, stored: StoredRun) -> tuple[bytes, bytes | None]:
+        """(the run's weights, its data file's bytes or None for a sample or a generator): what scoring a stored run
+        again needs. StoreError no_model or no_data when the workspace holds none."""
+        from rnncore.config import source_kind
+
+        weights = self.weights(key, stored.number)
+        if weights is None:
+            raise StoreError.keyed("no_model", run=stored.number)
+        source = stored.config["data"]["source"]
+        if source_kind(source) != "file":
+            return weights[1], None
+        found = stored.data.get("sha256") and self.get_data(key, stored.data["sha256"])
+        if not found:
+            raise StoreError.keyed("no_data", run=stored.number, source=source)
+        return weights[1], found[1]
+
     def traces(self, key: str, number: int) -> bytes | None:
         with self._read() as conn:
             rid = self._run_id(conn, key, number)

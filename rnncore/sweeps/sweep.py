@@ -357,28 +357,17 @@ class Sweep:
 
         trainer.add_callback(watch)
         recorder = self._record(trial, cfg, trainer)
-        self._trainer, self.training = trainer, (trial.number, 0)
-        if self.stopping:  # stop() came before the trainer was there to be told
-            trainer.stop()
-        timer = None
-        if deadline is not None:
-            timer = threading.Timer(max(0.0, deadline - time.monotonic()), out_of_time)
-            timer.daemon = True
-            timer.start()
-        try:
+        with self._training(trial, trainer, deadline, out_of_time):
             try:
-                result = trainer.run()
-            except RuntimeError:  # ended with nothing to evaluate (failed): the progress says why
-                result = None
-        except BaseException:  # interrupted (Ctrl+C): the trial failed, the study goes on without it
-            trainer.stop()
-            with self.storage.guard():
-                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            raise
-        finally:
-            self._trainer, self.training = None, None
-            if timer is not None:
-                timer.cancel()
+                try:
+                    result = trainer.run()
+                except RuntimeError:  # ended with nothing to evaluate (failed): the progress says why
+                    result = None
+            except BaseException:  # interrupted (Ctrl+C): the trial failed, the study goes on without it
+                trainer.stop()
+                with self.storage.guard():
+                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                raise
         final = trainer.snapshot()
         if self.stopping and final.status != "finished":
             pruned.setdefault("by", "stopped")
@@ -431,27 +420,16 @@ class Sweep:
 
         recording = self._record_task(trial, run, hooks)
         hooks = recording[0] if recording else hooks
-        self._trainer, self.training = _Stop(stoppable.stop), (trial.number, 0)  # what stop() tells
-        if self.stopping:
-            stoppable.stop.set()
-        timer = None
-        if deadline is not None:
-            timer = threading.Timer(max(0.0, deadline - time.monotonic()), out_of_time)
-            timer.daemon = True
-            timer.start()
         result, error = None, None
-        try:
-            result = run.run(hooks)
-        except BaseException as exc:  # a bug (the trial fails, the study goes on), or Ctrl+C (it stops)
-            error = exc
-            if not isinstance(exc, Exception):
-                with self.storage.guard():
-                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                raise
-        finally:
-            self._trainer, self.training = None, None
-            if timer is not None:
-                timer.cancel()
+        with self._training(trial, _Stop(stoppable.stop), deadline, out_of_time):
+            try:
+                result = run.run(hooks)
+            except BaseException as exc:  # a bug (the trial fails, the study goes on), or Ctrl+C (it stops)
+                error = exc
+                if not isinstance(exc, Exception):
+                    with self.storage.guard():
+                        self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                    raise
         run_error = self._finish_task(recording, hooks, result, error)
         if self.stopping and (result is None or result.status != "finished"):
             pruned.setdefault("by", "stopped")
@@ -466,6 +444,25 @@ class Sweep:
         if finished and value is not None and math.isfinite(value):
             return self._tell(trial, optuna.trial.TrialState.COMPLETE, value, **attrs)
         return self._tell(trial, optuna.trial.TrialState.FAIL, None, **attrs)
+
+    @contextlib.contextmanager
+    def _training(self, trial, stopper, deadline: float | None, out_of_time) -> Iterator[None]:
+        """While a trial trains: ``stopper`` is what stop() tells (told at once when stop() came first), and
+        ``out_of_time()`` runs in a Timer's thread at ``deadline``."""
+        self._trainer, self.training = stopper, (trial.number, 0)
+        if self.stopping:  # stop() came before the trial was there to be told
+            stopper.stop()
+        timer = None
+        if deadline is not None:
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), out_of_time)
+            timer.daemon = True
+            timer.start()
+        try:
+            yield
+        finally:
+            self._trainer, self.training = None, None
+            if timer is not None:
+                timer.cancel()
 
     def _tell(self, trial, state, value, **attrs) -> TrialOutcome:
         with self.storage.guard():

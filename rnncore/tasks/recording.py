@@ -57,25 +57,16 @@ def reopen(store, key: str, stored):
     kept weights scored again on its data (a sample, a generator, or the file the workspace kept). StoreError
     no_model or no_data when the store holds no weights or no copy of the file; DataError as the loader says."""
     from rnncore.config import ExperimentConfig
-    from rnncore.errors import StoreError
     from rnncore.io.model_files import model_from_bytes
     from rnncore.tasks.build import task_data, task_run
 
     cfg = ExperimentConfig.from_dict(stored.config)
-    weights = store.weights(key, stored.number)
-    if weights is None:
-        raise StoreError.keyed("no_model", run=stored.number)
-    content = None
-    if cfg.data.kind == "file":
-        found = stored.data.get("sha256") and store.get_data(key, stored.data["sha256"])
-        if not found:
-            raise StoreError.keyed("no_data", run=stored.number, source=cfg.data.source)
-        content = found[1]
+    weights, content = store.reopening(key, stored)
     data = task_data(cfg, content)
     if cfg.data.task == "charlm" and stored.data.get("rows"):
         data = data[:stored.data["rows"]]  # the characters trained on (a page trains on a long text's beginning)
     run = task_run(cfg, data)
-    run.model = model_from_bytes(weights[1], cfg)
+    run.model = model_from_bytes(weights, cfg)
     return run.result(history=stored.history, status=stored.status, reason=stored.reason, details=stored.details,
                       message=stored.message, kept_epoch=stored.kept_epoch), data
 
