@@ -18,14 +18,12 @@ from rnncore.errors import BundleError, KeyedError, StoreError
 from rnncore.io.model_files import ModelFileError
 from rnncore.tasks.build import task_data
 from rnncore.tasks.files import import_task, rescore
-from rnncore.tasks.job import TaskJob
+from rnncore.tasks.job import TASKS, TaskJob
 from rnncore.tasks.recording import keep_imported, reopen
 from rnncore.viz import plots
 from ui.i18n import explain_error, language, t, table, text, where_to
 from ui.state import lab, memo, server_limits, task_desk
 from ui.tasks import MESSAGE, Chosen
-
-TASKS = ("charlm", "classify")  # the tasks whose runs these pieces show, in this order
 
 IMPORTED = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
 

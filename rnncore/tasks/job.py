@@ -16,6 +16,7 @@ import logging
 import threading
 from typing import NamedTuple
 
+from rnncore.config import TASKS as ALL_TASKS
 from rnncore.config import ExperimentConfig
 from rnncore.errors import StoreError
 from rnncore.tasks.build import task_run
@@ -24,7 +25,7 @@ from rnncore.tasks.recording import failed, finish, recorded
 
 log = logging.getLogger(__name__)
 
-TASKS = ("charlm", "classify")  # what a TaskJob trains
+TASKS = tuple(task for task in ALL_TASKS if task != "forecast")  # what a TaskJob trains
 LIVE_SAMPLE = 160  # characters a language model writes after each epoch, for the page to show while it trains
 
 
