@@ -262,9 +262,7 @@ def train_task(args: argparse.Namespace, cfg) -> int:
     if args.store is not None:
         store = _open(args.store)
         key = _workspace(store, args.workspace)
-        if content is not None:
-            store.put_data(key, Path(cfg.data.source).name, content)
-        hooks, number, recorder = recorded(store, key, task_run, identity, hooks, owner="cli")
+        hooks, number, recorder = recorded(store, key, task_run, identity, hooks, owner="cli", content=content)
         print(f"recording as run {number} in {store.where}", flush=True)
     _make(out)
     try:
@@ -287,31 +285,27 @@ def train_task(args: argparse.Namespace, cfg) -> int:
 
 def _task_data(cfg):
     """(the text or LabelledSet, its identity, the file's bytes for the store or None, the TaskRun) of ``cfg``."""
-    import hashlib
-
     from rnncore.data.reading import MAX_BYTES
-    from rnncore.tasks.build import task_data, task_run
+    from rnncore.tasks.build import data_identity, task_data, task_run
 
     content = None
     if cfg.data.kind == "file":
         try:
             with open(cfg.data.source, "rb") as file:
-                content = file.read(MAX_BYTES + 1)
+                content = file.read(MAX_BYTES + 1)  # read once: the data, and the workspace's copy of it
         except OSError:
             pass  # the loader says what is wrong with the path
-    data = task_data(cfg)
-    identity = {"name": Path(cfg.data.source).stem if cfg.data.kind == "file" else cfg.data.source,
-                "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
+    data = task_data(cfg, content)
+    identity = data_identity(data, Path(cfg.data.source).stem if content is not None else cfg.data.source, content)
     if cfg.data.task == "charlm":
         print(f"training {cfg.model.cell} on {identity['name']}: {len(data):,} characters", flush=True)
     else:
-        identity = {**identity, "name": data.name, "label": data.label, "layout": data.layout}
         for note in data.notes:
             print(f"  note: {note}", flush=True)
         counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
         print(f"training {cfg.model.cell} on {data.name}: {len(data)} sequences of {data.x.shape[1]} steps; "
               f"label {data.label!r}: {counts}", flush=True)
-    return data, {**identity, "rows": len(data)}, content, task_run(cfg, data)
+    return data, identity, content, task_run(cfg, data)
 
 
 def _said_charlm(result, text: str, where: str) -> None:

@@ -89,3 +89,20 @@ def test_a_task_plan_is_checked_before_any_study_is_made(url):
     storage = SweepStorage(url)
     assert "none" not in storage.studies() and "big" not in storage.studies()
     storage.close()
+
+
+def test_every_trial_of_a_sweep_on_a_text_file_records_the_file_so_its_runs_reopen_without_it(url, tmp_path, capsys):
+    path = tmp_path / "fable.txt"
+    path.write_text("the cat sat on the mat. the dog sat on the log. " * 60, encoding="utf-8")
+    code = main(["sweep", "--task", "charlm", "--data", str(path), "--hidden", "8", "--lookback", "4", "--epochs", "1",
+                 "--batch-size", "64", "--trials", "2", "--search", "lr=0.001:0.01", "--pruner", "none",
+                 "--storage", url, "--workspace", "new"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    key = re.search(r"^workspace (\S+) \(new", out, re.M)[1]
+    store = open_store(url)
+    stored = [store.get_run(key, s.number) for s in store.list_runs(key)]
+    shas = {run.data["sha256"] for run in stored}
+    assert len(stored) == 2 and len(shas) == 1 and None not in shas  # the second trial's run names the file too
+    path.unlink()
+    assert main(["runs", "export", "2", "--out", str(tmp_path / "two.zip"), "--store", url, "--workspace", key]) == 0

@@ -223,11 +223,6 @@ def target() -> tuple:
     return session.config, None, name
 
 
-def metric_word(sweep) -> str:
-    """What a study's value is, in words: the validation loss, accuracy or bits per character."""
-    return text(f"sweep.metric.{sweep.objective[0]}")
-
-
 def studies() -> list[str]:
     """This workspace's stored studies, newest name last; [] without a store."""
     storage, down = sweep_storage()
@@ -330,9 +325,9 @@ def train(config) -> str | None:
     it (a text or classification task's settings go to the Text & labels page, to train there); None: refused
     (said)."""
     if config.data.task != "forecast":
-        from ui.tasks import send
+        from ui.links import hand_over
 
-        send(config)
+        hand_over(config)
         return "views/tasks.py"
     session = lab()
     if session.busy:

@@ -28,15 +28,16 @@ from ui.tasks import MESSAGE, Chosen
 IMPORTED = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
 
 
-def stored_runs(task: str) -> None:
+def stored_runs(task: str, listed: list | None = None) -> None:
     """This task's runs in the browser's workspace: a table of their scores, their losses side by side, and one
-    reopened to look at."""
+    reopened to look at; ``listed``: the workspace's runs when the caller has just listed them."""
     archive = lab().archive
     if not archive.stored:
         st.caption(t("tasks.stored.memory"))
         return
     try:
-        found = [s for s in archive.store.list_runs(archive.key) if s.task == task]
+        listed = listed if listed is not None else archive.store.list_runs(archive.key)
+        found = [s for s in listed if s.task == task]
         rows, histories = _stored(archive.store, archive.key, found)
     except StoreError as exc:
         st.warning(explain_error(exc), icon=":material/cloud_off:")
@@ -74,10 +75,10 @@ def elsewhere(page: str) -> None:
     archive, job = lab().archive, task_desk().job
     ended = job if page != "compare" and job is not None and not job.running and job.result is not None else None
     try:
-        held = {s.task for s in archive.store.list_runs(archive.key)} if archive.stored else set()
+        listed = archive.store.list_runs(archive.key) if archive.stored else []
     except StoreError:
-        held = set()  # (the page's own view of the store says it)
-    kinds = [task for task in TASKS if task in held]
+        listed = []  # (the page's own view of the store says it)
+    kinds = [task for task in TASKS if any(s.task == task for s in listed)]
     if not kinds and ended is None:
         return
     with st.expander(t("tasks.elsewhere"), icon=":material/text_fields:", expanded=ended is not None):
@@ -92,7 +93,7 @@ def elsewhere(page: str) -> None:
                 (tasks.class_inside if page == "inside" else tasks.class_confusion)(result)
         for task in kinds:
             st.subheader(t(f"tasks.task.{task}"))
-            stored_runs(task)
+            stored_runs(task, listed)
         st.page_link("views/tasks.py", label=t("tasks.elsewhere.link"), icon=":material/text_fields:")
 
 

@@ -9,7 +9,6 @@ Lab's training slots; everything it computes is rnncore's (rnncore.tasks, rnncor
 
 from __future__ import annotations
 
-import hashlib
 from typing import NamedTuple
 
 import pandas as pd
@@ -21,6 +20,7 @@ from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_la
 from rnncore.data.text import Vocabulary, read_text, split_text
 from rnncore.errors import KeyedError
 from rnncore.nn.models import parameter_count
+from rnncore.tasks.build import data_identity
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.files import task_zip
 from rnncore.tasks.job import Recording, TaskJob
@@ -93,11 +93,6 @@ def to_sweep(cfg: ExperimentConfig, chosen: Chosen) -> None:
     sweep_task(cfg, chosen.data, chosen.about["name"])
 
 
-def send(cfg: ExperimentConfig) -> None:
-    """``cfg`` (a best trial's, from the Sweep page) is set up in the widgets when this page is next drawn."""
-    links.hand_over(cfg)
-
-
 def take_link() -> None:
     """A link's text or classification experiment into the widgets, once; a source this page does not offer is
     said in the sidebar's note on the link (ui.links), and the page's default data stays."""
@@ -163,7 +158,7 @@ def data_choice(task: str) -> Chosen | None:
             st.caption(t("tasks.using", name=name, what=text("tasks.what.charlm", characters=f"{len(words):,}",
                                                              distinct=f"{len(set(words)):,}")))
             content = words.encode("utf-8") if upload else None  # (the part trained on, when it was cut)
-            return Chosen(source, _identity(source, name, len(words), content), words, content)
+            return Chosen(source, {"source": source, **data_identity(words, name, content)}, words, content)
         data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
             load_labelled(source, label=label_column)
     except KeyedError as exc:
@@ -175,15 +170,7 @@ def data_choice(task: str) -> Chosen | None:
     for note in data.notes:
         st.caption(explain_note(note))
     content = upload.getvalue() if upload else None
-    return Chosen(source, {**_identity(source, data.name, len(data), content), "label": data.label,
-                           "layout": data.layout}, data, content)
-
-
-def _identity(source: str, name: str, rows: int, content: bytes | None) -> dict:
-    """What a run keeps of its data to find it again (as a forecast's Dataset.identity): name, rows (characters or
-    sequences), and a file's SHA-256; with the source."""
-    sha = hashlib.sha256(content).hexdigest() if content is not None else None
-    return {"source": source, "name": name, "rows": rows, "sha256": sha}
+    return Chosen(source, {"source": source, **data_identity(data, data.name, content)}, data, content)
 
 
 def _option_text(name: str):
@@ -213,24 +200,23 @@ def settings(task: str) -> ExperimentConfig:
     return ExperimentConfig().replace(**sections)
 
 
-def start(task: str, cfg: ExperimentConfig, chosen: Chosen) -> None:
-    """Train ``cfg`` on the chosen data in the background; a model over the server's limits, or a run of this
-    session already training, is refused with a message and nothing started."""
+def start(cfg: ExperimentConfig, chosen: Chosen) -> None:
+    """Train ``cfg`` (``experiment``'s: its task and the chosen data) in the background; a model over the server's
+    limits, or a run of this session already training, is refused with a message and nothing started."""
     data = chosen.data
-    if task == "charlm":  # the vocabulary as training will fit it, on the training part
+    if cfg.data.task == "charlm":  # the vocabulary as training will fit it, on the training part
         window = cfg.window
         sizes = (len(Vocabulary.fit(split_text(data, window.train_fraction, window.val_fraction)[0],
                                     cfg.data.vocabulary)),) * 2
     else:
         sizes = (data.x.shape[2], len(data.classes))
-    cfg = experiment(task, cfg, chosen)
     limits = server_limits().run_limits()
     try:
         limits.check(cfg, parameter_count(cfg.model, *sizes))
     except KeyedError as exc:
         st.session_state[MESSAGE] = explain_error(exc)
         return
-    job = TaskJob(task, cfg, data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0, about=chosen.about,
+    job = TaskJob(cfg, data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0, about=chosen.about,
                   recording=_recording(chosen))
     if not task_desk().start(job):
         st.session_state[MESSAGE] = t("tasks.busy")

@@ -31,7 +31,7 @@ links.publish_page(experiment)  # this page's experiment is the link's
 buttons = st.columns(3)
 if buttons[0].button(t("tasks.start"), key="b.tasks.start", type="primary", icon=":material/play_arrow:",
                      disabled=running or data is None, width="stretch"):
-    tasks.start(task, config, data)
+    tasks.start(experiment, data)
     st.rerun()
 buttons[1].button(t("tasks.stop"), key="b.tasks.stop", on_click=task_desk().stop, icon=":material/stop:",
                   disabled=not running, width="stretch")

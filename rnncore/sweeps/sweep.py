@@ -19,7 +19,6 @@ seeds its sampler with seed + k, so that two workers do not draw the same first 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import threading
 import time
@@ -150,6 +149,7 @@ class Sweep:
         self.store, self.workspace_key, self.worker = store, workspace_key, worker
         self._owns_storage = owns_storage
         self._data_kept = False
+        self._task_identity: dict | None = None  # a task's data as its trials' runs record it (made once)
         self._stopping = threading.Event()  # stop(): no new trial, and the one training ends after its epoch
         self._trainer = None  # the Trainer of the trial training now (None between trials)
         self.training: tuple[int, int] | None = None  # (trial number, epochs it trained so far), while one trains
@@ -498,16 +498,18 @@ class Sweep:
         """(hooks that record the task's run in the workspace, its number), or None without a workspace."""
         if self.store is None or self.workspace_key is None:
             return None
+        from rnncore.tasks.build import data_identity
         from rnncore.tasks.recording import recorded
 
         cfg = run.cfg
         try:
-            content = None
-            if not self._data_kept and cfg.data.kind == "file":
-                content = self._keep_file(cfg.data.source)
-            identity = {"name": cfg.data.source, "rows": len(self.dataset),
-                        "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
-            made = recorded(self.store, self.workspace_key, run, identity, hooks, owner=f"sweep:{self.name}"[:64])
+            if self._task_identity is None:  # once a sweep: the file read (and kept) at most once, for every trial
+                content = None
+                if not self._data_kept and cfg.data.kind == "file":
+                    content = self._keep_file(cfg.data.source)
+                self._task_identity = data_identity(self.dataset, cfg.data.source, content)
+            made = recorded(self.store, self.workspace_key, run, self._task_identity, hooks,
+                            owner=f"sweep:{self.name}"[:64])
         except (StoreError, OSError) as exc:
             with self.storage.guard():
                 trial.set_user_attr("run_error", str(exc))

@@ -36,3 +36,18 @@ def task_run(cfg: ExperimentConfig, data) -> TaskRun:
     if cfg.data.task == "classify":
         return ClassRun(cfg, data)
     raise ValueError(f"task must be charlm or classify for a TaskRun (got {cfg.data.task!r})")
+
+
+def data_identity(data, name: str, content: bytes | None = None) -> dict:
+    """What a task's run keeps of its data to find it again, as a forecast's ``Dataset.identity`` does: its name
+    (a LabelledSet's own; ``name`` for a text), rows (characters or sequences), a file's SHA-256 (``content``: its
+    bytes; None for a sample or a generator); and a labelled set's label column and layout."""
+    import hashlib
+
+    from rnncore.data.labelled import LabelledSet
+
+    identity = {"name": data.name if isinstance(data, LabelledSet) else name, "rows": len(data),
+                "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
+    if isinstance(data, LabelledSet):
+        identity |= {"label": data.label, "layout": data.layout}
+    return identity

@@ -1,7 +1,7 @@
 """A text or classification run in a thread of its own, for a page to start, watch and stop; and one
 session's desk of them (issue 16).
 
-``TaskJob(task, cfg, data).start()`` trains the task's run (rnncore.tasks.run: ``data`` the text or the
+``TaskJob(cfg, data).start()`` trains the task's run (rnncore.tasks.run: ``data`` the text or the
 LabelledSet) in a background thread, in one of the server's training slots (queued until one is free), and,
 given a ``Recording``, writes it into a workspace of the run store as it trains; ``stop()`` ends it within
 the batch, keeping the weights trained so far. ``epochs()`` is what it has trained so far, ``result`` the
@@ -51,12 +51,11 @@ class Recording(NamedTuple):
 class TaskJob:
     """One run of a task beside forecasting, trained in a background thread once started."""
 
-    def __init__(self, task: str, cfg: ExperimentConfig, data, *, slots=None, seconds_cap: float = 0.0,
+    def __init__(self, cfg: ExperimentConfig, data, *, slots=None, seconds_cap: float = 0.0,
                  about: dict | None = None, recording: Recording | None = None):
-        if task not in TASKS:
-            raise ValueError(f"task must be one of {', '.join(TASKS)} (got {task!r})")
-        self.task, self.data, self.slots, self.recording = task, data, slots, recording
-        self.cfg = cfg.replace(data={"task": task})  # the run's config says what it learnt
+        if cfg.data.task not in TASKS:
+            raise ValueError(f"data.task must be one of {', '.join(TASKS)} (got {cfg.data.task!r})")
+        self.cfg, self.data, self.slots, self.recording = cfg, data, slots, recording
         self.about = about or {"source": cfg.data.source}  # where the data came from, for the run's files
         limits = [s for s in (cfg.train.max_seconds, seconds_cap) if s]
         self._hooks = StoppableHooks(min(limits, default=0.0))
@@ -65,7 +64,7 @@ class TaskJob:
         self.queued = False  # waiting for a training slot
         self.samples: list[LiveSample] = []  # charlm: what the model wrote after each epoch
         # charlm: (prompt, temperature) of the next live sample; a page may change it while the run trains
-        self.sampling: tuple[str, float] = self.first_sampling(data, cfg) if task == "charlm" else ("", 1.0)
+        self.sampling: tuple[str, float] = self.first_sampling(data, cfg) if self.task == "charlm" else ("", 1.0)
         self.number: int | None = None  # the run's number in the workspace, once recorded
         self.store_error: Exception | None = None  # why the run is not (wholly) in the store, if it is not
         self._thread: threading.Thread | None = None
@@ -79,10 +78,15 @@ class TaskJob:
     @classmethod
     def reopened(cls, result, data, about: dict, number: int | None = None) -> TaskJob:
         """A job that has ended with ``result`` (a run read back from the store): shown as a run of this session."""
-        job = cls(result.task, result.config, data, about=about)
+        job = cls(result.config, data, about=about)
         job.result, job.number = result, number
         job._hooks.history.extend(result.history)
         return job
+
+    @property
+    def task(self) -> str:
+        """What the run learns: its config's ``data.task``."""
+        return self.cfg.data.task
 
     @property
     def running(self) -> bool:
@@ -139,9 +143,7 @@ class TaskJob:
             return hooks, None
         store, key, data, content = self.recording
         try:
-            if content is not None:
-                store.put_data(key, self.cfg.data.source, content)
-            hooks, self.number, recorder = recorded(store, key, run, data, hooks, owner="tasks")
+            hooks, self.number, recorder = recorded(store, key, run, data, hooks, owner="tasks", content=content)
         except StoreError as exc:
             self.store_error = exc
             return hooks, None

@@ -9,6 +9,7 @@ baselines under the keys every run has). A run that failed before it ended is wr
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 from rnncore.store.recorder import RunRecorder
@@ -20,9 +21,13 @@ class _Progress(NamedTuple):  # what a RunRecorder reads after each epoch
     epoch: int
 
 
-def recorded(store, key: str, run, data: dict, hooks, owner: str = "") -> tuple[ThenCall, int, RunRecorder]:
+def recorded(store, key: str, run, data: dict, hooks, owner: str = "",
+             content: bytes | None = None) -> tuple[ThenCall, int, RunRecorder]:
     """(hooks that record ``run`` as it trains, its number in the workspace ``key``, the recorder); ``data``: the
-    data's identity (name, rows, a file's sha256). StoreError, and nothing stored, when the store cannot take it."""
+    data's identity (name, rows, a file's sha256); ``content``: the file's bytes, kept in the workspace first so
+    that the run can be reopened without it. StoreError, and no run stored, when the store cannot take it."""
+    if content is not None:
+        store.put_data(key, Path(run.cfg.data.source).name, content)
     (number,) = store.new_runs(key, [(run.cfg, data, run.parameters)], owner=owner)
     recorder = RunRecorder(store, key, number, run.model)
     return ThenCall(hooks, lambda record: recorder(_Progress(hooks.history, record.epoch))), number, recorder
@@ -34,13 +39,18 @@ def results_of(result) -> dict:
     return {"metrics": result.metrics, "baselines": result.baselines, "task": result.document()}
 
 
-def finish(recorder: RunRecorder, result) -> list[int]:
-    """The run ended with ``result`` (a TaskResult): write it whole (RunStore.finish_run)."""
+def ended(result) -> dict:
+    """RunStore.finish_run's arguments for a task's run that ended with ``result`` (a TaskResult)."""
     from rnncore.io.model_files import model_bytes
 
-    return recorder.finish(status=result.status, reason=result.reason, message=result.message, details=result.details,
-                           history=result.history, kept_epoch=result.kept_epoch, results=results_of(result),
-                           parameters=result.model.num_parameters(), weights=model_bytes(result.model))
+    return {"status": result.status, "reason": result.reason, "message": result.message, "details": result.details,
+            "history": result.history, "kept_epoch": result.kept_epoch, "results": results_of(result),
+            "parameters": result.model.num_parameters(), "weights": model_bytes(result.model)}
+
+
+def finish(recorder: RunRecorder, result) -> list[int]:
+    """The run ended with ``result`` (a TaskResult): write it whole (RunStore.finish_run)."""
+    return recorder.finish(**ended(result))
 
 
 def failed(recorder: RunRecorder, history: list, error: Exception) -> None:
@@ -74,13 +84,8 @@ def reopen(store, key: str, stored):
 def keep_imported(store, key: str, result, data: dict, content: bytes | None = None) -> int:
     """An imported run (a TaskResult, scored again on its data) kept in the workspace ``key`` as a run of its own,
     its data file too where one is given; its number. StoreError, and nothing kept, when the store cannot."""
-    from rnncore.io.model_files import model_bytes
-
     if content is not None:
-        store.put_data(key, result.config.data.source, content)
+        store.put_data(key, Path(result.config.data.source).name, content)
     (number,) = store.new_runs(key, [(result.config, data, result.model.num_parameters())], owner="import")
-    store.finish_run(key, number, status=result.status, reason=result.reason, message=result.message,
-                     details=result.details, history=result.history, kept_epoch=result.kept_epoch,
-                     results=results_of(result), parameters=result.model.num_parameters(),
-                     weights=model_bytes(result.model))
+    store.finish_run(key, number, **ended(result))
     return number

@@ -10,6 +10,7 @@ scores the model as it stands in ``result(...)``: after training, or after weigh
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -55,7 +56,7 @@ class TaskResult:
         return self.metrics.get("val", {}).get(metric)
 
 
-class TaskRun:
+class TaskRun(ABC):
     """One run of a task: ``parts``, ``model`` and ``loss`` made in a subclass's ``__init__``, then ``run()``."""
 
     task: ClassVar[str] = ""
@@ -90,11 +91,11 @@ class TaskRun:
         return self.result(history=list(hooks.history), status=str(ending.status), reason=ending.reason,
                            details=dict(ending.details), message=said["message"], kept_epoch=ending.kept_epoch)
 
+    @abstractmethod
     def watched(self, record) -> float | None:
         """After an epoch (``record``), the validation metric a sweep optimises (OBJECTIVES), as it stands."""
-        raise NotImplementedError
 
+    @abstractmethod
     def result(self, **ended) -> TaskResult:
         """The model as it stands, scored (``ended``: TaskResult's fields of how the run ended)."""
-        raise NotImplementedError
 
