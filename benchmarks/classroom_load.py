@@ -11,7 +11,12 @@ Response time: click -> the script is idle again (after the 0.15 s pause of test
 helpers for the rerun to begin); Start: until the run shows (progress or queued); Stop: until Start
 is enabled again. Every 0.5 s the server's RSS, CPU time and threads are sampled. After the last
 tab closed: RSS once it settles (at most ``--settle`` s) against idle, and the seconds until the
-server uses under 5 % of a core (no Trainer thread left running).
+server uses under 5 % of a core (no Trainer thread left running). The CPU the server and the browsers
+(this script's own process tree: Playwright's driver and chromium) each used while the sessions ran is
+their share of the machine. ``--server-cpus 0 --browser-cpus 1`` pins them to different cores, as a
+classroom has the browsers on the students' machines. ``--profile`` samples the server with py-spy
+(non-blocking) while the sessions run and prints where its threads spent their CPU: by thread (the
+Trainers, the page scripts, Streamlit's event loop), and the page scripts by page and by our function.
 
     python benchmarks/classroom_load.py [--sessions 5 10 20] [--seconds 75] [--out results.json]  (--help)
 """
@@ -22,8 +27,12 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import re
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -72,17 +81,40 @@ def children(pid: int) -> list[int]:
     return found + [g for c in found for g in children(c)]
 
 
+def tree_cpu(pid: int, leave_out: int) -> dict[int, float]:
+    """CPU seconds so far of ``pid`` and each of its descendants but ``leave_out`` and its own, by process id."""
+    left_out = {leave_out, *children(leave_out)}
+    found = {}
+    for p in [pid, *children(pid)]:
+        if p in left_out:
+            continue
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[p] = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
+    return found
+
+
 class Sampler(threading.Thread):
-    """Samples the server every ``every`` seconds until stopped."""
+    """Samples the server every ``every`` seconds until stopped, and the CPU of this script's process tree
+    (the browsers), keeping each process's last figure so a browser process that ended still counts."""
 
     def __init__(self, pid: int, every: float = 0.5):
         super().__init__(daemon=True)
         self.pid, self.every, self.samples, self._stop_event = pid, every, [], threading.Event()
+        self.browsers: dict[int, float] = {}
+        self.browsers_before = sum(tree_cpu(os.getpid(), pid).values())
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             self.samples.append(proc_sample(self.pid))
+            self.browsers.update(tree_cpu(os.getpid(), self.pid))
             self._stop_event.wait(self.every)
+
+    def browser_cpu(self) -> float:
+        """CPU seconds this script and its browsers used since the sampler was made."""
+        return sum(self.browsers.values()) - self.browsers_before
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -244,7 +276,10 @@ def most_running(sessions: list[Session]) -> int:
 
 def classroom(n: int, args) -> dict:
     log = Path(tempfile.mkdtemp(prefix="classroom_")) / f"server_{n}.log"
-    server = start_server(env=dict(args.server_env), log=log)
+    pin = ["taskset", "-c", args.server_cpus] if args.server_cpus else None
+    server = start_server(env=dict(args.server_env), log=log, prefix=pin)
+    if args.browser_cpus:  # this thread starts Playwright's driver, which starts chromium: they inherit it
+        os.sched_setaffinity(0, parse_cpus(args.browser_cpus))
     try:
         warm = asyncio.run(drive(server.url, 1, 1, 60, 2, args.hidden, 0))
         if warm[0].errors:
@@ -254,14 +289,74 @@ def classroom(n: int, args) -> dict:
         sampler = Sampler(server.process.pid)
         sampler.start()
         began = time.monotonic()
+        spy = profiler(server.process.pid, log.with_suffix(".pyspy")) if args.profile else None
         sessions = asyncio.run(drive(server.url, n, args.contexts_per_browser, args.seconds, args.epochs,
                                      args.hidden, args.stagger))
         last_close = max(s.closed_at for s in sessions)
+        browsers = sampler.browser_cpu()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its samples and stops
+            spy.wait(60)
         settle(sampler, last_close, args.settle)
         sampler.stop()
     finally:
         server.stop()
-    return summarise(n, sessions, sampler.samples, idle, began, last_close, log)
+        os.sched_setaffinity(0, range(os.cpu_count()))
+    result = summarise(n, sessions, sampler.samples, idle, began, last_close, log)
+    server_cpu = next(s["cpu"] for s in reversed(sampler.samples) if s["t"] <= last_close) - sampler.samples[0]["cpu"]
+    span = last_close - began
+    result["cpu"] = {"server_s": server_cpu, "browsers_s": browsers, "span_s": span,
+                     "server_cores": server_cpu / span, "browsers_cores": browsers / span,
+                     "server_share": server_cpu / max(server_cpu + browsers, 1e-9),
+                     "server_cpus": args.server_cpus or "all", "browser_cpus": args.browser_cpus or "all"}
+    if args.profile:
+        result["profile"] = profile_summary(log.with_suffix(".pyspy"))
+    return result
+
+
+def profiler(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy sampling ``pid``'s active threads 100 times a second, without pausing it, into ``out``."""
+    if shutil.which("py-spy") is None:
+        raise SystemExit("--profile needs py-spy (pip install py-spy)")
+    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--threads",
+                             "--format", "raw", "--output", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+OURS = re.compile(r"\((?:[^()]*/)?(app|(?:views|ui|rnncore)/[\w/]+)\.py:\d+\)$")  # a frame in our code
+PAGE = re.compile(r"\((?:[^()]*/)?(app|views/\w+)\.py:\d+\)$")
+
+
+def profile_summary(path: Path, top: int = 12) -> dict:
+    """Shares of py-spy's active samples: by thread name, and the page scripts' by page and by the
+    innermost function of ours on the stack (e.g. a figure's builder, not Plotly's internals)."""
+    threads, pages, ours = {}, {}, {}
+    total = 0
+    for line in path.read_text().splitlines() if path.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        head, *frames = stack.split(";")
+        name = re.sub(r"[-_]?\d+$", "", head.partition(": ")[2]) or "?"  # "AnyIO worker thread", not one per id
+        total += int(count)
+        threads[name] = threads.get(name, 0) + int(count)
+        if name.startswith("ScriptRunner"):
+            page = next((m[1] for f in frames if (m := PAGE.search(f))), "other")
+            pages[page] = pages.get(page, 0) + int(count)
+            mine = next((f for f in reversed(frames) if OURS.search(f)), "other (Streamlit)")
+            ours[mine] = ours.get(mine, 0) + int(count)
+
+    def shares(counts):
+        return {k: round(v / max(total, 1), 4) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:top]}
+    return {"samples": total, "by_thread": shares(threads), "scripts_by_page": shares(pages),
+            "scripts_by_function": shares(ours)}
+
+
+def parse_cpus(text: str) -> set[int]:
+    """``"1"``, ``"0,2"`` or ``"0-3"``, as taskset takes them."""
+    cpus = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
 
 
 def settle(sampler: Sampler, last_close: float, limit: float) -> None:
@@ -316,6 +411,12 @@ def table(results: list[dict]) -> str:
                      f"| {r['peak_rss_mib']:.0f} MiB | {r['final_rss_mib']:.0f} MiB = {r['final_over_idle']:.2f} "
                      f"(after {r['settle_s']:.0f} s) | {cpu} | {'/'.join(map(str, r['threads']))} "
                      f"| {len(r['errors'])} |")
+    lines += ["", "| sessions | server on | browsers on | server CPU | browsers' CPU | server's share |", "|" + "---|" * 6]
+    for r in results:
+        c = r["cpu"]
+        lines.append(f"| {r['sessions']} | {c['server_cpus']} | {c['browser_cpus']} "
+                     f"| {c['server_s']:.0f} s = {c['server_cores']:.2f} cores | {c['browsers_s']:.0f} s = "
+                     f"{c['browsers_cores']:.2f} cores | {c['server_share']:.0%} |")
     return "\n".join(lines)
 
 
@@ -330,6 +431,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=30, help="most seconds to wait for RSS to settle")
     parser.add_argument("--server-env", nargs="*", default=[], type=lambda s: tuple(s.split("=", 1)),
                         help="NAME=VALUE for the server, e.g. STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL=5")
+    parser.add_argument("--server-cpus", help="cores for the server, as taskset takes them (e.g. 0)")
+    parser.add_argument("--browser-cpus", help="cores for the browsers (e.g. 1)")
+    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy while sessions run")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
     results = []
@@ -340,6 +444,8 @@ def main() -> None:
               + "; ".join(f"{k} {v['median_s']:.2f}/{v['worst_s']:.2f}" for k, v in result["by_action"].items()),
               flush=True)
         print("\n".join(f"  session {k}: {v}" for k, v in result["errors"].items()), flush=True)
+        if "profile" in result:
+            print(json.dumps(result["profile"], indent=1, ensure_ascii=False), flush=True)
     print(table(results))
     if args.out:
         args.out.write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "out"},

@@ -128,8 +128,9 @@ def task_desk():
 @st.cache_resource(show_spinner=False)
 def training_slots() -> FairSlots:
     """How many trainings may run at once in this server process, shared fairly between groups (a class,
-    or one session); the rest queue."""
-    return FairSlots(server_limits().max_concurrent)
+    or one session); the rest queue. Training runs below the page scripts, so clicks come first."""
+    limits = server_limits()
+    return FairSlots(limits.max_concurrent, nice=limits.training_nice)
 
 
 def _close(lab: Lab) -> None:

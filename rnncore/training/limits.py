@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rnncore.config import SETTINGS, ExperimentConfig
@@ -57,6 +57,8 @@ class ServerLimits:
     max_seconds: float = 600.0  # wall-clock seconds per run
     keep_runs: int = 30  # runs kept in a session's history
     keep_models: int = 3  # of those, how many keep their model in memory
+    # how far below page scripts the OS runs a training thread (Linux nice, 0 to 19; 0: at the same priority)
+    training_nice: int = field(default=10, metadata={"zero": True})
 
     def run_limits(self) -> RunLimits:
         return RunLimits(max_epochs=self.max_epochs, max_parameters=self.max_parameters,
@@ -66,8 +68,8 @@ class ServerLimits:
 def read_section(kind, section: str, prefix: str, path: Path = SETTINGS_FILE, environ: dict | None = None,
                  **given):
     """The dataclass ``kind`` from ``[section]`` of the TOML file, each number overridden by the environment
-    variable ``prefix + NAME``; a bad or missing number (not a positive finite one) keeps its default.
-    ``given`` fields are taken as they are."""
+    variable ``prefix + NAME``; a bad or missing number (not a positive finite one, or negative where the
+    field's metadata allows zero) keeps its default. ``given`` fields are taken as they are."""
     environ = os.environ if environ is None else environ
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8")).get(section, {})
@@ -82,7 +84,7 @@ def read_section(kind, section: str, prefix: str, path: Path = SETTINGS_FILE, en
             number = float(raw)
         except (TypeError, ValueError):
             continue
-        if math.isfinite(number) and number > 0:
+        if math.isfinite(number) and (number > 0 or (number == 0 and f.metadata.get("zero"))):
             out[f.name] = int(number) if f.type == "int" else number
     return kind(**out)
 

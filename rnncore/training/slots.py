@@ -5,19 +5,40 @@
 when a slot frees, it goes to the waiting group that trains the fewest runs now (the one that has
 waited longest among equals), so thirty students of one class queueing many runs never keep another
 class, or a teacher, waiting behind all of them.
+
+A thread that gets a slot then runs ``nice`` steps below the server's other threads (Linux gives each
+thread its own nice value), so page scripts, which answer a click, come before training: with three
+trainings and thirty tabs on two cores, a student waits for a page, not behind an epoch. Training still
+takes every cycle the pages leave (docs/PERFORMANCE.md, "Classroom load").
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import threading
 import time
 from collections import Counter
 
 
+def run_below(nice: int) -> bool:
+    """Lower the calling thread's priority by ``nice`` (at most to 19); False where the OS cannot do it
+    for one thread (only Linux can), or may not."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return False
+    me = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
+    except OSError:
+        return False
+    return True
+
+
 class FairSlots:
-    def __init__(self, slots: int):
-        self.slots = slots
+    def __init__(self, slots: int, nice: int = 0):
+        self.slots, self.nice = slots, nice
+        self._lowered = threading.local()  # whether this thread runs below the pages already
         self._cond = threading.Condition()
         self._running: Counter[str] = Counter()
         self._waiting: dict[int, tuple[str, int]] = {}  # ticket -> (group, ticket): who waits, in arrival order
@@ -51,10 +72,13 @@ class FairSlots:
                     self._cond.wait(left)
                 self._running[group] += 1
                 del self._arrived[me]
-                return True
             finally:
                 del self._waiting[ticket]
                 self._cond.notify_all()
+        if not getattr(self._lowered, "done", False):  # once: a thread's nice only goes up
+            run_below(self.nice)
+            self._lowered.done = True
+        return True
 
     def release(self, group: str) -> None:
         with self._cond:
