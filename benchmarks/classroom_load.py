@@ -411,7 +411,8 @@ def table(results: list[dict]) -> str:
                      f"| {r['peak_rss_mib']:.0f} MiB | {r['final_rss_mib']:.0f} MiB = {r['final_over_idle']:.2f} "
                      f"(after {r['settle_s']:.0f} s) | {cpu} | {'/'.join(map(str, r['threads']))} "
                      f"| {len(r['errors'])} |")
-    lines += ["", "| sessions | server on | browsers on | server CPU | browsers' CPU | server's share |", "|" + "---|" * 6]
+    lines += ["", "| sessions | server on | browsers on | server CPU | browsers' CPU | server's share |",
+              "|" + "---|" * 6]
     for r in results:
         c = r["cpu"]
         lines.append(f"| {r['sessions']} | {c['server_cpus']} | {c['browser_cpus']} "

@@ -15,7 +15,8 @@ Train: Epochs, Hidden units, Start; watch until 3 epochs are done; Inside the ce
 Stop. While a page shows a live fragment (the training panel, the sidebar's status), the client
 reruns it at the interval the server asked for, as the browser does. Response: the message sent until
 the server finished the script run it caused (Start: until the page shows the run, progress or the
-queued box). ``--server-cpus 0 --client-cpus 1`` pins the server and these clients to different cores.
+queued box). ``--server-cpus 0 --client-cpus 1`` pins the server and these clients to different cores;
+``--cache`` puts HAProxy in front with deploy/haproxy.cfg's rules, whose cache keeps the frontend's files.
 
     python benchmarks/classroom_protocol.py --sessions 30 --server-cpus 0 --client-cpus 1 [--out results.json]
 """
@@ -28,6 +29,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -120,7 +122,7 @@ class Client:
         msg = ForwardMsg()
         msg.ParseFromString(data)
         kind = msg.WhichOneof("type")
-        if kind == "navigation" or kind == "new_session":
+        if kind in ("navigation", "new_session"):
             pages = msg.navigation.app_pages if kind == "navigation" else msg.new_session.app_pages
             self.pages.update({p.page_name: p.page_script_hash for p in pages})
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
@@ -268,21 +270,38 @@ async def drive(url: str, files: list[str], n: int, epochs: int, hidden: int, st
     return sessions
 
 
+def cached(folder: Path, app_port: int, pin: list[str] | None):
+    """HAProxy in front of the server with deploy/haproxy.cfg's rules (tests/cluster.py's loopback copy, one
+    replica): it keeps the frontend's files (/static/: hashed names, "immutable") in its cache, so the server's
+    Python serves each file once, not once per browser."""
+    from tests.browser import free_port
+    from tests.cluster import find_haproxy, haproxy_config
+
+    port = free_port()
+    config = folder / "haproxy.cfg"
+    config.write_text(haproxy_config(port, [("r1", app_port)], folder / "haproxy.sock"))
+    process = subprocess.Popen([*(pin or []), find_haproxy(), "-f", str(config), "-db"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return process, f"http://127.0.0.1:{port}"
+
+
 def classroom(n: int, args) -> dict:
     log = Path(tempfile.mkdtemp(prefix="protocol_")) / f"server_{n}.log"
     pin = ["taskset", "-c", args.server_cpus] if args.server_cpus else None
     env = {"RNNLAB_STORE": f"sqlite:///{log.parent}/store.sqlite3", **dict(args.server_env)}
     server = start_server(env=env, log=log, prefix=pin)
+    balancer, url = cached(log.parent, server.port, pin) if args.cache else (None, server.url)
     try:
-        files = files_a_browser_fetches(server.url)
+        files = files_a_browser_fetches(url)
         if args.client_cpus:
             os.sched_setaffinity(0, parse_cpus(args.client_cpus))
-        asyncio.run(drive(server.url, files, 1, 2, args.hidden, 0))  # warm up: torch imported, a sample parsed
+        asyncio.run(drive(url, files, 1, 2, args.hidden, 0))  # warm up: torch imported, a sample parsed
         sampler = Sampler(server.process.pid)
         sampler.start()
         spy = profiler(server.process.pid, log.with_suffix(".pyspy")) if args.profile else None
         began = time.monotonic()
-        sessions = asyncio.run(drive(server.url, files, n, args.epochs, args.hidden, args.stagger))
+        sessions = asyncio.run(drive(url, files, n, args.epochs, args.hidden, args.stagger))
         span = time.monotonic() - began
         clients = sampler.browser_cpu()
         if spy is not None:
@@ -290,6 +309,9 @@ def classroom(n: int, args) -> dict:
             spy.wait(60)
         sampler.stop()
     finally:
+        if balancer is not None:
+            balancer.terminate()
+            balancer.wait(10)
         server.stop()
         os.sched_setaffinity(0, range(os.cpu_count()))
     times = [t for s in sessions for _, t in s.actions]
@@ -323,6 +345,8 @@ def main() -> None:
     parser.add_argument("--client-cpus", help="cores for the clients (e.g. 1)")
     parser.add_argument("--server-env", nargs="*", default=[], type=lambda s: tuple(s.split("=", 1)),
                         help="NAME=VALUE for the server, e.g. RNNLAB_TRAINING_NICE=0")
+    parser.add_argument("--cache", action="store_true",
+                        help="HAProxy in front, with deploy/haproxy.cfg's rules: the frontend's files from its cache")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy while sessions run")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
@@ -330,8 +354,9 @@ def main() -> None:
     for r in results:
         c = r["cpu"]
         print(f"N={r['sessions']}: {r['actions']} actions, median {r['median_s']:.2f} s, worst {r['worst_s']:.2f} s, "
-              f"saw queued {r['saw_queued']}, epochs at the last look {r['final_epochs']}, errors {len(r['errors'])}; server {c['server_cores']:.2f} cores "
-              f"on {c['server_cpus']}, clients {c['clients_cores']:.2f} cores on {c['client_cpus']}")
+              f"saw queued {r['saw_queued']}, epochs at the last look {r['final_epochs']}, "
+              f"errors {len(r['errors'])}; server {c['server_cores']:.2f} cores on {c['server_cpus']}, "
+              f"clients {c['clients_cores']:.2f} cores on {c['client_cpus']}")
         print("  by action (median/worst s): " + "; ".join(
             f"{k} {v['median_s']:.2f}/{v['worst_s']:.2f}" for k, v in r["by_action"].items()))
         for number, errors in r["errors"].items():

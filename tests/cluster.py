@@ -90,6 +90,11 @@ global
     log stdout format raw local0 info
     stats socket {stats_socket} mode 600 level admin
 
+cache frontend_files
+    total-max-size 256
+    max-object-size 20000000
+    max-age 86400
+
 defaults
     mode http
     log global
@@ -114,6 +119,8 @@ frontend rnnlab
 
 backend replicas
     balance roundrobin
+    http-request cache-use frontend_files if {{ path_beg /static/ }}
+    http-response cache-store frontend_files
     cookie {STICKY} insert indirect nocache httponly attr "SameSite=Lax"
     option httpchk
     http-check send meth GET uri /_stcore/health

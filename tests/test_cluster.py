@@ -52,12 +52,15 @@ def grew(before: dict[str, int], cluster, settle: float = 5.0) -> dict[str, int]
     return {name: last[name] - before[name] for name in last}
 
 
+CACHED = "<CACHE>"  # the server HAProxy's log names for a file it answered from its cache
+
+
 def served(cluster, tag: str) -> tuple[set[str], int]:
-    """The replicas that served the requests of the browser tagged ``tag``, and how many websocket streams it
-    opened, by HAProxy's log."""
+    """The replicas that served the requests of the browser tagged ``tag`` (not HAProxy's cache), and how many
+    websocket streams it opened, by HAProxy's log."""
     requests = cluster.requests(tag)
     assert requests, f"HAProxy logged no request of {tag!r}"
-    return {r["server"] for r in requests}, sum(r["path"].startswith(STREAM) and r["status"] == "101"
+    return {r["server"] for r in requests} - {CACHED}, sum(r["path"].startswith(STREAM) and r["status"] == "101"
                                                for r in requests)
 
 
@@ -113,6 +116,22 @@ def test_a_browser_stays_on_its_replica(cluster, new_context):
         assert counts == {name: streams, ("r2" if name == "r1" else "r1"): 0}, (counts, streams)
     counts = {r.name: r.metrics()["active"] for r in cluster.replicas}
     assert counts["r1"] >= 1 and counts["r2"] >= 1, f"sessions open now by replica: {counts}"
+
+
+def test_the_frontends_files_are_served_once_by_a_replica_then_from_the_balancers_cache(cluster, new_context):
+    """Every new browser fetches Streamlit's frontend (about 140 files); HAProxy keeps them, so once one browser
+    has fetched them the next gets every one without a replica's Python serving it (deploy/haproxy.cfg)."""
+    for tag in ("files-first", "files-second"):
+        browser = new_context()
+        cluster.tag(browser, tag)
+        open_app(browser.new_page(), cluster.url)
+    second = [r for r in cluster.requests("files-second") if r["path"].startswith("/static/")]
+    assert len(second) > 20, f"the second browser fetched {len(second)} frontend files"
+    assert {r["server"] for r in second} == {CACHED}, \
+        f"{sum(r['server'] != CACHED for r in second)} of {len(second)} files reached a replica"
+    assert {r["status"] for r in second} == {"200"}
+    page_loads = [r for r in cluster.requests("files-second") if r["path"] in ("/", "") or r["path"].startswith(STREAM)]
+    assert page_loads and all(r["server"] != CACHED for r in page_loads), "the page and its websocket are the app's"
 
 
 def stored(cluster, key: str):
