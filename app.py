@@ -9,12 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import classroom, links, sidebar, workspace
+from ui import classroom, links, sidebar, state, workspace
 from ui.errors import shielded
 from ui.i18n import t
 
 ICON = Path(__file__).resolve().parent / "docs" / "icon.png"  # a file of ours: no icon font fetched from the web
 st.set_page_config(page_title="RNN Lab", page_icon=str(ICON), layout="wide")
+state.native_loops()  # the explicit LSTM cells' C++ loops, built in the background the first time
 workspace.attach()  # this browser's runs: the workspace of its cookie (or of a workspace link), else a new one
 classroom.take_teacher_link()  # a teacher link's key: into this session and a cookie, out of the address
 links.restore()  # a shared link (query parameters) sets up the experiment once per session

@@ -11,6 +11,7 @@ import time
 import streamlit as st
 
 from rnncore.lab import Lab
+from rnncore.nn import native
 from rnncore.training.limits import ServerLimits, load_limits
 from rnncore.training.slots import FairSlots
 
@@ -123,6 +124,13 @@ def task_desk():
     from rnncore.tasks.job import TaskDesk
 
     return TaskDesk()
+
+
+@st.cache_resource(show_spinner=False)
+def native_loops() -> None:
+    """Once per server process: build (or load) the explicit LSTM cells' C++ loops in the background, so the
+    first relu-LSTM or article-LSTM training need not wait for the compiler (rnncore/nn/native.py)."""
+    native.prepare_in_background()
 
 
 @st.cache_resource(show_spinner=False)

@@ -32,6 +32,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
+from rnncore.nn import native
+
 GATES = {
     "rnn": (),
     "lstm": ("input", "forget", "candidate", "output"),
@@ -41,6 +43,9 @@ GATES = {
 STATES = {"rnn": ("h",), "lstm": ("h", "c"), "gru": ("h",), "article_lstm": ("h",)}
 GATE_COUNT = {"rnn": 1, "lstm": 4, "gru": 3, "article_lstm": 4}
 SIGMOID_GATES = ("input", "forget", "output", "reset", "update")  # gates that lie in [0, 1]
+# the cells that train through the C++ loops (rnncore/nn/native.py) where they are built: those measured faster
+# there than in Python (a tanh LSTM trains through torch's fused LSTM, faster than both)
+NATIVE = frozenset({("lstm", "relu"), ("article_lstm", "relu"), ("article_lstm", "tanh")})
 
 
 def _intel_mkl() -> bool:
@@ -91,7 +96,10 @@ def run_layer(cell: str, activation: str, weight_ih: Tensor, weight_hh: Tensor, 
     x = x.transpose(0, 1)  # time first: each step reads a contiguous slice of the projection
     weights = (weight_ih, weight_hh, bias_ih, bias_hh)
     if cell in ("lstm", "article_lstm") and not record and torch.is_grad_enabled():
-        outputs, *final = _LayerFunction.apply(cell, activation, *weights, x, *state)
+        if (cell, activation) in NATIVE and (built := native.module()) is not None:
+            outputs, *final = _NativeLayer.apply(built, cell, activation, *weights, x.contiguous(), *state)
+        else:
+            outputs, *final = _LayerFunction.apply(cell, activation, *weights, x, *state)
         return outputs.transpose(0, 1), tuple(final), None
     outputs, final, trace = _loop(cell, activation, weights, x, state, record=record)
     if trace is not None:
@@ -275,6 +283,58 @@ class _LayerFunction(torch.autograd.Function):
             grad_bias[2 * hidden: 3 * hidden] = (torch.stack(dhs[::-1]) * k).sum((0, 1))
         grad_x = grad_gates @ weight_ih if ctx.needs_input_grad[6] else None
         return (None, None, grad_weight_ih, grad_weight_hh, grad_bias, grad_bias.clone(), grad_x, *grad_state)
+
+
+class _NativeLayer(torch.autograd.Function):
+    """The same layers as _LayerFunction, their time loops in C++ (lstm_native.cpp): per step one addmm and one
+    pass over batch x hidden for every element-wise operation. The products over the whole sequence are here,
+    one matmul each, as in _LayerFunction. Tested against _LayerFunction, autograd and ``gradcheck``."""
+
+    @staticmethod
+    def forward(ctx, built, cell, activation, weight_ih, weight_hh, bias_ih, bias_hh, x, *state):  # noqa: PLR0917
+        relu, hidden = activation == "relu", weight_hh.shape[1]
+        h0 = state[0].contiguous()
+        bias = bias_ih + bias_hh
+        if cell == "lstm":
+            xw = F.linear(x, weight_ih, bias).contiguous()
+            hs, cs, gates = built.lstm_forward(xw, h0, state[1].contiguous(), weight_hh.t().contiguous(), relu)
+            final = (hs[-1], cs[-1])
+            ctx.save_for_backward(weight_ih, weight_hh, x, h0, state[1].contiguous(), hs, cs, gates)
+        else:  # b_c is added after the product with o, so it stays out of xw
+            bias_c = bias[2 * hidden: 3 * hidden].contiguous()
+            gate_bias = torch.cat([bias[: 2 * hidden], torch.zeros_like(bias_c), bias[3 * hidden:]])
+            xw = F.linear(x, weight_ih, gate_bias).contiguous()
+            hs, cs, gates = built.article_forward(xw, h0, weight_hh.t().contiguous(), bias_c, relu)
+            final = (hs[-1],)
+            ctx.save_for_backward(weight_ih, weight_hh, x, h0, hs, cs, gates)
+        ctx.built, ctx.cell, ctx.relu = built, cell, relu
+        return (hs, *final)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out, grad_hn, *grad_cn):
+        built, hidden = ctx.built, ctx.saved_tensors[1].shape[1]
+        if ctx.cell == "lstm":
+            weight_ih, weight_hh, x, h0, c0, hs, cs, gates = ctx.saved_tensors
+            grad_gates, grad_c0 = built.lstm_backward(grad_out.contiguous(), grad_hn.contiguous(),
+                                                      grad_cn[0].contiguous(), gates, cs, c0, weight_hh.contiguous(),
+                                                      ctx.relu)
+            grad_state = (grad_gates[0] @ weight_hh, grad_c0)
+        else:
+            weight_ih, weight_hh, x, h0, hs, cs, gates = ctx.saved_tensors
+            grad_gates, grad_bias_c, grad_h0 = built.article_backward(grad_out.contiguous(), grad_hn.contiguous(),
+                                                                      gates, cs, hs, h0, weight_hh.contiguous(),
+                                                                      ctx.relu)
+            grad_state = (grad_h0,)
+        h_prev = torch.cat([h0[None], hs[:-1]])
+        flat = grad_gates.reshape(-1, grad_gates.shape[2])
+        grad_weight_ih = flat.t() @ x.reshape(-1, x.shape[2])
+        grad_weight_hh = flat.t() @ h_prev.reshape(-1, hidden)
+        grad_bias = flat.sum(0)
+        if ctx.cell == "article_lstm":
+            grad_bias[2 * hidden: 3 * hidden] = grad_bias_c
+        grad_x = grad_gates @ weight_ih if ctx.needs_input_grad[7] else None
+        return (None, None, None, grad_weight_ih, grad_weight_hh, grad_bias, grad_bias.clone(), grad_x, *grad_state)
 
 
 def run_stack(module: nn.Module, cell: str, activation: str, x: Tensor, num_layers: int, *,

@@ -1,0 +1,81 @@
+"""The explicit LSTM cells' time loops in C++ (lstm_native.cpp), built on first use, or None.
+
+torch's fused modules have no LSTM with relu and no article LSTM, so those train through the explicit cells
+(rnncore/nn/cells.py). In Python each time step costs six to ten small torch ops; the C++ loop does each step's
+element-wise work in one pass, which brought a relu-LSTM training step from 2.1x to 1.3x the fused LSTM's
+(docs/PERFORMANCE.md, "Cells"). The Python loops stay, as the reference the C++ one is tested against and as
+the path where it cannot be built.
+
+``module()`` builds the extension the first time it is asked for in a process (about 25 s with g++ and ninja;
+torch keeps the build in ~/.cache/torch_extensions, so later processes load it in a moment, and a file lock
+makes processes that start together build it once), and returns it; None, with one warning saying why, where
+it cannot be built. ``RNNLAB_NATIVE=0`` turns it off (the Python loops then train everything).
+``prepare_in_background()`` starts the build in a thread, so a server's first training need not wait for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import threading
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("lstm_native.cpp")
+NAME = "rnnlab_lstm_native"
+ENV = "RNNLAB_NATIVE"  # "0": never build or use the C++ loops
+
+log = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "1") != "0"
+
+
+def missing() -> str | None:
+    """What building the extension needs and this machine lacks, or None."""
+    if shutil.which(os.environ.get("CXX", "c++")) is None:
+        return "no C++ compiler (c++ on PATH; apt-get install g++)"
+    try:
+        import ninja  # noqa: F401  (torch builds extensions with ninja)
+    except ImportError:
+        if shutil.which("ninja") is None:
+            return "no ninja (pip install ninja)"
+    return None
+
+
+_lock = threading.Lock()  # one build at a time in a process; the others wait for it
+
+
+def module():
+    """The built extension, or None (turned off, or it cannot be built here: said once, in a warning)."""
+    with _lock:
+        return _build()
+
+
+@functools.cache
+def _build():
+    if not enabled():
+        return None
+    why = missing()
+    if why is None:
+        try:
+            from torch.utils.cpp_extension import load
+
+            return load(name=NAME, sources=[str(SOURCE)], extra_cflags=["-O3"], verbose=False)
+        except Exception as exc:  # a failed build leaves the Python loops, which train the same cells
+            why = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    log.warning("The explicit LSTM cells train through their Python loops (slower): the C++ loops could not be "
+                "built (%s).", why)
+    return None
+
+
+_started = threading.Event()
+
+
+def prepare_in_background() -> None:
+    """Build (or load) the extension in a daemon thread, once per process; ``module()`` then waits for it."""
+    if enabled() and not _started.is_set():
+        _started.set()
+        threading.Thread(target=module, name="rnnlab-native-build", daemon=True).start()

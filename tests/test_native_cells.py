@@ -1,0 +1,140 @@
+"""The explicit LSTM cells' C++ time loops (rnncore/nn/native.py, lstm_native.cpp) against their Python loops,
+autograd on the plain loop, ``gradcheck`` and torch.nn.LSTM; and the switch that turns them off."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+from torch.autograd import gradcheck
+
+from rnncore.nn import cells, native
+from rnncore.nn.cells import ExplicitRecurrent
+
+torch.set_num_threads(1)
+CELLS = [("lstm", "relu"), ("lstm", "tanh"), ("article_lstm", "relu"), ("article_lstm", "tanh")]
+
+
+@pytest.fixture(scope="module")
+def built():
+    why = native.missing()
+    if why is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{why}, and CI=true requires the C++ loops (.ci/run installs g++, requirements ninja)")
+        pytest.skip(f"the C++ loops cannot be built here: {why}")
+    found = native.module()
+    assert found is not None, "the C++ loops did not build (the warning in the log says why)"
+    return found
+
+
+def layer_inputs(cell, dtype, steps=7, batch=5, inputs=3, hidden=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    weights = [torch.randn(shape, generator=g, dtype=dtype, requires_grad=True) * 0.5
+               for shape in [(4 * hidden, inputs), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,)]]
+    weights = [w.detach().requires_grad_() for w in weights]
+    x = torch.randn(steps, batch, inputs, generator=g, dtype=dtype, requires_grad=True)
+    state = [torch.randn(batch, hidden, generator=g, dtype=dtype, requires_grad=True)
+             for _ in range(2 if cell == "lstm" else 1)]
+    return weights, x, state
+
+
+def outputs_and_grads(run, cell, activation, dtype):
+    weights, x, state = layer_inputs(cell, dtype)
+    out, *final = run(cell, activation, weights, x, state)
+    loss = (out ** 2).sum() + sum((f * (k + 2)).sum() for k, f in enumerate(final))  # every output counts
+    return [out, *final], torch.autograd.grad(loss, [*weights, x, *state])
+
+
+def by_native(built):
+    return lambda cell, activation, weights, x, state: cells._NativeLayer.apply(built, cell, activation, *weights,
+                                                                               x, *state)
+
+
+def by_python(cell, activation, weights, x, state):
+    return cells._LayerFunction.apply(cell, activation, *weights, x, *state)
+
+
+def by_autograd(cell, activation, weights, x, state):
+    """The plain loop, differentiated by autograd (the record path runs on autograd)."""
+    out, final, _ = cells._loop(cell, activation, weights, x, tuple(state), record=True)
+    return (out, *final)
+
+
+@pytest.mark.parametrize(("cell", "activation"), CELLS)
+@pytest.mark.parametrize("reference", [by_python, by_autograd], ids=["python loop", "autograd"])
+def test_the_cpp_loop_gives_the_outputs_and_every_gradient_of_the_python_one(built, cell, activation, reference):
+    ours, our_grads = outputs_and_grads(by_native(built), cell, activation, torch.float64)
+    theirs, their_grads = outputs_and_grads(reference, cell, activation, torch.float64)
+    for a, b in zip([*ours, *our_grads], [*theirs, *their_grads], strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
+
+
+@pytest.mark.parametrize(("cell", "activation"), CELLS)
+def test_gradcheck_on_the_cpp_loop(built, cell, activation):
+    weights, x, state = layer_inputs(cell, torch.float64, steps=4, batch=2, inputs=2, hidden=3, seed=1)
+
+    def run(*tensors):
+        return cells._NativeLayer.apply(built, cell, activation, *tensors)
+    assert gradcheck(run, (*weights, x, *state))
+
+
+def test_float32_matches_torchs_lstm(built):
+    torch.manual_seed(3)
+    ref = nn.LSTM(2, 8, batch_first=True)
+    x = torch.randn(4, 9, 2)
+    theirs, (h, c) = ref(x)
+    ours, *final = cells._NativeLayer.apply(built, "lstm", "tanh", ref.weight_ih_l0, ref.weight_hh_l0,
+                                           ref.bias_ih_l0, ref.bias_hh_l0, x.transpose(0, 1).contiguous(),
+                                           torch.zeros(4, 8), torch.zeros(4, 8))
+    torch.testing.assert_close(ours.transpose(0, 1), theirs, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(final[0], h[0], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(final[1], c[0], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "article_lstm"])
+def test_a_two_layer_stack_trains_through_the_cpp_loop_as_through_the_python_one(built, cell, monkeypatch):
+    torch.manual_seed(4)
+    stack = ExplicitRecurrent(cell, 3, 5, num_layers=2, activation="relu", batch_first=True).double()
+    x = torch.randn(6, 8, 3, dtype=torch.float64)
+
+    def loss_and_grads():
+        stack.zero_grad()
+        out, _ = stack(x)
+        loss = out.pow(2).mean()
+        loss.backward()
+        return loss.detach(), [p.grad.clone() for p in stack.parameters()]
+    calls = []
+    real = cells._NativeLayer.apply
+    monkeypatch.setattr(cells._NativeLayer, "apply", lambda *a: calls.append(a[1]) or real(*a))
+    native_loss, native_grads = loss_and_grads()
+    assert calls == [cell, cell], "both layers go through the C++ loop"
+    monkeypatch.setattr(cells, "NATIVE", frozenset())  # the Python loops for the same stack
+    python_loss, python_grads = loss_and_grads()
+    assert calls == [cell, cell]
+    torch.testing.assert_close(native_loss, python_loss, atol=1e-12, rtol=1e-10)
+    for a, b in zip(native_grads, python_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
+
+
+def test_rnnlab_native_0_keeps_the_python_loops():
+    code = ("from rnncore.nn import native; import torch; from rnncore.nn.cells import ExplicitRecurrent;"
+            "m = ExplicitRecurrent('lstm', 1, 4, activation='relu'); m(torch.randn(3, 2, 1))[0].sum().backward();"
+            "print(native.module() is None, native._build.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                          env={**os.environ, "RNNLAB_NATIVE": "0"}, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert done.stdout.split() == ["True", "1"], done.stdout + done.stderr
+    assert "could not be built" not in done.stderr  # turned off is not a failure to say
+
+
+def test_a_machine_without_a_compiler_trains_through_the_python_loops_and_says_so_once(tmp_path):
+    code = ("import logging; logging.basicConfig(); from rnncore.nn import native; import torch;"
+            "from rnncore.nn.cells import ExplicitRecurrent;"
+            "m = ExplicitRecurrent('article_lstm', 1, 4, activation='relu');"
+            "[m(torch.randn(3, 2, 1))[0].sum().backward() for _ in range(2)]; print(native.module() is None)")
+    env = {**os.environ, "CXX": str(tmp_path / "no-such-compiler"), "RNNLAB_NATIVE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                          env=env, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert done.stdout.split() == ["True"], done.stdout + done.stderr
+    assert done.stderr.count("could not be built") == 1 and "no C++ compiler" in done.stderr, done.stderr
