@@ -21,39 +21,58 @@ template <typename T> inline T act(T x, bool relu) {
 // the activation's slope, from its output y = act(x): relu 1 where positive, tanh 1 - y^2
 template <typename T> inline T slope(T y, bool relu) { return relu ? T(y > 0) : T(1) - y * y; }
 
-// LSTM: i, f, o = sigmoid; g = act; c' = f c + i g; h' = o act(c').
-// Returns h (T, B, H), c (T, B, H) and the gates after their activations (T, B, 4H: i, f, g, o).
-std::vector<torch::Tensor> lstm_forward(torch::Tensor xw, torch::Tensor h0, torch::Tensor c0, torch::Tensor w_hh_t,
-                                        bool relu) {
+// Calls unit(r, j, k) for every batch row b and unit j, with r = b * 4H (where that row's gates start) and
+// k = b * H + j (that unit's place in a (B, H) state).
+template <typename Unit> inline void each_unit(int64_t batch, int64_t hidden, Unit unit) {
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t j = 0; j < hidden; ++j) unit(b * 4 * hidden, j, b * hidden + j);
+  }
+}
+
+// The forward time loop both cells share. Each step computes the gates' pre-activations xw[t] + h W_hh^T into
+// the gate buffer, then calls unit(row, j, h_prev, c_prev, c_new, h_new) for every batch row and unit j: it turns
+// row (that batch row's 4H pre-activations) into what the backward keeps, and writes the new c and h.
+// Returns h (T, B, H), c (T, B, H) and the gates (T, B, 4H).
+template <typename scalar_t, typename Unit>
+std::vector<torch::Tensor> forward_loop(torch::Tensor xw, torch::Tensor h0, torch::Tensor c0, torch::Tensor w_hh_t,
+                                        Unit unit) {
   const int64_t steps = xw.size(0), batch = xw.size(1), hidden = h0.size(1);
   auto hs = torch::empty({steps, batch, hidden}, xw.options());
   auto cs = torch::empty({steps, batch, hidden}, xw.options());
   auto gates = torch::empty({steps, batch, 4 * hidden}, xw.options());
-  AT_DISPATCH_FLOATING_TYPES(xw.scalar_type(), "lstm_forward", [&] {
-    torch::Tensor h = h0, c = c0;
-    for (int64_t t = 0; t < steps; ++t) {
-      auto kept = gates[t];
-      at::addmm_out(kept, xw[t], h, w_hh_t);
-      scalar_t* g_all = kept.data_ptr<scalar_t>();
-      const scalar_t* c_prev = c.data_ptr<scalar_t>();
-      scalar_t* c_new = cs[t].data_ptr<scalar_t>();
-      scalar_t* h_new = hs[t].data_ptr<scalar_t>();
-      for (int64_t b = 0; b < batch; ++b) {
-        scalar_t* row = g_all + b * 4 * hidden;
-        for (int64_t j = 0; j < hidden; ++j) {
-          const int64_t k = b * hidden + j;
-          const scalar_t i = sigmoid(row[j]), f = sigmoid(row[hidden + j]);
-          const scalar_t g = act(row[2 * hidden + j], relu), o = sigmoid(row[3 * hidden + j]);
-          const scalar_t cell = f * c_prev[k] + i * g;
-          row[j] = i, row[hidden + j] = f, row[2 * hidden + j] = g, row[3 * hidden + j] = o;
-          c_new[k] = cell;
-          h_new[k] = o * act(cell, relu);
-        }
-      }
-      h = hs[t], c = cs[t];
-    }
-  });
+  torch::Tensor h = h0, c = c0;
+  for (int64_t t = 0; t < steps; ++t) {
+    auto kept = gates[t];
+    at::addmm_out(kept, xw[t], h, w_hh_t);
+    scalar_t* g_all = kept.data_ptr<scalar_t>();
+    const scalar_t* h_prev = h.data_ptr<scalar_t>();
+    const scalar_t* c_prev = c.data_ptr<scalar_t>();
+    scalar_t* c_new = cs[t].data_ptr<scalar_t>();
+    scalar_t* h_new = hs[t].data_ptr<scalar_t>();
+    each_unit(batch, hidden, [&](int64_t r, int64_t j, int64_t k) {
+      unit(g_all + r, j, h_prev[k], c_prev[k], c_new[k], h_new[k]);
+    });
+    h = hs[t], c = cs[t];
+  }
   return {hs, cs, gates};
+}
+
+// LSTM: i, f, o = sigmoid; g = act; c' = f c + i g; h' = o act(c'). The gates kept: i, f, g, o.
+std::vector<torch::Tensor> lstm_forward(torch::Tensor xw, torch::Tensor h0, torch::Tensor c0, torch::Tensor w_hh_t,
+                                        bool relu) {
+  const int64_t hidden = h0.size(1);
+  std::vector<torch::Tensor> out;
+  AT_DISPATCH_FLOATING_TYPES(xw.scalar_type(), "lstm_forward", [&] {
+    out = forward_loop<scalar_t>(xw, h0, c0, w_hh_t, [&](scalar_t* row, int64_t j, scalar_t, scalar_t c_prev,
+                                                         scalar_t& c_new, scalar_t& h_new) {
+      const scalar_t i = sigmoid(row[j]), f = sigmoid(row[hidden + j]);
+      const scalar_t g = act(row[2 * hidden + j], relu), o = sigmoid(row[3 * hidden + j]);
+      row[j] = i, row[hidden + j] = f, row[2 * hidden + j] = g, row[3 * hidden + j] = o;
+      c_new = f * c_prev + i * g;
+      h_new = o * act(c_new, relu);
+    });
+  });
+  return out;
 }
 
 // The gradients on the LSTM's gate pre-activations (T, B, 4H) and on c0, from those on every output h, on the
@@ -78,59 +97,40 @@ std::vector<torch::Tensor> lstm_backward(torch::Tensor grad_out, torch::Tensor g
       const scalar_t* d_h = dh.data_ptr<scalar_t>();
       scalar_t* d_c = dc.data_ptr<scalar_t>();
       scalar_t* d_all = grad_gates[t].data_ptr<scalar_t>();
-      for (int64_t b = 0; b < batch; ++b) {
-        const scalar_t* row = row_all + b * 4 * hidden;
-        scalar_t* d = d_all + b * 4 * hidden;
-        for (int64_t j = 0; j < hidden; ++j) {
-          const int64_t k = b * hidden + j;
-          const scalar_t i = row[j], f = row[hidden + j], g = row[2 * hidden + j], o = row[3 * hidden + j];
-          const scalar_t act_c = act(c_now[k], relu);
-          const scalar_t d_cell = d_c[k] + d_h[k] * o * slope(act_c, relu);  // all the gradient on c at t
-          d[j] = d_cell * g * i * (1 - i);
-          d[hidden + j] = d_cell * c_prev[k] * f * (1 - f);
-          d[2 * hidden + j] = d_cell * i * slope(g, relu);
-          d[3 * hidden + j] = d_h[k] * act_c * o * (1 - o);
-          d_c[k] = d_cell * f;
-        }
-      }
+      each_unit(batch, hidden, [&](int64_t r, int64_t j, int64_t k) {
+        const scalar_t* row = row_all + r;
+        scalar_t* d = d_all + r;
+        const scalar_t i = row[j], f = row[hidden + j], g = row[2 * hidden + j], o = row[3 * hidden + j];
+        const scalar_t act_c = act(c_now[k], relu);
+        const scalar_t d_cell = d_c[k] + d_h[k] * o * slope(act_c, relu);  // all the gradient on c at t
+        d[j] = d_cell * g * i * (1 - i);
+        d[hidden + j] = d_cell * c_prev[k] * f * (1 - f);
+        d[2 * hidden + j] = d_cell * i * slope(g, relu);
+        d[3 * hidden + j] = d_h[k] * act_c * o * (1 - o);
+        d_c[k] = d_cell * f;
+      });
     }
   });
   return {grad_gates, dc};
 }
 
-// Article LSTM: i, f, o = sigmoid; c = act(u o + b_c) with u = W_c x + U_c h; h' = f h + i c.
-// Returns h (T, B, H), c (T, B, H) and the gates (T, B, 4H: i, f, u, o; u before the product with o).
+// Article LSTM: i, f, o = sigmoid; c = act(u o + b_c) with u = W_c x + U_c h; h' = f h + i c. The gates kept:
+// i, f, u, o (u before the product with o); the c returned is the candidate c.
 std::vector<torch::Tensor> article_forward(torch::Tensor xw, torch::Tensor h0, torch::Tensor w_hh_t,
                                            torch::Tensor bias_c, bool relu) {
-  const int64_t steps = xw.size(0), batch = xw.size(1), hidden = h0.size(1);
-  auto hs = torch::empty({steps, batch, hidden}, xw.options());
-  auto cs = torch::empty({steps, batch, hidden}, xw.options());
-  auto gates = torch::empty({steps, batch, 4 * hidden}, xw.options());
+  const int64_t hidden = h0.size(1);
+  std::vector<torch::Tensor> out;
   AT_DISPATCH_FLOATING_TYPES(xw.scalar_type(), "article_forward", [&] {
     const scalar_t* b_c = bias_c.data_ptr<scalar_t>();
-    torch::Tensor h = h0;
-    for (int64_t t = 0; t < steps; ++t) {
-      auto kept = gates[t];
-      at::addmm_out(kept, xw[t], h, w_hh_t);
-      scalar_t* g_all = kept.data_ptr<scalar_t>();
-      const scalar_t* h_prev = h.data_ptr<scalar_t>();
-      scalar_t* c_new = cs[t].data_ptr<scalar_t>();
-      scalar_t* h_new = hs[t].data_ptr<scalar_t>();
-      for (int64_t b = 0; b < batch; ++b) {
-        scalar_t* row = g_all + b * 4 * hidden;
-        for (int64_t j = 0; j < hidden; ++j) {
-          const int64_t k = b * hidden + j;
-          const scalar_t i = sigmoid(row[j]), f = sigmoid(row[hidden + j]), o = sigmoid(row[3 * hidden + j]);
-          const scalar_t cand = act(row[2 * hidden + j] * o + b_c[j], relu);
-          row[j] = i, row[hidden + j] = f, row[3 * hidden + j] = o;  // row[2 hidden + j] keeps u
-          c_new[k] = cand;
-          h_new[k] = f * h_prev[k] + i * cand;
-        }
-      }
-      h = hs[t];
-    }
+    out = forward_loop<scalar_t>(xw, h0, h0, w_hh_t, [&](scalar_t* row, int64_t j, scalar_t h_prev, scalar_t,
+                                                         scalar_t& c_new, scalar_t& h_new) {
+      const scalar_t i = sigmoid(row[j]), f = sigmoid(row[hidden + j]), o = sigmoid(row[3 * hidden + j]);
+      row[j] = i, row[hidden + j] = f, row[3 * hidden + j] = o;  // row[2 hidden + j] keeps u
+      c_new = act(row[2 * hidden + j] * o + b_c[j], relu);
+      h_new = f * h_prev + i * c_new;
+    });
   });
-  return {hs, cs, gates};
+  return out;
 }
 
 // The gradients on the article LSTM's gate pre-activations (T, B, 4H), on b_c (H) and on h0.
@@ -150,12 +150,9 @@ std::vector<torch::Tensor> article_backward(torch::Tensor grad_out, torch::Tenso
         const scalar_t* g_out = grad_out[t].data_ptr<scalar_t>();
         const scalar_t* d_h = dh.data_ptr<scalar_t>();
         scalar_t* into = carried.data_ptr<scalar_t>();
-        for (int64_t b = 0; b < batch; ++b) {
-          for (int64_t j = 0; j < hidden; ++j) {
-            const int64_t k = b * hidden + j;
-            into[k] = g_out[k] + d_h[k] * f_next[b * 4 * hidden + hidden + j];
-          }
-        }
+        each_unit(batch, hidden, [&](int64_t r, int64_t j, int64_t k) {
+          into[k] = g_out[k] + d_h[k] * f_next[r + hidden + j];
+        });
         at::addmm_out(dh, carried, grad_gates[t + 1], w_hh);
       }
       const scalar_t* row_all = gates[t].data_ptr<scalar_t>();
@@ -163,21 +160,18 @@ std::vector<torch::Tensor> article_backward(torch::Tensor grad_out, torch::Tenso
       const scalar_t* h_prev = (t > 0 ? hs[t - 1] : h0).data_ptr<scalar_t>();
       const scalar_t* d_h = dh.data_ptr<scalar_t>();
       scalar_t* d_all = grad_gates[t].data_ptr<scalar_t>();
-      for (int64_t b = 0; b < batch; ++b) {
-        const scalar_t* row = row_all + b * 4 * hidden;
-        scalar_t* d = d_all + b * 4 * hidden;
-        for (int64_t j = 0; j < hidden; ++j) {
-          const int64_t k = b * hidden + j;
-          const scalar_t i = row[j], f = row[hidden + j], u = row[2 * hidden + j], o = row[3 * hidden + j];
-          const scalar_t cand = c_now[k];
-          const scalar_t d_pre = d_h[k] * i * slope(cand, relu);  // on u o + b_c
-          d[j] = d_h[k] * cand * i * (1 - i);
-          d[hidden + j] = d_h[k] * h_prev[k] * f * (1 - f);
-          d[2 * hidden + j] = d_pre * o;
-          d[3 * hidden + j] = d_pre * u * o * (1 - o);
-          d_b[j] += d_pre;
-        }
-      }
+      each_unit(batch, hidden, [&](int64_t r, int64_t j, int64_t k) {
+        const scalar_t* row = row_all + r;
+        scalar_t* d = d_all + r;
+        const scalar_t i = row[j], f = row[hidden + j], u = row[2 * hidden + j], o = row[3 * hidden + j];
+        const scalar_t cand = c_now[k];
+        const scalar_t d_pre = d_h[k] * i * slope(cand, relu);  // on u o + b_c
+        d[j] = d_h[k] * cand * i * (1 - i);
+        d[hidden + j] = d_h[k] * h_prev[k] * f * (1 - f);
+        d[2 * hidden + j] = d_pre * o;
+        d[3 * hidden + j] = d_pre * u * o * (1 - o);
+        d_b[j] += d_pre;
+      });
     }
   });
   auto f0 = gates[0].narrow(1, hidden, hidden);
