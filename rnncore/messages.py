@@ -307,6 +307,10 @@ RUN_MESSAGES = MappingProxyType({
                   "epochs; the weights of epoch {kept} are kept",
     "finished": "finished {epochs} epochs; the weights of epoch {kept} are kept (best validation loss: epoch "
                 "{best})",
+    "early_stop_no_val": "early stopping after epoch {epoch}: the training loss has not improved for {patience} "
+                         "epochs (there is no validation part); the weights of epoch {kept} are kept",
+    "finished_no_val": "finished {epochs} epochs; the weights of epoch {kept} are kept (there is no validation "
+                       "part; best training loss: epoch {best})",
     "failed": "training failed in epoch {epoch}: {error}",
     "diverged": "training diverged in epoch {epoch}: the loss became {value} (learning rate {lr}). Try a lower "
                 "learning rate or gradient clipping (e.g. 1.0); the weights of epoch {kept} are kept",

@@ -177,6 +177,24 @@ def test_evaluate_hides_mape_near_zero_and_says_what_a_negative_r2_means(app):
         assert "An R² in red is below 0: worse than always predicting the mean" in texts(app)
 
 
+def test_a_run_without_a_validation_part_opens_on_every_page(app):
+    app.switch_page("views/data.py")
+    app.run()
+    app.slider(key="w.val_fraction").set_value(0.0)  # the slider allows it: training watches the training loss
+    app.run()
+    lab = session_lab()
+    lab.start(tiny(lab.config, epochs=2)).join(timeout=60)
+    for page in ("views/train.py", "views/inside.py", "views/evaluate.py", "views/compare.py"):
+        app.switch_page(page)
+        app.run()
+        assert not app.exception, (page, [e.message for e in app.exception])
+        assert not app.error, (page, [e.value for e in app.error])
+        if page == "views/evaluate.py":
+            assert app.radio(key="w.evaluate.split").options == ["test"]  # no empty part to choose
+            assert app.dataframe[0].value.loc["model", "RMSE"] > 0
+    assert "there is no validation part" in lab.runs[-1].message
+
+
 def test_an_r2_below_zero_is_shown_red():
     from ui.evaluate import WORSE_THAN_THE_MEAN, Evaluated, metrics_table
 

@@ -297,3 +297,41 @@ def test_a_run_that_gets_a_slot_at_once_never_says_it_waits(sine):
     while not trainer.join(timeout=0.001):
         seen.append(trainer.snapshot().reason)
     assert "queued" not in seen and trainer.snapshot().status == "finished"
+
+
+@pytest.mark.parametrize("window", [{}, {"horizon": 3, "difference": "first"}])
+def test_a_run_without_a_validation_part_watches_its_training_loss_and_is_scored_on_test(sine, window):
+    from rnncore.io.bundle import export_run, import_run
+
+    trainer = Trainer(tiny().replace(window={"val_fraction": 0.0, **window}), sine)
+    trainer.start()
+    trainer.join()
+    progress = trainer.snapshot()
+    assert progress.error is None, progress.error
+    assert progress.reason == "finished_no_val" and "there is no validation part" in progress.message
+    assert all(record.val_loss is None for record in progress.history)
+    result = trainer.result()
+    assert set(result.metrics["val"].values()) == {None}  # nothing to score, not an error
+    assert result.metrics["test"]["rmse"] > 0 and len(result.predictions["test"]) > 0
+    assert len(result.predictions["val"]) == 0
+    if "horizon" in window:
+        assert all(set(step.values()) == {None} for step in result.metrics["per_step"]["val"])
+    back = import_run(export_run(result, progress.history))  # and its zip comes back
+    assert back.metrics["val"]["rmse"] is None and back.metrics["test"]["rmse"] == pytest.approx(
+        result.metrics["test"]["rmse"])
+
+
+def test_a_run_that_cannot_be_evaluated_logs_why(sine, monkeypatch, caplog):
+    import rnncore.training.trainer as trainer_module
+
+    def broken(**_):
+        raise ValueError("no windows to score")
+
+    monkeypatch.setattr(trainer_module, "build_result", broken)
+    trainer = Trainer(tiny(epochs=1), sine)
+    trainer.start()
+    trainer.join()
+    assert "ValueError: no windows to score" in trainer.snapshot().error
+    assert any("no windows to score" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+    with pytest.raises(RuntimeError, match="nothing to evaluate"):
+        trainer.result()

@@ -35,7 +35,8 @@ class Evaluated:
 
     @property
     def splits(self) -> list[str]:
-        return [s for s in ("test", "val") if s in self.predictions and all(s in b for b in self.baselines.values())]
+        return [s for s in ("test", "val")  # the parts with windows (a run may have no validation part)
+                if len(self.predictions.get(s, ())) and all(s in b for b in self.baselines.values())]
 
 
 def evaluated(record) -> Evaluated | None:

@@ -74,7 +74,7 @@ class Windows:
     def inverse_y(self, y: np.ndarray) -> np.ndarray:
         """Scaled targets or predictions (n, horizon) -> original units, float32."""
         y = np.asarray(y, dtype=np.float32)
-        if self.y_scaler is None:
+        if self.y_scaler is None or y.size == 0:  # an empty part (no validation windows): scikit-learn refuses it
             return y.copy()
         return self.y_scaler.inverse_transform(y.reshape(-1, 1)).reshape(y.shape).astype(np.float32)
 

@@ -86,7 +86,8 @@ def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Ge
     dropout = model.config.dropout > 0 and model.config.num_layers > 1
     forward = (lambda xb: seeded_forward(model, xb, generator)) if dropout else model
     probe = probe_batch(windows, device)
-    best = Kept(model)  # the epoch with the lowest validation loss
+    best = Kept(model)  # the epoch with the lowest validation loss (training loss without a validation part)
+    unvalidated = "" if len(windows.val.x) else "_no_val"  # what the ending says it watched
     last = Kept(model)  # the last epoch trained, when the run keeps its last weights
     waited, final_epoch, epoch = 0, first_epoch + tc.epochs - 1, first_epoch - 1
 
@@ -133,10 +134,10 @@ def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Ge
             hooks.epoch_done(record, best.epoch, gradient, timings)
 
             if stopping:
-                return ending(Status.FINISHED, "early_stop", epoch=epoch, patience=tc.patience)
+                return ending(Status.FINISHED, "early_stop" + unvalidated, epoch=epoch, patience=tc.patience)
             if hooks.out_of_time():
                 return ending(Status.FINISHED, "time_limit", epoch=epoch)
-        return ending(Status.FINISHED, "finished", epochs=tc.epochs)
+        return ending(Status.FINISHED, "finished" + unvalidated, epochs=tc.epochs)
     except NonFinite as bad:
         partial = PartialEpoch(epoch, tuple(bad.batch_losses), bad.batches)
         return ending(Status.DIVERGED, "diverged" if best.epoch else "diverged_at_once", partial, epoch=epoch,

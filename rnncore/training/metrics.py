@@ -84,8 +84,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, scale: float | No
 
 def per_step_metrics(y_true: np.ndarray, y_pred: np.ndarray, scale: float | None = None) -> list[Metrics]:
     """``regression_metrics`` for each step of the horizon: a list of length horizon."""
-    y_true = np.asarray(y_true).reshape(len(y_true), -1)
-    y_pred = np.asarray(y_pred).reshape(len(y_pred), -1)
+    y_true, y_pred = (v if v.ndim == 2 else v.reshape(-1, 1) for v in (np.asarray(y_true), np.asarray(y_pred)))
     return [regression_metrics(y_true[:, k], y_pred[:, k], scale) for k in range(y_true.shape[1])]
 
 

@@ -10,6 +10,7 @@ process-wide RNG, so each forward pass with dropout reseeds it from the run's ge
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -26,6 +27,8 @@ from rnncore.training.limits import RunLimits
 from rnncore.training.loop import Ending, Stopped, fit
 from rnncore.training.progress import ENDED, EpochRecord, Progress, Status, say
 from rnncore.training.results import RunResult, build_result, forecast
+
+log = logging.getLogger(__name__)
 
 __all__ = ["EpochRecord", "Progress", "RunLimits", "RunResult", "Trainer", "forecast", "run_experiment"]
 
@@ -235,8 +238,12 @@ class Trainer:
             self._result = build_result(cfg=self.cfg, model=self.model, windows=self.windows, dataset=self.dataset,
                                         period=self.period, history=final.history, status=final.status,
                                         message=final.message, device=self.device)
-        except Exception:  # a failed run may have nothing to evaluate: result() says so
+        except Exception:  # a failed run may have nothing to evaluate: result() says so; the log says why
             self._result = None
+            final.error = (final.error or "") + traceback.format_exc()
+        if final.error:
+            log.error("run of %s (%s) %s: %s\n%s", self.cfg.model.cell, self.dataset.name if self.dataset else "-",
+                      final.status, final.message, final.error)
         return final
 
     def _fold_elapsed(self) -> None:

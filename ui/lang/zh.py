@@ -129,6 +129,8 @@ STRINGS: dict[str, str] = {
     "reason.time_limit": "在第 {epoch} 轮后达到时间上限；保留第 {kept} 轮的权重",
     "reason.early_stop": "第 {epoch} 轮后早停：验证损失已连续 {patience} 轮没有改善；保留第 {kept} 轮的权重",
     "reason.finished": "已完成 {epochs} 轮；保留第 {kept} 轮的权重（验证损失最低：第 {best} 轮）",
+    "reason.early_stop_no_val": "第 {epoch} 轮后早停：训练损失已连续 {patience} 轮没有改善（没有验证部分）；保留第 {kept} 轮的权重",
+    "reason.finished_no_val": "已完成 {epochs} 轮；保留第 {kept} 轮的权重（没有验证部分；训练损失最低：第 {best} 轮）",
     "reason.failed": "训练在第 {epoch} 轮失败：{error}",
     "reason.diverged": "训练在第 {epoch} 轮发散：损失变为 {value}（学习率 {lr}）。请降低学习率或使用梯度裁剪（例如 1.0）；保留第 {kept} 轮的权重",
     "reason.diverged_at_once": "训练在第 {epoch} 轮发散：损失变为 {value}（学习率 {lr}）。请降低学习率或使用梯度裁剪（例如 1.0）；保留初始权重",
