@@ -138,3 +138,79 @@ def test_a_machine_without_a_compiler_trains_through_the_python_loops_and_says_s
                           env=env, cwd=os.path.dirname(os.path.dirname(__file__)))
     assert done.stdout.split() == ["True"], done.stdout + done.stderr
     assert done.stderr.count("could not be built") == 1 and "no C++ compiler" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("cell", "activation"), CELLS)
+def test_float32_through_the_vectorized_exp_matches_the_python_loop(built, cell, activation):
+    """float32 takes lstm_native.cpp's own exp (float64 takes std::exp): within float32's rounding, saturated
+    gates included, and a NaN still comes out as NaN (the loop then stops the run as diverged)."""
+    weights, x, state = layer_inputs(cell, torch.float32)
+    x = x.detach() * torch.linspace(-40, 40, x.numel()).reshape(x.shape)  # far into every gate's saturation
+    ours, *_ = by_native(built)(cell, activation, weights, x, state)
+    theirs, *_ = by_python(cell, activation, weights, x, state)
+    torch.testing.assert_close(ours, theirs, atol=2e-5, rtol=1e-4)
+    x[2, 1, 0] = float("nan")
+    ours, *_ = by_native(built)(cell, activation, weights, x, state)
+    assert ours[2:, 1].isnan().all() and not ours[:2].isnan().any()
+
+
+def test_torchs_fused_lstm_trains_through_the_cpp_loop_on_the_cpu_and_predicts_through_its_own(built, monkeypatch):
+    from rnncore.config import ModelConfig
+    from rnncore.nn.models import build_model
+
+    model = build_model(ModelConfig(cell="lstm", hidden_size=6, num_layers=2), 2, 1,
+                        torch.Generator().manual_seed(5)).double()
+    assert isinstance(model.rnn, nn.LSTM)
+    x = torch.randn(4, 9, 2, dtype=torch.float64)
+    calls = []
+    real = cells._NativeLayer.apply
+    monkeypatch.setattr(cells._NativeLayer, "apply", lambda *a: calls.append(a[1]) or real(*a))
+
+    def output_and_grads():
+        model.zero_grad()
+        out = model(x)
+        out.pow(2).sum().backward()
+        return out.detach(), [p.grad.clone() for p in model.parameters()]
+    ours, our_grads = output_and_grads()
+    assert calls == ["lstm", "lstm"], "both layers train through the C++ loop"
+    monkeypatch.setattr(cells, "NATIVE", frozenset())  # torch's own fused LSTM for the same parameters
+    theirs, their_grads = output_and_grads()
+    assert calls == ["lstm", "lstm"]
+    torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-10)
+    for a, b in zip(our_grads, their_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
+    monkeypatch.setattr(cells, "NATIVE", frozenset(CELLS))
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), ours, atol=1e-12, rtol=1e-10)
+    assert calls == ["lstm", "lstm"], "predicting takes torch's fused module"
+
+
+def test_the_cpp_loops_are_only_for_cpu_tensors(built):
+    x = torch.zeros(3, 2, 1)
+    assert cells.native_for("lstm", "tanh", x) is built
+    assert cells.native_for("gru", "tanh", x) is None
+    assert cells.native_for("lstm", "tanh", torch.zeros(3, 2, 1, device="meta")) is None  # as on a GPU
+
+
+@pytest.mark.parametrize(("cell", "activation"), CELLS)
+def test_inspect_through_the_cpp_loop_records_what_the_python_loop_does(built, cell, activation, monkeypatch):
+    from rnncore.config import ModelConfig
+    from rnncore.nn.models import build_model
+
+    model = build_model(ModelConfig(cell=cell, activation=activation, hidden_size=5, num_layers=2), 2, 1,
+                        torch.Generator().manual_seed(6)).double()
+    x = torch.randn(3, 8, 2, dtype=torch.float64)
+    traced = []
+    real = cells._traced
+    monkeypatch.setattr(cells, "_traced", lambda *a: traced.append(a[1]) or real(*a))
+    ours = model.inspect(x)
+    assert traced == [cell, cell]
+    monkeypatch.setattr(cells, "NATIVE", frozenset())
+    theirs = model.inspect(x)
+    assert traced == [cell, cell]
+    torch.testing.assert_close(ours.output, theirs.output, atol=1e-12, rtol=1e-10)
+    for our_layers, their_layers in ((ours.gates, theirs.gates), (ours.states, theirs.states)):
+        for a, b in zip(our_layers, their_layers, strict=True):
+            assert a.keys() == b.keys()
+            for name in a:
+                torch.testing.assert_close(a[name], b[name], atol=1e-12, rtol=1e-10, msg=name)

@@ -43,9 +43,16 @@ GATES = {
 STATES = {"rnn": ("h",), "lstm": ("h", "c"), "gru": ("h",), "article_lstm": ("h",)}
 GATE_COUNT = {"rnn": 1, "lstm": 4, "gru": 3, "article_lstm": 4}
 SIGMOID_GATES = ("input", "forget", "output", "reset", "update")  # gates that lie in [0, 1]
-# the cells that train through the C++ loops (rnncore/nn/native.py) where they are built: those measured faster
-# there than in Python (a tanh LSTM trains through torch's fused LSTM, faster than both)
-NATIVE = frozenset({("lstm", "relu"), ("article_lstm", "relu"), ("article_lstm", "tanh")})
+# the cells that train through the C++ loops (rnncore/nn/native.py) on the CPU where they are built: each
+# measured faster there than in Python and than torch's fused LSTM (docs/PERFORMANCE.md)
+NATIVE = frozenset({("lstm", "relu"), ("lstm", "tanh"), ("article_lstm", "relu"), ("article_lstm", "tanh")})
+
+
+def native_for(cell: str, activation: str, x: Tensor):
+    """The built C++ loops that run this layer on ``x``, or None: they run on the CPU."""
+    if (cell, activation) not in NATIVE or x.device.type != "cpu":
+        return None
+    return native.module()
 
 
 def _intel_mkl() -> bool:
@@ -95,13 +102,17 @@ def run_layer(cell: str, activation: str, weight_ih: Tensor, weight_hh: Tensor, 
         state = (zeros, zeros) if cell == "lstm" else (zeros,)
     x = x.transpose(0, 1)  # time first: each step reads a contiguous slice of the projection
     weights = (weight_ih, weight_hh, bias_ih, bias_hh)
+    built = native_for(cell, activation, x)
     if cell in ("lstm", "article_lstm") and not record and torch.is_grad_enabled():
-        if (cell, activation) in NATIVE and (built := native.module()) is not None:
+        if built is not None:
             outputs, *final = _NativeLayer.apply(built, cell, activation, *weights, x.contiguous(), *state)
         else:
             outputs, *final = _LayerFunction.apply(cell, activation, *weights, x, *state)
         return outputs.transpose(0, 1), tuple(final), None
-    outputs, final, trace = _loop(cell, activation, weights, x, state, record=record)
+    if built is not None and record and not torch.is_grad_enabled():  # inspect: the gates the C++ loop keeps
+        outputs, final, trace = _traced(built, cell, activation, weights, x, state)
+    else:
+        outputs, final, trace = _loop(cell, activation, weights, x, state, record=record)
     if trace is not None:
         trace = {name: value.transpose(0, 1) for name, value in trace.items()}
     return outputs.transpose(0, 1), final, trace
@@ -285,6 +296,32 @@ class _LayerFunction(torch.autograd.Function):
         return (None, None, grad_weight_ih, grad_weight_hh, grad_bias, grad_bias.clone(), grad_x, *grad_state)
 
 
+def _native_forward(built, cell, relu, weight_ih, weight_hh, bias_ih, bias_hh, x, state):  # noqa: PLR0917
+    """The C++ forward loop over x (T, B, I): hs, cs (the LSTM's c, the article LSTM's candidate) and the gates
+    it keeps (the LSTM's i, f, g, o; the article LSTM's i, f, u, o), each time first."""
+    hidden, bias = weight_hh.shape[1], bias_ih + bias_hh
+    h0 = state[0].contiguous()
+    if cell == "lstm":
+        xw = F.linear(x, weight_ih, bias).contiguous()  # becomes the gates, in place
+        return built.lstm_forward(xw, h0, state[1].contiguous(), weight_hh.t().contiguous(), relu)
+    bias_c = bias[2 * hidden: 3 * hidden].contiguous()  # added after the product with o: not in xw
+    gate_bias = torch.cat([bias[: 2 * hidden], torch.zeros_like(bias_c), bias[3 * hidden:]])
+    xw = F.linear(x, weight_ih, gate_bias).contiguous()
+    return built.article_forward(xw, h0, weight_hh.t().contiguous(), bias_c, relu)
+
+
+def _traced(built, cell, activation, weights, x, state):
+    """``_loop`` with record=True under no_grad (inspect), through the C++ loop: what it keeps is the trace."""
+    hs, cs, gates = _native_forward(built, cell, activation == "relu", *weights, x.contiguous(), state)
+    i, f, g_or_u, o = gates.chunk(4, 2)
+    if cell == "lstm":
+        trace, final = {"input": i, "forget": f, "candidate": g_or_u, "output": o, "c": cs}, (hs[-1], cs[-1])
+    else:
+        trace, final = {"input": i, "forget": f, "output": o, "candidate": cs}, (hs[-1],)
+    trace["h"] = hs
+    return hs, final, trace
+
+
 class _NativeLayer(torch.autograd.Function):
     """The same layers as _LayerFunction, their time loops in C++ (lstm_native.cpp): per step one addmm and one
     pass over batch x hidden for every element-wise operation. The products over the whole sequence are here,
@@ -292,19 +329,12 @@ class _NativeLayer(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, built, cell, activation, weight_ih, weight_hh, bias_ih, bias_hh, x, *state):  # noqa: PLR0917
-        relu, hidden = activation == "relu", weight_hh.shape[1]
-        h0 = state[0].contiguous()
-        bias = bias_ih + bias_hh
+        relu, h0 = activation == "relu", state[0].contiguous()
+        hs, cs, gates = _native_forward(built, cell, relu, weight_ih, weight_hh, bias_ih, bias_hh, x, state)
         if cell == "lstm":
-            xw = F.linear(x, weight_ih, bias).contiguous()
-            hs, cs, gates = built.lstm_forward(xw, h0, state[1].contiguous(), weight_hh.t().contiguous(), relu)
             final = (hs[-1], cs[-1])
             ctx.save_for_backward(weight_ih, weight_hh, x, h0, state[1].contiguous(), hs, cs, gates)
-        else:  # b_c is added after the product with o, so it stays out of xw
-            bias_c = bias[2 * hidden: 3 * hidden].contiguous()
-            gate_bias = torch.cat([bias[: 2 * hidden], torch.zeros_like(bias_c), bias[3 * hidden:]])
-            xw = F.linear(x, weight_ih, gate_bias).contiguous()
-            hs, cs, gates = built.article_forward(xw, h0, weight_hh.t().contiguous(), bias_c, relu)
+        else:
             final = (hs[-1],)
             ctx.save_for_backward(weight_ih, weight_hh, x, h0, hs, cs, gates)
         ctx.built, ctx.cell, ctx.relu = built, cell, relu

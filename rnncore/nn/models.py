@@ -1,10 +1,11 @@
 """SequenceModel: a recurrent stack and a linear head on its last hidden state.
 
-Standard cells (rnn tanh/relu, lstm tanh, gru) train on torch's fused modules; the
-others (LSTM with relu as in the article's Keras example, the article LSTM) train on
-``cells.ExplicitRecurrent``. Both keep torch's parameter names, so a state dict moves
-between them, and ``inspect`` runs the same parameters through the explicit cells to
-show every gate.
+Standard cells (rnn tanh/relu, lstm tanh, gru) are torch's fused modules; the others (LSTM
+with relu as in the article's Keras example, the article LSTM) are
+``cells.ExplicitRecurrent``. On the CPU every LSTM trains through the C++ loops
+(``cells.NATIVE``) where they are built, the fused module's own parameters included. Both
+kinds keep torch's parameter names, so a state dict moves between them, and ``inspect``
+runs the same parameters through the explicit cells to show every gate.
 
 ``forget_bias`` sets the forget-gate bias of the LSTM and the article LSTM (``bias_ih``
 forget slice = forget_bias, ``bias_hh`` forget slice = 0). The GRU has no forget gate;
@@ -22,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from rnncore.config import ModelConfig
-from rnncore.nn.cells import GATE_COUNT, GATES, STATES, ExplicitRecurrent, run_stack
+from rnncore.nn.cells import GATE_COUNT, GATES, STATES, ExplicitRecurrent, native_for, run_stack
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -77,7 +78,13 @@ class SequenceModel(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        out, _ = self.rnn(x)
+        cell, activation = self.config.cell, self.config.activation
+        if self.config.fused and torch.is_grad_enabled() and native_for(cell, activation, x) is not None:
+            # the C++ loops train faster than the fused module (docs/PERFORMANCE.md); it predicts as fast
+            out, _, _ = run_stack(self.rnn, cell, activation, x, self.config.num_layers, dropout=self.rnn.dropout,
+                                  training=self.training)
+        else:
+            out, _ = self.rnn(x)
         return self.head(out[:, -1])
 
     @torch.no_grad()

@@ -45,6 +45,21 @@ def missing() -> str | None:
     return None
 
 
+# The vector instructions the loops are compiled for: those torch itself uses on this CPU (ATEN_CPU_CAPABILITY
+# overrides it), named in the build, so that a build cache shared by two machines never loads the wrong one.
+VECTOR_FLAGS = {
+    "AVX2": ["-mavx2", "-mfma"],
+    "AVX512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx512bw", "-mfma"],
+}
+
+
+def build_for(capability: str) -> tuple[str, list[str]]:
+    """The extension's name and compiler flags for a CPU capability as torch names it ("DEFAULT", "AVX2", ...)."""
+    extra = VECTOR_FLAGS.get(capability, [])
+    name = f"{NAME}_{capability.lower()}" if extra else NAME
+    return name, ["-O3", "-fno-trapping-math", *extra]  # -fno-trapping-math: see exp_ in lstm_native.cpp
+
+
 _lock = threading.Lock()  # one build at a time in a process; the others wait for it
 
 
@@ -61,9 +76,11 @@ def _build():
     why = missing()
     if why is None:
         try:
+            import torch
             from torch.utils.cpp_extension import load
 
-            return load(name=NAME, sources=[str(SOURCE)], extra_cflags=["-O3"], verbose=False)
+            name, flags = build_for(torch.backends.cpu.get_cpu_capability())
+            return load(name=name, sources=[str(SOURCE)], extra_cflags=flags, verbose=False)
         except Exception as exc:  # a failed build leaves the Python loops, which train the same cells
             why = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
     log.warning("The explicit LSTM cells train through their Python loops (slower): the C++ loops could not be "
