@@ -154,7 +154,7 @@ def test_float32_through_the_vectorized_exp_matches_the_python_loop(built, cell,
     assert ours[2:, 1].isnan().all() and not ours[:2].isnan().any()
 
 
-def test_torchs_fused_lstm_trains_through_the_cpp_loop_on_the_cpu_and_predicts_through_its_own(built, monkeypatch):
+def test_torchs_fused_lstm_trains_and_predicts_through_the_cpp_loop_on_the_cpu(built, monkeypatch):
     from rnncore.config import ModelConfig
     from rnncore.nn.models import build_model
 
@@ -180,9 +180,12 @@ def test_torchs_fused_lstm_trains_through_the_cpp_loop_on_the_cpu_and_predicts_t
     for a, b in zip(our_grads, their_grads, strict=True):
         torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
     monkeypatch.setattr(cells, "NATIVE", frozenset(CELLS))
+    traced = []
+    real_traced = cells._traced
+    monkeypatch.setattr(cells, "_traced", lambda *a: traced.append(a[1]) or real_traced(*a))
     with torch.no_grad():
         torch.testing.assert_close(model(x), ours, atol=1e-12, rtol=1e-10)
-    assert calls == ["lstm", "lstm"], "predicting takes torch's fused module"
+    assert calls == ["lstm", "lstm"] and traced == ["lstm", "lstm"], "predicting: the C++ loop, without a graph"
 
 
 def test_the_cpp_loops_are_only_for_cpu_tensors(built):
@@ -214,3 +217,26 @@ def test_inspect_through_the_cpp_loop_records_what_the_python_loop_does(built, c
             assert a.keys() == b.keys()
             for name in a:
                 torch.testing.assert_close(a[name], b[name], atol=1e-12, rtol=1e-10, msg=name)
+
+
+def test_the_cpp_loop_lets_other_python_threads_run_meanwhile(built):
+    import threading
+    import time
+
+    xw, h0 = torch.randn(3000, 64, 4 * 64), torch.zeros(64, 64)
+    w_hh_t = torch.randn(64, 4 * 64) * 0.1
+    took = []
+
+    def run():
+        start = time.perf_counter()
+        built.lstm_forward(xw, h0, h0, w_hh_t, False)
+        took.append(time.perf_counter() - start)
+    worker = threading.Thread(target=run)
+    last, longest = time.perf_counter(), 0.0
+    worker.start()
+    while worker.is_alive():  # this thread needs the GIL for every step of its loop
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    worker.join()
+    assert took[0] > 0.05, "the call was too short to tell"
+    assert longest < took[0] / 2, f"held the GIL: {longest:.3f} s without Python in a {took[0]:.3f} s call"

@@ -4,7 +4,9 @@
 is computed for all time steps in one matmul; the loop over time then does only the
 recurrent matmul ``h @ W_hh^T`` and a handful of element-wise ops per step. Gates are
 kept only when ``record=True`` (inspection); the lean path trains the cells that
-torch's fused modules do not offer (LSTM with relu, the article LSTM).
+torch's fused modules do not offer (LSTM with relu, the article LSTM). On the CPU the
+LSTMs' loops run in C++ where it is built (``NATIVE``, rnncore/nn/native.py): training,
+predicting and inspecting, the tanh LSTM of torch's fused module included.
 
 Weights are stacked as torch stacks them: LSTM rows ``input, forget, candidate (g),
 output``; GRU ``reset, update, candidate (n)``. The article LSTM uses the LSTM's order
@@ -109,8 +111,9 @@ def run_layer(cell: str, activation: str, weight_ih: Tensor, weight_hh: Tensor, 
         else:
             outputs, *final = _LayerFunction.apply(cell, activation, *weights, x, *state)
         return outputs.transpose(0, 1), tuple(final), None
-    if built is not None and record and not torch.is_grad_enabled():  # inspect: the gates the C++ loop keeps
+    if built is not None and not torch.is_grad_enabled():  # predicting, inspecting: the C++ loop, no graph
         outputs, final, trace = _traced(built, cell, activation, weights, x, state)
+        trace = trace if record else None
     else:
         outputs, final, trace = _loop(cell, activation, weights, x, state, record=record)
     if trace is not None:
@@ -311,7 +314,7 @@ def _native_forward(built, cell, relu, weight_ih, weight_hh, bias_ih, bias_hh, x
 
 
 def _traced(built, cell, activation, weights, x, state):
-    """``_loop`` with record=True under no_grad (inspect), through the C++ loop: what it keeps is the trace."""
+    """``_loop`` with record=True under no_grad, through the C++ loop: what it keeps is the trace."""
     hs, cs, gates = _native_forward(built, cell, activation == "relu", *weights, x.contiguous(), state)
     i, f, g_or_u, o = gates.chunk(4, 2)
     if cell == "lstm":
@@ -324,7 +327,7 @@ def _traced(built, cell, activation, weights, x, state):
 
 class _NativeLayer(torch.autograd.Function):
     """The same layers as _LayerFunction, their time loops in C++ (lstm_native.cpp): per step one addmm and one
-    pass over batch x hidden for every element-wise operation. The products over the whole sequence are here,
+    vectorized pass over batch x hidden for every element-wise operation. The products over the whole sequence are here,
     one matmul each, as in _LayerFunction. Tested against _LayerFunction, autograd and ``gradcheck``."""
 
     @staticmethod

@@ -288,9 +288,12 @@ std::vector<torch::Tensor> article_backward(torch::Tensor grad_out, torch::Tenso
 
 }  // namespace
 
+// Each loop lets go of Python's GIL while it runs (it touches no Python object), as torch's own ops do: the
+// other sessions' page scripts and training threads go on meanwhile.
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("lstm_forward", &lstm_forward, "the LSTM's time loop, forward");
-  m.def("lstm_backward", &lstm_backward, "the LSTM's time loop, backward");
-  m.def("article_forward", &article_forward, "the article LSTM's time loop, forward");
-  m.def("article_backward", &article_backward, "the article LSTM's time loop, backward");
+  const auto no_gil = py::call_guard<py::gil_scoped_release>();
+  m.def("lstm_forward", &lstm_forward, "the LSTM's time loop, forward", no_gil);
+  m.def("lstm_backward", &lstm_backward, "the LSTM's time loop, backward", no_gil);
+  m.def("article_forward", &article_forward, "the article LSTM's time loop, forward", no_gil);
+  m.def("article_backward", &article_backward, "the article LSTM's time loop, backward", no_gil);
 }

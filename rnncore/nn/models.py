@@ -79,8 +79,7 @@ class SequenceModel(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
         cell, activation = self.config.cell, self.config.activation
-        if self.config.fused and torch.is_grad_enabled() and native_for(cell, activation, x) is not None:
-            # the C++ loops train faster than the fused module (docs/PERFORMANCE.md); it predicts as fast
+        if self.config.fused and native_for(cell, activation, x) is not None:  # faster than the fused module
             out, _, _ = run_stack(self.rnn, cell, activation, x, self.config.num_layers, dropout=self.rnn.dropout,
                                   training=self.training)
         else:

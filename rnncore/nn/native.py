@@ -2,9 +2,10 @@
 
 torch's fused modules have no LSTM with relu and no article LSTM, so those train through the explicit cells
 (rnncore/nn/cells.py). In Python each time step costs six to ten small torch ops; the C++ loop does each step's
-element-wise work in one pass, which brought a relu-LSTM training step from 2.1x to 1.3x the fused LSTM's
-(docs/PERFORMANCE.md, "Cells"). The Python loops stay, as the reference the C++ one is tested against and as
-the path where it cannot be built.
+element-wise work in one vectorized pass. It brought a relu-LSTM training step from 1.8x torch's fused LSTM's
+to 0.9x, and the tanh LSTM trains through it too, faster than the fused one (docs/PERFORMANCE.md, "Cells").
+The Python loops stay, as the reference the C++ one is tested against and as the path where it cannot be
+built.
 
 ``module()`` builds the extension the first time it is asked for in a process (about 25 s with g++ and ninja;
 torch keeps the build in ~/.cache/torch_extensions, so later processes load it in a moment, and a file lock
