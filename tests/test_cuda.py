@@ -1,0 +1,58 @@
+"""The GPU (issue 17): every cell gives on CUDA what it gives on the CPU, and a run on CUDA reproduces itself.
+
+These need a CUDA GPU and are skipped without one (CI has none); benchmarks/gpu_check.sh runs them together
+with the throughput table on a machine that has one.
+"""
+
+import pytest
+import torch
+
+from rnncore.config import ExperimentConfig, ModelConfig
+from rnncore.data.generators import generate
+from rnncore.nn.models import build_model
+from rnncore.training import Trainer
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+
+CELLS = [("rnn", "tanh"), ("rnn", "relu"), ("gru", "tanh"), ("lstm", "tanh"), ("lstm", "relu"),
+         ("article_lstm", "tanh"), ("article_lstm", "relu")]
+
+
+def outputs_and_grads(model, x):
+    model.zero_grad()
+    out = model(x)
+    out.pow(2).sum().backward()
+    return [out.detach().cpu()] + [p.grad.detach().cpu() for p in model.parameters()]
+
+
+@pytest.mark.parametrize(("cell", "activation"), CELLS)
+def test_a_cell_gives_the_same_outputs_and_gradients_on_cuda_as_on_the_cpu(cell, activation):
+    config = ModelConfig(cell=cell, activation=activation, hidden_size=12, num_layers=2)
+    model = build_model(config, 3, 2, torch.Generator().manual_seed(0)).double()
+    x = torch.randn(5, 17, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    on_cpu = outputs_and_grads(model, x)
+    on_gpu = outputs_and_grads(model.cuda(), x.cuda())
+    for a, b in zip(on_cpu, on_gpu, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-8)
+    with torch.no_grad():  # what inspect records, too
+        torch.testing.assert_close(model(x.cuda()).cpu(), on_cpu[0], atol=1e-10, rtol=1e-8)
+        trace = model.inspect(x.cuda())
+    model.cpu()
+    with torch.no_grad():
+        reference = model.inspect(x)
+    for ours, theirs in zip(trace.gates + trace.states, reference.gates + reference.states, strict=True):
+        for name in theirs:
+            torch.testing.assert_close(ours[name].cpu(), theirs[name], atol=1e-10, rtol=1e-8, msg=name)
+
+
+@pytest.mark.parametrize("model", [{"cell": "lstm"}, {"cell": "lstm", "activation": "relu"},
+                                   {"cell": "gru", "num_layers": 2, "dropout": 0.2}], ids=["lstm", "relu", "gru"])
+def test_a_run_on_cuda_reproduces_its_own_history(model):
+    cfg = ExperimentConfig().replace(data={"source": "synthetic:sine", "params": {"length": 400}},
+                                     window={"lookback": 16}, model={"hidden_size": 16, **model},
+                                     train={"epochs": 4, "device": "cuda", "seed": 3})
+    data = generate("sine", length=400)
+    runs = [Trainer(cfg, data).run() for _ in range(2)]
+    histories = [[(r.train_loss, r.val_loss, r.grad_norm) for r in run.history] for run in runs]
+    assert histories[0] == histories[1]
+    assert runs[0].metrics["test"] == runs[1].metrics["test"]
