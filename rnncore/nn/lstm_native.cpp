@@ -160,21 +160,20 @@ std::vector<torch::Tensor> lstm_backward(torch::Tensor grad_out, torch::Tensor g
   const int64_t steps = gates.size(0), batch = gates.size(1), hidden = cs.size(2);
   auto grad_gates = torch::empty_like(gates);
   auto dc = grad_cn.clone();
-  auto dh = torch::empty({batch, hidden}, gates.options());
-  const auto grad_out_at = grad_out.unbind(0), grad_gates_at = grad_gates.unbind(0);
+  auto dh = grad_out.clone();  // (T, B, H): each step's gradient on h, the product with W_hh added in place
+  dh[steps - 1].add_(grad_hn);
+  const auto dh_at = dh.unbind(0), grad_gates_at = grad_gates.unbind(0);
   AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstm_backward", [&] {
     with_activation(use_relu, [&](auto relu) {
       const scalar_t* const g_base = gates.data_ptr<scalar_t>();
       const scalar_t* const c_base = cs.data_ptr<scalar_t>();
       scalar_t* const d_base = grad_gates.data_ptr<scalar_t>();
       scalar_t* const d_c = dc.data_ptr<scalar_t>();
-      const scalar_t* const d_h = dh.data_ptr<scalar_t>();
       for (int64_t t = steps - 1; t >= 0; --t) {
-        if (t == steps - 1) {
-          at::add_out(dh, grad_out_at[t], grad_hn);
-        } else {
-          at::addmm_out(dh, grad_out_at[t], grad_gates_at[t + 1], w_hh);
+        if (t < steps - 1) {
+          dh_at[t].addmm_(grad_gates_at[t + 1], w_hh);
         }
+        const scalar_t* d_h = dh.data_ptr<scalar_t>() + t * batch * hidden;
         const scalar_t* c_prev = t > 0 ? c_base + (t - 1) * batch * hidden : c0.data_ptr<scalar_t>();
         for (int64_t b = 0; b < batch; ++b) {
           const int64_t k = b * hidden, r = (t * batch + b) * 4 * hidden;
