@@ -70,7 +70,7 @@ def test_a_teacher_and_two_students(tmp_path, new_context):
             click(page, "Submit to class")
             # the stored submission, not the page's one-time "scored" line (a rerun under load can replace it)
             assert wait_for(lambda key=key, name=name: submitted(url, key) == [name], timeout=60), \
-                f"{name}'s submission was not stored"
+                f"{name}'s submission was not stored; the page said: {page.get_by_test_id('stAlert').all_inner_texts()}"
 
         board.get_by_text("Students (2)").wait_for(timeout=20_000)  # the board refreshes by itself
         board.get_by_text("2 students submitted").wait_for(timeout=20_000)
