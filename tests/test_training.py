@@ -335,3 +335,14 @@ def test_a_run_that_cannot_be_evaluated_logs_why(sine, monkeypatch, caplog):
     assert any("no windows to score" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
     with pytest.raises(RuntimeError, match="nothing to evaluate"):
         trainer.result()
+
+
+def test_a_failing_end_callback_is_logged_and_the_run_still_ends(sine, caplog):
+    def broken(trainer, final):
+        raise OSError("the disk is full")
+
+    trainer = Trainer(tiny(epochs=1), sine, on_end=[broken])
+    trainer.start()
+    trainer.join()
+    assert trainer.snapshot().status == "finished"
+    assert any("the disk is full" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)

@@ -8,8 +8,9 @@
 // pointers, with the activation a compile-time constant and an exp without a call: the compiler vectorizes
 // those loops (g++ -fopt-info-vec says which), and they no longer cost most of a step.
 //
-// Time first, contiguous: xw (T, B, 4H) is x W_ih^T + b for every step, overwritten with the gates (the LSTM's rows i, f, g, o; the article
-// LSTM's i, f, c, o, with no bias in its c rows); h0, c0 (B, H); w_hh_t (H, 4H) = W_hh^T; w_hh (4H, H).
+// Time first, contiguous: xw (T, B, 4H) is x W_ih^T + b for every step (the LSTM's rows i, f, g, o; the article
+// LSTM's i, f, c, o, with no bias in its c rows), overwritten with the gates; h0, c0 (B, H); w_hh_t (H, 4H) =
+// W_hh^T; w_hh (4H, H).
 #include <torch/extension.h>
 
 #include <cmath>

@@ -218,6 +218,9 @@ class Trainer:
                 except Exception:  # the run's own status must still be published; the trace goes with it
                     final.error = (final.error or "") + traceback.format_exc()
             self._callbacks = self._on_end = ()  # whoever gave them (a Lab, a run) is not kept alive by this run
+            if final.error:  # the loop's, the evaluation's or a callback's traceback: for the teacher's log
+                log.error("run of %s (%s) %s: %s\n%s", self.cfg.model.cell,
+                          self.dataset.name if self.dataset else "-", final.status, final.message, final.error)
             with self._lock:  # published last: a page that reads an ended status finds the result ready
                 self._set(**{k: getattr(final, k) for k in ("status", "error", "eta", "reason", "details",
                                                              "message", "kept_epoch", "partial_epoch")})
@@ -241,9 +244,6 @@ class Trainer:
         except Exception:  # a failed run may have nothing to evaluate: result() says so; the log says why
             self._result = None
             final.error = (final.error or "") + traceback.format_exc()
-        if final.error:
-            log.error("run of %s (%s) %s: %s\n%s", self.cfg.model.cell, self.dataset.name if self.dataset else "-",
-                      final.status, final.message, final.error)
         return final
 
     def _fold_elapsed(self) -> None:
