@@ -133,6 +133,14 @@ def test_loss_figure_empty_and_single_point():
         assert fig.layout.xaxis.title.text == "epoch"
 
 
+def test_a_run_without_a_validation_part_gets_no_empty_validation_curve():
+    unvalidated = [{**record, "val_loss": None} for record in history(4)]
+    alone = loss_figure(unvalidated, epochs=10)
+    assert [t.name for t in alone.data] == ["train"] and alone.layout.showlegend  # still says which loss it is
+    fig = compare_loss_figure({"#1": unvalidated, "#2": history(4)})
+    assert [t.name for t in fig.data] == ["#1 · train", "#2 · validation", "#2 · train"]
+
+
 def test_loss_figure_log_axis_reference_and_steady_range():
     fig = loss_figure(history(5), epochs=50, log_y=True, reference=0.167)
     check_common(fig, "Loss")

@@ -84,14 +84,15 @@ def text(labels: Mapping[str, str] | None, **defaults: str) -> dict[str, str]:
 
 
 def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
-          y_title: str | None = None) -> go.Figure:
-    """The look every figure shares: title, compact margin, fixed height, uirevision.
+          y_title: str | None = None, *, legend: bool | None = None) -> go.Figure:
+    """The look every figure shares: title, compact margin, fixed height, uirevision; a legend where there is
+    more than one trace to tell apart (``legend=True``: even for one).
 
     No template: Streamlit draws every chart in its own theme, and assigning a plotly
     template costs about 0.1 s a figure (it is deep-copied), ten times all the rest.
     """
     names = [str(tr.name or "") for tr in fig.data if tr.showlegend is not False and tr.type != "heatmap"]
-    legend = len(names) > 1
+    legend = len(names) > 1 if legend is None else legend
     words = sum(len(name) + 4 for name in names)
     if legend and words > LONG_LEGEND:  # at the foot of the figure, however many lines it wraps into
         lines = math.ceil(words / LONG_LEGEND)
@@ -201,6 +202,11 @@ def _column(history: Sequence, key: str) -> np.ndarray:
     return np.array([get(r) for r in history], dtype=np.float64)
 
 
+def _never(values: np.ndarray) -> bool:
+    """Epochs that all lack this loss (a run without a validation part): no curve, no legend entry for it."""
+    return len(values) > 0 and bool(np.isnan(values).all())
+
+
 def loss_figure(history: Sequence, epochs: int, log_y: bool = False, reference: float | None = None,
                 *, reference_name: str = "predict the mean", labels: Mapping[str, str] | None = None,
                 height: int = 320, partial: tuple[Sequence[float], Sequence[float]] | None = None) -> go.Figure:
@@ -216,7 +222,7 @@ def loss_figure(history: Sequence, epochs: int, log_y: bool = False, reference: 
     rows = downsample(len(epoch))
     mode = "lines+markers" if len(epoch) <= 50 else "lines"
     fig = go.Figure([go.Scatter(x=f32(epoch[rows]), y=f32(y[rows]), mode=mode, name=name)
-                     for y, name in ((train, t["train"]), (val, t["validation"]))])
+                     for y, name in ((train, t["train"]), (val, t["validation"])) if not _never(y)])
     x_end = max([epochs, *epoch[np.isfinite(epoch)]])
     if reference is not None:
         fig.add_trace(go.Scatter(x=f32([0, x_end]), y=f32([reference, reference]), mode="lines",
@@ -227,7 +233,7 @@ def loss_figure(history: Sequence, epochs: int, log_y: bool = False, reference: 
         seen.append(np.asarray(partial[1], dtype=np.float64))
     fig.update_xaxes(range=[0, x_end])
     fig.update_yaxes(type="log" if log_y else "linear", range=nice_range(np.concatenate(seen), log_y))
-    return style(fig, t["title"], height, t["x"], t["y"])
+    return style(fig, t["title"], height, t["x"], t["y"], legend=True)  # which loss, also for train alone
 
 
 def _diverging(partial, name: str, color: str, group: str | None = None) -> go.Scatter:
@@ -270,6 +276,8 @@ def compare_loss_figure(runs: Mapping[str, Sequence], log_y: bool = False, smoot
         color = PALETTE[i % len(PALETTE)]
         for key, word, dash in (("val_loss", t["validation"], "solid"), ("train_loss", t["train"], "dot")):
             y = ema(_column(history, key), smoothing)
+            if _never(y):
+                continue
             seen.append(y)
             fig.add_trace(go.Scatter(x=f32(epoch[rows]), y=f32(y[rows]), mode="lines", name=f"{run} · {word}",
                                      legendgroup=str(run), line={"color": color, "dash": dash}))
