@@ -4,13 +4,16 @@ The recipe (../shared/seed, section 4): ``LSTM(50, activation='relu')``, ``Dense
 here with lookback 30 and one validation pass per epoch, on sample:co2 (2,284 weekly values: 1,578 training
 windows). Keras runs TensorFlow CPU with its default threads in a virtual environment of its own (made on
 first run in ``--venv``, never a dependency of the app or the tests); RNN Lab runs its Trainer in this process
-with one torch thread, as the app and the command line do. Each with relu (the article's choice; RNN Lab trains
-it through its explicit cells) and with tanh (RNN Lab: torch's fused LSTM). Both read the windows RNN Lab makes
+with one torch thread, as the app and the command line do. Each with relu (the article's choice, which torch's
+fused LSTM does not offer) and with tanh; RNN Lab trains both through its C++ loops. Both read the windows RNN Lab makes
 (scaled on the training part), saved to a temporary .npz.
 
     python benchmarks/keras_recipe.py [--rounds 3] [--epochs 6] [--venv ~/.cache/rnnlab/tf-venv]
 
-Each round runs the four one after another; an epoch's time is the median of its epochs after the first
+A fifth, as a reference measured in the same run: the recipe with tanh as a hand-written PyTorch loop (torch's
+fused LSTM, one thread), whose speed on this machine moves less from day to day than Keras's does.
+
+Each round runs them one after another; an epoch's time is the median of its epochs after the first
 (Keras traces its graph in the first). Prints the medians over rounds and the ratios Keras / RNN Lab
 (issue 17's targets: at least 4 with relu, at least 5 with tanh) and RNN Lab's relu / tanh (at most 1.5).
 """
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import venv
 from pathlib import Path
 
@@ -90,6 +94,32 @@ def ours_epochs(cfg: ExperimentConfig, dataset) -> list[float]:
     return [record.seconds for record in result.history]
 
 
+def torch_epochs(windows, epochs: int) -> list[float]:
+    """The same recipe with tanh as a hand-written PyTorch loop (torch's fused nn.LSTM, one thread): a reference
+    on the same machine in the same run, for how fast this machine is today (Keras's speed here moves more)."""
+    x, y = torch.from_numpy(np.array(windows.train.x)), torch.from_numpy(np.array(windows.train.y))
+    xv, yv = torch.from_numpy(np.array(windows.val.x)), torch.from_numpy(np.array(windows.val.y))
+    generator = torch.Generator().manual_seed(0)
+    lstm, head = torch.nn.LSTM(x.shape[2], 50, batch_first=True), torch.nn.Linear(50, y.shape[1])
+    params = [*lstm.parameters(), *head.parameters()]
+    optimizer, loss_fn = torch.optim.Adam(params, lr=1e-3, fused=True), torch.nn.MSELoss()
+    seconds = []
+    for _ in range(epochs):
+        started = time.perf_counter()
+        order = torch.randperm(len(x), generator=generator)
+        for start in range(0, len(x), 32):
+            idx = order[start:start + 32]
+            out, _ = lstm(x[idx])
+            loss = loss_fn(head(out[:, -1]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            float(loss_fn(head(lstm(xv)[0][:, -1]), yv))  # the validation pass
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 def after_first(seconds: list[float]) -> float:
     return statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
 
@@ -107,7 +137,7 @@ def main() -> None:
     windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
     print(f"{cfg.data.source}: {len(windows.train.x)} training windows of {cfg.window.lookback} steps, "
           f"{len(windows.val.x)} validation; {args.epochs} epochs a run, {args.rounds} rounds", flush=True)
-    runs = {"keras relu": [], "rnnlab relu": [], "keras tanh": [], "rnnlab tanh": []}
+    runs = {"keras relu": [], "rnnlab relu": [], "keras tanh": [], "rnnlab tanh": [], "torch loop tanh": []}
     with tempfile.TemporaryDirectory() as folder:
         saved = Path(folder) / "windows.npz"
         np.savez(saved, x=windows.train.x, y=windows.train.y, xv=windows.val.x, yv=windows.val.y)
@@ -117,6 +147,7 @@ def main() -> None:
                 measured[f"keras {activation}"] = after_first(keras_epochs(python, saved, args.epochs, activation))
                 ours = cfg.replace(model={"activation": activation})
                 measured[f"rnnlab {activation}"] = after_first(ours_epochs(ours, dataset))
+            measured["torch loop tanh"] = after_first(torch_epochs(windows, args.epochs))
             for name, seconds in measured.items():
                 runs[name].append(seconds)
             print(f"  round {round_}: " + ", ".join(f"{n} {s * 1000:.0f} ms/epoch" for n, s in measured.items()),
@@ -126,6 +157,10 @@ def main() -> None:
     print(f"Keras / RNN Lab: relu {median['keras relu'] / median['rnnlab relu']:.2f}x (target 4), "
           f"tanh {median['keras tanh'] / median['rnnlab tanh']:.2f}x (target 5); RNN Lab's relu / tanh "
           f"{median['rnnlab relu'] / median['rnnlab tanh']:.2f} (explicit / fused, target at most 1.5)")
+    loop = median["torch loop tanh"]
+    print(f"the hand-written PyTorch loop (tanh) / RNN Lab tanh: {loop / median['rnnlab tanh']:.2f}; "
+          f"Keras / that loop: relu {median['keras relu'] / loop:.2f}, tanh {median['keras tanh'] / loop:.2f} "
+          "(how fast Keras ran on this machine today)")
 
 
 if __name__ == "__main__":

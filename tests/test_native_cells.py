@@ -71,6 +71,42 @@ def test_the_cpp_loop_gives_the_outputs_and_every_gradient_of_the_python_one(bui
         torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
 
 
+# which outputs the loss reads: every h and the final state, only the last h (as SequenceModel's head does), only
+# the sequence of h (as the next layer of a stack does), only the LSTM's final c. The rest get no gradient (None).
+USES = {"all": (True, True, True), "final h": (False, True, False), "outputs": (True, False, False),
+        "final c": (False, False, True)}
+
+
+@pytest.mark.parametrize(("cell", "activation", "uses"), [(cell, activation, uses) for cell, activation in CELLS
+                                                           for uses in USES if cell == "lstm" or uses != "final c"])
+def test_the_cpp_loop_gives_every_gradient_when_the_loss_reads_only_some_outputs(built, cell, activation, uses):
+    def grads(run):
+        weights, x, state = layer_inputs(cell, torch.float64, seed=2)
+        out, *final = run(cell, activation, weights, x, state)
+        read = [t for t, used in zip([out, *final], USES[uses], strict=False) if used]
+        loss = sum((t * torch.linspace(-1, 2, t.shape[-1], dtype=t.dtype)).sum() for t in read)
+        return torch.autograd.grad(loss, [*weights, x, *state], allow_unused=True)
+    for a, b in zip(grads(by_native(built)), grads(by_autograd), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
+
+
+def test_the_products_through_aten_give_what_those_through_blas_do(built, tmp_path):
+    """Where torch exports no BLAS the loops' per-step products go through ATen: the same layer, built so."""
+    from torch.utils.cpp_extension import load
+
+    name, flags = native.build_for(torch.backends.cpu.get_cpu_capability())
+    aten = load(name=f"{name}_aten_gemm", sources=[str(native.SOURCE)], extra_cflags=[*flags, "-DRNNLAB_ATEN_GEMM"],
+                build_directory=str(tmp_path), verbose=False)
+    assert not aten.direct_blas()
+    assert built.direct_blas() == torch.backends.mkl.is_available()  # the x86 wheels: MKL's sgemm_, dgemm_
+    for cell, activation in CELLS:
+        for dtype in (torch.float32, torch.float64):
+            ours = outputs_and_grads(by_native(built), cell, activation, dtype)
+            theirs = outputs_and_grads(by_native(aten), cell, activation, dtype)
+            for a, b in zip([*ours[0], *ours[1]], [*theirs[0], *theirs[1]], strict=True):
+                torch.testing.assert_close(a, b, atol=1e-5 if dtype == torch.float32 else 1e-12, rtol=1e-5)
+
+
 @pytest.mark.parametrize(("cell", "activation"), CELLS)
 def test_gradcheck_on_the_cpp_loop(built, cell, activation):
     weights, x, state = layer_inputs(cell, torch.float64, steps=4, batch=2, inputs=2, hidden=3, seed=1)
@@ -223,13 +259,13 @@ def test_the_cpp_loop_lets_other_python_threads_run_meanwhile(built):
     import threading
     import time
 
-    xw, h0 = torch.randn(3000, 64, 4 * 64), torch.zeros(64, 64)
-    w_hh_t = torch.randn(64, 4 * 64) * 0.1
+    x, h0 = torch.randn(3000, 64, 1), torch.zeros(64, 64)
+    w_ih, w_hh, bias = torch.randn(4 * 64, 1), torch.randn(4 * 64, 64) * 0.1, torch.zeros(4 * 64)
     took = []
 
     def run():
         start = time.perf_counter()
-        built.lstm_forward(xw, h0, h0, w_hh_t, False)
+        built.lstm_layer_forward(x, w_ih, w_hh, bias, bias, h0, h0, False)
         took.append(time.perf_counter() - start)
     worker = threading.Thread(target=run)
     last, longest = time.perf_counter(), 0.0

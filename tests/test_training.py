@@ -346,3 +346,20 @@ def test_a_failing_end_callback_is_logged_and_the_run_still_ends(sine, caplog):
     trainer.join()
     assert trainer.snapshot().status == "finished"
     assert any("the disk is full" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_layer_grad_norms_are_each_layers_gradient_norm_and_zero_without_one():
+    from torch import nn
+
+    from rnncore.training.steps import layer_grad_norms
+
+    torch.manual_seed(7)
+    rnn, head, idle = nn.LSTM(2, 4), nn.Linear(4, 1), nn.Linear(3, 3)
+    out, _ = rnn(torch.randn(5, 3, 2))
+    head(out[-1]).pow(2).sum().backward()
+    layers = {"layer 0": list(rnn.parameters()), "idle": list(idle.parameters()), "head": list(head.parameters())}
+    expected = [float(nn.utils.get_total_norm([p.grad for p in params])) if params[0].grad is not None else 0.0
+                for params in layers.values()]
+    norms = layer_grad_norms(layers)
+    assert norms.device.type == "cpu" and expected[1] == 0.0
+    np.testing.assert_allclose(norms.numpy(), expected, rtol=1e-6)

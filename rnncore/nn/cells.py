@@ -299,23 +299,17 @@ class _LayerFunction(torch.autograd.Function):
         return (None, None, grad_weight_ih, grad_weight_hh, grad_bias, grad_bias.clone(), grad_x, *grad_state)
 
 
-def _native_forward(built, cell, relu, weight_ih, weight_hh, bias_ih, bias_hh, x, state):  # noqa: PLR0917
-    """The C++ forward loop over x (T, B, I): hs, cs (the LSTM's c, the article LSTM's candidate) and the gates
-    it keeps (the LSTM's i, f, g, o; the article LSTM's i, f, u, o), each time first."""
-    hidden, bias = weight_hh.shape[1], bias_ih + bias_hh
-    h0 = state[0].contiguous()
+def _native_forward(built, cell, relu, weights, x, state):
+    """The C++ forward of a layer over x (T, B, I): hs, cs (the LSTM's c, the article LSTM's candidate) and the
+    gates it keeps (the LSTM's i, f, g, o; the article LSTM's i, f, u, o), each time first."""
     if cell == "lstm":
-        xw = F.linear(x, weight_ih, bias).contiguous()  # becomes the gates, in place
-        return built.lstm_forward(xw, h0, state[1].contiguous(), weight_hh.t().contiguous(), relu)
-    bias_c = bias[2 * hidden: 3 * hidden].contiguous()  # added after the product with o: not in xw
-    gate_bias = torch.cat([bias[: 2 * hidden], torch.zeros_like(bias_c), bias[3 * hidden:]])
-    xw = F.linear(x, weight_ih, gate_bias).contiguous()
-    return built.article_forward(xw, h0, weight_hh.t().contiguous(), bias_c, relu)
+        return built.lstm_layer_forward(x, *weights, state[0], state[1], relu)
+    return built.article_layer_forward(x, *weights, state[0], relu)
 
 
 def _traced(built, cell, activation, weights, x, state):
     """``_loop`` with record=True under no_grad, through the C++ loop: what it keeps is the trace."""
-    hs, cs, gates = _native_forward(built, cell, activation == "relu", *weights, x.contiguous(), state)
+    hs, cs, gates = _native_forward(built, cell, activation == "relu", weights, x.contiguous(), state)
     i, f, g_or_u, o = gates.chunk(4, 2)
     if cell == "lstm":
         trace, final = {"input": i, "forget": f, "candidate": g_or_u, "output": o, "c": cs}, (hs[-1], cs[-1])
@@ -326,48 +320,35 @@ def _traced(built, cell, activation, weights, x, state):
 
 
 class _NativeLayer(torch.autograd.Function):
-    """The same layers as _LayerFunction, their time loops in C++ (lstm_native.cpp): per step one addmm and one
-    vectorized pass over batch x hidden for every element-wise operation. The products over the whole sequence are here,
-    one matmul each, as in _LayerFunction. Tested against _LayerFunction, autograd and ``gradcheck``."""
+    """The same layers as _LayerFunction, in C++ (lstm_native.cpp): one call forward and one backward, whose time
+    loops take per step one BLAS product and one vectorized pass over batch x hidden for every element-wise operation,
+    and whose products over the whole sequence are one matmul each. A gradient on an output the loss does not
+    use stays None, not a tensor of zeros (a model that reads only the last h never forms the one on every h).
+    Tested against _LayerFunction, autograd and ``gradcheck``."""
 
     @staticmethod
     def forward(ctx, built, cell, activation, weight_ih, weight_hh, bias_ih, bias_hh, x, *state):  # noqa: PLR0917
-        relu, h0 = activation == "relu", state[0].contiguous()
-        hs, cs, gates = _native_forward(built, cell, relu, weight_ih, weight_hh, bias_ih, bias_hh, x, state)
-        if cell == "lstm":
-            final = (hs[-1], cs[-1])
-            ctx.save_for_backward(weight_ih, weight_hh, x, h0, state[1].contiguous(), hs, cs, gates)
-        else:
-            final = (hs[-1],)
-            ctx.save_for_backward(weight_ih, weight_hh, x, h0, hs, cs, gates)
+        ctx.set_materialize_grads(False)
+        relu = activation == "relu"
+        hs, cs, gates = _native_forward(built, cell, relu, (weight_ih, weight_hh, bias_ih, bias_hh), x, state)
+        final = (hs[-1], cs[-1]) if cell == "lstm" else (hs[-1],)
+        ctx.save_for_backward(weight_ih, weight_hh, x, *state, hs, cs, gates)
         ctx.built, ctx.cell, ctx.relu = built, cell, relu
         return (hs, *final)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out, grad_hn, *grad_cn):
-        built, hidden = ctx.built, ctx.saved_tensors[1].shape[1]
+        need_x = ctx.needs_input_grad[7]
         if ctx.cell == "lstm":
             weight_ih, weight_hh, x, h0, c0, hs, cs, gates = ctx.saved_tensors
-            grad_gates, grad_c0 = built.lstm_backward(grad_out.contiguous(), grad_hn.contiguous(),
-                                                      grad_cn[0].contiguous(), gates, cs, c0, weight_hh.contiguous(),
-                                                      ctx.relu)
-            grad_state = (grad_gates[0] @ weight_hh, grad_c0)
+            grads = ctx.built.lstm_layer_backward(grad_out, grad_hn, grad_cn[0], x, weight_ih, weight_hh, h0, c0,
+                                                  hs, cs, gates, ctx.relu, need_x)
         else:
             weight_ih, weight_hh, x, h0, hs, cs, gates = ctx.saved_tensors
-            grad_gates, grad_bias_c, grad_h0 = built.article_backward(grad_out.contiguous(), grad_hn.contiguous(),
-                                                                      gates, cs, hs, h0, weight_hh.contiguous(),
-                                                                      ctx.relu)
-            grad_state = (grad_h0,)
-        h_prev = torch.cat([h0[None], hs[:-1]])
-        flat = grad_gates.reshape(-1, grad_gates.shape[2])
-        grad_weight_ih = flat.t() @ x.reshape(-1, x.shape[2])
-        grad_weight_hh = flat.t() @ h_prev.reshape(-1, hidden)
-        grad_bias = flat.sum(0)
-        if ctx.cell == "article_lstm":
-            grad_bias[2 * hidden: 3 * hidden] = grad_bias_c
-        grad_x = grad_gates @ weight_ih if ctx.needs_input_grad[7] else None
-        return (None, None, None, grad_weight_ih, grad_weight_hh, grad_bias, grad_bias.clone(), grad_x, *grad_state)
+            grads = ctx.built.article_layer_backward(grad_out, grad_hn, x, weight_ih, weight_hh, h0, hs, cs, gates,
+                                                     ctx.relu, need_x)
+        return (None, None, None, *grads)
 
 
 def run_stack(module: nn.Module, cell: str, activation: str, x: Tensor, num_layers: int, *,

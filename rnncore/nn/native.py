@@ -1,9 +1,10 @@
-"""The explicit LSTM cells' time loops in C++ (lstm_native.cpp), built on first use, or None.
+"""The LSTM layers in C++ (lstm_native.cpp), built on first use, or None.
 
 torch's fused modules have no LSTM with relu and no article LSTM, so those train through the explicit cells
 (rnncore/nn/cells.py). In Python each time step costs six to ten small torch ops; the C++ loop does each step's
-element-wise work in one vectorized pass. It brought a relu-LSTM training step from 1.8x torch's fused LSTM's
-to 0.9x, and the tanh LSTM trains through it too, faster than the fused one (docs/PERFORMANCE.md, "Cells").
+element-wise work in one vectorized pass, and one call runs a whole layer's forward or backward. It brought a
+relu-LSTM training step from 1.8x torch's fused LSTM's to about 0.75x, and the tanh LSTM trains through it
+too, faster than the fused one (docs/PERFORMANCE.md, "Cells" and issue 17).
 The Python loops stay, as the reference the C++ one is tested against and as the path where it cannot be
 built.
 

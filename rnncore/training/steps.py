@@ -50,12 +50,20 @@ def make_optimizer(params, tc) -> torch.optim.Optimizer:
 
 
 def layer_grad_norms(layers: dict[str, list[nn.Parameter]]) -> torch.Tensor:
-    """The L2 norm of each layer's gradient, stacked in the order of ``layers``."""
-    norms = []
-    for params in layers.values():
-        grads = [p.grad for p in params if p.grad is not None]
-        norms.append(nn.utils.get_total_norm(grads) if grads else torch.zeros(()))
-    return torch.stack(norms)
+    """The L2 norm of each layer's gradient, in the order of ``layers``, on the CPU (0 for a layer without one).
+
+    Every gradient's norm in one stack and one copy to the CPU, added up per layer there: a third of the time of
+    a norm per layer (``get_total_norm``), which a training step pays once a batch."""
+    grads, owners = [], []
+    for layer, params in enumerate(layers.values()):
+        for param in params:
+            if param.grad is not None:
+                grads.append(param.grad)
+                owners.append(layer)
+    if not grads:
+        return torch.zeros(len(layers))
+    squares = torch.stack([torch.linalg.vector_norm(grad) for grad in grads]).cpu().square_()
+    return squares.new_zeros(len(layers)).index_add_(0, torch.tensor(owners), squares).sqrt_()
 
 
 def seeded_forward(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -78,6 +86,7 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
     """
     model.train()
     layers = model.layer_parameters()
+    params = [param for group in optimizer.param_groups for param in group["params"]]
     loss_sum, grad_sum, layer_sum, batches = 0.0, 0.0, torch.zeros(len(layers)), 0
     losses, n_batches = [], -(-len(order) // batch_size)  # each batch's loss: the curve up to a divergence
     for start in range(0, len(order), batch_size):
@@ -89,9 +98,10 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
         value = loss.item()
         if not math.isfinite(value):
             raise NonFinite(value, losses, n_batches)
-        optimizer.zero_grad(set_to_none=True)
+        for param in params:  # optimizer.zero_grad(set_to_none=True), without its wrapping: 60 us a step
+            param.grad = None
         loss.backward()
-        norms = layer_grad_norms(layers).cpu()
+        norms = layer_grad_norms(layers)
         total = torch.linalg.vector_norm(norms)
         if not torch.isfinite(total):
             raise NonFinite(float(total), losses, n_batches)
