@@ -206,7 +206,7 @@ std::vector<torch::Tensor> lstm_backward(const std::optional<torch::Tensor>& gra
                                          torch::Tensor cs, torch::Tensor c0, torch::Tensor w_hh, bool use_relu) {
   const int64_t steps = gates.size(0), batch = gates.size(1), hidden = cs.size(2);
   auto grad_gates = torch::empty_like(gates);
-  auto dc = grad_cn ? grad_cn->contiguous().clone() : torch::zeros_like(c0);
+  auto dc = grad_cn ? grad_cn->clone(at::MemoryFormat::Contiguous) : torch::zeros_like(c0);
   auto dh = grad_out ? grad_out->select(0, steps - 1).clone() : torch::zeros_like(c0);
   if (grad_hn) dh.add_(*grad_hn);
   AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstm_backward", [&] {

@@ -86,7 +86,8 @@ class SequenceModel(nn.Module):
             _, final = self.rnn(x)
             final = final if isinstance(final, tuple) else (final,)
         # the last layer's final h, which is its output at the last step: the backward then never forms a
-        # gradient on every step's output (zeros but one), which cost a tenth of a training step
+        # gradient on every step's output (zeros but one; forming, copying and cloning it took about 150 us of a
+        # 2 ms training step)
         return self.head(final[0][-1])
 
     @torch.no_grad()

@@ -98,7 +98,7 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
         value = loss.item()
         if not math.isfinite(value):
             raise NonFinite(value, losses, n_batches)
-        for param in params:  # optimizer.zero_grad(set_to_none=True), without its wrapping: 60 us a step
+        for param in params:  # optimizer.zero_grad(set_to_none=True) without its wrapping: 71 to 26 us
             param.grad = None
         loss.backward()
         norms = layer_grad_norms(layers)
