@@ -1,8 +1,8 @@
 """Helpers for browser tests: a real streamlit server on a free loopback port, and page helpers.
 
-The server is a separate process, so whether it is training is read from its CPU time
-(``/proc/PID/stat``): a training server burns about a core, an idle one almost nothing.
-Python 3.11 does not give its threads OS names, so the trainer thread cannot be seen by name.
+The server is a separate process, so whether it is training is read from ``/proc``: Python 3.11 does
+not give its threads OS names, but a thread that trains runs below the server's other threads (a higher
+nice, rnncore/training/slots.py), so ``training_threads`` finds them by that, with their CPU time.
 """
 
 from __future__ import annotations
@@ -63,6 +63,23 @@ class Server:
         """User plus system CPU time the server has used so far."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
+
+    def training_threads(self) -> dict[int, float]:
+        """CPU seconds so far of each live thread of the server that runs below its main thread (the trainers)."""
+        def nice_and_cpu(stat: Path) -> tuple[int, float]:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            return int(fields[16]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # nice (field 19), utime+stime
+
+        main_nice = nice_and_cpu(Path(f"/proc/{self.process.pid}/stat"))[0]
+        threads = {}
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            try:
+                nice, cpu = nice_and_cpu(task / "stat")
+            except (FileNotFoundError, ProcessLookupError):  # the thread ended while we read
+                continue
+            if nice > main_nice:
+                threads[int(task.name)] = cpu
+        return threads
 
     def cpu_use(self, seconds: float = 2.0) -> float:
         """Cores the server kept busy over the next ``seconds`` (1.0: one core all the time)."""
