@@ -25,6 +25,21 @@ if "RNNLAB_STORE" not in os.environ or os.environ.get("RNNLAB_STORE_OF_TESTS") =
 IN_CI = os.environ.get("CI") == "true"
 
 
+@pytest.fixture(scope="session")
+def built():
+    """The C++ extension (rnncore/nn/native.py); under CI it must build."""
+    from rnncore.nn import native
+
+    why = native.missing()
+    if why is not None:
+        if IN_CI:
+            pytest.fail(f"{why}, and CI=true requires the C++ loops (.ci/run installs g++, requirements ninja)")
+        pytest.skip(f"the C++ loops cannot be built here: {why}")
+    found = native.module()
+    assert found is not None, "the C++ loops did not build (the warning in the log says why)"
+    return found
+
+
 def _chromium() -> str | None:
     return CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
 

@@ -17,18 +17,6 @@ torch.set_num_threads(1)
 CELLS = [("lstm", "relu"), ("lstm", "tanh"), ("article_lstm", "relu"), ("article_lstm", "tanh")]
 
 
-@pytest.fixture(scope="module")
-def built():
-    why = native.missing()
-    if why is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why}, and CI=true requires the C++ loops (.ci/run installs g++, requirements ninja)")
-        pytest.skip(f"the C++ loops cannot be built here: {why}")
-    found = native.module()
-    assert found is not None, "the C++ loops did not build (the warning in the log says why)"
-    return found
-
-
 def layer_inputs(cell, dtype, steps=7, batch=5, inputs=3, hidden=6, seed=0):
     g = torch.Generator().manual_seed(seed)
     weights = [torch.randn(shape, generator=g, dtype=dtype, requires_grad=True) * 0.5
@@ -95,7 +83,8 @@ def test_the_products_through_aten_give_what_those_through_blas_do(built, tmp_pa
     from torch.utils.cpp_extension import load
 
     name, flags = native.build_for(torch.backends.cpu.get_cpu_capability())
-    aten = load(name=f"{name}_aten_gemm", sources=[str(native.SOURCE)], extra_cflags=[*flags, "-DRNNLAB_ATEN_GEMM"],
+    aten = load(name=f"{name}_aten_gemm", sources=[str(source) for source in native.SOURCES],
+                extra_cflags=[*flags, "-DRNNLAB_ATEN_GEMM"],
                 build_directory=str(tmp_path), verbose=False)
     assert not aten.direct_blas()
     assert built.direct_blas() == torch.backends.mkl.is_available()  # the x86 wheels: MKL's sgemm_, dgemm_
@@ -276,3 +265,77 @@ def test_the_cpp_loop_lets_other_python_threads_run_meanwhile(built):
     worker.join()
     assert took[0] > 0.05, "the call was too short to tell"
     assert longest < took[0] / 2, f"held the GIL: {longest:.3f} s without Python in a {took[0]:.3f} s call"
+
+
+def recipe_model(cell, activation, layers, dropout=0.0, seed=1):
+    from rnncore.config import ExperimentConfig
+    from rnncore.nn.models import build_model
+
+    config = ExperimentConfig().replace(model={"cell": cell, "activation": activation, "hidden_size": 6,
+                                               "num_layers": layers, "dropout": dropout}).model
+    return build_model(config, 3, 2, torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize(("cell", "activation"), CELLS)
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_a_training_step_without_the_graph_gives_autograds_loss_and_gradients(built, cell, activation, layers, loss):
+    from rnncore.training.steps import LOSSES
+
+    model = recipe_model(cell, activation, layers).double()
+    g = torch.Generator().manual_seed(2)
+    x, y = torch.randn(5, 7, 3, generator=g, dtype=torch.float64), torch.randn(5, 2, generator=g, dtype=torch.float64)
+    loss_fn = LOSSES[loss]()
+    expected = loss_fn(model(x), y)
+    expected.backward()
+    grads = {name: param.grad for name, param in model.named_parameters()}
+    for param in model.parameters():
+        param.grad = None
+    value = model.loss_and_grads(x, y, loss_fn)
+    assert value is not None and not value.requires_grad
+    torch.testing.assert_close(value, expected.detach(), atol=1e-12, rtol=1e-10)
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(param.grad, grads[name], atol=1e-12, rtol=1e-10, msg=name)
+
+
+def test_the_step_without_the_graph_is_declined_where_it_does_not_apply(built):
+    from rnncore.training.steps import LOSSES
+
+    x, y, loss_fn = torch.randn(4, 5, 3), torch.randn(4, 2), LOSSES["mse"]()
+    assert recipe_model("gru", "tanh", 1).loss_and_grads(x, y, loss_fn) is None  # torch's fused GRU
+    dropping = recipe_model("lstm", "relu", 2, dropout=0.3)
+    assert dropping.loss_and_grads(x, y, loss_fn) is None  # dropout between layers while training
+    assert dropping.eval().loss_and_grads(x, y, loss_fn) is not None  # (no dropout in eval mode)
+    with torch.no_grad():
+        assert recipe_model("lstm", "relu", 1).loss_and_grads(x, y, loss_fn) is None
+
+
+@pytest.mark.parametrize(("cell", "activation"), [("lstm", "relu"), ("article_lstm", "tanh")])
+def test_an_epoch_without_the_graph_trains_as_one_through_autograd(built, cell, activation, monkeypatch):
+    import numpy as np
+
+    from rnncore.config import ExperimentConfig
+    from rnncore.training.steps import LOSSES, train_epoch
+    from rnncore.training.update import make_optimizer
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 9, 3)).astype(np.float32), rng.normal(size=(64, 2)).astype(np.float32)
+    results, models, used = [], [], []
+    for graph in (False, True):
+        model = recipe_model(cell, activation, 2)
+        if graph:  # the same model through autograd
+            monkeypatch.setattr(model, "loss_and_grads", lambda *args: None)
+        else:
+            own = model.loss_and_grads
+            monkeypatch.setattr(model, "loss_and_grads", lambda *args, own=own: used.append(1) or own(*args))
+        optimizer = make_optimizer(model.parameters(), ExperimentConfig().train)
+        results.append(train_epoch(model, x, y, np.arange(64), batch_size=16, optimizer=optimizer,
+                                   loss_fn=LOSSES["mse"](), clip_norm=1.0, device=torch.device("cpu"),
+                                   before_batch=lambda: None, forward=model))
+        models.append(model)
+    assert len(used) == 4  # every batch went without the graph
+    (loss_a, norm_a, layers_a), (loss_b, norm_b, layers_b) = results
+    assert loss_a == pytest.approx(loss_b, rel=1e-5) and norm_a == pytest.approx(norm_b, rel=1e-5)
+    assert layers_a == pytest.approx(layers_b, rel=1e-5)
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)

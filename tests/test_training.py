@@ -351,7 +351,7 @@ def test_a_failing_end_callback_is_logged_and_the_run_still_ends(sine, caplog):
 def test_layer_grad_norms_are_each_layers_gradient_norm_and_zero_without_one():
     from torch import nn
 
-    from rnncore.training.steps import layer_grad_norms
+    from rnncore.training.update import layer_grad_norms
 
     torch.manual_seed(7)
     rnn, head, idle = nn.LSTM(2, 4), nn.Linear(4, 1), nn.Linear(3, 3)

@@ -28,6 +28,7 @@ Equations (``act`` is tanh, or relu where chosen; ``σ`` the logistic sigmoid)::
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -349,6 +350,38 @@ class _NativeLayer(torch.autograd.Function):
             grads = ctx.built.article_layer_backward(grad_out, grad_hn, x, weight_ih, weight_hh, h0, hs, cs, gates,
                                                      ctx.relu, need_x)
         return (None, None, None, *grads)
+
+
+@torch.no_grad()
+def native_stack_grads(built, module: nn.Module, cell: str, activation: str, x: Tensor, num_layers: int,
+                       top: Callable[[Tensor], Tensor]) -> None:
+    """A training step's forward and backward through ``num_layers`` C++ layers, without autograd (no dropout).
+
+    Runs the layers over ``x`` (batch, time, input) from zero states, hands the last layer's final h to ``top``,
+    which returns the gradient on it (the head's and the loss's part), and sets the gradient of every layer
+    parameter of ``module`` (torch's names) in ``.grad``. The same C++ calls _NativeLayer makes, without the
+    graph: on the article's recipe autograd's part was a third of a training step (docs/PERFORMANCE.md)."""
+    relu = activation == "relu"
+    zeros = x.new_zeros(x.shape[0], module.weight_hh_l0.shape[1])
+    inputs, kept = x.transpose(0, 1).contiguous(), []
+    for layer in range(num_layers):
+        weights = [getattr(module, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        hs, cs, gates = _native_forward(built, cell, relu, weights, inputs, (zeros, zeros))
+        kept.append((inputs, weights, hs, cs, gates))
+        inputs = hs
+    grad_h, grad_out = top(inputs[-1]), None
+    for layer in reversed(range(num_layers)):
+        inputs, weights, hs, cs, gates = kept[layer]
+        w_ih, w_hh = weights[0], weights[1]
+        if cell == "lstm":
+            grads = built.lstm_layer_backward(grad_out, grad_h, None, inputs, w_ih, w_hh, zeros, zeros, hs, cs,
+                                              gates, relu, layer > 0)
+        else:
+            grads = built.article_layer_backward(grad_out, grad_h, inputs, w_ih, w_hh, zeros, hs, cs, gates, relu,
+                                                 layer > 0)
+        for weight, grad in zip(weights, grads[:4], strict=True):
+            weight.grad = grad
+        grad_out, grad_h = grads[4], None  # the gradient on this layer's input: the outputs of the one below
 
 
 def run_stack(module: nn.Module, cell: str, activation: str, x: Tensor, num_layers: int, *,

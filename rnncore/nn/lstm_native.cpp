@@ -412,6 +412,8 @@ std::vector<torch::Tensor> article_layer_backward(const std::optional<torch::Ten
 
 }  // namespace
 
+void bind_update(pybind11::module_& m);  // adam_native.cpp: a training step's update, built into this module
+
 // Each loop lets go of Python's GIL while it runs (it touches no Python object), as torch's own ops do: the
 // other sessions' page scripts and training threads go on meanwhile.
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
@@ -421,4 +423,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("article_layer_forward", &article_layer_forward, "an article LSTM layer, forward", no_gil);
   m.def("article_layer_backward", &article_layer_backward, "an article LSTM layer, backward", no_gil);
   m.def("direct_blas", &direct_blas, "whether the per-step products go straight to BLAS (else through ATen)");
+  bind_update(m);
 }

@@ -17,13 +17,14 @@ RNN has no gate and ignores it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from rnncore.config import ModelConfig
-from rnncore.nn.cells import GATE_COUNT, GATES, STATES, ExplicitRecurrent, native_for, run_stack
+from rnncore.nn.cells import GATE_COUNT, GATES, STATES, ExplicitRecurrent, native_for, native_stack_grads, run_stack
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -89,6 +90,31 @@ class SequenceModel(nn.Module):
         # gradient on every step's output (zeros but one; forming, copying and cloning it took about 150 us of a
         # 2 ms training step)
         return self.head(final[0][-1])
+
+    def loss_and_grads(self, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> Tensor | None:
+        """``loss_fn(self(x), y)``, with every parameter's gradient in ``.grad`` as ``backward()`` from None leaves
+        it, computed without autograd's graph where the layers run in C++ (cells.native_stack_grads; autograd
+        only takes the loss's gradient on the outputs). None where they do not (other cells, the GPU, dropout
+        between layers while training, no grad mode): the caller then goes through autograd."""
+        built = native_for(self.config.cell, self.config.activation, x)
+        dropping = self.training and self.config.dropout > 0 and self.config.num_layers > 1
+        if built is None or dropping or not torch.is_grad_enabled():
+            return None
+        self._check_input(x)
+        head, loss = self.head, []
+
+        def top(h: Tensor) -> Tensor:  # the head and the loss: the gradient on the last layer's final h
+            out = torch.addmm(head.bias, h, head.weight.t())
+            with torch.enable_grad():
+                out.requires_grad_()
+                value = loss_fn(out, y)
+                (grad,) = torch.autograd.grad(value, out)
+            head.weight.grad, head.bias.grad = grad.t().mm(h), grad.sum(0)
+            loss.append(value.detach())
+            return grad.mm(head.weight)
+
+        native_stack_grads(built, self.rnn, self.config.cell, self.config.activation, x, self.config.num_layers, top)
+        return loss[0]
 
     @torch.no_grad()
     def inspect(self, x: Tensor) -> Trace:

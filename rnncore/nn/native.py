@@ -1,4 +1,5 @@
-"""The LSTM layers in C++ (lstm_native.cpp), built on first use, or None.
+"""The LSTM layers (lstm_native.cpp) and a training step's Adam update (adam_native.cpp) in C++, one extension
+built on first use, or None.
 
 torch's fused modules have no LSTM with relu and no article LSTM, so those train through the explicit cells
 (rnncore/nn/cells.py). In Python each time step costs six to ten small torch ops; the C++ loop does each step's
@@ -6,7 +7,8 @@ element-wise work in one vectorized pass, and one call runs a whole layer's forw
 relu-LSTM training step from 1.8x torch's fused LSTM's to about 0.75x, and the tanh LSTM trains through it
 too, faster than the fused one (docs/PERFORMANCE.md, "Cells" and issue 17).
 The Python loops stay, as the reference the C++ one is tested against and as the path where it cannot be
-built.
+built; so do autograd (SequenceModel.loss_and_grads runs a training step's layers without its graph) and
+torch.optim's Adam (rnncore/training/update.py's NativeAdam measures, clips and steps in one call).
 
 ``module()`` builds the extension the first time it is asked for in a process (about 25 s with g++ and ninja;
 torch keeps the build in ~/.cache/torch_extensions, so later processes load it in a moment, and a file lock
@@ -24,7 +26,7 @@ import shutil
 import threading
 from pathlib import Path
 
-SOURCE = Path(__file__).with_name("lstm_native.cpp")
+SOURCES = [Path(__file__).with_name(name) for name in ("lstm_native.cpp", "adam_native.cpp")]
 NAME = "rnnlab_lstm_native"
 ENV = "RNNLAB_NATIVE"  # "0": never build or use the C++ loops
 
@@ -82,11 +84,11 @@ def _build():
             from torch.utils.cpp_extension import load
 
             name, flags = build_for(torch.backends.cpu.get_cpu_capability())
-            return load(name=name, sources=[str(SOURCE)], extra_cflags=flags, verbose=False)
+            return load(name=name, sources=[str(source) for source in SOURCES], extra_cflags=flags, verbose=False)
         except Exception as exc:  # a failed build leaves the Python loops, which train the same cells
             why = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-    log.warning("The explicit LSTM cells train through their Python loops (slower): the C++ loops could not be "
-                "built (%s).", why)
+    log.warning("The explicit LSTM cells train through their Python loops and Adam through torch.optim (slower): "
+                "the C++ extension could not be built (%s).", why)
     return None
 
 

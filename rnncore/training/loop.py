@@ -24,10 +24,10 @@ from rnncore.training.steps import (
     NonFinite,
     evaluate,
     grad_through_time,
-    make_optimizer,
     seeded_forward,
     train_epoch,
 )
+from rnncore.training.update import make_optimizer
 
 PROBE_SIZE = 16  # windows in the fixed batch the gradient through time is measured on
 

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from rnncore.config import ConfigError
+from rnncore.training.update import make_update
 
 LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
 EVAL_BATCH = 1024
@@ -40,32 +41,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def make_optimizer(params, tc) -> torch.optim.Optimizer:
-    """The optimiser of a TrainConfig (SGD with momentum 0.9)."""
-    if tc.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=tc.lr, momentum=0.9, weight_decay=tc.weight_decay)
-    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
-    fused = {"fused": True} if tc.optimizer in ("adam", "adamw") else {}  # one kernel a tensor: 3x faster on a CPU
-    return kind[tc.optimizer](params, lr=tc.lr, weight_decay=tc.weight_decay, **fused)
-
-
-def layer_grad_norms(layers: dict[str, list[nn.Parameter]]) -> torch.Tensor:
-    """The L2 norm of each layer's gradient, in the order of ``layers``, on the CPU (0 for a layer without one).
-
-    Every gradient's norm in one stack and one copy to the CPU, added up per layer there: a third of the time of
-    a norm per layer (``get_total_norm``), which a training step pays once a batch."""
-    grads, owners = [], []
-    for layer, params in enumerate(layers.values()):
-        for param in params:
-            if param.grad is not None:
-                grads.append(param.grad)
-                owners.append(layer)
-    if not grads:
-        return torch.zeros(len(layers))
-    squares = torch.stack([torch.linalg.vector_norm(grad) for grad in grads]).cpu().square_()
-    return squares.new_zeros(len(layers)).index_add_(0, torch.tensor(owners), squares).sqrt_()
-
-
 def seeded_forward(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """model(x) with dropout masks drawn from ``generator``, not from torch's shared RNG."""
     seed = int(torch.randint(2**62, (), generator=generator))
@@ -85,32 +60,34 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
     optimiser step, so the weights stay finite.
     """
     model.train()
-    layers = model.layer_parameters()
     params = [param for group in optimizer.param_groups for param in group["params"]]
-    loss_sum, grad_sum, layer_sum, batches = 0.0, 0.0, torch.zeros(len(layers)), 0
+    update = make_update(model, optimizer, clip_norm)  # norms, the finite check, clipping, the optimiser's step
+    # the model's own forward and backward without autograd's graph, where it has one (None: it does not apply);
+    # never with another forward (dropout masks drawn from the run's generator)
+    without_graph = getattr(model, "loss_and_grads", None) if forward is model else None
+    loss_sum, grad_sum, layer_sum, batches = 0.0, 0.0, torch.zeros(len(model.layer_parameters())), 0
     losses, n_batches = [], -(-len(order) // batch_size)  # each batch's loss: the curve up to a divergence
     for start in range(0, len(order), batch_size):
         before_batch()
         idx = order[start:start + batch_size]
         xb = torch.from_numpy(x[idx]).to(device)
         yb = torch.from_numpy(y[idx]).to(device)
-        loss = loss_fn(forward(xb), yb)
+        loss = without_graph(xb, yb, loss_fn) if without_graph is not None else None  # its gradients set too
+        if loss is None:
+            loss = loss_fn(forward(xb), yb)
         value = loss.item()
         if not math.isfinite(value):
             raise NonFinite(value, losses, n_batches)
-        for param in params:  # optimizer.zero_grad(set_to_none=True) without its wrapping: 71 to 26 us
-            param.grad = None
-        loss.backward()
-        norms = layer_grad_norms(layers)
-        total = torch.linalg.vector_norm(norms)
-        if not torch.isfinite(total):
-            raise NonFinite(float(total), losses, n_batches)
-        if clip_norm > 0:
-            nn.utils.clip_grads_with_norm_(model.parameters(), clip_norm, total)
-        optimizer.step()
+        if loss.requires_grad:  # through autograd
+            for param in params:  # optimizer.zero_grad(set_to_none=True) without its wrapping: 71 to 26 us
+                param.grad = None
+            loss.backward()
+        norms, total = update()
+        if not math.isfinite(total):  # nothing was changed: the weights stay finite
+            raise NonFinite(total, losses, n_batches)
         loss_sum += value * len(idx)
         losses.append(value)
-        grad_sum += float(total)
+        grad_sum += total
         layer_sum += norms
         batches += 1
     n = max(len(order), 1)
