@@ -339,3 +339,22 @@ def test_an_epoch_without_the_graph_trains_as_one_through_autograd(built, cell, 
     assert layers_a == pytest.approx(layers_b, rel=1e-5)
     for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("loss_fn", [nn.MSELoss(), nn.L1Loss(), nn.HuberLoss(), nn.HuberLoss(delta=0.3),
+                                     nn.SmoothL1Loss(), nn.MSELoss(reduction="sum")],
+                         ids=["mse", "mae", "huber", "huber-0.3", "smooth-l1 (autograd)", "mse-sum (autograd)"])
+def test_a_loss_and_its_gradient_on_the_outputs_are_autograds(loss_fn):
+    from rnncore.nn.losses import loss_and_grad
+
+    g = torch.Generator().manual_seed(3)
+    out = torch.randn(40, 2, generator=g, dtype=torch.float64) * 2  # differences below and above each delta
+    y = torch.randn(40, 2, generator=g, dtype=torch.float64)
+    y[0] = out[0]  # a difference of zero (sign 0)
+    leaf = out.clone().requires_grad_()
+    expected = loss_fn(leaf, y)
+    (grad,) = torch.autograd.grad(expected, leaf)
+    value, ours = loss_and_grad(loss_fn, out, y)
+    assert not value.requires_grad
+    torch.testing.assert_close(value, expected.detach(), atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(ours, grad, atol=1e-12, rtol=1e-12)

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from rnncore.config import ModelConfig
 from rnncore.nn.cells import GATE_COUNT, GATES, STATES, ExplicitRecurrent, native_for, native_stack_grads, run_stack
+from rnncore.nn.losses import loss_and_grad
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -93,8 +94,8 @@ class SequenceModel(nn.Module):
 
     def loss_and_grads(self, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> Tensor | None:
         """``loss_fn(self(x), y)``, with every parameter's gradient in ``.grad`` as ``backward()`` from None leaves
-        it, computed without autograd's graph where the layers run in C++ (cells.native_stack_grads; autograd
-        only takes the loss's gradient on the outputs). None where they do not (other cells, the GPU, dropout
+        it, computed without autograd's graph where the layers run in C++ (cells.native_stack_grads; the loss's
+        gradient from losses.loss_and_grad). None where they do not (other cells, the GPU, dropout
         between layers while training, no grad mode): the caller then goes through autograd."""
         built = native_for(self.config.cell, self.config.activation, x)
         dropping = self.training and self.config.dropout > 0 and self.config.num_layers > 1
@@ -104,13 +105,9 @@ class SequenceModel(nn.Module):
         head, loss = self.head, []
 
         def top(h: Tensor) -> Tensor:  # the head and the loss: the gradient on the last layer's final h
-            out = torch.addmm(head.bias, h, head.weight.t())
-            with torch.enable_grad():
-                out.requires_grad_()
-                value = loss_fn(out, y)
-                (grad,) = torch.autograd.grad(value, out)
+            value, grad = loss_and_grad(loss_fn, torch.addmm(head.bias, h, head.weight.t()), y)
             head.weight.grad, head.bias.grad = grad.t().mm(h), grad.sum(0)
-            loss.append(value.detach())
+            loss.append(value)
             return grad.mm(head.weight)
 
         native_stack_grads(built, self.rnn, self.config.cell, self.config.activation, x, self.config.num_layers, top)
