@@ -99,3 +99,21 @@ def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show
     assert model_row["RMSE"] == pytest.approx(latest["rmse"])
     assert not shown.equals(held_metrics)
     assert f"After epoch {run.frame().epoch}," in texts(app)  # the table says which weights it shows
+
+
+def _status_line_of(status: str, reason: str) -> None:
+    from rnncore.training.progress import Progress, Status
+    from ui.training_panel import status_line
+
+    status_line(Progress(status=Status(status), reason=reason, epochs=30))
+
+
+@pytest.mark.parametrize(("reason", "says_all_in_use"), [("queued", True), ("starting", False)])
+def test_the_slots_banner_shows_only_while_a_run_waits_for_a_slot(reason, says_all_in_use):
+    """A run starting (its C++ loops still building on a fresh server, say) is queued too, but no slot is busy."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_status_line_of, args=("queued", reason)).run()
+    assert not at.exception
+    shown = [box.value for box in at.info]
+    assert (any("in use" in text for text in shown)) is says_all_in_use, shown

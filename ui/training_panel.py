@@ -73,7 +73,7 @@ def status_line(progress) -> None:
                                  elapsed=f"{progress.elapsed:.1f}", eta=eta))
     said = explain(progress.reason, progress.details, progress.message)
     message = f"**{t(f'status.{progress.status}').capitalize()}** · {said}"
-    if progress.status == "queued":
+    if progress.status == "queued" and progress.reason == "queued":  # waiting for a slot, not only starting
         st.info(t("train.queued"), icon=":material/hourglass_top:")
     elif progress.status in ("diverged", "failed"):
         st.error(message, icon=":material/error:")
