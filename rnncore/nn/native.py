@@ -11,18 +11,21 @@ built; so do autograd (SequenceModel.loss_and_grads runs a training step's layer
 torch.optim's Adam (rnncore/training/update.py's NativeAdam measures, clips and steps in one call).
 
 ``module()`` builds the extension the first time it is asked for in a process (about 25 s with g++ and ninja;
-torch keeps the build in ~/.cache/torch_extensions, so later processes load it in a moment, and a file lock
-makes processes that start together build it once), and returns it; None, with one warning saying why, where
-it cannot be built. ``RNNLAB_NATIVE=0`` turns it off (the Python loops then train everything).
+the build is kept in ~/.cache/torch_extensions, so later processes load it in a moment, and a lock makes
+processes that start together build it once), and returns it; None, with one warning saying why, where it
+cannot be built. ``RNNLAB_NATIVE=0`` turns it off (the Python loops then train everything).
 ``prepare_in_background()`` starts the build in a thread, so a server's first training need not wait for it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import logging
 import os
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -84,12 +87,36 @@ def _build():
             from torch.utils.cpp_extension import load
 
             name, flags = build_for(torch.backends.cpu.get_cpu_capability())
-            return load(name=name, sources=[str(source) for source in SOURCES], extra_cflags=flags, verbose=False)
+            with build_directory(name) as where:
+                return load(name=name, sources=[str(source) for source in SOURCES], extra_cflags=flags,
+                            build_directory=str(where), verbose=False)
         except Exception as exc:  # a failed build leaves the Python loops, which train the same cells
             why = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
     log.warning("The explicit LSTM cells train through their Python loops and Adam through torch.optim (slower): "
                 "the C++ extension could not be built (%s).", why)
     return None
+
+
+@contextlib.contextmanager
+def build_directory(name: str):
+    """The extension's build directory, held by this process alone while it builds or loads there.
+
+    torch's own lock is a file that a process killed while building (a server stopped in its first 25 s)
+    leaves behind, and every later process then waits for it forever. This lock is the OS's (``flock``),
+    which goes with the process however it ends; whoever holds it is the only builder, so a torch lock file
+    found then is one left behind, and is removed."""
+    from torch.utils.cpp_extension import get_default_build_root
+
+    root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or get_default_build_root())
+    where = root / f"py{sys.version_info.major}{sys.version_info.minor}_cpu" / name  # where torch itself puts it
+    where.mkdir(parents=True, exist_ok=True)
+    with open(where / "rnnlab.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            (where / "lock").unlink(missing_ok=True)
+            yield where
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
 
 
 _started = threading.Event()
