@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import classroom, links, sidebar, state, workspace
+from ui import classroom, fragments, links, sidebar, state, workspace
 from ui.errors import shielded
 from ui.i18n import t
 
@@ -35,6 +35,7 @@ PAGES = [
 ]
 page = st.navigation([st.Page(path, title=t(key), icon=icon, default=i == 0)
                       for i, (path, key, icon) in enumerate(PAGES)])
+fragments.start_page(page)  # no fragment of another page reruns on this one
 sidebar.draw()
 with shielded(page.url_path or "home"):
     page.run()

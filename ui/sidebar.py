@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import links, state, workspace
 from ui.data_panels import size
+from ui.fragments import fragment
 from ui.i18n import LANGUAGES, explain_note, language, t
 from ui.state import LANG, WIDGET_PREFIX, lab
 
@@ -37,7 +38,7 @@ def draw() -> None:
 
 def training_status() -> None:
     """The session's training status, kept current while a run is going."""
-    st.fragment(run_every=state.SIDEBAR_SECONDS if lab().status().moving else None)(_status)()
+    fragment(run_every=state.SIDEBAR_SECONDS if lab().status().moving else None)(_status)()
 
 
 def _status() -> None:

@@ -17,6 +17,7 @@ import streamlit as st
 from rnncore.viz import plots
 from ui import state
 from ui.errors import shielded
+from ui.fragments import fragment
 from ui.i18n import explain, language, t, table
 from ui.state import held, lab, memo
 
@@ -29,7 +30,7 @@ def training_panel(status: str) -> None:
     """
     run = lab().current
     drawn = (status, run.id if run is not None else None)
-    st.fragment(run_every=state.PANEL_SECONDS if lab().status().moving else None)(_panel)(drawn)
+    fragment(run_every=state.PANEL_SECONDS if lab().status().moving else None)(_panel)(drawn)
 
 
 def _panel(drawn: tuple) -> None:

@@ -5,6 +5,7 @@ import streamlit as st
 from rnncore.viz import plots
 from ui import actions, compare, state, task_store
 from ui.errors import shielded
+from ui.fragments import fragment
 from ui.i18n import t, table
 from ui.state import lab
 
@@ -19,7 +20,7 @@ with st.expander(t("compare.import"), icon=":material/upload_file:"):
     actions.import_panel()
 
 
-@st.fragment(run_every=state.PANEL_SECONDS if session.status().moving else None)
+@fragment(run_every=state.PANEL_SECONDS if session.status().moving else None)
 def comparison(drawn: str) -> None:
     with shielded("the comparison"):
         compare_runs(drawn)

@@ -5,6 +5,7 @@ import streamlit as st
 from rnncore.viz import cell_plots, inspection
 from ui import inside, state, task_store
 from ui.errors import shielded
+from ui.fragments import fragment
 from ui.i18n import t, table
 from ui.state import lab, memo
 
@@ -13,7 +14,7 @@ st.caption(t("inside.intro"))
 task_store.elsewhere("inside")  # the text and classification runs; inside the one opened last
 
 
-@st.fragment(run_every=state.INSIDE_SECONDS if lab().status() == "running" else None)
+@fragment(run_every=state.INSIDE_SECONDS if lab().status() == "running" else None)
 def inside_view() -> None:
     with shielded("the Inside page"):
         draw_inside()

@@ -5,6 +5,7 @@ import streamlit as st
 from rnncore.tasks.run import OBJECTIVES
 from ui import actions, links, sweep
 from ui.errors import shielded
+from ui.fragments import fragment
 from ui.i18n import explain_error, language, t
 from ui.state import SWEEP_SECONDS, lab, server_limits, sweep_desk, sweep_storage
 
@@ -45,7 +46,7 @@ if stored := sweep.studies():
                   icon=":material/folder_open:", width="stretch")
 
 
-@st.fragment(run_every=SWEEP_SECONDS if running else None)
+@fragment(run_every=SWEEP_SECONDS if running else None)
 def live(was_running: bool) -> None:
     with shielded("the sweep"):
         show(was_running)

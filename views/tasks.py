@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import links, task_store, tasks
 from ui.errors import shielded
+from ui.fragments import fragment
 from ui.i18n import t
 from ui.state import task_desk
 
@@ -41,7 +42,7 @@ if buttons[2].button(t("tasks.sweep"), key="b.tasks.sweep", icon=":material/trav
     st.switch_page("views/sweep.py")
 
 
-@st.fragment(run_every=LIVE_SECONDS if running else None)
+@fragment(run_every=LIVE_SECONDS if running else None)
 def live(was_running: bool) -> None:
     with shielded("the text and labels run"):
         job = task_desk().job

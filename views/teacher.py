@@ -4,6 +4,7 @@ import streamlit as st
 
 from rnncore.viz import plots
 from ui import actions, classroom, links
+from ui.fragments import fragment
 from ui.i18n import language, t, table
 from ui.state import lab, server_limits
 
@@ -44,7 +45,7 @@ c2.button(t("teacher.pin"), key="b.pin", on_click=classroom.pin, args=(key, here
 st.caption(classroom.challenge_said(info.challenge))
 
 
-@st.fragment(run_every=classroom.BOARD_SECONDS)
+@fragment(run_every=classroom.BOARD_SECONDS)
 def board(submitted: tuple) -> None:
     info, students, entries = rooms.board(key)
     if tuple((e.name, e.run) for e in entries) != submitted:  # a new submission: the student's run below follows
