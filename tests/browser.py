@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from rnncore.nn import native
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -101,7 +103,11 @@ class Server:
 def start_server(env: dict | None = None, log: Path | None = None, prefix: list[str] | None = None,
                  script: str = "app.py") -> Server:
     """A healthy server of ``script`` (run from the repository root, so with its .streamlit/config.toml);
-    ``prefix`` goes before the command (e.g. ``taskset -c 1``)."""
+    ``prefix`` goes before the command (e.g. ``taskset -c 1``).
+
+    The C++ extension is built first, here (the server then loads it in a moment): on a fresh machine its
+    build takes 25 to 90 s, which a test waiting for a run's first epoch would otherwise count."""
+    native.module()
     server = Server(env, log, prefix, script)
     try:
         server.wait_healthy()
