@@ -33,7 +33,7 @@ def start_page(page) -> None:
     ctx = get_script_run_ctx()
     if ctx is not None:
         ctx.fragment_storage.clear()  # this run registers its own again
-    st.session_state[PAGE] = (_run_page(), page)
+        st.session_state[PAGE] = (ctx.page_script_hash, page)
 
 
 def fragment(run_every: float | None = None) -> Callable[[Callable], Callable]:

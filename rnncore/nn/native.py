@@ -108,15 +108,12 @@ def build_directory(name: str):
     from torch.utils.cpp_extension import get_default_build_root
 
     root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or get_default_build_root())
-    where = root / f"py{sys.version_info.major}{sys.version_info.minor}_cpu" / name  # where torch itself puts it
+    where = root / f"py{sys.version_info.major}{sys.version_info.minor}_cpu" / name  # torch's place on a CPU torch
     where.mkdir(parents=True, exist_ok=True)
-    with open(where / "rnnlab.lock", "a") as held:
+    with open(where / "rnnlab.lock", "a") as held:  # closing the file lets go of the lock
         fcntl.flock(held, fcntl.LOCK_EX)
-        try:
-            (where / "lock").unlink(missing_ok=True)
-            yield where
-        finally:
-            fcntl.flock(held, fcntl.LOCK_UN)
+        (where / "lock").unlink(missing_ok=True)
+        yield where
 
 
 _started = threading.Event()
