@@ -133,7 +133,7 @@ class TrainConfig:
     scheduler: str = setting("none", choices=SCHEDULERS, widget="select", labels="scheduler")  # plateau: halve lr
     seed: int = setting(0, low=0, high=2**32 - 1)  # the same seed gives the same run
     max_seconds: float = setting(0.0, low=0.0, high=86_400.0, step=10.0, limit="max_seconds")  # 0: no time limit
-    device: str = setting("cpu", choices=DEVICES, widget="select")  # auto: a GPU when there is one
+    device: str = setting("cpu", choices=DEVICES, widget="select")  # auto: a GPU where one is faster (devices.py)
     probe_every: int = setting(5, low=1, high=1_000)  # epochs between gradient-through-time probes
 
     def __post_init__(self) -> None:

@@ -149,3 +149,30 @@ def test_a_bug_on_a_page_shows_a_short_message_and_the_rest_goes_on(app, monkeyp
     app.switch_page("views/home.py")
     app.run()
     assert not app.exception and "Something went wrong" not in texts(app)
+
+
+def test_on_a_machine_with_a_gpu_the_train_page_says_which_device_is_the_faster(app, monkeypatch):
+    from rnncore.training import devices
+
+    def notes():
+        return " ".join(c.value for c in app.caption) + " " + " ".join(i.value for i in app.info)
+
+    app.switch_page("views/train.py")
+    app.run()
+    app.selectbox(key="w.device").set_value("auto").run()
+    assert "auto:" not in notes()  # no GPU here: nothing to choose between
+    monkeypatch.setattr(devices, "gpu_available", lambda: True)
+    app.run()
+    assert "auto: this run trains on the CPU" in notes() and "32,768, under 150,000" in notes()  # 32 x 32²
+    app.number_input(key="w.hidden_size").set_value(128).run()
+    assert "auto: this run trains on the GPU" in notes() and "524,288, over 150,000" in notes()
+    app.number_input(key="w.hidden_size").set_value(50).run()
+    app.selectbox(key="w.device").set_value("cuda").run()
+    assert "This model trains faster on the CPU" in notes()
+    app.selectbox(key="w.cell").set_value("gru").run()
+    assert "faster on the CPU" not in notes() and "auto:" not in notes()
+    app.selectbox(key="w.device").set_value("auto").run()
+    assert "every size measured" in notes()
+    app.selectbox(key="w.device").set_value("cpu").run()
+    assert "auto:" not in notes() and "faster" not in notes()
+    assert not app.exception

@@ -264,6 +264,23 @@ def test_quoted_thousands_in_a_tab_file():
     assert data.frame["v"].iloc[0] == 11100 and "thousands" in notes(data) and "decimal_commas" not in notes(data)
 
 
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])  # pandas' two kinds of strings: Python's re, RE2
+@pytest.mark.parametrize("space", ["\u00a0", "\u2009", "\u202f", " ", "'"], ids=["nbsp", "thin", "narrow", "space",
+                                                                               "apostrophe"])
+def test_figures_grouped_by_spaces_or_apostrophes(space, storage):
+    rows = [f"{t};1{space}{234 + i},5" for i, t in enumerate(days())]
+    with pd.option_context("mode.string_storage", storage):
+        data = load_csv(csv_bytes("Datum;Wert", rows))
+    assert data.frame["Wert"].iloc[0] == pytest.approx(1234.5) and data.frame["Wert"].iloc[-1] > 1234.5
+
+
+def test_the_grouping_pattern_holds_no_escape_that_re2_refuses():
+    # With pyarrow strings pandas hands a pattern to RE2, and pyarrow before 2x refused \u (every file with a
+    # grouped number was "unreadable" on a machine with such a pyarrow, seen on the GPU machine of issue 17).
+    from rnncore.data.cleaning import GROUPING
+    assert "\\u" not in GROUPING and "\u202f" in GROUPING
+
+
 def test_a_decimal_comma_in_a_tab_file_shows_in_another_cell():
     rows = [f"{t}\t{i},{'5' if i == 4 else '250'}" for i, t in enumerate(days())]
     data = load_csv(csv_bytes("date\tv", rows))

@@ -56,3 +56,14 @@ def test_a_run_on_cuda_reproduces_its_own_history(model):
     histories = [[(r.train_loss, r.val_loss, r.grad_norm) for r in run.history] for run in runs]
     assert histories[0] == histories[1]
     assert runs[0].metrics["test"] == runs[1].metrics["test"]
+
+
+def test_auto_trains_the_articles_recipe_on_the_cpu_and_a_larger_lstm_on_the_gpu():
+    recipe = ExperimentConfig().replace(data={"source": "synthetic:sine", "params": {"length": 400}},
+                                        model={"cell": "lstm", "hidden_size": 50, "activation": "relu"},
+                                        train={"batch_size": 32, "device": "auto", "epochs": 1})
+    data = generate("sine", length=400)
+    assert Trainer(recipe, data).device.type == "cpu"  # 7x faster on the CPU (devices.py)
+    larger = Trainer(recipe.replace(model={"activation": "tanh", "hidden_size": 128}), data)
+    assert larger.device.type == "cuda"
+    assert larger.run().status == "finished"

@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from rnncore.config import ACTIVATIONS, SETTINGS, ModelConfig, TrainConfig, WindowConfig
+from rnncore.config import ACTIVATIONS, SETTINGS, ExperimentConfig, ModelConfig, TrainConfig, WindowConfig
 from rnncore.settings import Setting
+from rnncore.training import devices
 from rnncore.training.limits import ServerLimits
 from ui.i18n import t
 from ui.state import WIDGET_PREFIX
@@ -116,6 +117,20 @@ def model_controls(current: ModelConfig, limits: ServerLimits) -> ModelConfig:
 def train_controls(current: TrainConfig, limits: ServerLimits) -> TrainConfig:
     """Optimiser, loss, stopping rules, seed, time limit and device."""
     return settings_group(current, TRAIN_ROWS, limits)
+
+
+def device_note(cfg: ExperimentConfig) -> None:
+    """On a machine with a GPU, where the next run trains and whether that is the faster device for its model."""
+    if cfg.train.device == "cpu" or not devices.gpu_available():
+        return
+    size, limit = cfg.train.batch_size * cfg.model.hidden_size ** 2, devices.break_even(cfg.model)
+    on_cpu = devices.faster_on_cpu(cfg.model, cfg.train.batch_size)
+    why = t("device.why_cpu" if on_cpu else "device.why_gpu" if limit else "device.why_gpu_always",
+            size=f"{size:,}", limit=f"{limit or 0:,}")
+    if cfg.train.device == "auto":
+        st.caption(t("device.auto_cpu" if on_cpu else "device.auto_gpu", why=why))
+    elif on_cpu:
+        st.info(t("device.cuda_slower", why=why), icon=":material/speed:")
 
 
 def window_controls(current: WindowConfig, limits: ServerLimits, sequences: bool) -> WindowConfig:

@@ -5,7 +5,7 @@ import dataclasses
 import streamlit as st
 
 from ui import actions
-from ui.controls import model_controls, train_controls
+from ui.controls import device_note, model_controls, train_controls
 from ui.data_panels import size
 from ui.i18n import t
 from ui.state import lab, server_limits
@@ -27,6 +27,7 @@ with st.expander(t("train.settings"), expanded=not status.active, icon=":materia
     st.markdown(f"**{t('train.optimisation_group')}**")
     train = train_controls(session.config.train, limits)
 session.config = dataclasses.replace(session.config, model=model, train=train)  # the next run's settings
+device_note(session.config)
 if (running_on := session.next_differs()) is not None:
     st.info(t("train.next_run_differs", data=running_on), icon=":material/info:")
 

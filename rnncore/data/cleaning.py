@@ -36,6 +36,10 @@ NUMBER = re.compile(r"[+-]?(\d{1,3}([,.' ]\d{3})+|\d+|(?=[.,]\d))([.,]\d+)?([eE]
 CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월](?:\s*(\d{1,2})\s*[日일])?")  # 2020年1月(1日)
 ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})(?:-?([1-7]))?$", re.I)  # 2020-W01, 2020-W01-1, 2020W01
 CURRENCY = "$€£¥₹₩₽₪₺฿¢"
+# What groups digits and is dropped before a number is read: spaces, the no-break ones (U+00A0, and the thin
+# and narrow ones of French and Swiss figures) and apostrophes (1'000). The pattern holds the characters
+# themselves, not regex \u escapes: with pyarrow strings pandas hands it to RE2, and older pyarrow refuses \u.
+GROUPING = "[\\s\u00a0\u2009\u202f']"
 ZONE = re.compile(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)$")
 DATE_FORMATS = ("ISO8601", "%Y/%m/%d", "%Y/%m", "%Y.%m.%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
                 "%m-%d-%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M", "%d/%m/%y", "%m/%d/%y",
@@ -236,7 +240,7 @@ def to_numbers(column: pd.Series, decimal_comma: bool) -> tuple[pd.Series, int, 
     todo |= values.isna() & ~missing
     if not todo.any():
         return values, 0, []
-    text, removed = undecorate(column[todo].str.replace(r"[\s\u00a0']", "", regex=True))
+    text, removed = undecorate(column[todo].str.replace(GROUPING, "", regex=True))
     sep, point = (".", ",") if decimal_comma else (",", ".")
     removed["thousands"] = text.str.fullmatch(rf"[+-]?\d{{1,3}}(\{sep}\d{{3}})+(\{point}\d*)?([eE][+-]?\d+)?")
     text = text.where(~removed["thousands"], text.str.replace(sep, "", regex=False))
@@ -270,7 +274,7 @@ def uses_decimal_comma(cells: pd.Series, delimiter: str) -> bool:
     common. Elsewhere "11,100" (quoted) is eleven thousand: a comma before exactly three digits is a
     thousands separator, and only a cell like 1,5, 3,1415 or 1.234,5 shows a decimal comma.
     """
-    bare = undecorate(cells.str.replace(r"[\s\u00a0']", "", regex=True))[0]
+    bare = undecorate(cells.str.replace(GROUPING, "", regex=True))[0]
     power = r"([eE][+-]?\d+)?"
     points = bare.str.fullmatch(rf"[+-]?[\d,]*\d\.(\d{{1,2}}|\d{{4,}}){power}").sum()
     if delimiter == ";":

@@ -64,10 +64,10 @@ class TaskRun(ABC):
 
     def __init__(self, cfg: ExperimentConfig, parts, inputs: int, outputs: int, loss: nn.Module):
         from rnncore.nn.models import build_model
-        from rnncore.training.steps import resolve_device
+        from rnncore.training.devices import resolve_device
 
         self.cfg, self.parts, self.loss = cfg, parts, loss
-        self.device = resolve_device(cfg.train.device)
+        self.device = resolve_device(cfg)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.train.seed)
         self.model = build_model(cfg.model, inputs, outputs, self.generator)
 

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncore.config import ConfigError
 from rnncore.training.update import make_update
 
 LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
@@ -31,14 +30,6 @@ class NonFinite(ArithmeticError):
     def __init__(self, value: float, batch_losses: list[float] | None = None, batches: int = 0):
         super().__init__(value)
         self.batch_losses, self.batches = list(batch_losses or []), batches
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; choose cpu or auto")
-    return torch.device(name)
 
 
 def seeded_forward(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -23,6 +23,7 @@ from rnncore.config import ExperimentConfig
 from rnncore.data.dataset import period_of
 from rnncore.errors import config_error
 from rnncore.training import steps
+from rnncore.training.devices import resolve_device
 from rnncore.training.limits import RunLimits
 from rnncore.training.loop import Ending, Stopped, fit
 from rnncore.training.progress import ENDED, EpochRecord, Progress, Status, say
@@ -58,7 +59,7 @@ class Trainer:
         if cfg.data.task != "forecast":
             raise config_error("not_forecast", task=cfg.data.task)
         self.limits.check(cfg)
-        self.device = steps.resolve_device(cfg.train.device)
+        self.device = resolve_device(cfg)
         if dataset is None and windows is None:
             dataset = load_source(cfg.data.source, cfg.data.params, layout=cfg.data.layout)
         self.dataset = dataset
