@@ -22,6 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python benchmarks/NAME.py
 
+from device_throughput import measured_devices, print_header  # noqa: E402  (beside this file)
+
 from rnncore.config import ExperimentConfig  # noqa: E402
 from rnncore.data.sources import load_source  # noqa: E402
 from rnncore.training.trainer import Trainer  # noqa: E402
@@ -63,14 +65,9 @@ def main() -> None:
             cell, activation, hidden, batch = case.split(":")
             model = {"cell": cell, "activation": activation, "hidden_size": int(hidden)}
             cases.append((f"{cell} {activation} {hidden}", "sample:co2", model, int(batch)))
-    torch.set_num_threads(1)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    gpu = torch.cuda.get_device_name(0) if "cuda" in devices else "none (the GPU column is left out)"
+    devices, gpu = measured_devices()
     print(f"torch {torch.__version__}; lookback 30; GPU: {gpu}")
-    header = "| run | batch | batch x hidden² | CPU s/epoch |"
-    header += " GPU s/epoch | faster |" if "cuda" in devices else ""
-    print(header)
-    print("|" + "---|" * (header.count("|") - 1))
+    print_header(devices, "run | batch | batch x hidden² | CPU s/epoch", "GPU s/epoch | faster")
     for name, source, model, batch in cases:
         seconds = {d: epoch_seconds(source, model, batch, d, args.epochs) for d in devices}
         row = f"| {name} | {batch} | {batch * model['hidden_size'] ** 2:,} | {seconds['cpu']:.3f} |"

@@ -52,20 +52,30 @@ def step_ms(cell: str, activation: str, batch: int, hidden: int, device: str, se
     return 1000 * statistics.median(times)
 
 
+def measured_devices() -> tuple[list[str], str]:
+    """The devices to measure: the CPU with one torch thread (as the app trains) and the GPU where there is one;
+    and the GPU's name."""
+    torch.set_num_threads(1)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return devices, torch.cuda.get_device_name(0) if "cuda" in devices else "none (the GPU columns are left out)"
+
+
+def print_header(devices: list[str], columns: str, gpu_columns: str) -> None:
+    """A Markdown table's header: ``columns``, then ``gpu_columns`` where a GPU is measured."""
+    header = f"| {columns} |" + (f" {gpu_columns} |" if "cuda" in devices else "")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cell", default="lstm", help="lstm, gru, rnn or article_lstm")
     parser.add_argument("--activation", default="tanh", help="tanh or relu")
     parser.add_argument("--seconds", type=float, default=1.0, help="measuring time per entry and device")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    gpu = torch.cuda.get_device_name(0) if "cuda" in devices else "none (the GPU columns are left out)"
+    devices, gpu = measured_devices()
     print(f"torch {torch.__version__}; {args.cell} ({args.activation}), lookback {LOOKBACK}, 1 feature; GPU: {gpu}")
-    header = "| batch | hidden | CPU ms/step | CPU windows/s |"
-    header += " GPU ms/step | GPU windows/s | faster |" if "cuda" in devices else ""
-    print(header)
-    print("|" + "---|" * (header.count("|") - 1))
+    print_header(devices, "batch | hidden | CPU ms/step | CPU windows/s", "GPU ms/step | GPU windows/s | faster")
     cpu_wins = []
     for batch in BATCHES:
         for hidden in HIDDEN:
