@@ -196,6 +196,7 @@ CONFIG_MESSAGES = MappingProxyType({
     "param_finite": "generator parameter {name} must be a finite number",
     "fractions": "train_fraction + val_fraction must be below 1 so that a test part remains",
     "gru_tanh": "the GRU cell supports only the tanh activation; choose tanh or another cell",
+    "no_gpu": "device 'cuda' was asked for but no CUDA GPU is available; choose cpu or auto",
     "not_forecast": "the Trainer forecasts series; a {task} run is trained by rnncore.tasks (python -m rnncore "
                     "train --task {task})",
     # rnncore.config: reading a config file or a link

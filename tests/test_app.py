@@ -161,6 +161,10 @@ def test_on_a_machine_with_a_gpu_the_train_page_says_which_device_is_the_faster(
     app.run()
     app.selectbox(key="w.device").set_value("auto").run()
     assert "auto:" not in notes()  # no GPU here: nothing to choose between
+    app.selectbox(key="w.device").set_value("cuda").run()
+    assert [w.value for w in app.warning] == ["device 'cuda' was asked for but no CUDA GPU is available; "
+                                              "choose cpu or auto"]  # before Start, which would refuse it
+    app.selectbox(key="w.device").set_value("auto").run()
     monkeypatch.setattr(devices, "gpu_available", lambda: True)
     app.run()
     assert "auto: this run trains on the CPU" in notes() and "32,768, under 150,000" in notes()  # 32 x 32²
@@ -168,7 +172,7 @@ def test_on_a_machine_with_a_gpu_the_train_page_says_which_device_is_the_faster(
     assert "auto: this run trains on the GPU" in notes() and "524,288, over 150,000" in notes()
     app.number_input(key="w.hidden_size").set_value(50).run()
     app.selectbox(key="w.device").set_value("cuda").run()
-    assert "This model trains faster on the CPU" in notes()
+    assert "This model trains faster on the CPU" in notes() and not app.warning
     app.selectbox(key="w.cell").set_value("gru").run()
     assert "faster on the CPU" not in notes() and "auto:" not in notes()
     app.selectbox(key="w.device").set_value("auto").run()

@@ -120,8 +120,13 @@ def train_controls(current: TrainConfig, limits: ServerLimits) -> TrainConfig:
 
 
 def device_note(cfg: ExperimentConfig) -> None:
-    """On a machine with a GPU, where the next run trains and whether that is the faster device for its model."""
-    if cfg.train.device == "cpu" or not devices.gpu_available():
+    """On a machine with a GPU, where the next run trains and whether that is the faster device for its model;
+    on one without, that cuda cannot train (before Start says so)."""
+    if cfg.train.device == "cpu":
+        return
+    if not devices.gpu_available():
+        if cfg.train.device == "cuda":
+            st.warning(t("configerror.no_gpu"), icon=":material/memory:")
         return
     size, limit = cfg.train.batch_size * cfg.model.hidden_size ** 2, devices.break_even(cfg.model)
     on_cpu = devices.faster_on_cpu(cfg.model, cfg.train.batch_size)

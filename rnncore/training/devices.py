@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from rnncore.config import ConfigError, ExperimentConfig, ModelConfig
+from rnncore.config import ExperimentConfig, ModelConfig
+from rnncore.errors import config_error
 from rnncore.nn.cells import NATIVE
 
 # batch_size x hidden_size² where an LSTM's epoch takes as long on the CPU as on the GPU (s per epoch, CPU / GPU):
@@ -43,11 +44,11 @@ def faster_on_cpu(model: ModelConfig, batch_size: int) -> bool:
 
 def resolve_device(cfg: ExperimentConfig) -> torch.device:
     """The device a run of ``cfg`` trains on: its ``train.device``, where auto is a GPU when there is one and the
-    model is faster there; ConfigError for cuda on a machine without a CUDA GPU."""
+    model is faster there; ConfigError (no_gpu) for cuda on a machine without a CUDA GPU."""
     name = cfg.train.device
     if name == "auto":
         gpu = gpu_available() and not faster_on_cpu(cfg.model, cfg.train.batch_size)
         return torch.device("cuda" if gpu else "cpu")
     if name == "cuda" and not gpu_available():
-        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; choose cpu or auto")
+        raise config_error("no_gpu")
     return torch.device(name)

@@ -84,6 +84,7 @@ CORE: dict[str, str] = {
     "storenote.store_down": "目前运行只保存在这个标签页的内存中：{error}",
     "storenote.data_not_kept": "这个文件没有保存在工作区中，所以刷新后无法重新打开基于它的运行：{error}",
     # ConfigError: rnncore.config
+    "configerror.no_gpu": "选择了设备 'cuda'，但这台机器没有 CUDA GPU；请选择 cpu 或 auto",
     "configerror.whole_number": "{name} 必须是整数（得到的是 {value}）",
     "configerror.number": "{name} 必须是数字（得到的是 {value}）",
     "configerror.finite": "{name} 必须是有限的数字（得到的是 {value}）",
