@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python
 
 from device_throughput import measured_devices, print_header  # noqa: E402  (beside this file)
 
-from rnncore.config import ExperimentConfig  # noqa: E402
+from rnncore.config import ExperimentConfig, ModelConfig  # noqa: E402
 from rnncore.data.sources import load_source  # noqa: E402
+from rnncore.training.devices import cost  # noqa: E402
 from rnncore.training.trainer import Trainer  # noqa: E402
 
 # (name, data source, model, batch size): the article's recipe on its data set, then bigger models on a long series
@@ -70,7 +71,7 @@ def main() -> None:
     print_header(devices, "run | batch | batch x hidden² | CPU s/epoch", "GPU s/epoch | faster")
     for name, source, model, batch in cases:
         seconds = {d: epoch_seconds(source, model, batch, d, args.epochs) for d in devices}
-        row = f"| {name} | {batch} | {batch * model['hidden_size'] ** 2:,} | {seconds['cpu']:.3f} |"
+        row = f"| {name} | {batch} | {cost(ModelConfig(**model), batch):,} | {seconds['cpu']:.3f} |"
         if "cuda" in seconds:
             faster = "CPU" if seconds["cpu"] < seconds["cuda"] else "GPU"
             row += f" {seconds['cuda']:.3f} | {faster} {max(seconds.values()) / min(seconds.values()):.1f}x |"

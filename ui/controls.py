@@ -128,10 +128,12 @@ def device_note(cfg: ExperimentConfig) -> None:
         if cfg.train.device == "cuda":
             st.warning(t("configerror.no_gpu"), icon=":material/memory:")
         return
-    size, limit = cfg.train.batch_size * cfg.model.hidden_size ** 2, devices.break_even(cfg.model)
-    on_cpu = devices.faster_on_cpu(cfg.model, cfg.train.batch_size)
-    why = t("device.why_cpu" if on_cpu else "device.why_gpu" if limit else "device.why_gpu_always",
-            size=f"{size:,}", limit=f"{limit or 0:,}")
+    on_cpu, limit = devices.faster_on_cpu(cfg.model, cfg.train.batch_size), devices.break_even(cfg.model)
+    if limit is None:
+        why = t("device.why_gpu_always")
+    else:
+        why = t("device.why_cpu" if on_cpu else "device.why_gpu",
+                size=f"{devices.cost(cfg.model, cfg.train.batch_size):,}", limit=f"{limit:,}")
     if cfg.train.device == "auto":
         st.caption(t("device.auto_cpu" if on_cpu else "device.auto_gpu", why=why))
     elif on_cpu:

@@ -36,10 +36,15 @@ def break_even(model: ModelConfig) -> int | None:
     return FUSED_BREAK_EVEN if model.fused else EXPLICIT_BREAK_EVEN
 
 
+def cost(model: ModelConfig, batch_size: int) -> int:
+    """batch_size x hidden_size²: what an LSTM's batch costs on the CPU, in proportion (the module's docstring)."""
+    return batch_size * model.hidden_size ** 2
+
+
 def faster_on_cpu(model: ModelConfig, batch_size: int) -> bool:
     """Whether this model trains faster on the CPU than on a GPU (the module's docstring says how it was measured)."""
     limit = break_even(model)
-    return limit is not None and batch_size * model.hidden_size ** 2 < limit
+    return limit is not None and cost(model, batch_size) < limit
 
 
 def resolve_device(cfg: ExperimentConfig) -> torch.device:
