@@ -4,7 +4,8 @@ Every setting's flag comes from its declaration (rnncore.config, rnncore.setting
 names, types and ranges as the app and the links. Bad input exits with status 2 and one line on
 stderr, before any training; a run that fails or diverges exits with status 1 (a diverged run
 still writes its files). ``train --store URL`` also records the run in a workspace of the run store
-(a new one unless ``--workspace KEY``), as the app does; ``runs`` reads a workspace back. ``sweep``
+(a new one unless ``--workspace KEY``), as the app does and under the same limits (rnnlab.toml [limits]);
+``runs`` reads a workspace back. ``sweep``
 searches settings with an Optuna study (rnncore.sweeps) stored in the run store's database.
 """
 
@@ -76,7 +77,8 @@ def make_parser() -> argparse.ArgumentParser:
                                                       "postgresql+psycopg://...)")
     train.add_argument("--workspace", metavar="KEY", help="the store's workspace to record into (default: a new one)")
     train.add_argument("--max-parameters", type=int, default=None, metavar="N",
-                       help="the largest model allowed (default: max_parameters in rnnlab.toml; 0: no limit)")
+                       help="the largest model allowed (default: max_parameters in rnnlab.toml; 0: no limit). With "
+                            "--store every limit of rnnlab.toml [limits] applies, and this may only lower it")
     for name, declared in SETTINGS.items():
         if declared.kind is dict:  # generator parameters: --param steps=50 samples=20000
             train.add_argument(declared.cli_flag, dest=name, action="extend", nargs="+", default=None,
@@ -182,13 +184,22 @@ def check_out(text: str) -> Path:
 
 
 def run_limits(args: argparse.Namespace):
-    """The model-size limit of rnnlab.toml (as the app applies it), or the one --max-parameters gives."""
+    """The limits the run obeys. Recorded in a run store (--store): the server's (rnnlab.toml [limits],
+    RNNLAB_*), all of them, as every door of a shared store applies them; --max-parameters may only lower the
+    model-size limit there. Otherwise the model-size limit of rnnlab.toml, or the one --max-parameters gives."""
+    from dataclasses import replace
+
     from rnncore.training.limits import RunLimits, load_limits
 
-    most = load_limits().max_parameters if args.max_parameters is None else args.max_parameters
-    if most < 0:
+    given = args.max_parameters
+    if given is not None and given < 0:
         raise UsageError("--max-parameters must be 0 (no limit) or a positive number of parameters")
-    return RunLimits(max_parameters=most or None)
+    server = load_limits()
+    if args.store is None:
+        most = server.max_parameters if given is None else given
+        return RunLimits(max_parameters=most or None)
+    limits = server.run_limits()
+    return replace(limits, max_parameters=min(given, limits.max_parameters)) if given else limits
 
 
 def _line(record) -> str:
@@ -207,12 +218,12 @@ def train(args: argparse.Namespace) -> int:
     if cfg.data.task != "forecast":
         return train_task(args, cfg)
     out = check_out(args.out) if args.out is not None else None
-    store = _open(args.store) if args.store is not None else None
 
     def report(progress) -> None:
         print(f"{_line(progress.history[-1])}  ({progress.epoch}/{progress.epochs})", flush=True)
 
-    trainer = Trainer(cfg, callbacks=[report], limits=run_limits(args))
+    trainer = Trainer(cfg, callbacks=[report], limits=run_limits(args))  # ConfigError before the store is opened
+    store = _open(args.store) if args.store is not None else None
     recorder = _record(store, args.workspace, cfg, trainer) if store is not None else None
     print(f"training {cfg.model.cell} on {cfg.data.source}: {trainer.model.num_parameters()} parameters, "
           f"{len(trainer.windows.train)} train windows", flush=True)
@@ -256,8 +267,9 @@ def train_task(args: argparse.Namespace, cfg) -> int:
 
     out = check_out(args.out) if args.out is not None else None
     data, identity, content, task_run = _task_data(cfg)
-    run_limits(args).check(cfg, task_run.parameters)
-    hooks = CommandLineHooks(cfg.train.max_seconds, lambda r: print(_line(r), flush=True))
+    limits = run_limits(args)
+    limits.check(cfg, task_run.parameters)
+    hooks = CommandLineHooks(limits.seconds(cfg), lambda r: print(_line(r), flush=True))
     recorder = None
     if args.store is not None:
         store = _open(args.store)
@@ -356,7 +368,10 @@ def _record(store, key: str | None, cfg, trainer):
 
         with open(cfg.data.source, "rb") as file:
             store.put_data(key, Path(cfg.data.source).name, file.read(MAX_BYTES + 1))
-    (number,) = store.new_runs(key, [(cfg, dataset.identity(), trainer.model.num_parameters())], owner="cli")
+    from rnncore.training.lineage import FRESH
+
+    (number,) = store.new_runs(key, [(cfg, dataset.identity(), trainer.model.num_parameters(),
+                                      FRESH.then(dataset.identity()))], owner="cli")
     print(f"recording as run {number} in {store.where}", flush=True)
     recorder = RunRecorder(store, key, number, trainer.model)
     trainer.add_callback(recorder)

@@ -239,6 +239,10 @@ CONFIG_MESSAGES = MappingProxyType({
     "gen_unknown_length": "unknown parameter {param} for {generator}; it takes: {params}; set steps and samples "
                           "instead of length",
     "gen_seed": "seed must be a non-negative whole number (got {seed})",
+    "gen_too_many_values": "{generator} would make {formula} = {count} values, more than the {limit} a generated "
+                           "data set may hold; make one of these smaller: {params}",
+    "gen_too_many_steps": "{generator} would take {formula} = {count} integration steps, more than the {limit} "
+                          "this server takes for a generated series; make one of these smaller: {params}",
 })
 
 ADVICE = "Export the run again with RNN Lab and upload that zip unchanged"
@@ -294,6 +298,7 @@ BUNDLE_MESSAGES = MappingProxyType({
 RUN_MESSAGES = MappingProxyType({
     "starting": "starting",
     "queued": "waiting for a free training slot (all are in use)",
+    "queued_workspace": "waiting for this workspace's other run to end (a workspace trains {limit} at a time)",
     "pausing": "pausing after this epoch",
     "paused": "paused after epoch {epoch}",
     "running": "training epoch {epoch}",
@@ -313,9 +318,11 @@ RUN_MESSAGES = MappingProxyType({
     "finished_no_val": "finished {epochs} epochs; the weights of epoch {kept} are kept (there is no validation "
                        "part; best training loss: epoch {best})",
     "failed": "training failed in epoch {epoch}: {error}",
-    "diverged": "training diverged in epoch {epoch}: the loss became {value} (learning rate {lr}). Try a lower "
+    "diverged": "training diverged in epoch {epoch}: the loss became {value}, not a finite number (learning rate "
+                "{lr}). Try a lower "
                 "learning rate or gradient clipping (e.g. 1.0); the weights of epoch {kept} are kept",
-    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value} (learning rate {lr}). Try a "
+    "diverged_at_once": "training diverged in epoch {epoch}: the loss became {value}, not a finite number "
+                        "(learning rate {lr}). Try a "
                         "lower learning rate or gradient clipping (e.g. 1.0); the initial weights are kept",
     "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data (a run "
                 "zip does not store per-layer gradient norms)",
@@ -349,6 +356,8 @@ STORE_MESSAGES = MappingProxyType({
     "no_workspace": "there is no workspace with the key {workspace} in this store; check the key, or start a new "
                     "workspace",
     "no_run": "there is no run {run} in this workspace; 'runs list' shows the runs there are",
+    "run_training": "run {run} is training (in a browser tab, or a train or sweep command); stop it there first "
+                    "(Stop on its Train page, or Ctrl+C), then delete it",
     "quota_runs": "this workspace already holds {count} runs, the most it may ({limit}, max_runs in rnnlab.toml); "
                   "delete runs you no longer need",
     "quota_bytes": "this would make the workspace {size} MB, over its quota of {limit} MB (max_megabytes in "
@@ -393,6 +402,15 @@ CLASS_MESSAGES = MappingProxyType({
                            "class again with the file",
     "too_short": "the challenge data is too short to hold out a test part and still train ({detail})",
     "no_model": "run {run} keeps no model in the store; train it again before you submit it",
+    "imported_run": "run {run} was imported from a file, or goes on from a run that was; a class takes only runs "
+                    "this server trained from the start: train one on the challenge's data",
+    "unknown_lineage": "run {run} was stored before this server kept where a run's weights come from, so it cannot "
+                       "be shown to be trained here; train it again on the challenge's data",
+    "mixed_data": "some epochs of run {run}, or of the run it goes on from, trained on other data than the "
+                  "challenge's; train a run on the challenge's data from the start",
+    "name_kept": "your submissions to this class are under the name {name}; join it again under that name",
+    "no_student": "this student is no longer in the class",
+    "no_submission": "the class holds no submission {submission} (it was removed)",
 })
 
 # SweepError: a sweep (rnncore.sweeps) cannot start or go on; an existing study is left as it was

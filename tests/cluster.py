@@ -111,10 +111,7 @@ defaults
 frontend rnnlab
     bind 127.0.0.1:{port}
     http-request capture req.cook({TAG}) len 40
-    http-response set-header X-Frame-Options SAMEORIGIN
-    http-response set-header Content-Security-Policy "frame-ancestors 'self'"
-    http-response set-header X-Content-Type-Options nosniff
-    http-response set-header Referrer-Policy same-origin
+    option forwardfor
     default_backend replicas
 
 backend replicas

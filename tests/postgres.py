@@ -3,8 +3,9 @@
 ``start_postgres()`` makes one in a temporary folder (``initdb`` with trust authentication, run as the
 ``postgres`` system user when we are root, since initdb refuses root), listening on a free loopback port
 with its unix socket in that folder, and returns a ``Postgres``: ``database()`` creates a fresh database
-and gives its ``postgresql+psycopg://`` URL; ``stop()`` stops the server (``pg_ctl stop -m immediate``)
-and removes the folder. The ``postgres_server`` fixture (session scope, registered in conftest) does the
+and gives its ``postgresql+psycopg://`` URL; ``halt()`` and ``resume()`` take the server down and bring it
+back with its databases (an outage); ``stop()`` stops the server (``pg_ctl stop -m immediate``) and removes
+the folder. The ``postgres_server`` fixture (session scope, registered in conftest) does the
 same around a test session. Without PostgreSQL's binaries the tests that use it are skipped, except
 under CI (``CI=true``), where they fail: CI installs Debian's postgresql (.ci/run).
 """
@@ -100,10 +101,23 @@ class Postgres:
     def start(self) -> None:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C",
                   "--no-sync")
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} -c max_connections=300 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # throwaway: speed over safety
+        self.resume()
+
+    @property
+    def options(self) -> str:
+        """The server's options: this port and socket folder; a throwaway server, so speed over safety."""
+        return (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} -c max_connections=300 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+
+    def halt(self) -> None:
+        """Stop the server, keeping its databases (``resume`` starts it again): a database server that went down."""
+        self._run("pg_ctl", "stop", "-m", "immediate", "-w", "-D", str(self.data))
+        self.running = False
+
+    def resume(self) -> None:
+        """Start the halted server again, on the same port with the same databases."""
         self._run("pg_ctl", "start", "-w", "-t", str(START_SECONDS), "-D", str(self.data), "-l", str(self.log),
-                  "-o", options)
+                  "-o", self.options)
         self.running = True
 
     def stop(self) -> None:

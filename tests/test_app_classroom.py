@@ -4,8 +4,12 @@ submits, and the teacher's board shows it; names stay text; the teacher key leav
 from __future__ import annotations
 
 import pytest
+import streamlit as st
 
-from rnncore.classroom.classroom import Classroom
+from rnncore.classroom.challenge import Challenge
+from rnncore.classroom.classroom import JOINS_PER_MINUTE, Classroom
+from rnncore.errors import ClassError
+from rnncore.io.bundle import export_run
 from rnncore.store import open_store
 from tests.apptest import session_lab, stop_everything, texts
 from tests.test_app_workspace import open_app
@@ -37,7 +41,9 @@ def make_class() -> tuple[str, str]:
     said = texts(at)
     assert "Your class is ready: room code" in said, said
     room = said.split("room code ")[1][:6]
-    key = at.session_state["class.teacher"]
+    key = at.session_state["cookies.written"]["rnnlab_teacher"]
+    assert not any(key in str(code.value) for code in at.code)  # a screen shown to the class shows no key
+    at.toggle(key="w.teacher.show_link").set_value(True).run()
     assert any(key in str(code.value) for code in at.code)  # the teacher link, to keep
     assert "Students (0)" in texts(at)
     return room, key
@@ -106,5 +112,108 @@ def test_a_teacher_makes_a_class_on_a_file_she_uploaded():
     press(at, "Make the class")
     assert not at.exception, [e.message for e in at.exception]
     assert "Your class is ready: room code" in texts(at), texts(at)
-    info = Classroom(open_store()).teacher_class(at.session_state["class.teacher"])
+    info = Classroom(open_store()).teacher_class(at.session_state["cookies.written"]["rnnlab_teacher"])
     assert info.challenge.config.data.source == "shop.csv" and info.challenge.content == content
+
+
+def a_class() -> tuple[str, str]:
+    """A class on the airline sample, as the Teacher page makes one: (room code, teacher key)."""
+    return Classroom(open_store()).create_class("Period 3", Challenge(max_epochs=20, max_parameters=5_000,
+                                                                      max_seconds=60))
+
+
+def join(at, room: str, name: str):
+    at.text_input(key="w.class.room").set_value(room)
+    at.text_input(key="w.class.name").set_value(name)
+    return press(at, "Join the class")
+
+
+def train_on_the_challenge(at):
+    """On the Class page: the challenge's data loaded, and a short run trained on it in this session's Lab."""
+    press(at, "Use the challenge's data and window")
+    lab = session_lab()
+    lab.start(lab.config.replace(model={"hidden_size": 8}, train={"epochs": 3}))
+    assert lab.join(timeout=120)
+    return at.run()
+
+
+def test_a_student_deletes_a_submitted_run_and_the_teachers_board_still_draws_with_its_csv():
+    room, teacher = a_class()
+    at = join(on_page(open_app(), "classroom"), room, "Ada")
+    press(train_on_the_challenge(at), "Submit to class")
+    assert not at.exception and "scored an RMSE of" in texts(at), texts(at)
+    at = press(on_page(at, "evaluate"), "Delete run")
+    assert "the class you submitted it to keeps its submission" in texts(at), texts(at)
+    assert session_lab().runs == []
+
+    stop_everything()
+    board = on_page(open_app({"teacher": teacher}), "teacher")
+    assert not board.exception and "Something went wrong" not in texts(board), texts(board)
+    assert "Students (1)" in texts(board) and "1 students submitted: Ada (#1)" in texts(board)
+    assert "**Hidden units** 8" in texts(board)  # the look inside, from the class's copy of the run
+    assert [b.proto.label for b in board.get("download_button")] == ["Download the class's results (CSV)"]
+
+
+def connected_from(monkeypatch, address: str) -> None:
+    """The address the connection of every session comes from, as the server sees it (st.context.ip_address)."""
+    monkeypatch.setattr(type(st.context), "ip_address", property(lambda context: address))
+
+
+def test_join_tries_from_one_address_are_limited_whatever_workspace_they_come_from(monkeypatch):
+    room, _ = a_class()
+    connected_from(monkeypatch, "203.0.113.7")  # (an address of this test only: documentation's range)
+    at = on_page(open_app(), "classroom")
+    wrong = "ZZZZZZ" if room != "ZZZZZZ" else "YYYYYY"
+    for _ in range(JOINS_PER_MINUTE):
+        join(press(at, "New workspace"), wrong, "Eve")  # each guess from a new workspace
+        assert "there is no class with the room code" in texts(at), texts(at)
+    join(press(at, "New workspace"), room, "Eve")
+    assert "too many tries from here" in texts(at), texts(at)
+    assert Classroom(open_store()).membership(session_lab().archive.key) is None
+    connected_from(monkeypatch, "203.0.113.8")
+    join(at, room, "Eve")
+    assert "You joined" in texts(at), texts(at)
+
+
+def test_the_class_page_says_why_a_run_continued_from_an_imported_zip_cannot_be_submitted():
+    room, _ = a_class()
+    at = train_on_the_challenge(join(on_page(open_app(), "classroom"), room, "Mallory"))
+    lab = session_lab()
+    honest = lab.runs[-1]
+    imported = lab.import_run(export_run(lab.result_of(honest), honest.history))
+    continued = lab.continue_run(lab.run(imported.id))
+    assert lab.join(timeout=120)
+    at.run()
+    picker = at.selectbox(key="w.class.run")
+    assert picker.options == [f"#{continued.id} LSTM 8×1 · finished · not taken by the class", "#1 LSTM 8×1 · finished"]
+    picker.select(continued.id)
+    at.run()
+    assert "was imported from a file, or goes on from a run that was" in texts(at), texts(at)
+    assert next(b for b in at.button if b.label == "Submit to class").disabled
+    at.selectbox(key="w.class.run").select(honest.id)
+    at.run()
+    assert "was imported" not in texts(at)
+    press(at, "Submit to class")
+    assert "scored an RMSE of" in texts(at), texts(at)
+
+
+def test_the_teacher_removes_a_student_and_deletes_the_class_each_once_confirmed():
+    room, teacher = a_class()
+    rooms = Classroom(open_store())
+    for name in ("Ada", "Bo"):
+        rooms.join(room, name, rooms.store.create_workspace(), who=name)
+    board = on_page(open_app({"teacher": teacher}), "teacher")
+    assert "Students (2)" in texts(board)
+    assert next(b for b in board.button if b.label == "Remove from the class").disabled
+    board.checkbox(key="w.teacher.confirm_remove").check()
+    press(board.run(), "Remove from the class")
+    assert not board.exception and "Ada is no longer in the class" in texts(board), texts(board)
+    assert "Students (1)" in texts(board)
+
+    assert next(b for b in board.button if b.label == "Delete the class").disabled
+    board.checkbox(key="w.teacher.confirm_delete").check()
+    press(board.run(), "Delete the class")
+    assert not board.exception and "The class is deleted." in texts(board), texts(board)
+    assert any(b.label == "Make the class" for b in board.button)  # the page offers to make one again
+    with pytest.raises(ClassError):
+        rooms.teacher_class(teacher)

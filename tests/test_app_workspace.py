@@ -1,10 +1,12 @@
 """The app's workspace (AppTest): the workspace link opens the runs of another session and leaves the
-address bar, a bad link is said and opens a new workspace, and a store that cannot be used leaves the
-app working in memory and saying so."""
+address bar, a bad link is said and opens a new workspace, a store that cannot be used leaves the app
+working in memory and saying so (and not that there are no runs), runs kept in memory go into the
+workspace once the store is back, and a run that trains cannot be deleted."""
 
 from __future__ import annotations
 
 import gc
+import time
 
 import pytest
 import streamlit as st
@@ -15,6 +17,7 @@ from rnncore.lab import Lab
 from rnncore.lab.archive import StoreArchive
 from rnncore.store import open_store
 from tests.apptest import APP, session_lab, stop_everything, texts
+from ui import state
 
 QUICK = ExperimentConfig().replace(model={"hidden_size": 8}, train={"epochs": 2})
 
@@ -67,6 +70,8 @@ def test_a_session_without_a_link_gets_a_new_empty_workspace_and_the_link_shows_
     at = open_app()
     mine = session_lab().archive.key
     assert mine != key and session_lab().runs == []
+    assert not any(mine in str(code.value) for code in at.code)  # shown only when asked for
+    at.toggle(key="w.workspace.show_link").set_value(True).run()
     assert any(mine in str(code.value) for code in at.code)  # "your workspace link", to copy
     assert all(key not in str(value) for value in at.query_params.values())
 
@@ -113,3 +118,77 @@ def test_deleting_the_workspace_takes_two_steps_and_leaves_a_new_empty_one():
     assert not at.exception and "The workspace was deleted" in texts(at)
     assert session_lab().archive.key != key and session_lab().runs == []
     assert not open_store().has_workspace(key)
+
+
+def train_one_epoch(at: AppTest) -> None:
+    at.switch_page("views/train.py")
+    at.run()
+    at.number_input(key="w.epochs").set_value(1)
+    at.number_input(key="w.hidden_size").set_value(4)
+    at.run()
+    next(b for b in at.button if b.label == "Start").click()
+    at.run()
+    assert session_lab().join(timeout=60)
+
+
+def test_runs_trained_while_the_store_was_down_go_into_the_workspace_when_it_is_back(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"not a database at all " * 64)
+    monkeypatch.setenv("RNNLAB_STORE", f"sqlite:///{broken}")
+    at = open_app()
+    train_one_epoch(at)
+    at.run()
+    assert [r.id for r in session_lab().runs] == [1] and not session_lab().archive.stored
+    assert "Runs are kept in this tab's memory only" in texts(at)
+
+    back = f"sqlite:///{tmp_path}/back.sqlite3"
+    monkeypatch.setenv("RNNLAB_STORE", back)  # the store is back
+    state._failure.clear()  # (the app asks again every STORE_RETRY_SECONDS)
+    at.run()
+    assert not at.exception
+    archive = session_lab().archive
+    assert archive.stored and [r.id for r in session_lab().runs] == [1]
+    (stored,) = open_store(back).list_runs(archive.key)
+    assert (stored.number, stored.status, stored.epochs, stored.has_model) == (1, "finished", 1, True)
+    said = texts(at)
+    assert "kept in this tab's memory" not in said and "The run store cannot be used" not in said, said
+    at.toggle(key="w.workspace.show_link").set_value(True).run()
+    assert any(b.key == "b.new_workspace" for b in at.sidebar.button)  # the workspace's own panel instead
+
+
+@pytest.mark.parametrize(("page", "instead"), [("views/compare.py", "No runs yet"),
+                                               ("views/evaluate.py", "No finished run yet"),
+                                               ("views/inside.py", "Train a model first")])
+def test_a_tab_opened_while_the_store_is_down_says_so_not_that_there_are_no_runs(page, instead, monkeypatch):
+    key = a_workspace_with_one_run()
+    monkeypatch.setenv("RNNLAB_STORE", "postgresql+psycopg://nobody@127.0.0.1:9/none")  # nothing listens there
+    at = open_app({"workspace": key})
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    said = texts(at)
+    assert instead not in said, said
+    assert "This workspace's runs cannot be shown now: the run store" in said and "cannot be reached" in said, said
+
+
+def test_the_delete_button_refuses_a_run_that_trains_and_says_to_stop_it_first():
+    store = open_store()
+    key = store.create_workspace()
+    elsewhere = Lab(archive=StoreArchive(store, key, owner="another tab"))
+    going = elsewhere.start(QUICK.replace(train={"epochs": 100_000}))
+    try:
+        deadline = time.monotonic() + 60
+        while not store.list_runs(key) or not store.list_runs(key)[0].has_model:  # its first checkpoint
+            assert time.monotonic() < deadline, "the run never kept its first weights"
+            time.sleep(0.05)
+        at = open_app({"workspace": key})
+        at.switch_page("views/evaluate.py")
+        at.run()
+        next(b for b in at.button if b.key == "b.delete").click()
+        at.run()
+        assert not at.exception
+        said = " ".join(e.value for e in at.error).replace("\\", "")
+        assert f"run {going.id} is training" in said and "stop it there first" in said, said
+        assert [r.status for r in store.list_runs(key)] == ["running"]  # nothing deleted
+    finally:
+        elsewhere.close()

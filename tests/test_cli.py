@@ -84,6 +84,15 @@ def test_bad_input_from_the_shell_has_no_traceback():
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
+def test_a_generated_set_too_big_to_make_exits_2_with_one_line(tmp_path):
+    result = cli("train", "--data", "synthetic:adding", "--param", "steps=1000", "samples=200000",
+                 "--out", str(tmp_path / "x"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "samples × steps × 2 = 400,000,000 values" in result.stderr and "2,000,000" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_data_command_describes_a_file(capsys):
     assert main(["data", str(ROOT / "sample_data" / "airline_passengers.csv")]) == 0
     out = capsys.readouterr().out

@@ -1,14 +1,17 @@
-"""The command line and the run store: train --store records a run, runs list|show|export|delete read it
-back, and a bad store or key exits 2 with one line."""
+"""The command line and the run store: train --store records a run under every limit of the server, runs
+list|show|export|delete read it back (a run that trains is not deleted), and a bad store or key exits 2 with
+one line."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
 from rnncore.__main__ import main
+from rnncore.config import ExperimentConfig
 from rnncore.io.bundle import import_run
 from rnncore.store import open_store
 from tests.test_cli import TINY, cli
@@ -90,3 +93,56 @@ def test_a_corrupt_store_file_is_refused_and_left_as_it_was(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "is not a database RNN Lab can read" in err and len(err.strip().splitlines()) == 1
     assert broken.read_bytes() == b"definitely not sqlite " * 50
+
+
+def test_runs_delete_refuses_a_run_that_trains_until_it_stops(store_url, monkeypatch, capsys):
+    monkeypatch.setenv("RNNLAB_STORE_HEARTBEAT_SECONDS", "0.2")  # the command's store: stale after 0.6 s
+    store = open_store(store_url)
+    key = store.create_workspace()
+    (number,) = store.new_runs(key, [(ExperimentConfig(), {"name": "airline_passengers"}, 100)], owner="a tab")
+    assert main(["runs", "delete", str(number), "--store", store_url, "--workspace", key]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"rnncore: error: run {number} is training (in a browser tab, or a train or sweep command); stop "
+                   "it there first (Stop on its Train page, or Ctrl+C), then delete it"), err
+    assert [r.status for r in store.list_runs(key)] == ["running"]
+    deadline = time.monotonic() + 30
+    while store.list_runs(key)[0].status == "running":  # the tab was closed: its beats stop
+        assert time.monotonic() < deadline, "the run never read as interrupted"
+        time.sleep(0.05)
+    assert main(["runs", "delete", str(number), "--store", store_url, "--workspace", key]) == 0
+    assert store.list_runs(key) == []
+    store.close()
+
+
+SERVER = {"RNNLAB_MAX_EPOCHS": "1000", "RNNLAB_MAX_LOOKBACK": "1000", "RNNLAB_MAX_PARAMETERS": "500000",
+          "RNNLAB_MAX_SECONDS": "600"}  # rnnlab.toml's limits, whatever the machine's environment says
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--epochs", "5000"], "epochs is 5000, above this server's limit max_epochs=1000; choose at most 1000"),
+    (["--lookback", "5000"], "lookback is 5000, above this server's limit max_lookback=1000; choose at most 1000"),
+    (["--max-seconds", "5000"], "max_seconds is 5000, above this server's limit max_seconds=600; choose at most 600"),
+    (["--cell", "gru", "--hidden", "1024", "--layers", "2", "--max-parameters", "0"],
+     "the model's parameter count is 9.45357e+06, above this server's limit max_parameters=500000"),
+    (["--cell", "gru", "--hidden", "1024", "--layers", "2", "--max-parameters", "20000000"],
+     "the model's parameter count is 9.45357e+06, above this server's limit max_parameters=500000"),
+])
+def test_a_run_recorded_in_a_store_obeys_every_limit_of_the_server(args, says, tmp_path, monkeypatch, capsys):
+    for name, value in SERVER.items():
+        monkeypatch.setenv(name, value)
+    url = f"sqlite:///{tmp_path}/runs.sqlite3"
+    assert main(["train", "--data", "sample:airline_passengers", *TINY, *args, "--store", url]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "runs.sqlite3").exists()  # refused before the store was opened: nothing stored
+
+
+def test_max_seconds_0_asks_for_no_limit_of_its_own_and_the_servers_limit_stops_the_run(store_url, monkeypatch,
+                                                                                       capsys):
+    monkeypatch.setenv("RNNLAB_MAX_SECONDS", "1")
+    assert main(["train", "--data", "sample:airline_passengers", *TINY, "--epochs", "1000", "--max-seconds", "0",
+                 "--store", store_url]) == 0
+    key = re.search(r"^workspace (\S+) \(new", capsys.readouterr().out, re.M)[1]
+    (run,) = open_store(store_url).list_runs(key)
+    assert run.reason.startswith("time_limit") and run.epochs < 1000, (run.reason, run.epochs)
+    assert run.config["train"]["max_seconds"] == 0

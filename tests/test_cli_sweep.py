@@ -85,3 +85,36 @@ def test_join_takes_the_studys_own_settings_and_a_study_that_exists(url, capsys)
     assert "leave out --hidden, --trials" in capsys.readouterr().err
     assert main(["sweep", "--join", "--study", "nope", "--storage", url]) == 2
     assert "there is no study nope in sqlite:///" in capsys.readouterr().err
+
+
+SERVER = {"RNNLAB_MAX_EPOCHS": "1000", "RNNLAB_MAX_LOOKBACK": "1000", "RNNLAB_MAX_PARAMETERS": "500000",
+          "RNNLAB_MAX_SECONDS": "600"}  # rnnlab.toml's limits, whatever the machine's environment says
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--epochs", "5000"], "epochs is 5000, above this server's limit max_epochs=1000; choose at most 1000"),
+    (["--lookback", "5000"], "lookback is 5000, above this server's limit max_lookback=1000; choose at most 1000"),
+    (["--max-seconds", "5000"], "max_seconds is 5000, above this server's limit max_seconds=600; choose at most 600"),
+    (["--cell", "gru", "--hidden", "1024", "--layers", "2", "--search", "lr"],
+     "the largest model of the search space (gru, hidden_size 1024, num_layers 2) has 9,453,569 parameters, above "
+     "this server's limit max_parameters=500000"),
+])
+def test_a_sweep_recorded_in_a_workspace_obeys_every_limit_of_the_server(url, tmp_path, monkeypatch, capsys, args,
+                                                                        said):
+    for name, value in SERVER.items():
+        monkeypatch.setenv(name, value)
+    assert main(["sweep", *TINY, "--trials", "1", "--storage", url, "--workspace", "new", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and said in err, err
+    assert not (tmp_path / "sweeps.sqlite3").exists()
+
+
+def test_max_seconds_0_in_a_task_sweep_is_stopped_by_the_servers_limit(url, monkeypatch, capsys):
+    monkeypatch.setenv("RNNLAB_MAX_SECONDS", "1")
+    assert main(["sweep", "--task", "classify", "--data", "synthetic:waveform", "--param", "samples=120", "--cell",
+                 "gru", "--hidden", "4", "--epochs", "1000", "--max-seconds", "0", "--trials", "1", "--search", "lr",
+                 "--pruner", "none", "--storage", url, "--workspace", "new"]) == 0
+    out = capsys.readouterr().out
+    key = re.search(r"^workspace (\S+) \(new", out, re.M)[1]
+    (run,) = open_store(url).list_runs(key)
+    assert run.epochs < 1000 and run.config["train"]["max_seconds"] == 0, (run.epochs, out)

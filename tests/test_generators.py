@@ -1,5 +1,7 @@
 """Synthetic series and memory tasks: reproducible, validated, and what they claim to be."""
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,11 +9,16 @@ import pytest
 from rnncore.config import ConfigError
 from rnncore.data import DataError, Dataset
 from rnncore.data.generators import (
+    MAX_INTEGRATION_STEPS,
+    MAX_VALUES,
+    check_generator,
     describe_generator,
     generate,
     generator_params,
     list_generators,
 )
+from rnncore.data.labelled import LABELLED_GENERATORS, generate_labelled, load_labelled
+from rnncore.data.sources import load_source
 
 SERIES = ["sine", "sum_of_sines", "damped", "square", "sawtooth", "trend_seasonal", "random_walk",
           "ar2", "mackey_glass", "lorenz"]
@@ -188,3 +195,66 @@ def test_unknown_generator_lists_the_names():
 
 def test_whole_number_floats_are_accepted_for_counts():
     assert generate("adding", steps=20.0, samples=50).sequences.inputs.shape == (50, 20, 2)
+
+
+def _peak_bytes(call) -> tuple[Exception | None, int]:
+    """What ``call()`` raised (or None) and the most memory it held at once, measured by tracemalloc."""
+    tracemalloc.start()
+    try:
+        call()
+    except Exception as exc:  # the caller checks what it is
+        return exc, tracemalloc.get_traced_memory()[1]
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return None, peak
+
+
+@pytest.mark.parametrize("call", [
+    lambda: generate("adding", steps=1000, samples=200_000),
+    lambda: load_source("synthetic:adding", {"steps": 1000, "samples": 200_000}),
+    lambda: load_source("synthetic:copy", {"steps": 1000, "samples": 200_000}),
+])
+def test_a_memory_task_too_big_to_make_is_refused_before_anything_is_made(call):
+    """The crafted link's settings (400,000,000 values, gigabytes) are refused, naming the product and the cap,
+    with nothing allocated."""
+    error, peak = _peak_bytes(call)
+    assert isinstance(error, ConfigError) and error.key == "gen_too_many_values", error
+    assert "samples × steps × 2 = 400,000,000 values" in str(error) and f"{MAX_VALUES:,}" in str(error)
+    assert peak < 1_000_000, f"{peak:,} bytes held to refuse it"
+
+
+def test_an_integration_too_long_to_take_is_refused_before_it_starts():
+    error, peak = _peak_bytes(lambda: generate("mackey_glass", length=100_000, substeps=100))
+    assert isinstance(error, ConfigError) and error.key == "gen_too_many_steps", error
+    assert "(500 / step + length) × substeps = 10,050,000 integration steps" in str(error)
+    assert f"{MAX_INTEGRATION_STEPS:,}" in str(error) and peak < 1_000_000
+    with pytest.raises(ConfigError, match="10 / dt"):  # its warm-up counts: a tiny dt takes many steps
+        generate("lorenz", length=20_000, dt=0.001, substeps=100)
+
+
+def test_a_labelled_set_too_big_to_make_is_refused_before_anything_is_made():
+    error, peak = _peak_bytes(lambda: load_labelled("synthetic:sign_memory", params={"samples": 100_000,
+                                                                                      "steps": 1000}))
+    assert isinstance(error, ConfigError) and "samples × steps = 100,000,000 values" in str(error), error
+    assert peak < 1_000_000
+
+
+def test_the_defaults_the_scenarios_and_the_longest_series_are_within_the_caps():
+    from rnncore.lab.scenarios import SCENARIOS
+    from rnncore.tasks.scenarios import TASK_SCENARIOS
+
+    for name in list_generators():
+        check_generator(name, {})
+    for name, length in (("sine", 1_000_000), ("mackey_glass", 100_000), ("lorenz", 100_000)):
+        check_generator(name, {"length": length})  # the longest series, at the other defaults
+    configs = [config for scenario in SCENARIOS for config in scenario.configs]
+    for config in configs:
+        if config.data.kind == "synthetic":
+            check_generator(config.data.source.partition(":")[2], config.data.params)
+    for scenario in TASK_SCENARIOS:
+        source = scenario.config.data.source
+        if source.startswith("synthetic:"):
+            generate_labelled(source.partition(":")[2], **scenario.config.data.params)
+    for name in LABELLED_GENERATORS:
+        generate_labelled(name)

@@ -257,6 +257,7 @@ def test_compare_shows_a_diverged_runs_curve_up_to_the_divergence_and_why(app):
     diverged = [t for t in figure["data"] if "diverged" in t.get("name", "")]
     assert diverged and len(diverged[0]["x"]["bdata"] if isinstance(diverged[0]["x"], dict) else diverged[0]["x"])
     assert "training diverged in epoch 1" in texts(app)
+    assert "None" not in texts(app)  # the loss became NaN or inf, said as such (read back from the store)
 
 
 def test_runs_trained_on_differently_scaled_data_compare_in_the_datas_units(app):

@@ -37,7 +37,8 @@ def fields(text: str) -> set[str]:
 
 
 def source_files() -> list[Path]:
-    return [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    return [ROOT / "app.py", ROOT / "navigation.py", *sorted((ROOT / "views").glob("*.py")),
+            *sorted((ROOT / "ui").glob("*.py"))]
 
 
 # the tables
@@ -323,3 +324,17 @@ def test_an_error_on_the_page_reads_as_rnncore_wrote_it_and_then_where_to_click(
     assert not at.exception
     shown_text = shown(" ".join(e.value for e in at.error))
     assert shown_text == f"{data_error('no_data')}. {EN['where.data']}"
+
+
+def test_plain_leaves_no_address_for_markdown_to_link():
+    """Streamlit's Markdown links "www.x.org", "http://x" and "a@x.org" in text even when every character is
+    escaped: plain() keeps them text with an invisible word joiner (checked in a browser in
+    tests/test_browser_security.py)."""
+    import re
+
+    from ui.i18n import WORD_JOINER, plain
+
+    said = re.sub(r"\\(.)", r"\1", plain("see WWW.e.vil, http://e.vil/x and mail@e.vil"))  # as Markdown reads it
+    assert said.replace(WORD_JOINER, "") == "see WWW.e.vil, http://e.vil/x and mail@e.vil"
+    for address in (r"www\.", "://", r"\w@"):
+        assert not re.search(address, said, re.I), address

@@ -89,6 +89,40 @@ def test_a_link_with_bad_parameters_opens_with_defaults_and_says_which():
         assert not at.exception
 
 
+def test_a_link_asking_for_a_generated_set_too_big_to_make_says_so_and_keeps_the_data():
+    """/data?source=synthetic:adding&p.steps=1000&p.samples=200000 would hold 400,000,000 values (gigabytes)."""
+    at = open_link({"source": "synthetic:adding", "p.steps": "1000", "p.samples": "200000", "cell": "gru"})
+    assert not at.exception
+    said = " ".join(w.value for w in at.sidebar.warning).replace("\\", "")
+    assert "synthetic:adding" in said and "400,000,000 values" in said and "2,000,000" in said, said
+    lab = session_lab()
+    assert lab.config.data == ExperimentConfig().data and lab.config.model.cell == "gru"  # the rest is kept
+    assert lab.dataset is None or lab.dataset.sequences is None  # nothing was generated
+    at.switch_page("views/data.py")
+    at.run()
+    assert not at.exception and lab.dataset.name == "airline_passengers"
+
+
+def test_the_data_page_says_when_the_generator_settings_make_too_much_and_offers_no_button():
+    at = open_link({})
+    at.switch_page("views/data.py")
+    at.run()
+    at.selectbox(key="w.generator").set_value("adding")
+    at.run()
+    at.number_input(key="w.gen.adding.steps").set_value(1000)
+    at.number_input(key="w.gen.adding.samples").set_value(200_000)
+    at.run()
+    said = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "400,000,000 values" in said, said
+    assert at.button(key="b.generate").disabled
+    at.number_input(key="w.gen.adding.samples").set_value(2000)  # 4,000,000: still too many
+    at.run()
+    assert at.button(key="b.generate").disabled
+    at.number_input(key="w.gen.adding.samples").set_value(1000)
+    at.run()
+    assert not at.button(key="b.generate").disabled and "values" not in " ".join(w.value for w in at.warning)
+
+
 def test_a_link_made_on_uploaded_data_says_which_file_and_never_swaps_in_other_data():
     """Issue 12: a link made on an upload opened elsewhere trained on airline passengers without a word."""
     at = open_link({"source": "co2.csv", "rows": "2284", "lookback": "52", "cell": "gru"})

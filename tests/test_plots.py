@@ -401,3 +401,54 @@ def test_a_relu_candidate_above_1_gets_a_colour_range_that_holds_it():
     fig = gate_heatmaps_figure(gates, np.zeros(24), {}, signed_gates=("candidate",))
     axis = fig.layout[fig.data[-1].coloraxis]
     assert axis.cmax >= np.percentile(gates["candidate"], 99) > 1 and axis.cmin == -axis.cmax
+
+
+EVIL = '<a href="//e.vil">x</a> & <img src=x onerror=alert(1)>'  # a column, run, class or display name
+
+
+def hostile_figures():
+    """Every builder, given hostile text wherever a name from a user reaches it (data, labels, run names)."""
+    from rnncore.viz.class_plots import confusion_figure, misclassified_figure
+    from rnncore.viz.text_views import coloured_text_figure
+
+    labels = {"title": EVIL}
+    gates, states = lstm_like()
+    rng = np.random.default_rng(0)
+    return {
+        "series": series_figure(pd.DataFrame({EVIL: np.arange(50.0), "b": np.ones(50)}), None, (30, 40),
+                                labels={"title": EVIL, "train": EVIL}),
+        "loss": loss_figure(history(5), 10, labels={"title": EVIL, "train": EVIL}),
+        "compare": compare_loss_figure({EVIL: history(5), "b": history(3)}, labels=labels),
+        "prediction": prediction_figure(np.arange(20), np.zeros(20), {EVIL: np.ones(20)}, labels=labels),
+        "residual": residual_figure(np.arange(20), rng.normal(size=20), labels=labels),
+        "forecast": forecast_figure(np.arange(10), np.zeros(10), np.arange(10, 15), {EVIL: np.ones(5)},
+                                    labels=labels),
+        "bars": metrics_bar_figure({"model": {"rmse": 1.0}, EVIL: {"rmse": 2.0}}, "rmse", labels=labels),
+        "histogram": histogram_figure({EVIL: rng.normal(size=30)}, EVIL),
+        "gates": gate_heatmaps_figure(gates, rng.normal(size=(30, 2)), states, input_names=[EVIL, "b"]),
+        "saturation": saturation_figure(gates, labels=labels),
+        "grad": grad_through_time_figure(rng.random(20), labels=labels),
+        "pca": pca_trajectory_figure(*pca_2d(states["h"]), labels=labels),
+        "confusion": confusion_figure(np.array([[3, 1], [0, 4]]), [EVIL, "b"], labels=labels),
+        "misclassified": misclassified_figure(rng.normal(size=(4, 10)), [(1, EVIL, "b")], labels=labels),
+        "text": coloured_text_figure(EVIL * 3, rng.uniform(-1, 1, len(EVIL) * 3), labels=labels),
+    }
+
+
+@pytest.mark.parametrize("name", list(hostile_figures()))
+def test_a_name_from_a_user_is_plain_text_in_every_figure(name):
+    """Plotly reads <a href>, <b>, <span style> in every text: a name must reach the figure escaped."""
+    spec = hostile_figures()[name].to_json()
+    for markup in ("<a ", "<img", "</a>"):
+        assert markup not in spec, (name, markup)
+    assert "&lt;a href=" in spec or "&lt;" in spec, name  # the name is there, escaped
+
+
+def test_escaping_keeps_the_builders_line_breaks_and_is_done_once():
+    from rnncore.viz.plots import plain
+
+    assert plain("a<br>b <extra></extra>") == "a<br>b <extra></extra>"
+    assert plain("x & <b>") == "x &amp; &lt;b&gt;" == plain(plain("x & <b>"))
+    assert plain(["<i>", 1.5, None]) == ["&lt;i&gt;", 1.5, None]
+    numbers = np.arange(3.0)
+    assert plain(numbers) is numbers

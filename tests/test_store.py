@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,10 +21,11 @@ from sqlalchemy import create_engine, func, inspect, select, text
 
 from rnncore.config import ExperimentConfig
 from rnncore.errors import StoreError
-from rnncore.io.model_files import model_bytes, model_from_bytes
+from rnncore.io.model_files import model_bytes, model_copy, model_from_bytes
 from rnncore.nn.models import build_model
 from rnncore.store import RunRecorder, StoreSettings, Usage, key_id, open_store, schema
 from rnncore.store.runstore import MB
+from rnncore.training.lineage import NOT_KNOWN
 from rnncore.training.progress import EpochRecord
 from tests import postgres
 from tests.postgres import free_port
@@ -157,9 +159,12 @@ def test_runs_are_numbered_per_workspace_and_workspaces_are_kept_apart(store):
 def test_a_deleted_runs_number_is_never_given_again(store):
     key = store.create_workspace()
     assert store.new_runs(key, started(3)) == [1, 2, 3]
+    for n in (1, 2, 3):
+        finish(store, key, n)  # (a run still training cannot be deleted)
     store.delete_run(key, 3)
     store.delete_run(key, 2)
     assert store.new_runs(key, started()) == [4]  # links to runs 2 and 3 never show another run
+    finish(store, key, 4)
     for n in (1, 4):
         store.delete_run(key, n)
     assert store.list_runs(key) == [] and store.new_runs(key, started(2)) == [5, 6]
@@ -339,6 +344,26 @@ def test_delete_run_removes_the_run_its_epochs_and_its_model(backend, store):
     assert store.get_run(key, 3).history == [record(1), record(2)]
 
 
+def test_a_run_that_trains_cannot_be_deleted_and_nothing_changes(backend):
+    fast = backend.open(heartbeat_seconds=0.25)  # stale after 0.75 s
+    key = fast.create_workspace()
+    training, ended = fast.new_runs(key, started(2))
+    fast.append_epochs(key, training, [record(1)])
+    fast.save_checkpoint(key, training, 1, model_bytes(a_model()[0]))
+    finish(fast, key, ended, history=[record(1)])
+    err = refused("run_training", fast.delete_run, key, training)
+    assert f"run {training} is training" in str(err) and "stop it there first" in str(err)
+    assert [(r.number, r.status) for r in fast.list_runs(key)] == [(training, "running"), (ended, "finished")]
+    assert fast.get_run(key, training).history == [record(1)] and fast.weights(key, training)[0] == 1
+    fast.delete_run(key, ended)  # a run that ended goes
+    deadline = time.monotonic() + 30
+    while fast.list_runs(key)[0].status != "interrupted":  # its beats stopped: its server was killed
+        assert time.monotonic() < deadline, "the run never read as interrupted"
+        time.sleep(0.05)
+    fast.delete_run(key, training)  # and so does one nobody trains any more
+    assert fast.list_runs(key) == [] and backend.raw("SELECT count(*) FROM models") == [(0,)]
+
+
 def test_nan_and_infinities_are_stored_as_null(store):
     key = store.create_workspace()
     (number,) = store.new_runs(key, started())
@@ -394,6 +419,32 @@ def test_a_recorder_on_a_real_run_stores_every_epoch_and_the_kept_model(store):
         torch.testing.assert_close(model(x), result.model(x), rtol=0, atol=0)
 
 
+def test_a_run_whose_epochs_are_fast_keeps_its_weights_every_checkpoint_epochs(backend, monkeypatch):
+    from rnncore.store import recorder as recording
+
+    store = backend.open(heartbeat_seconds=3600, checkpoint_epochs=5)  # by time alone: only the first epoch's
+    key = store.create_workspace()
+    (number,) = store.new_runs(key, started())
+    model, _ = a_model()
+    copied = []  # the epochs whose weights the recorder took, in the training thread
+
+    def copy(of):
+        copied.append(epoch)
+        return model_copy(of)
+
+    monkeypatch.setattr(recording, "model_copy", copy)
+    recorder = RunRecorder(store, key, number, model)
+    history = []
+    for epoch in range(1, 13):  # twelve epochs, each far shorter than a heartbeat
+        history.append(record(epoch))
+        recorder(SimpleNamespace(history=list(history), epoch=epoch))
+    recorder.close()
+    assert recorder.error is None
+    assert copied == [1, 6, 11]
+    assert store.weights(key, number)[0] == 11  # what a killed server's run continues from: one epoch back
+    assert store.get_run(key, number).history == history
+
+
 # SQLite only ------------------------------------------------------------------------------------
 def _columns(url: str) -> dict:
     engine = create_engine(url)
@@ -442,6 +493,7 @@ def test_a_version_1_database_is_upgraded_with_its_runs(tmp_path):
         assert (finished.number, finished.status, finished.epochs, finished.best_val, finished.has_model,
                 finished.owner, finished.parameters) == (1, "finished", 2, 0.25, True, "cli", 577)
         assert running.status == "interrupted"  # its heartbeat is the time it last changed, long ago
+        assert finished.lineage == running.lineage == NOT_KNOWN  # (version 5: no class takes a run of unknown past)
         run = store.get_run(key, 1)
         assert [(r.epoch, r.val_loss, r.layer_grad_norms) for r in run.history] == [(1, 0.5, {"rnn": 1.5}),
                                                                                       (2, 0.25, {"rnn": 1.5})]
@@ -449,6 +501,7 @@ def test_a_version_1_database_is_upgraded_with_its_runs(tmp_path):
         model = model_from_bytes(store.weights(key, 1)[1], CFG.replace(model={"hidden_size": 8}))
         assert sum(p.numel() for p in model.parameters()) > 0
         assert store.new_runs(key, started()) == [3]
+        finish(store, key, 3)
         store.delete_run(key, 3)
         assert store.new_runs(key, started()) == [4]
     finally:

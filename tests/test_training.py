@@ -148,6 +148,8 @@ def test_divergence_keeps_history_and_weights(sine):
     result = trainer.run()
     assert result.status == "diverged"
     assert "epoch 3" in result.message and "learning rate" in result.message
+    assert "the loss became inf, not a finite number" in result.message
+    assert trainer.snapshot().details["value"] == "inf"  # text: JSON and the store keep it (a float inf became None)
     assert len(result.history) == 2
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
 

@@ -11,11 +11,12 @@ import torch
 
 from rnncore.config import ExperimentConfig
 from rnncore.errors import StoreError
-from rnncore.io.model_files import model_bytes
+from rnncore.io.model_files import model_bytes, model_from_bytes
 from rnncore.lab import Lab
 from rnncore.lab.archive import StoreArchive
 from rnncore.store import StoreSettings, open_store
 from rnncore.training.progress import Status
+from tests import postgres
 
 QUICK = ExperimentConfig().replace(model={"hidden_size": 8}, train={"epochs": 3})
 
@@ -181,3 +182,105 @@ def test_a_store_that_goes_down_keeps_the_lab_going_in_memory_and_says_so(store,
         assert any(n.key == "store_down" for n in notes), notes
     finally:
         broken.write_bytes(saved)
+
+
+class Outage:
+    """A run store behind a network that can fail: while ``down``, every call says the store cannot be reached."""
+
+    def __init__(self, store):
+        self.store, self.down = store, False
+
+    def __getattr__(self, name):
+        found = getattr(self.store, name)
+        if not callable(found):
+            return found
+
+        def call(*args, **kwargs):
+            if self.down:
+                raise StoreError.keyed("unreachable", where=self.store.where, detail="connection refused")
+            return found(*args, **kwargs)
+
+        return call
+
+
+def first_epoch_stored(store, key: str, number: int) -> None:
+    deadline = time.monotonic() + 60
+    while not store.get_run(key, number).history:
+        assert time.monotonic() < deadline, "the run's first epoch was never stored"
+        time.sleep(0.05)
+
+
+def test_runs_kept_in_memory_while_the_store_was_down_are_written_to_it_when_it_is_back(store):
+    key = store.create_workspace()
+    outage = Outage(store)
+    lab = Lab(archive=StoreArchive(outage, key, owner="tab"))
+    trained(lab)  # run 1, stored as it ends
+    going = lab.start(QUICK.replace(train={"epochs": 100_000}))  # run 2: started with the store ...
+    first_epoch_stored(store, key, going.id)
+    outage.down = True  # ... which goes down before it ends
+    lab.stop()
+    assert lab.join(timeout=60)
+    started_down = trained(lab, QUICK.replace(model={"hidden_size": 4}))  # started while it is down
+    assert [r.id for r in lab.runs] == [1, 2, started_down.id] and started_down.id >= 100_001
+    assert any(n.key == "store_down" for n in lab.notices())
+    kept = {r.id: r for r in lab.runs}
+
+    outage.down = False  # the store is back
+    runs = lab.runs
+    assert [r.id for r in runs] == [1, 2, 3]
+    stored = {r.number: r for r in store.list_runs(key)}
+    assert [(n, r.status) for n, r in stored.items()] == [(1, "finished"), (2, "stopped"), (3, "finished")]
+    for number, was in ((2, kept[2]), (3, kept[started_down.id])):  # each whole: curve, results, weights
+        back = store.get_run(key, number)
+        assert back.history == was.history and back.status == was.status
+        assert back.results["metrics"]["test"]["rmse"] == pytest.approx(was.metrics["test"]["rmse"])
+        epoch, weights = store.weights(key, number)
+        model = model_from_bytes(weights, was.config)
+        assert epoch == was.kept_epoch
+        assert all(torch.equal(v, model.state_dict()[k]) for k, v in was.result.model.state_dict().items())
+    assert stored[3].config["model"]["hidden_size"] == 4
+    assert lab.notices() == []  # the page no longer says that runs are kept in memory
+    assert lab.archive.down is None and lab.archive.in_memory() == []
+    assert [r.id for r in lab_on(store, key).runs] == [1, 2, 3]  # a reload finds them
+
+
+def test_runs_of_a_tab_opened_without_the_store_go_into_its_workspace_each_whole_or_not_at_all(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/runs.sqlite3", StoreSettings(max_runs=2))
+    key = store.create_workspace()
+    lab = Lab()  # the store could not be opened when the tab was: runs in memory
+    first, second, third = (trained(lab, QUICK.replace(model={"hidden_size": h})) for h in (4, 6, 8))
+    assert [r.id for r in lab.runs] == [1, 2, 3]
+    lab.use_archive(StoreArchive(store, key, owner="tab"))  # the store is back
+    stored = store.list_runs(key)
+    assert [(r.number, r.config["model"]["hidden_size"], r.has_model) for r in stored] == [(1, 4, True), (2, 6, True)]
+    assert store.get_run(key, 2).history == second.history
+    left = lab.runs[-1]  # the workspace holds the most it may: the third stays in memory, and the page says why
+    assert left.id >= 100_001 and left.config.model.hidden_size == 8 and left.history == third.history
+    notes = lab.notices()
+    assert [n.key for n in notes] == ["store_down"] and "already holds 2 runs" in str(notes[0])
+    assert store.usage(key).runs == 2  # nothing half-written
+    lab.delete(lab.runs[0])  # room for it: it goes in on the next read
+    assert [(r.id, r.config.model.hidden_size) for r in lab.runs] == [(2, 6), (3, 8)]
+    assert lab.notices() == [] and store.usage(key).runs == 2
+
+
+def test_a_postgresql_server_that_goes_down_and_comes_back_gets_the_runs_kept_meanwhile():
+    if (why := postgres.missing()) is not None:
+        postgres.unavailable(why)
+    with postgres.start_postgres() as server:
+        store = open_store(server.database(), StoreSettings(heartbeat_seconds=0.2))
+        try:
+            key = store.create_workspace()
+            lab = lab_on(store, key)
+            trained(lab)
+            server.halt()
+            during = trained(lab)
+            assert during.id >= 100_001 and lab.archive.down.key == "unreachable"
+            assert [r.id for r in lab.runs] == [1, during.id]
+            server.resume()
+            assert [r.id for r in lab.runs] == [1, 2]
+            back = store.get_run(key, 2)
+            assert back.status == "finished" and back.history == during.history and store.weights(key, 2) is not None
+            assert lab.notices() == []
+        finally:
+            store.close()

@@ -132,9 +132,13 @@ def continue_run(record) -> bool:
 
 
 def delete_run(record) -> None:
-    """Button callback: the run leaves the workspace (or this tab's memory) for good."""
+    """Button callback: the run leaves the workspace (or this tab's memory) for good; a class it was submitted to
+    keeps its submission, and the notice says so."""
+    from ui.classroom import submitted_here
+
+    kept = submitted_here(record)
     if guarded(lab().delete, record):
-        st.session_state[NOTICE] = t("evaluate.deleted", label=run_label(record))
+        st.session_state[NOTICE] = t("evaluate.deleted_kept" if kept else "evaluate.deleted", label=run_label(record))
 
 
 def import_panel() -> None:

@@ -1,8 +1,8 @@
 """The Class and Teacher pages' pieces: joining, the challenge, submitting, the board.
 
 A student's membership is their workspace (ui.workspace); a teacher's right is the teacher key, kept like
-the workspace key in a cookie (``rnnlab_teacher``) and taken from the teacher link (``?teacher=KEY``) once,
-then out of the address bar. Display names come from students: they are shown as text (tables, or
+the workspace key in an HttpOnly cookie (ui.cookies) and taken from the teacher link (``?teacher=KEY``)
+once, then out of the address bar. Display names come from students: they are shown as text (tables, or
 ``plain`` in Markdown), never as Markdown or HTML.
 """
 
@@ -15,6 +15,7 @@ from rnncore.classroom import challenge as challenges
 from rnncore.classroom.challenge import Challenge
 from rnncore.config import CELLS
 from rnncore.errors import KeyedError, data_error
+from ui import cookies
 from ui.actions import NOTICE, report
 from ui.controls import forget_widgets
 from ui.i18n import explain_error, plain, t, table, text
@@ -22,9 +23,7 @@ from ui.runs import run_label
 from ui.state import classroom, lab, training_slots
 
 CELL_NAMES = CELLS  # the cells a challenge may allow
-TEACHER_COOKIE = "rnnlab_teacher"
 TEACHER_PARAM = "teacher"  # the teacher link's query parameter
-TEACHER = "class.teacher"  # the teacher key this session holds
 SENT = "class.sent"  # what the last submission scored, said once
 BOARD_SECONDS = 3.0  # the teacher's board refreshes this often
 SHOWN_SETTINGS = ("cell", "hidden_size", "num_layers", "activation", "lr", "batch_size", "epochs", "dropout",
@@ -46,16 +45,21 @@ def membership():
     except KeyedError as exc:
         st.error(explain_error(exc), icon=":material/database:")
         return None
-    if found is not None:
-        share_slots(f"class:{found[0].id}")
+    share_slots(found[0].id if found is not None else None)
     return found
 
 
-def share_slots(group: str) -> None:
-    """This session's next runs queue with its class's: one class cannot take every training slot."""
-    session = lab()
-    if getattr(session.slots, "name", None) != group and not session.busy:
-        session.slots = training_slots().group(group)
+def share_slots(class_id: int | None = None) -> None:
+    """This session's next runs queue as its workspace's, in its class's group for a student of ``class_id``:
+    one workspace's tabs, or one class, never take every training slot (rnncore.training.slots). A session
+    without a store is a workspace of its own."""
+    from rnncore.store import key_id
+
+    session, key = lab(), _workspace_key()
+    workspace = f"workspace:{key_id(key)}" if key is not None else session.slots.workspace
+    group = workspace if class_id is None else f"class:{class_id}"
+    if (session.slots.name, session.slots.workspace) != (group, workspace) and not session.busy:
+        session.slots = training_slots().group(group, workspace)
 
 
 def join(room_key: str, name_key: str) -> None:
@@ -64,14 +68,20 @@ def join(room_key: str, name_key: str) -> None:
     if rooms is None or key is None:
         report(t("class.needs_store"))
         return
-    who = st.context.headers.get("X-Forwarded-For") or st.context.ip_address or "unknown"
     try:
         info, member = rooms.join(st.session_state.get(room_key, ""), st.session_state.get(name_key, ""), key,
-                                  who=f"{who}|{key}")
+                                  who=address())
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)
         return
     st.session_state[NOTICE] = t("class.joined", name=member.name, room=info.room)
+
+
+def address() -> str:
+    """Where this browser's requests come from, as the join limit counts them: the connection's address (the
+    server's uvicorn puts the client's there from X-Forwarded-For only when the balancer sent it, deploy/README.md;
+    a header is never read here), one "local" address for this machine."""
+    return st.context.ip_address or "local"
 
 
 def use_challenge(challenge: Challenge) -> None:
@@ -111,11 +121,32 @@ def challenge_said(challenge: Challenge) -> str:
              seconds=f"{challenge.max_seconds:g}", cells=", ".join(text(f"cell_short.{c}") for c in challenge.cells))
 
 
-def submittable() -> dict[int, str]:
-    """The workspace's runs that ended with a model, the latest first: number -> label."""
-    session = lab()
-    return {r.id: f"{run_label(r)} · {text(f'status.{r.status}')}" for r in reversed(session.runs)
-            if r.status in ("finished", "stopped") and session.has_model(r)}
+def submittable(info) -> dict[int, tuple[str, str | None]]:
+    """The workspace's runs that ended with a model, the latest first: number -> (label, why the class does not
+    take it, or None)."""
+    session, rooms, out = lab(), classroom(), {}
+    for r in reversed(session.runs):
+        if r.status not in ("finished", "stopped") or not session.has_model(r):
+            continue
+        try:
+            rooms.check_run(info, r.id, r.config, r.data, r.parameters, len(r.history), r.lineage)
+            why = None
+        except KeyedError as exc:
+            why = explain_error(exc)
+        label = f"{run_label(r)} · {text(f'status.{r.status}')}"
+        out[r.id] = (label if why is None else text("class.not_taken", run=label), why)
+    return out
+
+
+def submitted_here(record) -> bool:
+    """Whether a class keeps a submission of this run of the workspace (it keeps it when the run is deleted)."""
+    rooms, key = classroom(), _workspace_key()
+    if rooms is None or key is None or not record.status.ended:
+        return False
+    try:
+        return record.id in rooms.submitted(key)
+    except KeyedError:
+        return False
 
 
 def sent_said() -> str | None:
@@ -158,39 +189,31 @@ def overlay_picker(names: list[str]) -> list[str]:
 
 # the teacher ----------------------------------------------------------------------------------
 def take_teacher_link() -> None:
-    """On each run of the app, before ui.links publishes the address without it: a teacher link's key is kept
-    in this session and the browser's cookie."""
-    from ui.workspace import write_cookie
-
+    """On each run of the app, before ui.links publishes the address without it: a teacher link's key goes into
+    the browser's cookie (text that is not a key is dropped unread; the Teacher page then says it has none)."""
     asked = st.query_params.get(TEACHER_PARAM)
-    if asked and st.session_state.get(TEACHER) != asked:
-        st.session_state[TEACHER] = asked
-        write_cookie(TEACHER_COOKIE, asked)
+    if cookies.is_key(asked) and cookies.read(cookies.TEACHER) != asked:
+        cookies.write(cookies.TEACHER, asked)
 
 
 def teacher_key() -> str | None:
-    """The teacher key of this browser: from the teacher link, this session, or the cookie."""
-    return st.session_state.get(TEACHER) or st.context.cookies.get(TEACHER_COOKIE) or None
+    """The teacher key of this browser: from the teacher link or the cookie."""
+    return cookies.read(cookies.TEACHER)
 
 
 def teacher_class(key: str):
     """The ClassInfo of the teacher key, or None: then the page says why, and the key is forgotten here
     (and in the cookie) so that the page offers to make a class."""
-    from ui.workspace import write_cookie
-
     try:
         return classroom().teacher_class(key)
     except KeyedError as exc:
         st.error(explain_error(exc), icon=":material/key_off:")
-        st.session_state.pop(TEACHER, None)
-        write_cookie(TEACHER_COOKIE, "")
+        cookies.write(cookies.TEACHER, "")
         return None
 
 
 def create_class(name_key: str, epochs_key: str, parameters_key: str, seconds_key: str, cells_key: str) -> None:
     """Button callback: a class whose challenge is the data and window loaded now, with the budget chosen."""
-    from ui.workspace import write_cookie
-
     rooms, session = classroom(), lab()
     if rooms is None:
         report(t("class.needs_store"))
@@ -208,8 +231,7 @@ def create_class(name_key: str, epochs_key: str, parameters_key: str, seconds_ke
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)
         return
-    st.session_state[TEACHER] = key
-    write_cookie(TEACHER_COOKIE, key)
+    cookies.write(cookies.TEACHER, key)
     st.session_state[NOTICE] = t("class.created", room=room)
 
 
@@ -226,6 +248,51 @@ def pin(key: str, link: str) -> None:
     classroom().update(key, pinned=link)
 
 
+REMOVE, REMOVE_ARMED, DELETE_ARMED = "w.teacher.remove", "w.teacher.confirm_remove", "w.teacher.confirm_delete"
+
+
+def manage(key: str, students) -> None:
+    """What the teacher cannot undo, each armed by a checkbox first: remove a student, delete the class."""
+    with st.expander(t("teacher.manage"), icon=":material/manage_accounts:"):
+        if students:
+            names = {s.who: s.name for s in students}  # (the workspace ids stay on the server: the box sends names)
+            st.selectbox(t("teacher.remove_who"), list(names), format_func=names.get, key=REMOVE)
+            armed = st.checkbox(t("teacher.confirm_remove"), key=REMOVE_ARMED)
+            st.button(t("teacher.remove"), key="b.remove_student", on_click=remove_student, args=(key, names),
+                      disabled=not armed, icon=":material/person_remove:")
+        armed = st.checkbox(t("teacher.confirm_delete"), key=DELETE_ARMED)
+        st.button(t("teacher.delete"), key="b.delete_class", on_click=delete_class, args=(key,), type="tertiary",
+                  disabled=not armed, icon=":material/delete_forever:")
+
+
+def remove_student(key: str, names: dict) -> None:
+    """Button callback: the student picked leaves the class with their submissions."""
+    who = st.session_state.get(REMOVE)
+    if not st.session_state.get(REMOVE_ARMED) or who not in names:
+        return
+    try:
+        classroom().remove_student(key, who)
+    except KeyedError as exc:
+        report(explain_error(exc), escaped=True)
+        return
+    st.session_state[REMOVE_ARMED] = False
+    st.session_state[NOTICE] = t("teacher.removed", name=names[who])
+
+
+def delete_class(key: str) -> None:
+    """Button callback: the class and everything it keeps go for good; the page then offers to make a class."""
+    if not st.session_state.get(DELETE_ARMED):
+        return
+    try:
+        classroom().delete_class(key)
+    except KeyedError as exc:
+        report(explain_error(exc), escaped=True)
+        return
+    st.session_state[DELETE_ARMED] = False
+    cookies.write(cookies.TEACHER, "")
+    st.session_state[NOTICE] = t("teacher.deleted")
+
+
 def students_frame(rows) -> pd.DataFrame:
     import time
 
@@ -240,19 +307,18 @@ def results_csv(key: str) -> bytes:
 
 
 def curves_of(key: str, entries, chosen: list[str]) -> dict[str, list]:
-    """The loss curves of the chosen students' best runs, for one chart."""
+    """The loss curves of the chosen students' best runs (as the class keeps them), for one chart."""
     rooms, out = classroom(), {}
     by_name = {e.name: e for e in entries}
     for name in chosen:
         entry = by_name[name]
-        stored = rooms.submitted_run(key, name, entry.run)
-        out[f"{name} · #{entry.run}"] = _curve(stored)
+        out[f"{name} · #{entry.run}"] = _curve(rooms.submitted_history(key, entry.submission))
     return out
 
 
-def _curve(stored) -> list[dict]:
-    """A stored run's loss curve as the compare chart takes it."""
-    return [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in stored.history]
+def _curve(history) -> list[dict]:
+    """A run's epochs as the compare chart takes its loss curve."""
+    return [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in history]
 
 
 def student_run(key: str, entries) -> None:
@@ -266,14 +332,14 @@ def student_run(key: str, entries) -> None:
     picked = st.selectbox(t("teacher.pick_run"), list(by_label), key="w.teacher.run")
     entry = by_label[picked]
     try:
-        stored, result = memo("teacher.result", (key, entry.name, entry.run),
-                              lambda: classroom().submitted_result(key, entry.name, entry.run))
+        history, result = memo("teacher.result", (key, entry.submission),
+                               lambda: classroom().submitted_result(key, entry.submission))
     except KeyedError as exc:
         st.error(explain_error(exc), icon=":material/error:")
         return
     model = result.config.model
     st.markdown(" · ".join(f"**{t(f'setting.{k}')}** {plain(_setting(result.config, k))}" for k in SHOWN_SETTINGS))
-    st.plotly_chart(plots.compare_loss_figure({picked: _curve(stored)}, log_y=True, labels=table("fig.compare")),
+    st.plotly_chart(plots.compare_loss_figure({picked: _curve(history)}, log_y=True, labels=table("fig.compare")),
                     key="teacher.run_loss")
     windows = result.windows
     split = next(s for s in ("test", "val", "train") if len(getattr(windows, s).x))

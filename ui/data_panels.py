@@ -9,10 +9,17 @@ from __future__ import annotations
 import streamlit as st
 
 from rnncore.data import list_samples, sample_description
-from rnncore.data.generators import describe_generator, generator_bounds, generator_params, list_generators
+from rnncore.data.generators import (
+    check_generator,
+    describe_generator,
+    generator_bounds,
+    generator_params,
+    list_generators,
+)
 from rnncore.data.windows import outside_training
+from rnncore.errors import KeyedError
 from ui import actions
-from ui.i18n import plain, t, text
+from ui.i18n import explain_error, plain, t, text
 from ui.state import WIDGET_PREFIX
 
 UPLOAD, SAMPLE = WIDGET_PREFIX + "upload", WIDGET_PREFIX + "sample"
@@ -66,8 +73,14 @@ def generator_panel() -> None:
             value=int(default) if whole else float(default), step=1 if whole else None,
             key=f"w.gen.{name}.{key}")
     st.number_input(t("data.generator_seed"), 0, 2**31 - 1, 0, key="w.gen.seed")
+    try:  # each value is in its range; together they may still make more than the server generates
+        check_generator(name, params)
+        too_big = False
+    except KeyedError as exc:
+        st.warning(explain_error(exc), icon=":material/warning:")
+        too_big = True
     st.button(t("data.generate"), key="b.generate", icon=":material/auto_awesome:", on_click=actions.generate,
-              args=(name, {key: f"w.gen.{name}.{key}" for key in params}, "w.gen.seed"))
+              args=(name, {key: f"w.gen.{name}.{key}" for key in params}, "w.gen.seed"), disabled=too_big)
 
 
 def size(dataset) -> str:

@@ -29,7 +29,8 @@ PAGE = "fragments.page"  # session state: (script hash, st.Page) of the page the
 
 
 def start_page(page) -> None:
-    """Called by app.py once the page of this full run is known (after ``st.navigation``), before any fragment."""
+    """Called by navigation.py once the page of this full run is known (after ``st.navigation``), before any
+    fragment."""
     ctx = get_script_run_ctx()
     if ctx is not None:
         ctx.fragment_storage.clear()  # this run registers its own again

@@ -29,12 +29,17 @@ WHERE = {"dataerror.no_data": "where.data", "dataerror.load_run_data": "where.da
          "configerror.not_forecast": "where.tasks"}
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+# Streamlit's Markdown turns an address in plain text into a link after escapes are read ("www\.x\.org" too):
+# an invisible word joiner where such an address starts ("www.", "://", "@") keeps it text
+_AUTOLINK = re.compile(r"(?i)(?<=www)(?=\.)|(?<=:)(?=//)|(?=@)")
+WORD_JOINER = "\u2060"
 
 
 def plain(value) -> str:
-    """``value`` as text that Streamlit's Markdown shows as written: no links, images, HTML,
-    emphasis, colours or LaTeX from a file name, a column name or an error message."""
-    return _MARKUP.sub(r"\\\1", str(value))
+    """``value`` as text that Streamlit's Markdown shows as written: no links (not even an address it would
+    link on its own), images, HTML, emphasis, colours or LaTeX from a file name, a column name or an error
+    message."""
+    return _MARKUP.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, str(value)))
 
 
 def t(key: str, **values) -> str:

@@ -1,8 +1,13 @@
-"""How a run is named for people, in the reader's language: "#3 LSTM 32×1 relu"."""
+"""How a run is named for people, in the reader's language: "#3 LSTM 32×1 relu"; and what a page says
+where it has no run to show."""
 
 from __future__ import annotations
 
-from ui.i18n import text
+import streamlit as st
+
+from ui.i18n import explain_error, t, text
+from ui.state import lab
+from ui.workspace import MEMORY
 
 
 def run_label(run) -> str:
@@ -18,3 +23,13 @@ def run_label(run) -> str:
     if model.forget_bias:
         parts.append(text("run.forget_bias", value=f"{model.forget_bias:g}"))
     return " ".join(parts)
+
+
+def no_runs(key: str) -> None:
+    """Where a page has no run to show: that the run store cannot be reached now, when that is why (the
+    workspace may well hold runs), else the page's own "no runs yet" text ``key``."""
+    error = st.session_state.get(MEMORY) or lab().archive.down
+    if error is not None:
+        st.warning(t("runs.unreachable", error=explain_error(error, field=True)), icon=":material/cloud_off:")
+    else:
+        st.info(t(key), icon=":material/info:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import links, state, workspace
+from ui import cookies, links, state, workspace
 from ui.data_panels import size
 from ui.fragments import fragment
 from ui.i18n import LANGUAGES, explain_note, language, t
@@ -33,7 +33,7 @@ def draw() -> None:
             st.caption(t("sidebar.data", name=session.dataset.name, size=size(session.dataset)))
         training_status()
         workspace.panel()
-        workspace.cookie_frame()
+        cookies.frame()
 
 
 def training_status() -> None:

@@ -24,6 +24,8 @@ LINK_RESTORED = "links.restored"  # the link's settings were read (once per sess
 LINK_PROBLEMS = "links.problems"  # what the link asked for that could not be used
 MEMO, HELD = "memo", "held"  # figures built once per version; live values held for a few seconds
 WIDGET_PREFIX = "w."  # widget keys; the Lab's config, not the widgets, is what lasts
+COOKIES_WRITTEN = "cookies.written"  # the key cookies this session set: name -> value ("": removed)
+COOKIES_PENDING = "cookies.pending"  # those the browser has not loaded yet: name -> ticket (ui.cookies)
 
 # polling intervals, in seconds
 PANEL_SECONDS = 1.0  # the Train page's progress line and loss chart
@@ -38,6 +40,14 @@ STORE_RETRY_SECONDS = 30  # how long a run store that could not be opened is lef
 def server_limits() -> ServerLimits:
     """The server's limits (one for the whole process)."""
     return load_limits()
+
+
+@st.cache_resource(show_spinner=False)
+def cookie_tickets():
+    """The one-time tickets through which sessions have the server set their key cookies (ui.cookies)."""
+    from ui.cookies import Tickets
+
+    return Tickets()
 
 
 @st.cache_resource(show_spinner=False)
@@ -135,10 +145,11 @@ def native_loops() -> None:
 
 @st.cache_resource(show_spinner=False)
 def training_slots() -> FairSlots:
-    """How many trainings may run at once in this server process, shared fairly between groups (a class,
-    or one session); the rest queue. Training runs below the page scripts, so clicks come first."""
+    """How many trainings may run at once in this server process (and of one workspace), shared fairly between
+    groups (a class, or a workspace on its own) and their workspaces; the rest queue. Training runs below the
+    page scripts, so clicks come first."""
     limits = server_limits()
-    return FairSlots(limits.max_concurrent, nice=limits.training_nice)
+    return FairSlots(limits.max_concurrent, nice=limits.training_nice, per_workspace=limits.max_per_workspace)
 
 
 def _close(lab: Lab) -> None:
@@ -161,7 +172,8 @@ def _one_torch_thread() -> bool:
 def _session_lab() -> Lab:
     _one_torch_thread()
     limits = server_limits()
-    group = training_slots().group(f"session:{secrets.token_hex(8)}")  # a class's students share one (ui.classroom)
+    # a workspace of its own until it works in one of the store (ui.classroom.share_slots)
+    group = training_slots().group(f"session:{secrets.token_hex(8)}")
     return Lab(slots=group, limits=limits.run_limits(), keep_models=limits.keep_models,
                max_runs=limits.keep_runs)
 

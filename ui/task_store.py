@@ -144,7 +144,7 @@ def import_panel(task: str, chosen: Chosen | None) -> None:
         try:
             number = keep_imported(archive.store, archive.key, result, {**imported.data, "rows": len(data)}, content)
         except StoreError as exc:
-            st.warning(t("tasks.stored.not_kept", error=explain_error(exc)), icon=":material/cloud_off:")
+            st.warning(t("tasks.stored.not_kept", error=explain_error(exc, field=True)), icon=":material/cloud_off:")
     about = {"source": cfg.data.source, **imported.data}
     if task_desk().show(TaskJob.reopened(result, data, about, number)):
         st.rerun()

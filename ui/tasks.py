@@ -246,9 +246,9 @@ def show_message() -> None:
 def status(job: TaskJob) -> None:
     epochs = job.epochs()
     if job.error is not None:
-        st.error(t("tasks.failed", error=explain_error(job.error)), icon=":material/error:")
-    elif job.queued:
-        st.info(t("tasks.queued"), icon=":material/hourglass_top:")
+        st.error(t("tasks.failed", error=explain_error(job.error, field=True)), icon=":material/error:")
+    elif job.queued:  # for a free slot, or for its own workspace's other run
+        st.info(t(f"tasks.{job.queued}"), icon=":material/hourglass_top:")
     elif job.stopping:
         st.info(t("tasks.stopping"), icon=":material/stop_circle:")
     elif job.running:
@@ -256,7 +256,8 @@ def status(job: TaskJob) -> None:
     elif job.result is not None:
         st.success(t("tasks.ended", message=job.result.message), icon=":material/check_circle:")
     if job.store_error is not None:
-        st.warning(t("tasks.stored.not_kept", error=explain_error(job.store_error)), icon=":material/cloud_off:")
+        st.warning(t("tasks.stored.not_kept", error=explain_error(job.store_error, field=True)),
+                   icon=":material/cloud_off:")
     elif job.number is not None:
         st.caption(t("tasks.stored.as", number=job.number))
     st.plotly_chart(plots.loss_figure(epochs, job.cfg.train.epochs, labels={"title": text("tasks.loss")}),

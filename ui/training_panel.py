@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from rnncore.training.slots import QUEUED, QUEUED_WORKSPACE
 from rnncore.viz import plots
 from ui import state
 from ui.errors import shielded
@@ -74,8 +75,8 @@ def status_line(progress) -> None:
                                  elapsed=f"{progress.elapsed:.1f}", eta=eta))
     said = explain(progress.reason, progress.details, progress.message)
     message = f"**{t(f'status.{progress.status}').capitalize()}** · {said}"
-    if progress.status == "queued" and progress.reason == "queued":  # waiting for a slot, not only starting
-        st.info(t("train.queued"), icon=":material/hourglass_top:")
+    if progress.status == "queued" and progress.reason in (QUEUED, QUEUED_WORKSPACE):  # waiting, not only starting
+        st.info(t(f"train.{progress.reason}", **progress.details), icon=":material/hourglass_top:")
     elif progress.status in ("diverged", "failed"):
         st.error(message, icon=":material/error:")
     elif progress.status.ended:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import actions, classroom
-from ui.i18n import plain, t
+from ui.i18n import t
 from ui.state import lab
 
 st.title(t("class.title"))
@@ -20,7 +20,7 @@ if found is None:
     st.stop()
 
 info, member = found
-st.subheader(t("class.heading", name=plain(info.name), room=info.room, member=plain(member.name)))
+st.subheader(t("class.heading", name=info.name, room=info.room, member=member.name))
 if info.pinned:
     st.info(t("class.pinned"), icon=":material/push_pin:")
     st.link_button(t("class.open_pinned"), info.pinned, icon=":material/open_in_new:", type="primary")
@@ -33,12 +33,15 @@ st.button(t("class.use_challenge"), key="b.use_challenge", on_click=classroom.us
           help=t("class.use_challenge_help"))
 
 st.subheader(t("class.submit_heading"))
-runs = classroom.submittable()
+runs = classroom.submittable(info)
 if runs:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    c1.selectbox(t("class.run"), list(runs), format_func=runs.get, key="w.class.run")
+    picked = c1.selectbox(t("class.run"), list(runs), format_func=lambda run: runs[run][0], key="w.class.run")
+    why = runs[picked][1]
     c2.button(t("class.submit"), key="b.submit", on_click=classroom.submit, args=("w.class.run",),
-              icon=":material/send:", disabled=not info.open)
+              icon=":material/send:", disabled=not info.open or why is not None)
+    if why is not None:
+        st.warning(why, icon=":material/block:")
 else:
     st.caption(t("class.no_runs"))
 if said := classroom.sent_said():

@@ -7,6 +7,7 @@ from ui import actions, compare, state, task_store
 from ui.errors import shielded
 from ui.fragments import fragment
 from ui.i18n import t, table
+from ui.runs import no_runs
 from ui.state import lab
 
 session = lab()
@@ -31,7 +32,7 @@ def compare_runs(drawn: str) -> None:
         st.rerun()
     runs = compare.entries()
     if not runs:
-        st.info(t("compare.no_runs"), icon=":material/info:")
+        no_runs("compare.no_runs")
         return
     if training := compare.training_now(runs):
         st.caption(t("compare.training_now", runs=", ".join(training)))

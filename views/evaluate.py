@@ -7,6 +7,7 @@ from rnncore.io.model_files import history_frame
 from rnncore.viz import plots
 from ui import actions, evaluate, task_store
 from ui.i18n import explain, explain_note, t, table
+from ui.runs import no_runs
 
 st.title(t("evaluate.title"))
 task_store.elsewhere("evaluate")  # the text and classification runs, the one opened last evaluated
@@ -14,7 +15,7 @@ actions.show_message()
 actions.show_notice()
 record = evaluate.run_picker()
 if record is None:
-    st.info(t("evaluate.no_runs"), icon=":material/info:")
+    no_runs("evaluate.no_runs")
     st.stop()
 shown = evaluate.evaluated(record)
 if shown is None:

@@ -7,6 +7,7 @@ from ui import inside, state, task_store
 from ui.errors import shielded
 from ui.fragments import fragment
 from ui.i18n import t, table
+from ui.runs import no_runs
 from ui.state import lab, memo
 
 st.title(t("inside.title"))
@@ -23,7 +24,7 @@ def inside_view() -> None:
 def draw_inside() -> None:
     subject = inside.subject()
     if subject is None:
-        st.info(t("inside.no_model"), icon=":material/info:")
+        no_runs("inside.no_model")
         return
     run, view = subject  # read once: the run's own windows and the weights of one moment
     model, windows, config, progress = view.model, run.windows, view.model.config, run.progress()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnncore.viz import plots
-from ui import actions, classroom, links
+from ui import actions, classroom, cookies, links
 from ui.fragments import fragment
 from ui.i18n import language, t, table
 from ui.state import lab, server_limits
@@ -36,7 +36,8 @@ rooms = classroom.classroom()
 c1, c2 = st.columns([1, 2])
 c1.metric(t("teacher.room"), info.room)
 c2.caption(t("teacher.link"), help=t("teacher.link_help"))
-c2.code(classroom.teacher_link(key), language=None, wrap_lines=True)
+with c2:
+    cookies.reveal(classroom.teacher_link(key), "w.teacher.show_link")
 c1.toggle(t("teacher.open"), value=info.open, key="w.teacher.open", on_change=classroom.set_open,
           args=(key, "w.teacher.open"))
 here = links.link_of(lab().config, language(), lab().dataset)
@@ -64,8 +65,9 @@ def board(submitted: tuple) -> None:
                        icon=":material/download:")
 
 
-entries = rooms.leaderboard(info.id)
+_, students, entries = rooms.board(key)
 board(tuple((e.name, e.run) for e in entries))
 if entries:
     st.subheader(t("teacher.open_run"))
     classroom.student_run(key, entries)
+classroom.manage(key, students)

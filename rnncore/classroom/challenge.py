@@ -7,8 +7,9 @@ upload) and never its targets; a submitted run is scored here, on the server, on
 lies in the held-out rows, in the data's units, next to the persistence and seasonal-naive baselines.
 The data is a sample, a generated series, or a file the teacher uploaded (``content``, kept by the
 Classroom beside the class). A run is accepted only if it trained on exactly that data (its file's
-SHA-256), with the challenge's window, a cell allowed and within the budget (``check``); ``ClassError``
-says which limit otherwise.
+SHA-256), with the challenge's window, a cell allowed and within the budget, and only if every epoch of it
+was trained by this server on that data from weights this server initialised (its lineage: never an
+imported run, nor one continued from an import) (``check``); ``ClassError`` says which limit otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from rnncore.config import CELLS, ExperimentConfig
 from rnncore.errors import ClassError, DataError
+from rnncore.training.lineage import HERE, IMPORTED_FROM_FILE, Lineage
 
 SCORES = ("rmse",)  # the score of a forecasting challenge: test RMSE in the data's units (lower is better)
 WINDOW_KEYS = ("lookback", "horizon", "train_fraction", "val_fraction", "scaler", "difference")  # fixed by it
@@ -137,10 +139,17 @@ def data_sha(challenge: Challenge) -> str:
 
 
 def check(challenge: Challenge, config: ExperimentConfig, identity: dict, parameters: int, epochs: int,
-          run: int, sha: str) -> None:
-    """ClassError when a run may not be submitted: other data, another window, a cell not allowed, over budget."""
+          run: int, sha: str, lineage: Lineage) -> None:
+    """ClassError when a run may not be submitted: not trained here from the start (``lineage``), other data, another
+    window, a cell not allowed, over budget. ``sha``: the SHA-256 of the challenge's student data."""
+    if lineage.origin == IMPORTED_FROM_FILE:
+        raise _refuse("imported_run", run=run)
+    if lineage.origin != HERE:
+        raise _refuse("unknown_lineage", run=run)
     if identity.get("sha256") != sha:
         raise _refuse("other_data", run=run, source=identity.get("name") or config.data.source)
+    if set(lineage.data) != {sha}:
+        raise _refuse("mixed_data", run=run)
     for key in WINDOW_KEYS:
         value, wanted = getattr(config.window, key), getattr(challenge.config.window, key)
         if value != wanted:

@@ -2,18 +2,35 @@
 and scored, and a board shows the class.
 
 Who may do what is decided by what one holds, never by what one says: the **teacher key** (192 bits
-from ``secrets``; the store keeps its SHA-256) opens the class's board and its settings; a student's
-**workspace key** (rnncore.store) is their membership: a workspace belongs to one class, under one
-display name, so nobody submits for another name, and a student sees their own class only. Room codes
-are 6 characters from an alphabet without 0/O and 1/I, easy to read aloud; joins are rate-limited by
-where they come from, so codes cannot be guessed by trying, and submissions per student, so a class
-cannot be flooded. Every method is one transaction: a refused one (ClassError, StoreError) changes
-nothing but the attempt it counts.
+from ``secrets``; the store keeps its SHA-256) opens the class's board and its settings, and removes a
+student or deletes the class; a student's **workspace key** (rnncore.store) is their membership, so
+nobody submits for another name, and a student sees their own class only. Room codes are 6 characters
+from an alphabet without 0/O and 1/I, easy to read aloud; joins that fail (a wrong code) are rate-limited by
+the address they come from (whatever the workspace), so codes cannot be guessed by trying, and
+submissions per student, so a class cannot be flooded. Every method is one transaction: a refused one
+(ClassError, StoreError) changes nothing but the attempt it counts.
+
+Membership:
+
+- A workspace is in one class at a time, under one display name; a name is unique in its class (case
+  and width folded).
+- A submission keeps the name it was made under, with the run's curve and weights (``submitted_runs``):
+  the board never reads the student's workspace again, so deleting the run there leaves the class's copy.
+- A name a student submitted under stays theirs in that class: nobody else may take it, and they may join
+  that class again only under it (under another name while nothing of theirs is on its board).
+- Moving to another class keeps the first class's submissions on its board and its student list (as
+  "left"); joining it again brings the student back under their name.
+- The teacher removes a student (their membership of the class and their submissions to it: the name is
+  free again) or deletes the class with everything it keeps (members, submissions, the challenge's file).
+  A removed student may join again with the room code, under a name nobody holds.
+- Only a run trained by this server from the start can be submitted (``challenge.check`` and the run's
+  lineage, rnncore.training.lineage): never an imported zip, nor a run continued from one.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -22,19 +39,21 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from rnncore.classroom import challenge as challenges
 from rnncore.classroom.challenge import Challenge
 from rnncore.errors import ClassError
 from rnncore.store.runstore import finite, json_text
-from rnncore.store.schema import attempts, classes, data_files, members, runs, submissions
+from rnncore.store.schema import attempts, classes, data_files, members, runs, submissions, submitted_runs
+from rnncore.training.lineage import Lineage
 
 ROOM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I
 ROOM_LENGTH = 6  # 32**6: about a billion codes
 NAME_MOST = 30  # characters in a display name
-JOINS_PER_MINUTE = 20  # join attempts from one place (a browser session, an address)
+JOINS_PER_MINUTE = 20  # failed join attempts from one address (a wrong code, a name taken): a success is no guess
 SUBMISSIONS_PER_MINUTE = 5  # per student
+ATTEMPT_SECONDS = 60  # the window both limits count in; older attempts are deleted
 ACTIVE_SECONDS = 60  # a student whose page asked nothing for longer is idle
 
 
@@ -90,9 +109,10 @@ class Member:
 class Entry:
     """One row of the leaderboard: a student's best submission."""
 
-    name: str
+    name: str  # the name it was submitted under
     score: float | None
     run: int
+    submission: int  # its id: what the teacher's page asks for it by
     cell: str
     parameters: int
     epochs: int
@@ -108,8 +128,9 @@ class StudentRow:
     runs: int
     submissions: int
     best: float | None
-    status: str  # "training", "idle" or "away"
-    seen: float
+    status: str  # "training", "idle", "away", or "left" (in another class now; their submissions stay here)
+    seen: float  # the last time their page asked anything (left: their last submission here)
+    who: str  # their workspace's id: what the teacher's page removes them by (never sent to a browser)
 
 
 class Classroom:
@@ -119,6 +140,7 @@ class Classroom:
         self.store = store
         self._baselines: dict[str, dict] = {}  # challenge JSON -> its baselines on the held-out part
         self._files: dict[str, bytes] = {}  # sha256 -> a challenge's uploaded file, read once in this process
+        self._shas: dict[str, str] = {}  # challenge JSON -> the SHA-256 of its student data
 
     def _info(self, conn, row) -> ClassInfo:
         """The class of a ``classes`` row, its challenge holding its file when it is on one."""
@@ -192,22 +214,50 @@ class Classroom:
                 conn.execute(update(classes).where(classes.c.id == row.id).values(**values))
             return self._info(conn, conn.execute(select(classes).where(classes.c.id == row.id)).one())
 
+    def delete_class(self, key: str) -> None:
+        """The class goes, with everything it keeps: its members (they are in no class then), its submissions and
+        their copies, the challenge's file. ClassError bad_teacher_key."""
+        with self.store.transaction() as conn:
+            row = self._teacher_class(conn, key)
+            for table in (submitted_runs, submissions, members):
+                conn.execute(delete(table).where(table.c.class_id == row.id))
+            conn.execute(delete(data_files).where(data_files.c.workspace == row.teacher))
+            conn.execute(delete(classes).where(classes.c.id == row.id))
+        self._files.pop(Challenge.from_json(row.challenge).data_sha256, None)
+
+    def remove_student(self, key: str, who: str) -> None:
+        """The student whose workspace id is ``who`` (StudentRow.who) leaves the class: their membership of it and
+        their submissions to it go, and their name is free again. ClassError no_student when they are not in it."""
+        with self.store.transaction() as conn:
+            row = self._teacher_class(conn, key)
+            theirs = select(submitted_runs.c.submission).where(submitted_runs.c.class_id == row.id,
+                                                               submitted_runs.c.workspace == who)
+            gone = conn.execute(delete(submissions).where(submissions.c.id.in_(theirs))).rowcount
+            conn.execute(delete(submitted_runs).where(submitted_runs.c.class_id == row.id,
+                                                      submitted_runs.c.workspace == who))
+            gone += conn.execute(delete(members).where(members.c.class_id == row.id,
+                                                       members.c.workspace == who)).rowcount
+            if not gone:
+                raise _refuse("no_student")
+
     # students -----------------------------------------------------------------------------------
-    def _count_attempt(self, kind: str, who: str, most: int) -> None:
-        """Count one attempt of ``who``; ClassError when it makes more than ``most`` in the last minute.
-        The attempt counts even when the action is then refused (its own transaction)."""
+    def _count_attempt(self, kind: str, who: str, most: int) -> int:
+        """Count one attempt of ``who``; ClassError when it makes more than ``most`` in the last ATTEMPT_SECONDS.
+        The attempt counts even when the action is then refused (its own transaction); attempts older than the
+        window are deleted. The attempt's id."""
         now = time.time()
         with self.store.transaction() as conn:
-            done = conn.execute(select(func.count()).where(attempts.c.kind == kind, attempts.c.who == who,
-                                                           attempts.c.at > now - 60)).scalar_one()
+            conn.execute(delete(attempts).where(attempts.c.at <= now - ATTEMPT_SECONDS))
+            done = conn.execute(select(func.count()).where(attempts.c.kind == kind, attempts.c.who == who)).scalar_one()
             if done >= most:
                 raise _refuse("too_many_attempts" if kind == "join" else "too_many_submissions", count=done)
-            conn.execute(insert(attempts).values(kind=kind, who=who[:64], at=now))
+            return conn.execute(insert(attempts).values(kind=kind, who=who[:64], at=now)).inserted_primary_key[0]
 
     def join(self, room: str, name: str, workspace_key: str, who: str) -> tuple[ClassInfo, Member]:
-        """The workspace joins the class of ``room`` under ``name``; ``who`` is where the attempt comes from
-        (rate-limited). ClassError: a bad or unknown code, a name taken or unusable, too many tries."""
-        self._count_attempt("join", _hash(str(who)), JOINS_PER_MINUTE)
+        """The workspace joins the class of ``room`` under ``name`` (the module docstring says the rules); ``who``
+        is the address the attempt comes from: a join that fails counts against it. ClassError: a bad or unknown
+        code, a name taken or unusable, another name than the one the student submitted under, too many tries."""
+        attempt = self._count_attempt("join", _hash(str(who)), JOINS_PER_MINUTE)
         code, display = clean_room(room), clean_name(name)
         folded = display.casefold()
         with self.store.transaction() as conn:
@@ -215,15 +265,23 @@ class Classroom:
             row = conn.execute(select(classes).where(classes.c.room == code)).first()
             if row is None:
                 raise _refuse("no_room", room=code)
+            kept = conn.execute(select(submitted_runs.c.name, submitted_runs.c.folded).where(
+                submitted_runs.c.class_id == row.id, submitted_runs.c.workspace == wid).limit(1)).first()
+            if kept is not None and kept.folded != folded:
+                raise _refuse("name_kept", name=kept.name)
+            conn.execute(delete(attempts).where(attempts.c.id == attempt))  # (a refusal below rolls this back)
             mine = conn.execute(select(members).where(members.c.workspace == wid)).first()
             if mine is not None and mine.class_id == row.id and mine.folded == folded:
                 return self._info(conn, row), Member(mine.id, mine.name, mine.joined)
-            taken = conn.execute(select(members.c.id).where(members.c.class_id == row.id,
-                                                            members.c.folded == folded)).first()
+            taken = conn.execute(select(members.c.id).where(members.c.class_id == row.id, members.c.folded == folded,
+                                                            members.c.workspace != wid)).first() \
+                or conn.execute(select(submitted_runs.c.submission).where(
+                    submitted_runs.c.class_id == row.id, submitted_runs.c.folded == folded,
+                    submitted_runs.c.workspace != wid).limit(1)).first()
             if taken is not None:
                 raise _refuse("name_taken", name=display)
             now = time.time()
-            if mine is not None:  # a workspace is in one class, under one name: it moves
+            if mine is not None:  # a workspace is in one class, under one name: it moves, or takes its new name
                 conn.execute(update(members).where(members.c.id == mine.id).values(
                     class_id=row.id, name=display, folded=folded, joined=now, seen=now))
                 member_id = mine.id
@@ -244,10 +302,24 @@ class Classroom:
             row = conn.execute(select(classes).where(classes.c.id == mine.class_id)).one()
             return self._info(conn, row), Member(mine.id, mine.name, mine.joined)
 
+    def student_sha(self, info: ClassInfo) -> str:
+        """The SHA-256 of the data students get (computed once per challenge in this process)."""
+        text = info.challenge.to_json()
+        if text not in self._shas:
+            self._shas[text] = challenges.data_sha(info.challenge)
+        return self._shas[text]
+
+    def check_run(self, info: ClassInfo, run: int, config, data: dict, parameters: int, epochs: int,
+                  lineage: Lineage) -> None:
+        """ClassError when run ``run`` (its ExperimentConfig, data identity, size, epochs and lineage) may not be
+        submitted to the class: ``submit`` refuses it for the same reason."""
+        challenges.check(info.challenge, config, data, parameters, epochs, run, self.student_sha(info), lineage)
+
     def submit(self, workspace_key: str, run: int) -> dict:
-        """Score the workspace's run ``run`` on the challenge's held-out part and enter it on the board.
-        ClassError: not in a class, the class closed, too many submissions, or the run outside the challenge
-        (other data, window, cell, budget). The submission's row, as ``submissions`` gives it."""
+        """Score the workspace's run ``run`` on the challenge's held-out part and enter it on the board, with a copy
+        of what the board shows of it (its curve and weights, under the student's name now). ClassError: not in a
+        class, the class closed, too many submissions, or a run the class does not take (``check_run``). The
+        submission's row, as ``submissions`` gives it."""
         from rnncore.config import ExperimentConfig
         from rnncore.data.reading import load_csv
         from rnncore.data.windows import make_windows
@@ -263,26 +335,38 @@ class Classroom:
         if stored.status not in ("finished", "stopped") or not stored.has_model:
             raise _refuse("not_finished", run=run, status=stored.status)
         cfg = ExperimentConfig.from_dict(stored.config)
-        content = challenges.student_data(info.challenge)
-        challenges.check(info.challenge, cfg, stored.data, stored.parameters, stored.epochs, run,
-                         hashlib.sha256(content).hexdigest())
+        self.check_run(info, run, cfg, stored.data, stored.parameters, stored.epochs, stored.lineage)
         self._count_attempt("submit", str(member.id), SUBMISSIONS_PER_MINUTE)
         weights = self.store.weights(workspace_key, run)
         if weights is None:
             raise _refuse("no_model", run=run)
         model = model_from_bytes(weights[1], cfg)
-        windows = make_windows(load_csv(content, name=info.challenge.data_name), cfg.window, cfg.data.target,
-                               cfg.data.features)
+        windows = make_windows(load_csv(challenges.student_data(info.challenge), name=info.challenge.data_name),
+                               cfg.window, cfg.data.target, cfg.data.features)
         scored = challenges.score(info.challenge, model, windows)
         value = finite(scored["model"][info.challenge.score])
         with self.store.transaction() as conn:
+            wid = self.store.workspace_id(conn, workspace_key)
             values = {"class_id": info.id, "member": member.id, "run": run, "score": value,
                       "metrics": json_text(scored),
                       "config": json.dumps(stored.config), "cell": cfg.model.cell, "epochs": stored.epochs,
                       "parameters": stored.parameters, "submitted": time.time()}
-            conn.execute(insert(submissions).values(**values))
+            submission = conn.execute(insert(submissions).values(**values)).inserted_primary_key[0]
+            copied = self._copy_of(conn, info.id, wid, run) is not None  # the run submitted before: kept once
+            conn.execute(insert(submitted_runs).values(
+                submission=submission, class_id=info.id, workspace=wid, name=member.name,
+                folded=member.name.casefold(), run=run,
+                history=None if copied else json_text([dataclasses.asdict(r) for r in stored.history]),
+                weights=None if copied else weights[1]))
         self._baselines.setdefault(info.challenge.to_json(), scored["baselines"])
         return {"name": member.name, **values, "scored": scored}
+
+    def submitted(self, workspace_key: str) -> set[int]:
+        """The numbers of the workspace's runs that a class keeps a submission of."""
+        with self.store.reading() as conn:
+            wid = self.store.workspace_id(conn, workspace_key)
+            return set(conn.execute(select(submitted_runs.c.run).where(submitted_runs.c.workspace == wid)
+                                    .distinct()).scalars())
 
     # what the class sees ------------------------------------------------------------------------
     def baselines(self, info: ClassInfo) -> dict:
@@ -292,94 +376,109 @@ class Classroom:
             self._baselines[text] = challenges.baseline_scores(info.challenge)
         return self._baselines[text]
 
+    @staticmethod
+    def _submissions(conn, class_id: int) -> list:
+        """The class's submissions, each with the name it was made under and the submitter's workspace id."""
+        return conn.execute(select(submissions, submitted_runs.c.name, submitted_runs.c.workspace)
+                            .select_from(submissions.join(submitted_runs,
+                                                          submitted_runs.c.submission == submissions.c.id))
+                            .where(submissions.c.class_id == class_id).order_by(submissions.c.submitted)).all()
+
     def leaderboard(self, class_id: int) -> list[Entry]:
         """Each student's best submission, the best first (a score that is not finite last)."""
         with self.store.reading() as conn:
             info = self._info(conn, conn.execute(select(classes).where(classes.c.id == class_id)).one())
-            rows = conn.execute(select(submissions, members.c.name)
-                                .select_from(submissions.join(members, submissions.c.member == members.c.id))
-                                .where(submissions.c.class_id == class_id)).all()
-        best: dict[int, object] = {}
+            rows = self._submissions(conn, class_id)
+        best: dict[str, object] = {}
         for row in rows:
-            held = best.get(row.member)
+            held = best.get(row.workspace)
             if held is None or _better(row.score, held.score):
-                best[row.member] = row
+                best[row.workspace] = row
         baselines = self.baselines(info)
         key = info.challenge.score
-        entries = [Entry(row.name, row.score, row.run, row.cell, row.parameters, row.epochs, row.submitted,
+        entries = [Entry(row.name, row.score, row.run, row.id, row.cell, row.parameters, row.epochs, row.submitted,
                          {name: row.score is not None and row.score < metrics[key]
                           for name, metrics in baselines.items()}) for row in best.values()]
         return sorted(entries, key=lambda e: (e.score is None, e.score if e.score is not None else 0, e.submitted))
 
     def board(self, key: str) -> tuple[ClassInfo, list[StudentRow], list[Entry]]:
-        """The teacher's board: the class, each student (runs, best score, status), the leaderboard."""
+        """The teacher's board: the class, each student (runs, best score, status: the members first, then those
+        who left with submissions here), the leaderboard."""
         info = self.teacher_class(key)
         now = time.time()
         stale = self.store.stale_after()
         with self.store.reading() as conn:
             people = conn.execute(select(members).where(members.c.class_id == info.id)
                                   .order_by(members.c.joined)).all()
+            sent = self._submissions(conn, info.id)
+            everyone = {p.workspace for p in people} | {s.workspace for s in sent}
             counts = dict(conn.execute(select(runs.c.workspace, func.count()).where(
-                runs.c.workspace.in_([p.workspace for p in people])).group_by(runs.c.workspace)).all())
+                runs.c.workspace.in_(everyone)).group_by(runs.c.workspace)).all())
             training = {w for (w,) in conn.execute(select(runs.c.workspace).where(
-                runs.c.workspace.in_([p.workspace for p in people]), runs.c.status == "running",
-                runs.c.heartbeat > now - stale)).all()}
-            sent = conn.execute(select(submissions.c.member, func.count(), func.min(submissions.c.score))
-                                .where(submissions.c.class_id == info.id).group_by(submissions.c.member)).all()
-        sent_by = {member: (count, best) for member, count, best in sent}
+                runs.c.workspace.in_(everyone), runs.c.status == "running", runs.c.heartbeat > now - stale)).all()}
+        by_workspace: dict[str, list] = {}
+        for row in sent:
+            by_workspace.setdefault(row.workspace, []).append(row)
         rows = []
         for p in people:
-            count, best = sent_by.get(p.id, (0, None))
+            theirs = by_workspace.pop(p.workspace, [])
             status = "training" if p.workspace in training else ("idle" if now - p.seen < ACTIVE_SECONDS else "away")
-            rows.append(StudentRow(p.name, counts.get(p.workspace, 0), count, best, status, p.seen))
+            rows.append(StudentRow(p.name, counts.get(p.workspace, 0), len(theirs), _best(theirs), status, p.seen,
+                                   p.workspace))
+        for workspace, theirs in by_workspace.items():  # in the order of their first submission
+            rows.append(StudentRow(theirs[-1].name, counts.get(workspace, 0), len(theirs), _best(theirs), "left",
+                                   theirs[-1].submitted, workspace))
         return info, rows, self.leaderboard(info.id)
 
-    def submitted_run(self, key: str, name: str, run: int):
-        """A student's submitted run, for the teacher's board (StoredRun: curves, config, results). ClassError
-        bad_teacher_key; StoreError no_run when that student submitted no such run."""
-        return self.store.run_in(self._submitter(self.teacher_class(key), name, run), run)
-
-    def _submitter(self, info: ClassInfo, name: str, run: int) -> str:
-        """The workspace id of the student ``name`` of the class, who submitted run ``run``; StoreError no_run."""
-        from rnncore.errors import StoreError
-
+    def _submission(self, key: str, submission: int):
+        """(ClassInfo, the submission's row with the copy of its run: history and weights). ClassError
+        bad_teacher_key, or no_submission when the class holds no such submission."""
+        info = self.teacher_class(key)
         with self.store.reading() as conn:
-            row = conn.execute(select(members.c.workspace)
-                               .select_from(submissions.join(members, submissions.c.member == members.c.id))
-                               .where(submissions.c.class_id == info.id, members.c.name == name,
-                                      submissions.c.run == run)).first()
+            row = conn.execute(select(submissions.c.config, submitted_runs)
+                               .select_from(submissions.join(submitted_runs,
+                                                             submitted_runs.c.submission == submissions.c.id))
+                               .where(submissions.c.id == submission, submissions.c.class_id == info.id)).first()
+            copy = None if row is None else self._copy_of(conn, info.id, row.workspace, row.run)
         if row is None:
-            raise StoreError.keyed("no_run", run=run)
-        return row.workspace
+            raise _refuse("no_submission", submission=submission)
+        return info, row, copy
 
-    def submitted_result(self, key: str, name: str, run: int):
-        """A student's submitted run with its model, evaluated on the data it trained on (the challenge's
-        student part): (StoredRun, RunResult), for the teacher's look inside it. ClassError no_model when its
-        weights are gone."""
+    @staticmethod
+    def _copy_of(conn, class_id: int, workspace: str, run: int):
+        """The class's copy of a submitted run (its history and weights), or None."""
+        return conn.execute(select(submitted_runs.c.history, submitted_runs.c.weights).where(
+            submitted_runs.c.class_id == class_id, submitted_runs.c.workspace == workspace,
+            submitted_runs.c.run == run, submitted_runs.c.history.is_not(None))
+            .order_by(submitted_runs.c.submission).limit(1)).first()
+
+    def submitted_history(self, key: str, submission: int) -> list:
+        """The epochs (EpochRecord) of a submitted run, as the class keeps them, for the teacher's board."""
+        return _history(self._submission(key, submission)[2])
+
+    def submitted_result(self, key: str, submission: int):
+        """A submitted run's model, evaluated on the data it trained on (the challenge's student part), for the
+        teacher's look inside it: (its epochs, RunResult). ClassError no_model when the class keeps no weights of
+        it (a submission stored before the class kept them, of a run deleted since)."""
         from rnncore.config import ExperimentConfig
         from rnncore.data.reading import load_csv
         from rnncore.io.model_files import model_from_bytes
         from rnncore.lab.archive import evaluate
         from rnncore.training.progress import Status
 
-        info = self.teacher_class(key)
-        workspace = self._submitter(info, name, run)
-        stored, weights = self.store.run_in(workspace, run), self.store.weights_in(workspace, run)
-        if weights is None:
-            raise _refuse("no_model", run=run)
-        cfg = ExperimentConfig.from_dict(stored.config)
+        info, row, copy = self._submission(key, submission)
+        if copy is None or copy.weights is None:
+            raise _refuse("no_model", run=row.run)
+        cfg, history = ExperimentConfig.from_dict(json.loads(row.config)), _history(copy)
         dataset = load_csv(challenges.student_data(info.challenge), name=info.challenge.data_name)
-        status = Status(stored.status) if stored.status in Status._value2member_map_ else Status.FAILED
-        return stored, evaluate(cfg, model_from_bytes(weights[1], cfg), dataset, stored.history, status,
-                                stored.message)
+        return history, evaluate(cfg, model_from_bytes(bytes(copy.weights), cfg), dataset, history, Status.FINISHED,
+                                 "submitted")
 
     def results_csv(self, key: str) -> str:
         """Every submission of the class as CSV (name, run, cell, parameters, epochs, score, metrics)."""
         info = self.teacher_class(key)
         with self.store.reading() as conn:
-            rows = conn.execute(select(submissions, members.c.name)
-                                .select_from(submissions.join(members, submissions.c.member == members.c.id))
-                                .where(submissions.c.class_id == info.id).order_by(submissions.c.submitted)).all()
+            rows = self._submissions(conn, info.id)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["name", "run", "cell", "parameters", "epochs", "score", "mae", "r2", "submitted"])
@@ -390,6 +489,17 @@ class Classroom:
                              time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row.submitted))])
         return out.getvalue()
 
+
+def _history(copy) -> list:
+    """The EpochRecords of a class's copy of a run (none where it keeps no copy)."""
+    from rnncore.training.progress import EpochRecord
+
+    return [] if copy is None else [EpochRecord(**epoch) for epoch in json.loads(copy.history)]
+
+
+def _best(rows) -> float | None:
+    scores = [row.score for row in rows if row.score is not None]
+    return min(scores) if scores else None
 
 def _better(score: float | None, than: float | None) -> bool:
     return score is not None and (than is None or score < than)

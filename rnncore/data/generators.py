@@ -2,8 +2,10 @@
 
 ``generate(name, length=..., seed=..., noise=..., **params)`` returns a ``Dataset``. Every
 generator draws its randomness from ``numpy.random.default_rng(seed)``: the same seed gives
-the same data, another seed other data. Parameters are checked against bounds so that a
-user cannot ask for something huge; ``generator_params(name)`` gives their defaults.
+the same data, another seed other data. So that a user cannot ask for something huge, each
+parameter is checked against its bounds, and what they make together (the values a set holds, the
+steps an integration takes) against MAX_VALUES and MAX_INTEGRATION_STEPS, before anything is made
+(``check_generator``); ``generator_params(name)`` gives their defaults.
 
 The memory tasks ("adding", "copy") are sets of independent sequences, not one series;
 their ``Dataset.sequences`` holds them and ``Dataset.frame`` shows sample 0.
@@ -12,6 +14,8 @@ their ``Dataset.sequences`` holds them and ``Dataset.frame`` shows sample 0.
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -26,6 +30,18 @@ MAX_LENGTH = 1_000_000
 MAX_INTEGRATED_LENGTH = 100_000  # Mackey-Glass and Lorenz step through a Python loop
 MAX_SAMPLES = 200_000
 MAX_STEPS = 1_000
+# What parameters make together, checked before generating anything. At most 2,000,000 values: a memory task
+# of that size (or a series of the longest length, 1,000,000) peaks at 32 MB while it is made (measured with
+# tracemalloc) and keeps 4 bytes a value (float32, 8 MB), so thirty students of a class generating at once
+# stay near 1 GB of a 24 GB server. The defaults and the scenarios make at most 500,000 (adding: 5,000
+# samples x 50 steps x 2 channels).
+MAX_VALUES = 2_000_000
+# Mackey-Glass and Lorenz take their steps one by one in Python, keeping only the samples: 2,000,000 steps
+# are 1.4 s (Mackey-Glass) to 1.7 s (Lorenz) of one core, measured here; the defaults take 15,000 and 2,000,
+# and the longest series (100,000) fits at their default substeps.
+MAX_INTEGRATION_STEPS = 2_000_000
+MACKEY_GLASS_WARMUP = 500.0  # time units integrated and dropped before the first sample (the transient)
+LORENZ_WARMUP = 10.0  # time units integrated and dropped, so the state lies on the attractor
 
 
 # --- series -------------------------------------------------------------------------------------
@@ -83,23 +99,30 @@ def _ar2(rng, *, length, phi1, phi2, sigma):
     return x[burn_in:], None
 
 
+def _warmup(time: float, step: float) -> int:
+    """Samples integrated and dropped before the first one kept: ``time`` time units of ``step`` each."""
+    return int(math.ceil(time / step))
+
+
 def _mackey_glass(rng, *, length, tau, beta, gamma, n, step, substeps):
     """dx/dt = beta x(t-tau) / (1 + x(t-tau)^n) - gamma x(t), integrated by Heun's method
     with ``substeps`` steps per sample; the delayed values lie on the same grid."""
     h = step / substeps
     delay = max(1, int(round(tau / h)))
-    warmup = int(math.ceil(500 / step))  # discard the transient of the first 500 time units
 
     def rate(x: float, x_tau: float) -> float:
         return beta * x_tau / (1.0 + x_tau**n) - gamma * x
 
-    xs = list(1.2 + 0.2 * rng.random(delay + 1))  # a random constant-ish history
-    for _ in range((warmup + length) * substeps):
-        x, lag, lag_next = xs[-1], xs[-1 - delay], xs[-delay]
+    # the last delay + 1 values, at first a random constant-ish history; every substeps-th value is a sample
+    xs = deque(1.2 + 0.2 * rng.random(delay + 1), maxlen=delay + 1)
+    samples = [xs[-1]]
+    for i in range(1, (_warmup(MACKEY_GLASS_WARMUP, step) + length) * substeps + 1):
+        x, lag, lag_next = xs[-1], xs[0], xs[1]  # x(t), x(t - tau), x(t - tau + h)
         slope = rate(x, lag)
         xs.append(x + 0.5 * h * (slope + rate(x + h * slope, lag_next)))
-    samples = np.asarray(xs[delay::substeps])
-    return samples[-length:], None
+        if i % substeps == 0:
+            samples.append(xs[-1])
+    return np.asarray(samples[-length:]), None
 
 
 def _lorenz(rng, *, length, sigma, rho, beta, dt, substeps):
@@ -110,7 +133,7 @@ def _lorenz(rng, *, length, sigma, rho, beta, dt, substeps):
         return sigma * (y - x), x * (rho - z) - y, x * y - beta * z
 
     x, y, z = (1.0 + 0.5 * rng.standard_normal(3)).tolist()
-    warmup = int(math.ceil(10 / dt))  # let the state fall onto the attractor
+    warmup = _warmup(LORENZ_WARMUP, dt)
     out = np.empty((warmup + length, 3))
     for i in range(warmup + length):
         for _ in range(substeps):
@@ -160,12 +183,50 @@ def _copy(rng, *, steps, samples, noise):
 
 # --- registry ---------------------------------------------------------------------------------
 
+class Size(NamedTuple):
+    """What a generator makes, counted from its (checked) parameters before it makes anything."""
+
+    unit: str  # "values" (what the set holds: MAX_VALUES) or "steps" (of an integration: MAX_INTEGRATION_STEPS)
+    formula: str  # how it is counted, in the parameters' names and numbers (channels, columns)
+    count: Callable[[dict], int]
+    lower: tuple[str, ...]  # the parameters that make it smaller
+
+
+SIZE_LIMITS = MappingProxyType({"values": MAX_VALUES, "steps": MAX_INTEGRATION_STEPS})
+
+
+def sequences_size(channels: int) -> Size:
+    """A set of sequences: samples x steps x channels values."""
+    return Size("values", "samples × steps" if channels == 1 else f"samples × steps × {channels}",
+                lambda v: v["samples"] * v["steps"] * channels, ("samples", "steps"))
+
+
+def _series_size(columns: int = 1) -> Size:
+    return Size("values", "length" if columns == 1 else f"length × {columns}", lambda v: v["length"] * columns,
+                ("length",))
+
+
+def _integration_size(warmup: float, step: str) -> Size:
+    return Size("steps", f"({warmup:g} / {step} + length) × substeps",
+                lambda v: (_warmup(warmup, v[step]) + v["length"]) * v["substeps"], ("length", "substeps"))
+
+
+def check_size(generator: str, sizes: tuple[Size, ...], values: dict) -> None:
+    """ConfigError when what ``values`` would make is more than this server generates (SIZE_LIMITS)."""
+    for size in sizes:
+        count, limit = size.count(values), SIZE_LIMITS[size.unit]
+        if count > limit:
+            raise config_error(f"gen_too_many_{size.unit}", generator=generator, formula=size.formula,
+                               count=f"{count:,}", limit=f"{limit:,}", params=", ".join(size.lower))
+
+
 class _Spec(NamedTuple):
     function: Any
     description: str
     params: dict  # name -> (default, low, high); an int default makes a whole-number parameter
     columns: tuple[str, ...] = ("value",)
     memory_task: bool = False
+    sizes: tuple[Size, ...] = (_series_size(),)  # what it makes, capped before it is made
 
 
 def _series(noise: float, max_length: int = MAX_LENGTH) -> dict:
@@ -198,15 +259,15 @@ _SPECS = MappingProxyType({
     "mackey_glass": _Spec(_mackey_glass, "The Mackey-Glass delay differential equation (chaotic at tau 17)", {
         **_series(0.0, MAX_INTEGRATED_LENGTH), "tau": (17.0, 1.0, 100.0), "beta": (0.2, 0.01, 10.0),
         "gamma": (0.1, 0.01, 10.0), "n": (10.0, 1.0, 20.0), "step": (1.0, 0.1, 10.0),
-        "substeps": (10, 1, 100)}),
+        "substeps": (10, 1, 100)}, sizes=(_series_size(), _integration_size(MACKEY_GLASS_WARMUP, "step"))),
     "lorenz": _Spec(_lorenz, "The Lorenz system (x, y, z), a chaotic attractor", {
         **_series(0.0, MAX_INTEGRATED_LENGTH), "sigma": (10.0, 0.1, 100.0), "rho": (28.0, 0.1, 200.0),
         "beta": (8 / 3, 0.1, 20.0), "dt": (0.02, 0.001, 0.1), "substeps": (2, 1, 100)},
-        columns=("x", "y", "z")),
+        columns=("x", "y", "z"), sizes=(_series_size(3), _integration_size(LORENZ_WARMUP, "dt"))),
     "adding": _Spec(_adding, "The adding problem: sum the two values marked in a long sequence",
-                    _MEMORY, columns=("value", "marker"), memory_task=True),
+                    _MEMORY, columns=("value", "marker"), memory_task=True, sizes=(sequences_size(2),)),
     "copy": _Spec(_copy, "Delayed recall: repeat the value shown at the first step after a delay",
-                  _MEMORY, columns=("value", "marker"), memory_task=True),
+                  _MEMORY, columns=("value", "marker"), memory_task=True, sizes=(sequences_size(2),)),
 })
 
 
@@ -229,6 +290,16 @@ def generator_params(name: str) -> dict[str, float | int]:
 def generator_bounds(name: str) -> dict[str, tuple[float, float]]:
     """The allowed range (low, high) of each parameter of ``name``."""
     return {key: (low, high) for key, (_, low, high) in _spec(name).params.items()}
+
+
+def check_generator(name: str, params: dict) -> dict:
+    """Every parameter of ``name`` (from ``params``, else its default), checked one by one and for what they
+    make together (``check_size``): ConfigError where ``generate`` would refuse them. The Data page asks
+    as values are typed."""
+    spec = _spec(name)
+    values = {key: check_param(name, key, params.get(key, bounds[0]), bounds) for key, bounds in spec.params.items()}
+    check_size(name, spec.sizes, values)
+    return values
 
 
 def describe_generator(name: str) -> str:
@@ -271,8 +342,7 @@ def generate(name: str, length: int | None = None, seed: int = 0, noise: float |
         raise config_error(key, param=repr(unknown[0]), generator=name, params=", ".join(spec.params))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise config_error("gen_seed", seed=repr(seed))
-    values = {key: check_param(name, key, given.get(key, bounds[0]), bounds)
-              for key, bounds in spec.params.items()}
+    values = check_generator(name, given)  # nothing is made before this
     rng = np.random.default_rng(int(seed))
     settings = ", ".join(f"{key}={value:g}" for key, value in values.items())
     notes = []

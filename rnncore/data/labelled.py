@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rnncore.data.cleaning import is_missing, to_numbers
-from rnncore.data.generators import check_param
+from rnncore.data.generators import check_param, check_size, sequences_size
 from rnncore.data.reading import FLOAT32_MAX, read_cells
 from rnncore.data.samples import SAMPLE_DIR
 from rnncore.errors import DataError, Note, config_error
@@ -217,6 +217,7 @@ LABELLED_GENERATORS = {  # synthetic:NAME for the classify task: (function, {par
     "sign_memory": (_sign_memory, {"samples": (1000, 30, 100_000), "steps": (30, 2, 1_000),
                                    "noise": (0.0, 0.0, 10.0)}),
 }
+LABELLED_SIZE = (sequences_size(1),)  # what a labelled generator makes (one channel), capped as the others are
 
 
 def generate_labelled(name: str, seed: int = 0, **params) -> LabelledSet:
@@ -228,6 +229,7 @@ def generate_labelled(name: str, seed: int = 0, **params) -> LabelledSet:
     if unknown:
         raise config_error("gen_unknown", param=", ".join(unknown), generator=name, params=", ".join(declared))
     values = {key: check_param(name, key, params.get(key, bounds[0]), bounds) for key, bounds in declared.items()}
+    check_size(name, LABELLED_SIZE, values)  # before anything is made
     x, kind, classes = function(np.random.default_rng(seed), **values)
     return _checked(x, kind.astype(np.int64), classes, ("value",), name, "class", "generated", [])
 

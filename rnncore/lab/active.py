@@ -15,6 +15,7 @@ from rnncore.config import ExperimentConfig
 from rnncore.data.dataset import Dataset
 from rnncore.lab.live_view import LiveFrame, LiveView
 from rnncore.lab.records import RunRecord
+from rnncore.training.lineage import FRESH, Lineage
 from rnncore.training.progress import Progress, Status
 
 
@@ -32,11 +33,14 @@ class ActiveRun:
     """One run and everything it was started with (see the module docstring)."""
 
     def __init__(self, config: ExperimentConfig, dataset: Dataset, *, slots=None, limits=None, initial_state=None,
-                 history=(), on_end: Callable[[ActiveRun, RunRecord], None] = lambda run, record: None):
-        """Build the run's Trainer (ConfigError or DataError when it cannot run; nothing has started)."""
+                 history=(), lineage: Lineage = FRESH,
+                 on_end: Callable[[ActiveRun, RunRecord], None] = lambda run, record: None):
+        """Build the run's Trainer (ConfigError or DataError when it cannot run; nothing has started).
+        ``initial_state``, ``history`` and ``lineage``: the run it continues (its weights, epochs and lineage)."""
         from rnncore.training.trainer import Trainer  # torch loads only when training is asked for
 
         self.id, self.config, self.dataset = 0, config, dataset  # the Lab numbers the run when it starts
+        self.lineage = lineage.then(dataset.identity())  # where its weights come from, this run's data included
         self._live = LiveView(config.model)
         self._trainer = Trainer(config, dataset=dataset, slots=slots, limits=limits, callbacks=[self._live],
                                 initial_state=initial_state, history=history, on_end=[self._ended])
@@ -52,6 +56,7 @@ class ActiveRun:
         except RuntimeError:  # a failed run may have nothing to evaluate
             result = None
         self.record = RunRecord.of(self.id, self.config, progress, result, self.dataset)
+        self.record.lineage = self.lineage
         on_end, self._on_end = self._on_end, None  # the Lab is not kept alive by a run that has ended
         on_end(self, self.record)
 

@@ -6,7 +6,9 @@ know which one they have. ``MemoryArchive`` keeps the latest ``max_runs`` record
 the latest ``keep_models``. ``StoreArchive`` writes each run into the store while it trains
 (``RunRecorder``) and reads every run of its workspace back, the ones other tabs and servers train
 included, loading a model from the store only when a page asks for it. Where the store is down it
-keeps going in memory and says so (``down``); nothing already stored is touched.
+keeps going in memory and says so (``down``); nothing already stored is touched. Once the store answers
+again, the runs kept in memory meanwhile are written into the workspace (``write_back``), each whole or
+not at all, and the archive says nothing more about memory.
 """
 
 from __future__ import annotations
@@ -99,6 +101,18 @@ class MemoryArchive:
         with self._lock:
             self._records = [r for r in self._records if r is not record]
 
+    def in_memory(self) -> list[RunRecord]:
+        """The runs kept in this process only: all of them."""
+        return self.records()
+
+    def adopt(self, records) -> None:
+        """Runs another archive kept in memory, numbered on from this one's."""
+        for record in records:
+            self.imported(record, None)
+
+    def notices(self) -> list[Note]:
+        return []
+
     def close(self) -> None:
         pass
 
@@ -117,7 +131,9 @@ class StoreArchive:
         self._keep_models = keep_models
         self._recorders: dict[int, object] = {}
         self._imported: dict[int, object] = {}  # runs imported here without their data: as exported (this session)
+        self._notes: list[Note] = []  # what writing runs back did that the page should say once
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # held while runs kept in memory are written into the store
 
     def _failed(self, exc: StoreError) -> None:
         self.down = exc
@@ -129,7 +145,7 @@ class StoreArchive:
         from rnncore.store.recorder import RunRecorder
 
         try:
-            numbers = self.store.new_runs(self.key, [(run.config, run.dataset.identity(), run.parameters)
+            numbers = self.store.new_runs(self.key, [(run.config, run.dataset.identity(), run.parameters, run.lineage)
                                                      for run in runs], owner=self.owner)
         except StoreError as exc:
             if exc.key in ("quota_runs", "no_workspace", "bad_workspace_key"):
@@ -173,7 +189,7 @@ class StoreArchive:
         from rnncore.io.model_files import model_bytes
 
         try:
-            (number,) = self.store.new_runs(self.key, [(record.config, record.data, record.parameters)],
+            (number,) = self.store.new_runs(self.key, [(record.config, record.data, record.parameters, record.lineage)],
                                             owner=self.owner)
             record.id = number
             gone = self.store.finish_run(self.key, number, status="imported", reason=record.reason,
@@ -210,8 +226,10 @@ class StoreArchive:
             self._failed(exc)
             with self._lock:
                 stored = [record for _, (_, record) in sorted(self._cache.items())]
-            return stored + self._fallback.records()
-        if self.down is not None and self.down.key != "quota_bytes":
+            return self._with_memory(stored)
+        if self._fallback.records() and self.write_back():  # the store answers again: what memory kept goes in
+            return self.records(going)
+        if not self._fallback.records():
             self.down = None
         out, seen = [], set()
         for summary in summaries:
@@ -235,7 +253,14 @@ class StoreArchive:
         with self._lock:
             for number in set(self._cache) - seen:
                 del self._cache[number]
-        return out + self._fallback.records()
+        return self._with_memory(out)
+
+    def _with_memory(self, stored: list[RunRecord]) -> list[RunRecord]:
+        """The stored runs, then the ones kept in memory; a run in both (it ended while the store was down, and is
+        not written back yet) as memory has it."""
+        kept = self._fallback.records()
+        ids = {r.id for r in kept}
+        return [r for r in stored if r.id not in ids] + kept
 
     def _record(self, stored) -> RunRecord:
         results = stored.results
@@ -253,7 +278,7 @@ class StoreArchive:
                            partial_epoch=PartialEpoch(partial["epoch"], tuple(partial["batch_losses"]),
                                                       partial["batches"]) if partial else None,
                            y_unit=results.get("y_unit"), data_name=stored.data.get("name") or stored.config["data"]
-                           ["source"], data=stored.data)
+                           ["source"], data=stored.data, lineage=stored.lineage)
         record.stored_model = stored.has_model
         with self._lock:
             record.result = self._results.get(stored.number)
@@ -317,13 +342,69 @@ class StoreArchive:
         return []
 
     def delete(self, record: RunRecord) -> None:
-        if record.id >= MEMORY_IDS_FROM:
-            self._fallback.delete(record)
-            return
+        """Delete a run from the store (StoreError run_training while it trains), or from memory."""
+        with self._writing:  # never while it is being written back
+            if any(kept is record for kept in self._fallback.records()):
+                self._fallback.delete(record)
+                return
         self.store.delete_run(self.key, record.id)
         with self._lock:
             self._cache.pop(record.id, None)
             self._results.pop(record.id, None)
+
+    # runs kept in memory while the store was down --------------------------------------------------
+    def in_memory(self) -> list[RunRecord]:
+        """The runs kept in this process only (the store could not take them when they ended)."""
+        return self._fallback.records()
+
+    def adopt(self, records) -> None:
+        """Runs another archive kept in memory (the tab had no store): numbered apart from the stored runs,
+        then written into the workspace (those the store does not take yet stay in memory)."""
+        self._fallback.adopt(records)
+        self.write_back()
+
+    def write_back(self) -> int:
+        """Write the runs kept in memory into the workspace, oldest first, each in one transaction: a run whose
+        row was made when it started is finished there, one that started while the store was down gets the next
+        number. The first the store refuses stops it (``down`` says why) and stays in memory with those after
+        it, for the next try. How many were written (0 too while another thread of the page is at it)."""
+        if not self._writing.acquire(blocking=False):
+            return 0
+        written = 0
+        try:
+            for record in self._fallback.records():
+                try:
+                    number, gone = self._write(record)
+                except StoreError as exc:
+                    if exc.key != "no_run":
+                        self._failed(exc)
+                        break
+                    self._fallback.delete(record)  # its row was deleted meanwhile, in another tab: so is the run
+                    continue
+                self._fallback.delete(record)
+                self._remember(number, record.result)
+                notes = self._evicted(gone)
+                with self._lock:
+                    if record.imported is not None:
+                        self._imported[number] = record.imported
+                    self._notes.extend(notes)
+                written += 1
+        finally:
+            self._writing.release()
+        return written
+
+    def _write(self, record: RunRecord) -> tuple[int, list[int]]:
+        fields = kept_fields(record)
+        if record.id < MEMORY_IDS_FROM:  # it started with the store: its row is there
+            return record.id, self.store.finish_run(self.key, record.id, **fields)
+        started = (record.config, record.data, record.parameters, record.lineage)
+        return self.store.add_run(self.key, started, owner=self.owner, **fields)
+
+    def notices(self) -> list[Note]:
+        """What writing runs back did since the last call (models the quota removed)."""
+        with self._lock:
+            notes, self._notes = self._notes, []
+        return notes
 
     def close(self) -> None:
         for recorder in list(self._recorders.values()):
@@ -350,6 +431,16 @@ def ended_fields(record: RunRecord, result) -> dict:
             "details": record.details, "history": record.history, "kept_epoch": record.kept_epoch,
             "results": results_of(record), "parameters": record.parameters or None,
             "weights": weights, "traces": traces}
+
+
+def kept_fields(record: RunRecord) -> dict:
+    """``ended_fields`` of a run kept in memory: an imported run without its data keeps the weights it came with."""
+    fields = ended_fields(record, record.result)
+    if fields["weights"] is None and record.imported is not None:
+        from rnncore.io.model_files import model_bytes
+
+        fields["weights"] = model_bytes(record.imported.model)
+    return fields
 
 
 def results_of(record: RunRecord) -> dict:

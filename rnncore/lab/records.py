@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rnncore.config import ExperimentConfig
+from rnncore.training.lineage import NOT_KNOWN, Lineage
 from rnncore.training.progress import EpochRecord, PartialEpoch, Status
 
 
@@ -32,6 +33,7 @@ class RunRecord:
     result: object | None = None  # RunResult with the model; dropped for all but the latest few
     imported: object | None = None  # an imported run whose data is not loaded: its ImportedRun (as exported)
     stored_model: bool = False  # its model is in the run store (loaded when a page asks for it)
+    lineage: Lineage = NOT_KNOWN  # where its weights come from: trained here, imported (rnncore.training.lineage)
 
     @classmethod
     def of(cls, run_id: int, config: ExperimentConfig, progress, result, dataset) -> RunRecord:

@@ -24,6 +24,7 @@ from rnncore.errors import Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
 from rnncore.lab.archive import MemoryArchive, StoreArchive, baseline_note, evaluate
 from rnncore.lab.records import RunRecord
+from rnncore.training.lineage import FRESH, IMPORTED, Lineage
 from rnncore.training.progress import Status
 
 
@@ -190,15 +191,16 @@ class Lab:
             raise config_error("model_gone")
         dataset = self.archive.dataset_of(record, self.dataset_for)
         state = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
-        run = self._prepare(record.config, dataset, initial_state=state, history=record.history)
+        run = self._prepare(record.config, dataset, initial_state=state, history=record.history, lineage=record.lineage)
         self._dataset = dataset
         self._begin([run], record.config)
         return run
 
-    def _prepare(self, config: ExperimentConfig, dataset: Dataset, initial_state=None, history=()) -> ActiveRun:
+    def _prepare(self, config: ExperimentConfig, dataset: Dataset, initial_state=None, history=(),
+                 lineage: Lineage = FRESH) -> ActiveRun:
         """A run ready to start (its Trainer built and checked); raises before anything changes."""
         return ActiveRun(config, dataset, slots=self.slots, limits=self.limits, initial_state=initial_state,
-                         history=history, on_end=self._keep)
+                         history=history, lineage=lineage, on_end=self._keep)
 
     def _begin(self, runs: list[ActiveRun], config: ExperimentConfig, one_epoch: bool = False) -> None:
         with self._lock:
@@ -221,6 +223,7 @@ class Lab:
         and while the store is down, that runs are kept in memory."""
         with self._lock:
             notes, self._notices = self._notices, []
+        notes += self.archive.notices()
         down = self.archive.down
         if down is not None:
             from rnncore.messages import STORE_NOTES
@@ -275,16 +278,19 @@ class Lab:
         return self.archive.result_of(record, self.dataset_for)
 
     def delete(self, record: RunRecord) -> None:
-        """Delete an ended run (from the store too)."""
-        if record.status.active:
-            raise config_error("running_elsewhere")
+        """Delete a run (from the store too). The store refuses one that is training, whoever trains it
+        (StoreError run_training), as it would from the command line."""
         self.archive.delete(record)
 
     def use_archive(self, archive) -> None:
-        """Keep runs in ``archive`` from now on (another workspace); refused while a run goes on."""
+        """Keep runs in ``archive`` from now on (another workspace); refused while a run goes on. The runs the
+        old one kept only in memory (the store was down) go with it, into the store where it has one."""
         if self.busy:
             raise config_error("run_going")
         old, self.archive = self.archive, archive
+        archive.adopt(old.in_memory())
+        if self._content is not None and archive.stored:  # the file loaded now, so its runs reopen
+            self._tell(archive.keep_data(self.config.data.source, self._content))
         old.close()
 
     def import_run(self, data: bytes) -> RunRecord:
@@ -307,7 +313,7 @@ class Lab:
                            baselines={name: {"test": m} for name, m in doc["baselines"].items() if "note" not in m},
                            baseline_notes={name: baseline_note(m) for name, m in doc["baselines"].items()
                                            if "note" in m})
-        record.data = imported.data
+        record.data, record.lineage = imported.data, IMPORTED.then(imported.data)  # whatever its files say
         if dataset is not None:
             record.keep(evaluate(cfg, imported.model, dataset, imported.history))
             if dataset.sequences is None:

@@ -28,6 +28,7 @@ Equations (``act`` is tanh, or relu where chosen; ``σ`` the logistic sigmoid)::
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 import torch
@@ -62,7 +63,9 @@ def _intel_mkl() -> bool:
     """Whether torch's CPU tanh is MKL's fast one: torch built with MKL on an Intel CPU. MKL takes a generic,
     slow path on other vendors' CPUs (on the AMD EPYC machine torch.tanh measured 5x slower than sigmoid; on
     the Intel Xeon one 3.5x faster than the sigmoid form below). Decided by the CPU's vendor, never by
-    timing, so every process on a machine computes the same way."""
+    timing, so every process on a machine computes the same way; the vendor is read on Linux only (/proc)."""
+    if not sys.platform.startswith("linux"):
+        return False
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
             intel = "GenuineIntel" in info.read(4096)

@@ -36,6 +36,7 @@ from rnncore.errors import StoreError
 from rnncore.store import schema
 from rnncore.store.schema import data_files, epochs, models, runs, workspaces
 from rnncore.training.limits import SETTINGS_FILE, read_section
+from rnncore.training.lineage import NOT_KNOWN, Lineage
 
 DEFAULT_STORE = Path(__file__).resolve().parents[2] / "data" / "rnnlab.sqlite3"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -53,7 +54,8 @@ class StoreSettings:
     max_runs: int = 2000  # runs per workspace; starting one more is refused
     max_megabytes: float = 500.0  # models, traces and uploaded files per workspace
     keep_models: int = 200  # runs per workspace that keep their model; the oldest models go first
-    heartbeat_seconds: float = 5.0  # how often a training run says it is alive
+    heartbeat_seconds: float = 5.0  # how often a training run says it is alive, and keeps its latest weights
+    checkpoint_epochs: int = 10  # a training run also keeps its latest weights at least every this many epochs
     busy_seconds: float = 30.0  # SQLite: how long a change waits for another program's lock before "locked"
 
     @property
@@ -125,6 +127,7 @@ class RunSummary:
     owner: str
     created: float
     updated: float
+    lineage: Lineage = NOT_KNOWN  # where its weights come from (rnncore.training.lineage)
 
     @property
     def task(self) -> str:
@@ -364,14 +367,32 @@ class RunStore:
 
     # runs --------------------------------------------------------------------------------------
     def new_runs(self, key: str, started: Sequence[tuple], owner: str = "") -> list[int]:
-        """Rows for runs that start now: ``started`` holds (ExperimentConfig, data identity, parameters)
-        each; their numbers in the workspace, in order. All or none (StoreError quota_runs)."""
+        """Rows for runs that start now: ``started`` holds (ExperimentConfig, data identity, parameters, Lineage)
+        each (without a Lineage: NOT_KNOWN, a run no class takes); their numbers in the workspace, in order. All
+        or none (StoreError quota_runs)."""
         now = time.time()
+        return self._numbering(lambda conn: self._number_runs(conn, key, started, owner, now))
+
+    def add_run(self, key: str, started: tuple, *, owner: str = "", **ended) -> tuple[int, list[int]]:
+        """A run that ended without the store (kept in memory while it was down), written whole in one
+        transaction: its row numbered in the workspace (``started`` as ``new_runs`` takes one) and what
+        ``finish_run`` writes (``ended``, its arguments). (its number, the runs whose model the quota removed)."""
+        now = time.time()
+
+        def write(conn):
+            (number,) = self._number_runs(conn, key, [started], owner, now)
+            return number, self._finish(conn, key, number, now, **ended)
+
+        return self._numbering(write)
+
+    def _numbering(self, write):
+        """``write(conn)`` in a write transaction that numbers runs: tried again where a server beside this
+        one took the same number first (numbering holds the workspace's row; a clash would try again)."""
         with self._guard():
-            for attempt in range(10):  # (numbering holds the workspace's row; a clash would try again)
+            for attempt in range(10):
                 try:
                     with self._writer.begin() as conn:
-                        return self._number_runs(conn, key, started, owner, now)
+                        return write(conn)
                 except IntegrityError:
                     if attempt == 9:
                         raise
@@ -395,8 +416,9 @@ class RunStore:
             {"workspace": wid, "number": number, "created": now, "updated": now, "heartbeat": now,
              "owner": owner[:64], "status": "running", "reason": "starting", "message": "starting",
              "details": "{}", "config": cfg.to_json(), "data": json_text(data), "cell": cfg.model.cell,
-             "epochs": 0, "best_val": None, "parameters": int(parameters), "kept_epoch": None, "results": "{}"}
-            for number, (cfg, data, parameters) in zip(numbers, started, strict=True)])
+             "epochs": 0, "best_val": None, "parameters": int(parameters), "kept_epoch": None, "results": "{}",
+             "lineage": (lineage[0] if lineage else NOT_KNOWN).to_json()}
+            for number, (cfg, data, parameters, *lineage) in zip(numbers, started, strict=True)])
         return numbers
 
     def _run_id(self, conn, key: str, number: int) -> int:
@@ -454,23 +476,30 @@ class RunStore:
         workspace's quota go, the oldest first; the numbers of the runs whose model went."""
         now = time.time()
         with self._write() as conn:
-            wid = self._workspace(conn, key, lock=True)  # the quota below counts the whole workspace
-            rid = self._run_id(conn, key, number)
-            conn.execute(delete(epochs).where(epochs.c.run == rid))
-            if history:
-                conn.execute(insert(epochs), [_epoch_row(rid, r) for r in history])
-            values = {"status": str(status), "reason": reason, "message": message, "details": json_text(details),
-                      "kept_epoch": kept_epoch, "results": json_text(results)}
-            if parameters is not None:
-                values["parameters"] = int(parameters)
-            conn.execute(update(runs).where(runs.c.id == rid).values(**values))
-            self._count_epochs(conn, rid, now)
-            if weights is not None:
-                conn.execute(delete(models).where(models.c.run == rid))
-                size = len(weights) + len(traces or b"")
-                conn.execute(insert(models).values(run=rid, epoch=kept_epoch, final=1, weights=weights,
-                                                   traces=traces, bytes=size, saved=now))
-            return self._bound(conn, wid, keep=rid)
+            return self._finish(conn, key, number, now, status=status, reason=reason, message=message,
+                                details=details, history=history, kept_epoch=kept_epoch, results=results,
+                                parameters=parameters, weights=weights, traces=traces)
+
+    def _finish(self, conn, key: str, number: int, now: float, *, status: str, reason: str, message: str,
+                details: dict, history: Sequence, kept_epoch: int | None, results: dict, parameters: int | None = None,
+                weights: bytes | None = None, traces: bytes | None = None) -> list[int]:
+        wid = self._workspace(conn, key, lock=True)  # the quota below counts the whole workspace
+        rid = self._run_id(conn, key, number)
+        conn.execute(delete(epochs).where(epochs.c.run == rid))
+        if history:
+            conn.execute(insert(epochs), [_epoch_row(rid, r) for r in history])
+        values = {"status": str(status), "reason": reason, "message": message, "details": json_text(details),
+                  "kept_epoch": kept_epoch, "results": json_text(results)}
+        if parameters is not None:
+            values["parameters"] = int(parameters)
+        conn.execute(update(runs).where(runs.c.id == rid).values(**values))
+        self._count_epochs(conn, rid, now)
+        if weights is not None:
+            conn.execute(delete(models).where(models.c.run == rid))
+            size = len(weights) + len(traces or b"")
+            conn.execute(insert(models).values(run=rid, epoch=kept_epoch, final=1, weights=weights,
+                                               traces=traces, bytes=size, saved=now))
+        return self._bound(conn, wid, keep=rid)
 
     def _bound(self, conn, wid: str, keep: int) -> list[int]:
         """Remove the oldest models while the workspace holds more than it may (never ``keep``'s)."""
@@ -491,8 +520,13 @@ class RunStore:
         return gone
 
     def delete_run(self, key: str, number: int) -> None:
+        """The run, its epochs and its model. StoreError run_training while it trains (it beats): the tab or
+        command training it would go on into nothing; stop it first."""
         with self._write() as conn:
             rid = self._run_id(conn, key, number)
+            row = conn.execute(select(runs.c.status, runs.c.heartbeat).where(runs.c.id == rid)).one()
+            if self._training(row, time.time()):
+                raise StoreError.keyed("run_training", run=number)
             conn.execute(delete(epochs).where(epochs.c.run == rid))
             conn.execute(delete(models).where(models.c.run == rid))
             conn.execute(delete(runs).where(runs.c.id == rid))
@@ -500,6 +534,10 @@ class RunStore:
     # reading -----------------------------------------------------------------------------------
     def stale_after(self) -> float:
         return STALE_BEATS * self.settings.heartbeat_seconds
+
+    def _training(self, row, now: float) -> bool:
+        """Whether the run of ``row`` (its status and heartbeat) trains now: running, and its beats go on."""
+        return row.status == "running" and now - row.heartbeat <= self.stale_after()
 
     def list_runs(self, key: str, since: float | None = None) -> list[RunSummary]:
         """The workspace's runs, oldest first (only those changed after ``since`` when given)."""
@@ -516,7 +554,7 @@ class RunStore:
 
     def _summary(self, row, now: float, kind=RunSummary, **more):
         status, reason, message, details = row.status, row.reason, row.message, json.loads(row.details)
-        if status == "running" and now - row.heartbeat > self.stale_after():
+        if status == "running" and not self._training(row, now):
             status = "interrupted"
             from rnncore.messages import RUN_MESSAGES
 
@@ -527,26 +565,12 @@ class RunStore:
                     config=json.loads(row.config), data=json.loads(row.data), cell=row.cell, epochs=row.epochs,
                     best_val=row.best_val, parameters=row.parameters, kept_epoch=row.kept_epoch,
                     has_model=row.model is not None, owner=row.owner, created=row.created, updated=row.updated,
-                    **more)
+                    lineage=Lineage.from_json(row.lineage), **more)
 
     def get_run(self, key: str, number: int) -> StoredRun:
         """One run with its history and results (StoreError no_run)."""
         with self._read() as conn:
             return self._stored_run(conn, self._run_id(conn, key, number))
-
-    def run_in(self, workspace_id: str, number: int) -> StoredRun:
-        """One run of the workspace stored under ``workspace_id`` (a class's teacher reads a student's run
-        by the id the class keeps, never by the student's key). StoreError no_run."""
-        with self._read() as conn:
-            return self._stored_run(conn, self._run_id_in(conn, workspace_id, number))
-
-    @staticmethod
-    def _run_id_in(conn, workspace_id: str, number: int) -> int:
-        found = conn.execute(select(runs.c.id).where(runs.c.workspace == workspace_id,
-                                                     runs.c.number == number)).first()
-        if found is None:
-            raise StoreError.keyed("no_run", run=number)
-        return found[0]
 
     def _stored_run(self, conn, rid: int) -> StoredRun:
         from rnncore.training.progress import EpochRecord
@@ -564,11 +588,6 @@ class RunStore:
         """(epoch, safetensors bytes) of the run's model (kept, or the last checkpoint); None if none."""
         with self._read() as conn:
             return self._weights(conn, self._run_id(conn, key, number))
-
-    def weights_in(self, workspace_id: str, number: int) -> tuple[int | None, bytes] | None:
-        """``weights`` of a run of the workspace stored under ``workspace_id`` (as ``run_in``)."""
-        with self._read() as conn:
-            return self._weights(conn, self._run_id_in(conn, workspace_id, number))
 
     @staticmethod
     def _weights(conn, rid: int) -> tuple[int | None, bytes] | None:

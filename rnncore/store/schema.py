@@ -12,6 +12,8 @@ are text written with ``json.dumps(allow_nan=False)``.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import (
     Column,
     Float,
@@ -60,6 +62,7 @@ runs = Table(
     Column("kept_epoch", Integer),  # whose weights the metrics and the model are
     Column("results", Text, nullable=False),  # JSON: metrics, baselines, baseline notes, y_unit, partial epoch
     Column("heartbeat", Float, nullable=False),  # version 2: a run training says it is alive every few seconds
+    Column("lineage", Text, nullable=False),  # version 5: JSON, rnncore.training.lineage (where its weights come from)
     UniqueConstraint("workspace", "number"),
 )
 
@@ -145,12 +148,27 @@ attempts = Table(  # what is rate-limited: joins (by where they come from), subm
     Column("at", Float, nullable=False, index=True),
 )
 
-TABLES = (schema_version, workspaces, runs, epochs, models, data_files, classes, members, submissions, attempts)
-LATER_TABLES = {"classes": 4, "members": 4, "submissions": 4, "attempts": 4}  # tables an upgrade made: version
+# version 5: what a class keeps of each submission, whatever becomes of the run in the student's workspace
+submitted_runs = Table(
+    "submitted_runs", metadata,
+    Column("submission", Integer, primary_key=True),  # submissions.id
+    Column("class_id", Integer, nullable=False, index=True),
+    Column("workspace", String(KEY_HASH), nullable=False, index=True),  # the submitter's workspace id
+    Column("name", String(40), nullable=False),  # the student's name in the class when it was submitted
+    Column("folded", String(40), nullable=False),  # that name case-folded
+    Column("run", Integer, nullable=False),
+    Column("history", Text),  # JSON: the run's epochs (None where an earlier submission of the run keeps them)
+    Column("weights", LargeBinary),  # safetensors bytes of the model scored (None: as history)
+)
+
+TABLES = (schema_version, workspaces, runs, epochs, models, data_files, classes, members, submissions, attempts,
+          submitted_runs)
+LATER_TABLES = {"classes": 4, "members": 4, "submissions": 4, "attempts": 4,
+                "submitted_runs": 5}  # tables an upgrade made: version
 
 
 # upgrades: UPGRADES[n] takes a database at version n to version n + 1 -----------------------------------
-LATER = {("runs", "heartbeat"), ("workspaces", "runs_made")}  # the columns that upgrades added
+LATER = {("runs", "heartbeat"), ("workspaces", "runs_made"), ("runs", "lineage")}  # the columns that upgrades added
 
 
 def _create_v1(conn) -> None:
@@ -189,7 +207,45 @@ def _add_classes(conn) -> None:
             table.create(conn)
 
 
-UPGRADES = {0: _create_v1, 1: _add_heartbeat, 2: _count_runs, 3: _add_classes}
+def _add_lineage(conn) -> None:
+    """Version 5: each run keeps its lineage (where its weights come from), and a class keeps what it needs of each
+    submission (the name it was made under, the run's curve and weights).
+
+    A stored run's past cannot be read back: one imported says so (status "imported", or the command line's
+    owner "import") and is IMPORTED_FROM_FILE; every other run is UNKNOWN, never HERE, because a run continued
+    from an import looks like any other. So no run stored before this version can be submitted to a class
+    (its student trains it again); nothing else about it changes.
+    """
+    from rnncore.training.lineage import IMPORTED, NOT_KNOWN
+
+    conn.execute(text("ALTER TABLE runs ADD COLUMN lineage TEXT NOT NULL DEFAULT ''"))
+    conn.execute(text("UPDATE runs SET lineage = :unknown"), {"unknown": NOT_KNOWN.to_json()})
+    conn.execute(text("UPDATE runs SET lineage = :imported WHERE status = 'imported' OR owner = 'import'"),
+                 {"imported": IMPORTED.to_json()})
+    for table in TABLES:
+        if LATER_TABLES.get(table.name) == 5:
+            table.create(conn)
+    rows = conn.execute(text(
+        "SELECT s.id, s.class_id, s.run, m.workspace, m.name, m.folded, r.id AS rid FROM submissions s "
+        "JOIN members m ON m.id = s.member LEFT JOIN runs r ON r.workspace = m.workspace AND r.number = s.run "
+        "ORDER BY s.id")).all()
+    kept = set()
+    for row in rows:
+        history = weights = None
+        if row.rid is not None and (row.class_id, row.workspace, row.run) not in kept:
+            kept.add((row.class_id, row.workspace, row.run))
+            epochs = conn.execute(text("SELECT epoch, train_loss, val_loss, seconds, grad_norm, layer_grad_norms, lr "
+                                       "FROM epochs WHERE run = :rid ORDER BY epoch"), {"rid": row.rid}).all()
+            history = json.dumps([{**r._asdict(), "layer_grad_norms": json.loads(r.layer_grad_norms)} for r in epochs])
+            weights = conn.execute(text("SELECT weights FROM models WHERE run = :rid"), {"rid": row.rid}).scalar()
+        conn.execute(text("INSERT INTO submitted_runs (submission, class_id, workspace, name, folded, run, history, "
+                          "weights) VALUES (:id, :class_id, :workspace, :name, :folded, :run, :history, :weights)"),
+                     {"id": row.id, "class_id": row.class_id, "workspace": row.workspace, "name": row.name,
+                      "folded": row.folded, "run": row.run, "history": history,
+                      "weights": None if weights is None else bytes(weights)})
+
+
+UPGRADES = {0: _create_v1, 1: _add_heartbeat, 2: _count_runs, 3: _add_classes, 4: _add_lineage}
 VERSION = max(UPGRADES) + 1  # the schema this code reads and writes
 
 

@@ -8,14 +8,13 @@ what to check, never a traceback of SQLAlchemy's.
 
 ``claim(study)`` is the one lock under which a worker counts a study's trials and asks for a new one,
 so that several workers (processes, even servers) never start more trials than the study's budget: a
-PostgreSQL advisory lock, or for SQLite (one machine by nature) an ``flock`` on a file beside the
-database.
+PostgreSQL advisory lock, or for SQLite (one machine by nature) a file lock beside the database
+(filelock: the OS lets go of it however the process ends, on POSIX and on Windows).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import re
 import threading
@@ -66,7 +65,7 @@ class SweepStorage:
         else:
             self._lock_file = None
             engine = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
-        self._threads = threading.Lock()  # one claim at a time in this process (flock is per open file)
+        self._threads = threading.Lock()  # one claim at a time in this process
         try:
             self.optuna = optuna.storages.RDBStorage(self.url, engine_kwargs=engine)
         except (SQLAlchemyError, OSError, RuntimeError, optuna.exceptions.StorageInternalError) as exc:
@@ -105,12 +104,10 @@ class SweepStorage:
         """Hold the study's lock: no other worker counts or adds its trials meanwhile."""
         with self._threads, self.guard():
             if self._lock_file is not None:
-                with open(self._lock_file, "a+b") as file:
-                    fcntl.flock(file, fcntl.LOCK_EX)
-                    try:
-                        yield
-                    finally:
-                        fcntl.flock(file, fcntl.LOCK_UN)
+                from filelock import FileLock
+
+                with FileLock(self._lock_file):
+                    yield
                 return
             from sqlalchemy import text
 

@@ -33,6 +33,7 @@ from rnncore.sweeps.space import SearchSpace
 from rnncore.sweeps.storage import OWNER, SweepStorage, check_study_name
 from rnncore.tasks.run import OBJECTIVES
 from rnncore.training.limits import RunLimits
+from rnncore.training.lineage import FRESH
 
 PRUNERS = ("median", "hyperband", "none")
 ATTR, BUDGET, WORKERS = "rnnlab_sweep", "trials", "workers"
@@ -399,7 +400,7 @@ class Sweep:
         except KeyedError as exc:
             return self._tell(trial, optuna.trial.TrialState.FAIL, None, epochs=0, status="failed", message=str(exc))
         pruned: dict[str, str] = {}
-        stoppable = StoppableHooks(cfg.train.max_seconds)
+        stoppable = StoppableHooks(self.limits.seconds(cfg))
 
         def watch(record) -> None:  # after each epoch, in this thread
             self.training = (trial.number, record.epoch)
@@ -481,8 +482,9 @@ class Sweep:
         try:
             if not self._data_kept and cfg.data.kind == "file":
                 self._keep_file(cfg.data.source)
-            (number,) = self.store.new_runs(self.workspace_key, [(cfg, trainer.dataset.identity(),
-                                                                  trainer.model.num_parameters())],
+            identity = trainer.dataset.identity()
+            (number,) = self.store.new_runs(self.workspace_key, [(cfg, identity, trainer.model.num_parameters(),
+                                                                  FRESH.then(identity))],
                                             owner=f"sweep:{self.name}"[:64])
         except (StoreError, OSError) as exc:  # the trial trains regardless; the study says why it has no run
             with self.storage.guard():

@@ -22,6 +22,7 @@ from rnncore.errors import StoreError
 from rnncore.tasks.build import task_run
 from rnncore.tasks.hooks import StoppableHooks, ThenCall
 from rnncore.tasks.recording import failed, finish, recorded
+from rnncore.training.slots import QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class TaskJob:
         self._hooks = StoppableHooks(min(limits, default=0.0))
         self.result = None  # a CharResult or ClassResult once it ended
         self.error: Exception | None = None
-        self.queued = False  # waiting for a training slot
+        self.queued: str | None = None  # why it waits for a training slot (a reason: see GroupSlots.waiting_for)
         self.samples: list[LiveSample] = []  # charlm: what the model wrote after each epoch
         # charlm: (prompt, temperature) of the next live sample; a page may change it while the run trains
         self.sampling: tuple[str, float] = self.first_sampling(data, cfg) if self.task == "charlm" else ("", 1.0)
@@ -110,11 +111,12 @@ class TaskJob:
         held, recorder = False, None
         try:
             if self.slots is not None:
-                self.queued = True
                 while not (held := self.slots.acquire(timeout=0.05)):
+                    waiting_for = getattr(self.slots, "waiting_for", None)
+                    self.queued = waiting_for()[0] if waiting_for is not None else QUEUED
                     if self._hooks.stop.is_set():
                         return
-                self.queued = False
+                self.queued = None
             if self._hooks.stop.is_set():
                 return
             run = task_run(self.cfg, self.data)
@@ -132,7 +134,7 @@ class TaskJob:
             if recorder is not None:
                 self._failed(recorder, exc)
         finally:
-            self.queued = False
+            self.queued = None
             if held:
                 self.slots.release()
 

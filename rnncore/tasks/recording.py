@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from rnncore.store.recorder import RunRecorder
 from rnncore.tasks.hooks import ThenCall
+from rnncore.training.lineage import FRESH, IMPORTED
 
 
 class _Progress(NamedTuple):  # what a RunRecorder reads after each epoch
@@ -28,7 +29,7 @@ def recorded(store, key: str, run, data: dict, hooks, owner: str = "",
     that the run can be reopened without it. StoreError, and no run stored, when the store cannot take it."""
     if content is not None:
         store.put_data(key, Path(run.cfg.data.source).name, content)
-    (number,) = store.new_runs(key, [(run.cfg, data, run.parameters)], owner=owner)
+    (number,) = store.new_runs(key, [(run.cfg, data, run.parameters, FRESH.then(data))], owner=owner)
     recorder = RunRecorder(store, key, number, run.model)
     return ThenCall(hooks, lambda record: recorder(_Progress(hooks.history, record.epoch))), number, recorder
 
@@ -86,6 +87,7 @@ def keep_imported(store, key: str, result, data: dict, content: bytes | None = N
     its data file too where one is given; its number. StoreError, and nothing kept, when the store cannot."""
     if content is not None:
         store.put_data(key, Path(result.config.data.source).name, content)
-    (number,) = store.new_runs(key, [(result.config, data, result.model.num_parameters())], owner="import")
+    (number,) = store.new_runs(key, [(result.config, data, result.model.num_parameters(), IMPORTED.then(data))],
+                               owner="import")
     store.finish_run(key, number, **ended(result))
     return number

@@ -45,12 +45,19 @@ class RunLimits:
             raise config_error("over_parameter_limit", value=f"{parameters:g}", limit_name="max_parameters",
                                limit=f"{self.max_parameters:g}")
 
+    def seconds(self, cfg: ExperimentConfig) -> float:
+        """How long the run may train, in seconds: the smaller of its own max_seconds and the server's; 0 (no
+        limit) only where neither sets one. A run's max_seconds of 0 asks for no limit of its own, so under a
+        server's max_seconds it stops there."""
+        return min([s for s in (cfg.train.max_seconds, self.max_seconds) if s], default=0)
+
 
 @dataclass(frozen=True)
 class ServerLimits:
     """The server's settings: how many train at once, each run's limits, how much a session keeps."""
 
     max_concurrent: int = 3  # trainings at once in one server process; the rest queue
+    max_per_workspace: int = 1  # of those, how many one workspace (its tabs, a comparison's runs) may train
     max_epochs: int = 1000  # per run
     max_parameters: int = 500_000  # model size per run
     max_lookback: int = 1000  # time steps per window

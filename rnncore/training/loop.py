@@ -141,9 +141,14 @@ def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Ge
     except NonFinite as bad:
         partial = PartialEpoch(epoch, tuple(bad.batch_losses), bad.batches)
         return ending(Status.DIVERGED, "diverged" if best.epoch else "diverged_at_once", partial, epoch=epoch,
-                      value=float(bad.args[0]), lr=f"{tc.lr:g}")
+                      value=not_finite(bad.args[0]), lr=f"{tc.lr:g}")
     except Stopped as stop:
         return ending(stop.status, stop.reason, **stop.details)
+
+
+def not_finite(value: float) -> str:
+    """A loss that is not a number as a reader (and a JSON file) can take it: "NaN", "inf" or "-inf"."""
+    return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 class Kept:

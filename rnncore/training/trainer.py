@@ -28,6 +28,7 @@ from rnncore.training.limits import RunLimits
 from rnncore.training.loop import Ending, Stopped, fit
 from rnncore.training.progress import ENDED, EpochRecord, Progress, Status, say
 from rnncore.training.results import RunResult, build_result, forecast
+from rnncore.training.slots import QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -198,10 +199,11 @@ class Trainer:
         acquired, error = False, None
         try:
             if self._slots is not None and not (acquired := self._slots.acquire(timeout=0.05)):
-                self._update(status=Status.QUEUED, **say("queued"))  # said only when it has to wait
-                while not (acquired := self._slots.acquire(timeout=0.05)):
+                while not acquired:  # said only when it has to wait: for a free slot, or for its workspace
+                    self._say_queued()
                     if self._stop:
                         raise Stopped("stopped_queued")
+                    acquired = self._slots.acquire(timeout=0.05)
             model = self.model.to(self.device)
             ending = fit(model, self.windows, self.cfg.train, generator=self.generator, device=self.device,
                          hooks=self, first_epoch=self._first_epoch)
@@ -228,6 +230,14 @@ class Trainer:
         finally:
             if acquired:
                 self._slots.release()
+
+    def _say_queued(self) -> None:
+        """Queued, and why: the slots' word (``waiting_for``) where they have one, else for a free slot."""
+        waiting_for = getattr(self._slots, "waiting_for", None)
+        reason, details = waiting_for() if waiting_for is not None else (QUEUED, {})
+        with self._lock:
+            if (self._progress.status, self._progress.reason) != (Status.QUEUED, reason):
+                self._set(status=Status.QUEUED, **say(reason, **details))
 
     def _evaluate(self, ending: Ending, error: str | None) -> Progress:
         """Keep the best weights and evaluate them; the final progress, not yet published."""
@@ -274,7 +284,7 @@ class Trainer:
             raise Stopped("time_limit_mid", status=Status.FINISHED, epoch=epoch)
 
     def out_of_time(self) -> bool:
-        limit = min([s for s in (self.cfg.train.max_seconds, self.limits.max_seconds) if s], default=0)
+        limit = self.limits.seconds(self.cfg)
         if not limit:
             return False
         with self._lock:

@@ -7,13 +7,17 @@ ranges are fixed so a figure redrawn every second does not jump.
 
 Every text a user sees is an argument: ``labels`` maps a builder's label keys (listed
 in its docstring) to the translated text; dict keys passed as data (column, run,
-model, gate names) are shown as given. The figures of the inside of a network (gates,
-saturation, gradients through time, weight histograms, PCA) live in ``rnncore.cell_plots``.
+model, gate names) are shown as given, as plain text: Plotly reads a subset of HTML in
+every text (``<a href>`` makes a live link), so ``style``, which every builder ends with,
+escapes every text of the figure but the line breaks the builders write (``plain_text``). The
+figures of the inside of a network (gates, saturation, gradients through time, weight histograms,
+PCA) live in ``rnncore.viz.cell_plots``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -83,6 +87,61 @@ def text(labels: Mapping[str, str] | None, **defaults: str) -> dict[str, str]:
     return {**defaults, **(labels or {})}
 
 
+OWN_MARKUP = re.compile(r"(<br>|</?extra>)")  # what the builders write themselves: line breaks, hover boxes
+_ENTITY = re.compile(r"&(?!(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);)")  # an & that does not start an entity
+TRACE_TEXT = ("name", "text", "hovertext", "x", "y", "meta", "labels")  # a trace's texts (categories included)
+
+
+def plain(value):
+    """``value`` with its texts escaped for Plotly (a str, or a sequence that holds some); numbers as they are.
+    Escaping twice changes nothing, so a text already escaped stays as it is."""
+    if isinstance(value, str):
+        return "".join(part if OWN_MARKUP.fullmatch(part) else
+                       _ENTITY.sub("&amp;", part).replace("<", "&lt;").replace(">", "&gt;")
+                       for part in OWN_MARKUP.split(value))
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind not in {"O", "U"} else np.array([plain(v) for v in value])
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (str, list, tuple)) for v in value):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def plain_text(fig: go.Figure) -> go.Figure:
+    """``fig`` with every text a reader sees plain: trace names, texts, categories; titles, tick labels,
+    annotations, legend and colour-bar titles. Hover and text templates are the builders' own and kept."""
+    def title(owner) -> None:
+        if owner is not None and owner.title is not None and owner.title.text:
+            owner.title.text = plain(owner.title.text)
+
+    for trace in fig.data:
+        for name in TRACE_TEXT:
+            if name in trace and trace[name] is not None:
+                escaped = plain(trace[name])
+                if escaped is not trace[name]:
+                    trace[name] = escaped
+        if "legendgrouptitle" in trace and trace.legendgrouptitle.text:
+            trace.legendgrouptitle.text = plain(trace.legendgrouptitle.text)
+        if "colorbar" in trace:
+            title(trace.colorbar)
+
+    def axis(ax) -> None:
+        title(ax)
+        for name in ("ticktext", "categoryarray"):
+            if ax[name] is not None:
+                ax[name] = plain(tuple(ax[name]))
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    for note in fig.layout.annotations:
+        note.text = plain(note.text)
+    if fig.layout.title.text:
+        fig.layout.title.text = plain(fig.layout.title.text)
+    title(fig.layout.legend)
+    for bar in [ax.colorbar for ax in fig.select_coloraxes()]:
+        title(bar)
+    return fig
+
+
 def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
           y_title: str | None = None, *, legend: bool | None = None) -> go.Figure:
     """The look every figure shares: title, compact margin, fixed height, uirevision; a legend where there is
@@ -112,7 +171,7 @@ def style(fig: go.Figure, title: str, height: int, x_title: str | None = None,
     if y_title is not None:
         fig.update_yaxes(title_text=y_title)
     fig.for_each_yaxis(_decades)
-    return fig
+    return plain_text(fig)
 
 
 def _decades(axis) -> None:

@@ -34,6 +34,8 @@ TASKS: dict[str, str] = {
     "tasks.busy": "A run of yours is training; stop it first or wait for it to end.",
     "tasks.none_yet": "Choose the data and the settings, then press Start.",
     "tasks.queued": "Waiting for a free training slot (other runs on this server are training).",
+    "tasks.queued_workspace": "Waiting for another run of this workspace (in another tab) to end: on this server "
+                              "a workspace trains only so many runs at a time.",
     "tasks.running": "Training: epoch {epoch} of {epochs}.",
     "tasks.stopping": "Stopping after this batch...",
     "tasks.ended": "{message}.",

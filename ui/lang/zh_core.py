@@ -56,6 +56,12 @@ CORE: dict[str, str] = {
     "classerror.challenge_file_gone": "挑战的数据文件 {source} 已不在存储中；请老师带着这个文件重新创建班级",
     "classerror.too_short": "挑战的数据太短，留出测试部分后无法再训练（{detail}）",
     "classerror.no_model": "运行 {run} 没有在存储中保存模型；请重新训练后再提交",
+    "classerror.imported_run": "运行 {run} 是从文件导入的，或是从导入的运行继续训练的；班级只接受本服务器从头训练的运行：请在挑战数据上训练一个",
+    "classerror.unknown_lineage": "运行 {run} 保存于本服务器开始记录权重来源之前，无法证明是在这里训练的；请在挑战数据上重新训练",
+    "classerror.mixed_data": "运行 {run}（或它所继续的运行）有些轮次是在挑战以外的数据上训练的；请从头在挑战数据上训练一个运行",
+    "classerror.name_kept": "你在这个班级的提交使用的名字是 {name}；请用这个名字重新加入",
+    "classerror.no_student": "这名学生已不在班级中",
+    "classerror.no_submission": "班级中没有提交 {submission}（它已被移除）",
     "configerror.running_elsewhere": "这次运行正在另一个标签页或另一台服务器上训练；请等它在那里结束，或在那里停止它",
     "reason.interrupted": "已中断：这次运行训练时服务器停止了，当时已完成 {epochs} 轮；可从第 {kept} 轮的权重继续",
     "reason.interrupted_early": "已中断：这次运行训练时服务器停止了，当时还没有保存任何权重；请重新开始",
@@ -74,6 +80,8 @@ CORE: dict[str, str] = {
     "storeerror.bad_workspace_key": "{workspace} 不是工作区密钥（密钥由 32 到 64 个字母、数字、- 和 _ 组成）；请重新复制完整的工作区链接",
     "storeerror.no_workspace": "此存储中没有密钥为 {workspace} 的工作区；请检查密钥，或新建一个工作区",
     "storeerror.no_run": "此工作区中没有运行 {run}；'runs list' 会列出已有的运行",
+    "storeerror.run_training": "运行 {run} 正在训练（在某个浏览器标签页中，或由 train 或 sweep 命令训练）；请先在那里停止它"
+                               "（在它的训练页面点击“停止”，或按 Ctrl+C），然后再删除",
     "storeerror.quota_runs": "此工作区已有 {count} 次运行，达到上限（{limit}，rnnlab.toml 中的 max_runs）；请删除不再需要的运行",
     "storeerror.quota_bytes": "这会使工作区达到 {size} MB，超过配额 {limit} MB（rnnlab.toml 中的 max_megabytes）；"
                               "请删除不再需要的运行或文件",
@@ -135,6 +143,10 @@ CORE: dict[str, str] = {
     "configerror.gen_unknown_length": "{generator} 没有参数 {param}；它接受的参数：{params}；"
                                       "请改为设置 steps 和 samples，而不是 length",
     "configerror.gen_seed": "seed 必须是非负整数（得到的是 {seed}）",
+    "configerror.gen_too_many_values": "{generator} 将生成 {formula} = {count} 个数值，超过了一个生成数据集最多可容纳的 "
+                                       "{limit} 个；请减小以下参数之一：{params}",
+    "configerror.gen_too_many_steps": "{generator} 将进行 {formula} = {count} 个积分步，超过了本服务器为一个生成序列"
+                                      "最多进行的 {limit} 个；请减小以下参数之一：{params}",
     # BundleError: rnncore.bundle
     "bundleerror.empty": "上传的内容为空或不是文件；" + EXPORTED,
     "bundleerror.not_zip": "这不是 zip 文件，或者文件被截断、已损坏（{detail}）；请使用 RNN Lab 导出的完整 zip",

@@ -32,6 +32,7 @@ TASKS: dict[str, str] = {
     "tasks.busy": "你的一个运行正在训练；请先停止它或等它结束。",
     "tasks.none_yet": "选择数据和设置，然后按“开始”。",
     "tasks.queued": "正在等待空闲的训练名额（本服务器上有其他运行在训练）。",
+    "tasks.queued_workspace": "正在等待本工作区的另一个运行（在另一个标签页中）结束：本服务器上每个工作区同时训练的运行数有限。",
     "tasks.running": "训练中：第 {epoch} 轮，共 {epochs} 轮。",
     "tasks.stopping": "本批次结束后停止……",
     "tasks.ended": "{message}。",
