@@ -467,7 +467,7 @@ STRINGS: dict[str, str] = {
     "compare.title": "Compare runs",
     "compare.intro": "Every run of your workspace is kept here: overlay their loss curves and see what differs.",
     "compare.sweep": "Train RNN, LSTM, GRU and article LSTM on this data",
-    "compare.sweep_help": "Same data, seed and budget for each cell, side by side: as many train at once as the server's training slots allow, the rest wait their turn.",
+    "compare.sweep_help": "Same data, seed and budget for each cell, drawn side by side: as many train at once as this server lets one workspace (max_per_workspace) and its training slots allow, the rest wait their turn.",
     "compare.training_now": "Training now: {runs}. The curves grow as they train.",
     "compare.no_runs": "No runs yet: train one, or use the button above.",
     "compare.runs": "Runs",

@@ -482,7 +482,7 @@ STRINGS: dict[str, str] = {
     "compare.title": "比较运行",
     "compare.intro": "你工作区中的所有运行都保存在这里：叠加它们的损失曲线，看看有什么不同。",
     "compare.sweep": "在此数据上训练 RNN、LSTM、GRU 和文章中的 LSTM",
-    "compare.sweep_help": "每种单元使用相同的数据、随机种子和训练预算，并排训练：服务器的训练名额允许多少就同时训练多少，其余排队等候。",
+    "compare.sweep_help": "每种单元使用相同的数据、随机种子和训练预算，并排显示：本服务器允许一个工作区（max_per_workspace）和训练名额允许多少就同时训练多少，其余排队等候。",
     "compare.training_now": "正在训练：{runs}。曲线随训练不断延长。",
     "compare.no_runs": "还没有运行：训练一个，或使用上面的按钮。",
     "compare.runs": "运行",
