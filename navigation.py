@@ -10,12 +10,20 @@ from pathlib import Path
 
 import streamlit as st
 
+from rnncore.errors import SettingsError
+from rnncore.store import load_settings
 from ui import classroom, fragments, links, sidebar, state, workspace
-from ui.errors import shielded
-from ui.i18n import t
+from ui.errors import LOG, shielded
+from ui.i18n import in_every_language, t
 
 ICON = Path(__file__).resolve().parent / "docs" / "icon.png"  # a file of ours: no icon font fetched from the web
 st.set_page_config(page_title="RNN Lab", page_icon=str(ICON), layout="wide")
+try:  # the server's settings, read on every page: while they cannot be used, a page says why and nothing else
+    load_settings()
+except SettingsError as exc:
+    LOG.error("RNN Lab's settings cannot be used: %s", exc)
+    st.error(in_every_language("app.settings", exc), icon=":material/error:")
+    st.stop()
 state.native_loops()  # the explicit LSTM cells' C++ loops, built in the background the first time
 workspace.attach()  # this browser's runs: the workspace of its cookie (or of a workspace link), else a new one
 classroom.take_teacher_link()  # a teacher link's key: into this session and a cookie, out of the address

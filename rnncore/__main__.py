@@ -1,4 +1,5 @@
-"""The command line: ``python -m rnncore train ...``, ``runs list|show|export|delete``, ``sweep`` and ``data PATH``.
+"""The command line: ``python -m rnncore train ...``, ``runs list|show|export|delete``, ``sweep`` and ``data PATH``;
+installed, the ``rnnlab`` command (``rnnlab``): the app, or with a command the same command line.
 
 Every setting's flag comes from its declaration (rnncore.config, rnncore.settings): the same
 names, types and ranges as the app and the links. Bad input exits with status 2 and one line on
@@ -7,12 +8,16 @@ still writes its files). ``train --store URL`` also records the run in a workspa
 (a new one unless ``--workspace KEY``), as the app does and under the same limits (rnnlab.toml [limits]);
 ``runs`` reads a workspace back. ``sweep``
 searches settings with an Optuna study (rnncore.sweeps) stored in the run store's database.
+``rnnlab`` without a command serves the app (``python -m streamlit run app.py`` in a child process, in the
+app's folder: rnncore never imports streamlit).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -93,6 +98,10 @@ def make_parser() -> argparse.ArgumentParser:
     runs.add_argument("--workspace", metavar="KEY", required=True, help="the workspace's key")
     runs.add_argument("--json", action="store_true", help="list and show: JSON (one object per line for list)")
     runs.add_argument("--out", help="export: the zip file to write (default: rnnlab_run_N.zip)")
+    runs.add_argument("--tensorboard", metavar="DIR",
+                      help="export: TensorBoard event files instead of the zip, in DIR/run_N (every run of the "
+                           "workspace without N): each epoch's losses, gradient norm, learning rate and seconds, "
+                           "and the settings with the test metrics; then tensorboard --logdir DIR")
     data = commands.add_parser("data", help="show what load_csv makes of a CSV file")
     data.add_argument("path")
     _sweep_parser(commands)
@@ -143,13 +152,19 @@ def _param_value(text: str):
 
 
 def build_config(args: argparse.Namespace):
-    """The ExperimentConfig of ``args``: --config (or the defaults) with the given flags on top."""
+    """The ExperimentConfig of ``args``: --config (or the defaults, with the settings recommended for a bundled
+    sample of --data) with the given flags on top."""
     from rnncore.config import SETTINGS, ExperimentConfig
     from rnncore.io.model_files import load_config
+    from rnncore.tasks.build import recommended
 
     if args.config is None and args.source is None:
         raise UsageError(f"give --data {_data_hint(args.task or 'forecast')} (or --config DIR/config.json)")
-    cfg = load_config(args.config) if args.config else ExperimentConfig()
+    if args.config:
+        cfg = load_config(args.config)
+    else:
+        data = {"source": args.source, "task": args.task or ExperimentConfig().data.task}
+        cfg = recommended(ExperimentConfig().replace(data=data))
     changes: dict[str, dict] = {}
     for name, declared in SETTINGS.items():
         value = getattr(args, name)
@@ -168,18 +183,18 @@ def build_config(args: argparse.Namespace):
     return cfg.replace(**changes)
 
 
-def check_out(text: str) -> Path:
-    """The --out folder, checked before training (a run never fails only at the end): it is a folder
-    or can be made one, and it can be written. Nothing is made here."""
+def check_out(text: str, flag: str = "--out") -> Path:
+    """The folder of ``flag`` (--out), checked before training (a run never fails only at the end): it is a
+    folder or can be made one, and it can be written. Nothing is made here."""
     if not text.strip():
-        raise UsageError("--out must name a folder for the run's files, e.g. --out runs/airline")
+        raise UsageError(f"{flag} must name a folder for the run's files, e.g. {flag} runs/airline")
     out = Path(text)
     existing = next(p for p in (out, *out.parents) if p.exists())  # "." or "/" at the latest
     if not existing.is_dir():
         where = "is a file" if existing == out else f"lies under the file {existing}"
-        raise UsageError(f"--out {text} {where}; choose a folder")
+        raise UsageError(f"{flag} {text} {where}; choose a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {text}: {existing} cannot be written; choose a folder you can write to")
+        raise UsageError(f"{flag} {text}: {existing} cannot be written; choose a folder you can write to")
     return out
 
 
@@ -413,6 +428,10 @@ def runs(args: argparse.Namespace) -> int:
                 print(f"{summary.number:5d}  {summary.task:8s}  {summary.status:11s}  {summary.epochs:4d} epochs  "
                       f"{summary.cell:12s}  best val_loss {best}")
         return 0
+    if args.tensorboard is not None:
+        if args.action != "export":
+            raise UsageError(f"--tensorboard is for runs export, not runs {args.action}")
+        return _tensorboard(store, key, args)
     if args.run is None:
         raise UsageError(f"runs {args.action} needs the run's number, e.g. 'runs {args.action} 1 --workspace KEY'")
     if args.action == "delete":
@@ -437,6 +456,41 @@ def runs(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out} is a folder; name the zip file to write, e.g. --out {out / 'run.zip'}")
     out.write_bytes(_export(store, key, stored) if stored.task == "forecast" else _export_task(store, key, stored))
     print(f"wrote {out}")
+    return 0
+
+
+def _tensorboard(store, key: str, args: argparse.Namespace) -> int:
+    """runs export [N] --tensorboard DIR: run N's event files (every run's of the workspace without N), each in
+    DIR/run_N, which must not hold files yet. All or nothing: every run is read before anything is written, and
+    what was written is removed where a later one fails."""
+    import shutil
+
+    from rnncore.io.tensorboard_files import write_events
+
+    if args.out is not None:
+        raise UsageError("--out names the zip, --tensorboard the event files' folder: give one of them")
+    root = check_out(args.tensorboard, "--tensorboard")
+    numbers = [args.run] if args.run is not None else [summary.number for summary in store.list_runs(key)]
+    if not numbers:
+        print("the workspace has no runs: nothing to write")
+        return 0
+    targets = {number: root / f"run_{number}" for number in numbers}
+    for folder in targets.values():
+        if folder.exists() and not (folder.is_dir() and not any(folder.iterdir())):
+            raise UsageError(f"--tensorboard {args.tensorboard}: {folder} exists already; remove it or choose "
+                             "another folder")
+    stored = [store.get_run(key, number) for number in numbers]
+    written = []
+    try:
+        for run in stored:
+            write_events(targets[run.number], run.history, run.config, run.results, run.created)
+            written.append(targets[run.number])
+            print(f"wrote {targets[run.number]}")
+    except BaseException:
+        for folder in written:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    print(f"see them with: tensorboard --logdir {root}")
     return 0
 
 
@@ -536,6 +590,9 @@ def data(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS = {"train": train, "runs": runs, "data": data, "sweep": sweep}
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -545,7 +602,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = make_parser().parse_args(argv)
-        return {"train": train, "runs": runs, "data": data, "sweep": sweep}[args.command](args)
+        from rnncore.store import load_settings
+
+        load_settings()  # rnnlab.toml and RNNLAB_*: no command starts while they cannot be used
+        return COMMANDS[args.command](args)
     except (UsageError, KeyedError, ModelFileError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"rnncore: error: {message}", file=sys.stderr)
@@ -560,6 +620,54 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnncore: interrupted", file=sys.stderr)
         return 130
+
+
+def rnnlab(argv: list[str] | None = None) -> int:
+    """The ``rnnlab`` command: ``rnnlab COMMAND ...`` is ``python -m rnncore COMMAND ...``; without a command
+    it serves the app (``rnnlab --port 8502``; other options go to Streamlit, e.g. --server.address 0.0.0.0)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and not argv[0].startswith("-"):
+        return main(argv)
+    parser = argparse.ArgumentParser(
+        prog="rnnlab", description="RNN Lab: serve the app in the browser (Ctrl+C stops it).",
+        epilog=f"commands: rnnlab {'|'.join(COMMANDS)} ... is python -m rnncore {'|'.join(COMMANDS)} ...; "
+               "see rnnlab COMMAND --help. Other options go to streamlit run (streamlit run --help).")
+    parser.add_argument("--port", type=int, metavar="N", help="the port to serve on (default 8501)")
+    args, options = parser.parse_known_args(argv)
+    if args.port is not None:
+        if not 0 < args.port < 65536:
+            parser.error(f"--port {args.port}: give a port from 1 to 65535, e.g. --port 8502")
+        options = ["--server.port", str(args.port), *options]
+    return serve(options)
+
+
+def serve(options: list[str]) -> int:
+    """Run the app's Streamlit server as a child process, in the app's folder (its .streamlit/config.toml), until
+    it ends; its exit status, or 130 after Ctrl+C. SIGTERM to this process is passed on; Ctrl+C stops it (a second
+    one kills it)."""
+    from rnncore.home import app_folder, settings_file, store_file
+
+    folder = app_folder()
+    print(f"RNN Lab: settings from {settings_file()}; runs kept in {store_file()} unless rnnlab.toml [store] url "
+          "or RNNLAB_STORE names another store", flush=True)
+    child = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(folder / "app.py"), *options],
+                             cwd=folder)
+    previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    try:
+        try:
+            code = child.wait()
+        except KeyboardInterrupt:  # a terminal's Ctrl+C reached the child too; a `kill -INT` of this process did not
+            if os.name == "posix":
+                child.send_signal(signal.SIGINT)
+            try:
+                child.wait()
+            except KeyboardInterrupt:
+                child.kill()
+                child.wait()
+            code = 130  # interrupted, as python -m rnncore says it
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return code if code >= 0 else 128 - code  # killed by signal N: 128 + N, as a shell says it
 
 
 if __name__ == "__main__":

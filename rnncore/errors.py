@@ -3,7 +3,7 @@
 ``str(e)`` (or ``str(note)``) is the English template of ``key`` in rnncore.messages filled with
 ``details``; a page says the same in its reader's language from ``prefix + "." + key``
 (ui.i18n.explain_error). A detail may itself be a KeyedError (a config inside a zip, a problem in
-a link): its own text is filled in, translated the same way.
+a link), or ``Several`` of them: its own text is filled in, translated the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rnncore.messages import (
     CONFIG_MESSAGES,
     DATA_MESSAGES,
     DATA_NOTES,
+    SETTINGS_MESSAGES,
     STORE_MESSAGES,
     SWEEP_MESSAGES,
 )
@@ -62,6 +63,13 @@ class StoreError(KeyedError):
     prefix, messages = "storeerror", STORE_MESSAGES
 
 
+class SettingsError(KeyedError):
+    """rnnlab.toml or an RNNLAB_* variable cannot be used; str(e) names the file and line (or the variable) and
+    what to write. The app and the command line start nothing until it is fixed."""
+
+    prefix, messages = "settingserror", SETTINGS_MESSAGES
+
+
 class ClassError(KeyedError):
     """A class, a challenge or a submission refused; str(e) says which limit or what to do."""
 
@@ -73,6 +81,13 @@ class SweepError(KeyedError):
     left as it was."""
 
     prefix, messages = "sweeperror", SWEEP_MESSAGES
+
+
+class Several(tuple):
+    """A detail that holds several KeyedErrors (every limit a run breaks): in English their texts, joined by "; "."""
+
+    def __str__(self) -> str:
+        return "; ".join(map(str, self))
 
 
 def data_error(key: str, **details) -> DataError:

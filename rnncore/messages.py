@@ -3,7 +3,8 @@
 ``DATA_MESSAGES`` (DataError), ``DATA_NOTES`` (the cleaning notes of a Dataset), ``CONFIG_MESSAGES``
 (ConfigError), ``BUNDLE_MESSAGES`` (BundleError: a refused run zip) and ``RUN_MESSAGES`` (what a run
 says about itself: Progress.reason) and ``STORE_MESSAGES`` (StoreError: the run store cannot do what was
-asked). An error or note carries its key and details (rnncore.errors),
+asked) and ``SETTINGS_MESSAGES`` (SettingsError: rnnlab.toml cannot be used). An error or note carries its
+key and details (rnncore.errors),
 and its English text is always the template filled with them; the app's English table imports these
 templates (ui/lang/en_core.py) and its other languages translate them key by key.
 
@@ -112,6 +113,8 @@ DATA_MESSAGES = MappingProxyType({
 DATA_NOTES = MappingProxyType({
     "read_as": "read as {encoding} text",
     "read_latin1": "read as Latin-1 (Windows-1252) text because the file is not valid UTF-8",
+    "encoding_doubt": "the file could also be {other} text; it was read as {encoding}, in which its characters are "
+                      "more common ones. If the column names look wrong, save the file as 'CSV UTF-8'",
     "separated_semicolons": "columns separated by semicolons",
     "separated_tabs": "columns separated by tabs",
     "separated_bars": "columns separated by bars",
@@ -375,6 +378,21 @@ STORE_NOTES = MappingProxyType({
     "data_not_kept": "this file is not kept in the workspace, so runs on it cannot be reopened after a reload: {error}",
 })
 
+# SettingsError: rnnlab.toml or an RNNLAB_* variable cannot be used (rnncore.training.limits); nothing starts until it
+# is fixed. {place} is FILE:LINE, {setting} what was written there ("FILE:LINE: name = value", or "NAME=value")
+SETTINGS_MESSAGES = MappingProxyType({
+    "unreadable": "{file} cannot be read ({problem}); make it a UTF-8 text file that the server may read",
+    "syntax": "{file} is not valid TOML at line {line}, column {column} ({text}): {problem}; fix that line (a "
+              "number is written without a unit, text in double quotes: max_seconds = 600, url = \"\")",
+    "outside": "{place}: {name} is not in a section; put it under {sections}",
+    "unknown_section": "{place}: there is no section [{section}]; the sections are {sections} (check the spelling)",
+    "unknown_key": "{place}: [{section}] has no setting {name}; its settings are {choices} (check the spelling)",
+    "whole": "{setting}: {name} must be a positive whole number, e.g. {example}",
+    "whole_or_zero": "{setting}: {name} must be 0 or a positive whole number, e.g. {example}",
+    "positive": "{setting}: {name} must be a positive number, e.g. {example}",
+    "text": "{setting}: {name} must be text in double quotes, e.g. {example}",
+})
+
 # ClassError: a class, a challenge or a submission refused (rnncore.classroom); nothing is changed by it
 CLASS_MESSAGES = MappingProxyType({
     "bad_room": "{room} is not a room code: a code is 6 letters and digits (no 0, O, 1 or I); ask your teacher for it",
@@ -395,9 +413,12 @@ CLASS_MESSAGES = MappingProxyType({
     "other_window": "run {run} uses {setting} = {value}, the challenge asks for {wanted}; keep the challenge's "
                     "window and split",
     "cell_not_allowed": "the challenge allows the cells {cells}; run {run} uses {cell}",
-    "over_budget": "run {run} has {name} = {value}, over the challenge's budget of {limit}; train within the budget",
+    "over_budget": "run {run} is over the challenge's budget ({over}); train within the budget",
+    "over_setting": "{name} = {value} against {limit}",  # each limit a run breaks, in over_budget's {over}
+    "over_parameters": "{value} parameters against {limit}",
+    "no_time_limit": "no time limit of its own against {limit} s",
+    "other_cell": "the cell {cell}, not one of {cells}",
     "bad_challenge": "the challenge cannot be used: {problem}",
-    "challenge_difference": "a challenge scores the series itself, so its window's difference must be none",
     "challenge_file_gone": "the challenge's data file {source} is no longer in the store; ask the teacher to make the "
                            "class again with the file",
     "too_short": "the challenge data is too short to hold out a test part and still train ({detail})",

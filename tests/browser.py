@@ -121,7 +121,8 @@ def start_server(env: dict | None = None, log: Path | None = None, prefix: list[
 def server(tmp_path_factory):
     """A streamlit server for this test module: yields the Server (``server.url``), then stops it."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    running = start_server(env={"RNNLAB_MAX_EPOCHS": "100000"}, log=log)  # runs that outlast any test
+    # runs that outlast any test; a closed tab's workspace stops training 2 s later (grace_seconds)
+    running = start_server(env={"RNNLAB_MAX_EPOCHS": "100000", "RNNLAB_GRACE_SECONDS": "2"}, log=log)
     yield running
     running.stop()
 

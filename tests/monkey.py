@@ -141,10 +141,9 @@ class Monkey:
         self._run()
 
     def _close_tab(self) -> None:
-        """What closing the tab does (the session's on_release), then a new tab on the same server."""
-        from ui.state import _close
-
-        _close(self.lab)
+        """What closing every tab of the workspace does once its grace period is over (rnncore.lab.shared: the
+        Lab's training is told to stop), then a new tab on the same server."""
+        self.lab.stop()
         self.stopped_at = time.monotonic()
         stop_everything()
         self.__init__()  # a new session: a new Lab with no runs
@@ -158,7 +157,9 @@ class Monkey:
         box = self._widget("number_input", name) or self._widget("slider", name)
         if box is None or box.disabled:
             return
-        box.set_value(type(box.value)(min(max(value, box.min), box.max)))
+        if box.min is not None:  # a slider; a number box takes what is typed, and refuses what it cannot use
+            value = min(max(value, box.min), box.max)
+        box.set_value(type(box.value)(value))
         self._run()
 
     def _choice(self, name: str, index: int) -> None:

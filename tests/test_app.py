@@ -5,8 +5,18 @@ import json
 
 import pytest
 
+from rnncore.data.samples import with_defaults
 from rnncore.lab import Lab
-from tests.apptest import choose_sample, new_app, run_until, shown, start_training, stop_everything, texts
+from tests.apptest import (
+    choose_sample,
+    new_app,
+    run_until,
+    session_lab,
+    shown,
+    start_training,
+    stop_everything,
+    texts,
+)
 
 PAGES = ["views/home.py", "views/data.py", "views/train.py", "views/inside.py", "views/evaluate.py",
          "views/compare.py", "views/learn.py"]
@@ -27,10 +37,16 @@ def test_every_page_renders_without_exception(app, page):
     assert app.title, f"{page} has no title"
 
 
+def declared(app) -> None:
+    """The session's next run: the declared settings (an LSTM of 32 units), not the default sample's recommended."""
+    lab = session_lab()
+    lab.config = with_defaults(lab.config, {})
+
+
 def test_a_sample_data_set_can_be_chosen(app):
     choose_sample(app, "sunspots")
     assert not app.exception
-    assert any(h.value == "sunspots" for h in app.header)
+    assert any(h.value.replace("\\", "") == "Sunspots (yearly)" for h in app.header)  # the sample's title
     assert len(app.get("plotly_chart")) == 1
 
 
@@ -83,6 +99,8 @@ def test_file_and_column_names_are_shown_as_text_never_markup(app):
 
 
 def train_briefly(app, epochs: int = 2) -> None:
+    """A short run of the declared settings (an LSTM), not the default sample's recommended ones."""
+    declared(app)
     start_training(app, epochs=epochs, hidden_size=6)
     run_until(app, lambda at: f"finished {epochs} epochs" in texts(at), timeout=60)
 
@@ -157,6 +175,7 @@ def test_on_a_machine_with_a_gpu_the_train_page_says_which_device_is_the_faster(
     def notes():
         return " ".join(c.value for c in app.caption) + " " + " ".join(i.value for i in app.info)
 
+    declared(app)
     app.switch_page("views/train.py")
     app.run()
     app.selectbox(key="w.device").set_value("auto").run()

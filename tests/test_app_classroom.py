@@ -81,7 +81,7 @@ def test_a_student_joins_trains_on_the_challenge_submits_and_the_teacher_sees_it
     assert board.get("plotly_chart"), "no curves of the chosen students"
     assert "A student's run, inside" in texts(board)  # the student's run opened: curves, settings, its gates
     assert board.selectbox(key="w.teacher.run").value == "**Ada** <b> · #1"
-    assert "**Hidden units** 8" in texts(board) and "**Cell** LSTM" in texts(board)
+    assert "**Hidden units** 8" in texts(board) and "**Cell** GRU" in texts(board)  # the challenge's start: a GRU
     charts = [c.proto.spec for c in board.get("plotly_chart")]
     assert any('"Gates' in spec or "gate" in spec.lower() for spec in charts[-1:]), "no gates of the student's run"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 
 import optuna
 import pytest
@@ -111,6 +112,12 @@ def test_a_sweep_trains_its_trials_as_runs_shows_them_and_trains_the_best_in_one
         assert runs[row["run"]].config.train.epochs == 3
     assert len(at.get("plotly_chart")) >= 1  # the figures Optuna can draw from three trials
     assert any(t.label == "Optimisation history" for t in at.tabs)
+    per_epoch = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "per epoch" in c.proto.spec)
+    assert per_epoch["layout"]["showlegend"]  # three trials, each named
+    colours = [trace["line"]["color"] for trace in per_epoch["data"]]
+    assert len(set(colours)) == 3 and not set(colours) & {"#d5dae5", "#ffffff", "white"}  # none white on white
+    if any(tab.label == "Setting importances" for tab in at.tabs):
+        assert "Computed from 3 completed trials" in said  # importances from three trials: a rough guess
     best = job.sweep.best()
     assert any(f"hidden_size={best.params['hidden_size']}" in str(code.value) for code in at.code)  # its link
     press(at, "Train these settings")
@@ -210,7 +217,7 @@ def test_a_classifier_sent_from_the_text_and_labels_page_is_swept_for_accuracy_a
     assert not at.exception and at.title[0].value == "Sweep", [e.message for e in at.exception]
     at.switch_page("views/sweep.py")  # (AppTest's next run would draw the page it was told last)
     said = texts(at)
-    assert "Sweeping the experiment of the Text & labels page: a sequence classifier of waveform" in said, said
+    assert "Sweeping the experiment of the Text & labels page: a sequence classifier of Which waveform" in said, said
     at = ask(at, trials=2, epochs=2, study="page-classes", hidden=(4, 6))
     press(at, "Start the sweep")
     job = desk().job

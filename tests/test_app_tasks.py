@@ -51,7 +51,8 @@ def set_up(at, task: str, epochs: int, hidden: int) -> None:
 
 
 def test_a_character_model_of_the_bundled_text_shows_its_scores_its_text_and_inside(app):
-    assert not app.exception and "Using genesis: 197,408 characters, 70 distinct" in texts(app)
+    assert not app.exception
+    assert "Using Genesis (King James Version, English): 197,408 characters, 70 distinct" in texts(app)
     set_up(app, "charlm", 2, 16)
     app.button(key="b.tasks.start").click()
     app.run()
@@ -75,7 +76,7 @@ def test_a_character_model_of_the_bundled_text_shows_its_scores_its_text_and_ins
 
 def test_a_classifier_of_the_bundled_sequences_shows_its_confusion_matrix_and_mistakes(app):
     set_up(app, "classify", 3, 8)
-    assert "Using italy_power_demand: 1,096 sequences of 24 steps" in texts(app)
+    assert "Using Italian power demand: winter or summer day (real): 1,096 sequences of 24 steps" in texts(app)
     app.button(key="b.tasks.start").click()
     run_until(app, ended, timeout=120)
     assert not app.exception and not app.error, texts(app)
@@ -121,11 +122,34 @@ def test_stop_ends_a_run_within_its_epoch_and_keeps_its_weights(app):
     assert not app.exception and "stopped" in texts(app) and app.dataframe
 
 
+def test_a_run_that_ends_while_the_page_is_drawn_shows_one_state(app, monkeypatch):
+    """The page reads once whether the run trains: a run that ends after its status was drawn shows its results
+    on the next redraw, never next to a status that says it still trains."""
+    import ui.tasks
+
+    set_up(app, "classify", 500, 8)
+    app.button(key="b.tasks.start").click()
+    run_until(app, lambda at: "Training: epoch 2" in texts(at), timeout=60)
+    drawn = ui.tasks.status
+
+    def status_then_end(job):
+        drawn(job)
+        job.stop()
+        assert job.join(timeout=60)
+
+    monkeypatch.setattr(ui.tasks, "status", status_then_end)
+    app.run()  # the page begins with the run training; it has ended when the page's last part is drawn
+    assert "Training: epoch" in texts(app) and not app.subheader, texts(app)
+    app.run()
+    shown = texts(app)
+    assert not app.exception and "stopped" in shown and "Training: epoch" not in shown and app.subheader
+
+
 def test_the_page_speaks_chinese(app):
     app.sidebar.selectbox(key="w.lang").set_value("zh")
     app.run()
     shown = texts(app)
-    assert "文本与带标签的序列" in shown and "使用 genesis：197,408 个字符" in shown
+    assert "文本与带标签的序列" in shown and "使用 《创世记》（英王钦定本，英文）：197,408 个字符" in shown
     assert app.button(key="b.tasks.start").label == "开始"
 
 
@@ -154,7 +178,8 @@ def test_while_a_text_model_trains_the_page_shows_what_it_writes_after_each_epoc
     run_until(app, lambda at: "What the model wrote after epoch 1 (temperature 0.8)" in texts(at), timeout=90)
     assert app.button(key="b.tasks.stop").disabled is False
     live = [c.value for c in app.code]
-    assert live and live[0].startswith("Chapter 1\n") and len(live[0]) == 32 + 160  # the first window, then 160
+    lookback = app.number_input(key="w.tasks.charlm.lookback").value
+    assert live and live[0].startswith("Chapter 1\n") and len(live[0]) == lookback + 160  # the first window, then 160
     app.text_area(key="w.tasks.live_prompt").set_value("And God said")
     app.slider(key="w.tasks.live_temperature").set_value(0.3)
     app.run()
@@ -217,6 +242,7 @@ def test_the_page_puts_its_experiment_in_the_link_and_a_link_sets_it_up():
     at.segmented_control(key="w.tasks.task").set_value("classify")
     at.run()
     at.selectbox(key="w.tasks.source.classify").set_value("synthetic:sign_memory")
+    at.run()  # (a person changes one widget at a time: the settings then start from what that data recommends)
     at.number_input(key="w.tasks.classify.hidden_size").set_value(24)
     at.run()
     query = {key: at.query_params[key] for key in at.query_params}
@@ -231,7 +257,7 @@ def test_the_page_puts_its_experiment_in_the_link_and_a_link_sets_it_up():
     assert shared.number_input(key="w.tasks.classify.lr").value == pytest.approx(0.02)
 
     unknown = open_tasks_page({"task": "charlm", "source": "sample:nope"})
-    assert not unknown.exception and "the data sample:nope could not be loaded" in texts(unknown)
+    assert not unknown.exception and "the data nope could not be loaded (this page offers Genesis" in texts(unknown)
     assert unknown.selectbox(key="w.tasks.source.charlm").value == "sample:genesis"  # the page's default stays
     stop_everything()
 

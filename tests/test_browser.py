@@ -22,8 +22,15 @@ def epochs_done(page) -> int:
     return int(match[1]) if match else -1
 
 
-def grows(page, seconds: float = 3.0) -> tuple[int, int]:
-    """Epochs done now and ``seconds`` later, as the page shows them."""
+def grows(page, timeout: float = 30.0) -> tuple[int, int]:
+    """Epochs done now, and then once the page shows more (at most ``timeout`` s later), as the page shows them."""
+    before = epochs_done(page)
+    wait_for(lambda: epochs_done(page) > before, timeout=timeout)
+    return before, epochs_done(page)
+
+
+def holds(page, seconds: float = 3.0) -> tuple[int, int]:
+    """Epochs done now and ``seconds`` later (for what must not change), as the page shows them."""
     before = epochs_done(page)
     page.wait_for_timeout(seconds * 1000)
     return before, epochs_done(page)
@@ -59,6 +66,7 @@ def noisy_seasonal_csv(path, rows: int = 150) -> None:
 def start_long_run(page) -> None:
     go_to(page, "Train")
     set_number(page, "Epochs", LONG_RUN)
+    set_number(page, "Early-stopping patience", 0)  # a sample's recommended early stopping would end it
     click(page, "Start")
     assert wait_for(lambda: plot_points(page) > 0, timeout=60), "no loss point appeared after Start"
 
@@ -85,7 +93,7 @@ def test_upload_then_start_pause_resume_stop(server, page, tmp_path):
     button(page, "Resume").wait_for(timeout=20_000)
     page.get_by_text("Paused ·").wait_for(timeout=10_000)
     points = plot_points(page)
-    before, after = grows(page)
+    before, after = holds(page)
     assert after == before > 0, f"training went on while paused (epoch {before} -> {after})"
     assert plot_points(page) == points > 0, "the loss chart changed while paused"
     assert f"of {LONG_RUN}" in progress_text(page)
@@ -111,21 +119,22 @@ def test_two_sessions_stay_apart(server, new_context):
     a.get_by_role("option", name="Sunspots (yearly)").click()
     wait_idle(a)
     click(a, "Use this data set")
-    a.get_by_role("heading", name="sunspots", exact=True).wait_for(timeout=20_000)
+    a.get_by_role("heading", name="Sunspots (yearly)", exact=True).wait_for(timeout=20_000)
 
     start_long_run(a)
     go_to(b, "Train")  # B's own Lab: no training, and still the airline data
     assert b.get_by_text("Press Start to train").is_visible()
     assert plot_points(b) == -1
     assert button(b, "Start").is_enabled()
-    assert b.get_by_test_id("stMain").get_by_text("Data: airline_passengers").is_visible()
+    assert b.get_by_test_id("stMain").get_by_text("Data: Airline passengers (monthly)").is_visible()
     go_to(b, "Data")
-    assert b.get_by_role("heading", level=2).first.inner_text().strip() == "airline_passengers"
+    assert b.get_by_role("heading", level=2).first.inner_text().strip() == "Airline passengers (monthly)"
     click(a, "Stop")
 
 
 def test_closing_the_tab_stops_its_training(server, new_context):
-    """Read from the trainer threads themselves (not the server's CPU use, which other tests running at the
+    """Once its last tab is closed a workspace's training stops, after the grace period (2 s on this server).
+    Read from the trainer threads themselves (not the server's CPU use, which other tests running at the
     same time on the machine's cores can push either way): one trains while the tab is open, none after."""
     assert wait_for(lambda: not server.training_threads(), timeout=15), "the server trains before the test"
     context = new_context()
@@ -154,7 +163,7 @@ def test_a_shared_link_opened_first_on_a_fresh_server_restores_everything(page, 
         ours = len(list((Path(__file__).resolve().parents[1] / "views").glob("*.py")))  # one link per page of views/
         assert nav.count() == ours and any(text.endswith("训练") for text in nav.all_inner_texts())  # in Chinese
         assert page.get_by_role("heading", level=1).first.inner_text().strip() == "训练"
-        assert page.get_by_test_id("stMain").get_by_text("sunspots").first.is_visible()
+        assert page.get_by_test_id("stMain").get_by_text("太阳黑子数（年度）").first.is_visible()  # its name in Chinese
         assert "cell=gru" in page.url  # the URL keeps following the experiment
     finally:
         fresh.stop()

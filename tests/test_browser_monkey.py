@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 PAGES = {"en": ["Home", "Data", "Train", "Inside the cell", "Evaluate", "Compare", "Sweep", "Class", "Teacher",
                 "Learn"],
          "zh": ["首页", "数据", "训练", "单元内部", "评估", "比较", "扫描", "班级", "教师", "学习"]}
-TRAIN_BUTTONS = {"en": ["Start", "Pause", "Resume", "Step one epoch", "Stop"],
+TRAIN_BUTTONS = {"en": ["Start", "Pause", "Resume", "Step", "Stop"],
                  "zh": ["开始", "暂停", "继续", "训练一轮", "停止"]}
 
 

@@ -56,7 +56,8 @@ def compare_lists(page, label: str, timeout: float = 15_000) -> bool:
 
 
 def a_finished_run(server, new_context, store_url: str):
-    """A new browser that trained one run of 3 epochs on ``server`` to the end: (context, page, workspace key)."""
+    """A new browser that trained one run of 3 epochs on ``server`` to the end: (context, page, workspace key). The
+    airline sample's own settings otherwise: a GRU of two layers (sample_data/samples.json)."""
     context = new_context()
     page = context.new_page()
     open_app(page, server.url)
@@ -75,7 +76,7 @@ def test_a_run_outlasts_a_reload_and_a_server_restart(store_url, tmp_path, new_c
         _, page, key = a_finished_run(first, new_context, store_url)
         page.reload()  # a reload is a new session: the cookie brings the workspace back
         open_app(page, page.url)
-        assert compare_lists(page, "#1 LSTM 8×1"), "the run is not listed after a reload"
+        assert compare_lists(page, "#1 GRU 8×2"), "the run is not listed after a reload"
         wait_for(lambda: page.locator(".js-plotly-plot").count() > 0, timeout=20)
         page.screenshot(path=tmp_path / "compare_after_reload.png", full_page=True)
         assert page.locator(".js-plotly-plot").count() > 0, "no loss curve for the stored run"
@@ -90,7 +91,7 @@ def test_a_run_outlasts_a_reload_and_a_server_restart(store_url, tmp_path, new_c
         page.get_by_text("Opened the workspace of the link: 1 run(s)").wait_for(timeout=20_000)
         assert "workspace=" not in page.url, "the key stayed in the address bar"
         assert workspace_of(other_device) == key
-        assert compare_lists(page, "#1 LSTM 8×1"), "the run is not listed after a restart"
+        assert compare_lists(page, "#1 GRU 8×2"), "the run is not listed after a restart"
         go_to(page, "Evaluate")
         page.get_by_text("finished 3 epochs").first.wait_for(timeout=30_000)
         assert page.locator(".js-plotly-plot").count() >= 3, "Evaluate drew no charts for the stored run"
@@ -107,7 +108,7 @@ def test_a_killed_server_leaves_an_interrupted_run_that_continues(store_url, tmp
         start_long_run(page)
         key = workspace_of(context)
         assert wait_for(lambda: epochs_done(page) >= 3, timeout=60), "training did not get going"
-        page.wait_for_timeout(1500)  # a checkpoint of the weights is written every heartbeat
+        assert wait_for(lambda: stored(store_url, key)[0].has_model, timeout=60), "no checkpoint of the weights"
         doomed.process.send_signal(signal.SIGKILL)
         doomed.process.wait(timeout=10)
     finally:

@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -17,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from rnncore.data.samples import with_defaults
 from rnncore.io.bundle import FILES, BundleError, export_run, import_run, probe_traces
 from rnncore.io.model_files import history_frame, metrics_document
 from rnncore.lab import Lab
@@ -33,7 +34,7 @@ def record():
     """A run made the way the app makes it."""
     lab = Lab()
     lab.load("sample:airline_passengers")
-    lab.config = lab.config.replace(train={"epochs": 3}, model={"hidden_size": 8})
+    lab.config = with_defaults(lab.config, {}).replace(train={"epochs": 3}, model={"hidden_size": 8})  # declared ones
     run = lab.start()
     run.join()
     return run.record
@@ -46,7 +47,8 @@ def bundle(record):
 
 @pytest.fixture
 def no_writes(tmp_path, monkeypatch):
-    """Fail any attempt to open a file for writing or make a temporary file; watch the cwd."""
+    """Fail any attempt to open a file for writing or make a temporary file; watch the cwd and the temporary
+    folder, both this test's own (under ``tmp_path``)."""
     real_open = builtins.open
 
     def guarded_open(file, mode="r", *args, **kwargs):
@@ -57,14 +59,18 @@ def no_writes(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("import_run tried to make a temporary file")
 
+    temporary = tmp_path / "temp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.setenv("TMPDIR", str(temporary))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(builtins, "open", guarded_open)
     monkeypatch.setattr(io, "open", guarded_open)
     for name in ("mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryDirectory", "TemporaryFile"):
         monkeypatch.setattr(tempfile, name, refuse)
-    before = (os.listdir(tmp_path), os.listdir(tempfile.gettempdir()))
+    assert tempfile.gettempdir() == str(temporary)
     yield
-    assert (os.listdir(tmp_path), os.listdir(tempfile.gettempdir())) == before
+    assert sorted(tmp_path.rglob("*")) == [temporary]
 
 
 def members(data: bytes) -> dict[str, bytes]:
@@ -132,7 +138,11 @@ def test_manifest_lists_every_file_with_its_checksum(bundle):
     assert manifest["created_by"] == "RNN Lab"
     assert manifest["files"] == {name: hashlib.sha256(value).hexdigest() for name, value in files.items()}
     assert pd.read_csv(io.BytesIO(files["history.csv"])).columns.tolist() == list(history_frame([]).columns)
-    assert not any(value.startswith(b"\x80") for value in files.values())  # no pickle anywhere
+    for name, value in files.items():  # no pickle anywhere: tensors in safetensors, the rest text
+        if name.endswith(".safetensors"):
+            assert load_tensors(value), name
+        else:
+            value.decode("utf-8")
 
 
 def test_history_argument_replaces_the_results(record):

@@ -193,7 +193,7 @@ def test_a_students_submission_on_one_replica_reaches_the_teachers_board_on_the_
     assert wait_for(lambda: clusters.workspace_of(other_device) == key, timeout=10), "r2 did not adopt the workspace"
     go_to(theirs, "Compare")
     try:
-        theirs.get_by_test_id("stMultiSelect").filter(has_text="#1 LSTM 8×1").first.wait_for(timeout=15_000)
+        theirs.get_by_test_id("stMultiSelect").filter(has_text="#1 GRU 8×2").first.wait_for(timeout=15_000)
     except PlaywrightTimeout:
         pytest.fail("the run trained on r1 is not listed on r2's Compare page")
     assert cluster.replica_of(trainer) == "r1" and cluster.replica_of(other_device) == "r2"

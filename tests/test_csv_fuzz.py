@@ -229,3 +229,88 @@ def test_each_time_format_reads_back(kind):
     raw = (f"{time_name},v\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times))).encode()
     data = load_csv(raw)
     assert list(data.frame.index) == list(stamps) and data.frame["v"].tolist() == list(range(20))
+
+
+# (c) legacy encodings: Western text read as before; Chinese and Japanese files read as their writers meant them
+
+ACCENTED = "àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝœŒšŠžŽ"
+UNITS = ["", " (°C)", " (€)", " (£m)", " (m²)", " (µg/m³)", " ±", " –"]
+
+
+@st.composite
+def western_word(draw) -> str:
+    """A word of a Western language: ASCII letters with up to two accented letters among them, or one accented
+    letter alone (à, é)."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from(ACCENTED))
+    letters = draw(st.lists(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=1,
+                            max_size=9))
+    for _ in range(draw(st.integers(0, 2))):
+        letters.insert(draw(st.integers(0, len(letters))), draw(st.sampled_from(ACCENTED)))
+    return "".join(letters)
+
+
+@st.composite
+def western_cell(draw) -> str:
+    words = " ".join(draw(st.lists(western_word(), min_size=1, max_size=3)))
+    return (f"“{words}”" if draw(st.booleans()) and len(words) > 1 else words) + draw(st.sampled_from(UNITS))
+
+
+@ROUND_TRIP
+@given(st.lists(western_cell(), min_size=1, max_size=4, unique=True), st.sampled_from(["utf-8", "cp1252"]))
+def test_western_accented_text_reads_as_it_always_did(names, encoding):
+    text = "time," + ",".join(f'"{name}"' for name in names) + "\n"
+    text += "".join(f"{2000 + i}," + ",".join(str(i + k) for k in range(len(names))) + "\n" for i in range(12))
+    data = check(text.encode(encoding))
+    assert list(data.frame.columns) == names
+    keys = [note.key for note in data.notes]
+    assert ("read_latin1" in keys) == (encoding == "cp1252") and "read_as" not in keys
+
+
+CJK_WORDS = {  # real column names and values, as a teacher's spreadsheet holds them
+    "gb18030": ("日期 销售额 地区 数量 价格 温度 降雨量 人口 收入 北京 上海 广州 学生 姓名 成绩 "
+                "总计 平均 营业额 客户 产品 订单 王小明 李华 张伟 电力 需求 气温（摄氏度） 降水量（毫米）").split(),
+    "cp950": ("日期 銷售額 地區 數量 價格 溫度 降雨量 人口 收入 臺北 臺中 學生 姓名 成績 總計 "
+              "平均 營業額 客戶 產品 訂單 王小明 陳大文 電力 需求 氣溫（攝氏） 雨量（毫米）").split(),
+    "cp932": ("日付 売上 気温 降水量 人口 東京 大阪 名前 数量 価格 合計 平均 店舗 商品 地域 "
+              "時刻 電力 需要 田中 鈴木 佐藤 データ 東京都 横浜 売上高 気温（℃）").split(),
+}
+CJK_NAMES = {"gb18030": "GB18030", "cp950": "Big5", "cp932": "Shift-JIS"}
+CJK_DATES = {"年月": lambda d: f"{d.year}年{d.month}月", "年月日": lambda d: f"{d.year}年{d.month}月{d.day}日",
+             "slash": lambda d: f"{d.year}/{d.month}"}
+
+
+@ROUND_TRIP
+@given(st.sampled_from(sorted(CJK_WORDS)).flatmap(lambda codec: st.tuples(
+    st.just(codec), st.lists(st.sampled_from(CJK_WORDS[codec]), min_size=2, max_size=4, unique=True),
+    st.sampled_from(sorted(CJK_DATES)), st.booleans())))
+def test_chinese_and_japanese_files_read_as_their_writers_meant(case):
+    codec, (time_name, *names), dates, with_words = case
+    freq = "D" if dates == "年月日" else "MS"
+    stamps = pd.date_range("2018-01-01", periods=14, freq=freq)
+    words = CJK_WORDS[codec]
+    rows = [[CJK_DATES[dates](d), *(str(i * 3 + k) for k in range(len(names))), *([words[i % len(words)]] if with_words
+                                                                                   else [])]
+            for i, d in enumerate(stamps)]
+    header = [time_name, *names, *(["备注" if codec == "gb18030" else "備考"] if with_words else [])]
+    text = "\r\n".join(",".join(row) for row in [header, *rows]) + "\r\n"
+    data = check(text.encode(codec))
+    assert list(data.frame.columns) == names
+    assert list(data.frame.index) == list(stamps)
+    assert data.frame[names[0]].tolist() == [i * 3 for i in range(len(stamps))]
+    assert f"read as {CJK_NAMES[codec]} text" in data.notes
+
+
+def test_a_gb18030_file_from_excel_keeps_its_chinese_names_and_its_months():
+    raw = ("日期,销售额\r\n" + "".join(f"2018年{m}月,{100 + m}\r\n" for m in range(1, 13))).encode("gb18030")
+    data = load_csv(raw)
+    assert list(data.frame.columns) == ["销售额"] and data.frame.index[0] == pd.Timestamp("2018-01-01")
+    assert "read as GB18030 text" in data.notes and "column '日期' used as the time axis" in data.notes
+
+
+def test_a_file_that_two_encodings_read_says_which_it_chose():
+    raw = ("高雄,v\n" + "".join(f"{i},{i}\n" for i in range(12))).encode("cp950")  # GB18030 reads it too: 边坌
+    data = load_csv(raw)
+    doubt = [note for note in data.notes if note.key == "encoding_doubt"]
+    assert len(doubt) == 1 and {doubt[0].details["encoding"], doubt[0].details["other"]} == {"GB18030", "Big5"}
+    assert f"read as {doubt[0].details['encoding']} text" in data.notes

@@ -98,6 +98,9 @@ def test_each_name_is_escaped_once_on_every_page():
             assert "\\\\" not in text, (page, "escaped twice", text)
         for text in plain_texts(at):
             assert not ESCAPE.search(text), (page, "a Markdown escape where none is read", text)
+            assert text not in ("None", "nan"), (page, "a missing value shown as a word of Python")
+        for text in markdown_texts(at):
+            assert "None" not in text.split(), (page, text)
         for spec in chart_texts(at):
             for text in strings(json.loads(spec)):
                 assert "<a " not in text and "<img" not in text, (page, "markup in a chart", text)

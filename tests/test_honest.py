@@ -11,6 +11,7 @@ import pytest
 
 from rnncore.data import load_csv
 from rnncore.data.layouts import unstack, wide_layout
+from rnncore.data.samples import with_defaults
 from rnncore.lab import Lab
 from rnncore.lab.scenarios import scenario
 from tests.apptest import new_app, run_until, session_lab, shown, stop_everything, texts
@@ -24,7 +25,8 @@ def app():
 
 
 def tiny(config, epochs=3):
-    return config.replace(model={"hidden_size": 4}, train={"epochs": epochs})
+    """A tiny model of the declared defaults (not a sample's recommended settings)."""
+    return with_defaults(config, {}).replace(model={"hidden_size": 4}, train={"epochs": epochs})
 
 
 def wait_for(condition, timeout=60.0):
@@ -81,7 +83,7 @@ def test_a_scenarios_settings_survive_every_page(app):
 def test_a_run_without_early_stopping_keeps_and_scores_its_last_weights():
     lab = Lab()
     lab.load("sample:sunspots")
-    base = lab.config.replace(model={"hidden_size": 16}, train={"epochs": 25, "lr": 0.01})
+    base = lab.config.replace(model={"hidden_size": 16}, train={"epochs": 25, "lr": 0.01, "patience": 0})
     runs = lab.start_series([base, base.replace(train={"patience": 5}), base.replace(train={"keep": "best"})])
     lab.join(timeout=120)
     last, early, best = (run.record for run in runs)
@@ -130,16 +132,18 @@ def test_a_memory_task_is_named_by_its_sequences(app):
     lab = session_lab()
     lab.load("synthetic:adding", {"steps": 50, "samples": 3000})
     app.run()
-    assert "adding (3,000 sequences of 50 steps)" in " ".join(c.value for c in app.sidebar.caption).replace("\\", "")
+    said = " ".join(c.value for c in app.sidebar.caption).replace("\\", "")
+    assert "adding problem (memory task) (3,000 sequences of 50 steps)" in said
 
 
 def test_a_lookback_carried_over_from_the_data_before_is_said(app):
-    from tests.apptest import choose_sample
-
     lab = session_lab()
-    lab.config = lab.config.replace(window={"lookback": 52})
-    choose_sample(app, "sunspots")
-    assert "Lookback 52 and horizon 1 come from the data loaded before (airline_passengers)" in texts(app)
+    lab.config = lab.config.replace(window={"lookback": 52})  # the person's own: it goes with them
+    app.switch_page("views/data.py")
+    app.run()
+    app.button(key="b.generate").click()  # other data than a sample, which brings its own recommended settings
+    app.run()
+    assert "Lookback 52 and horizon 1 come from the data loaded before" in texts(app)
 
 
 # 6. Trending series, 7. metrics that mislead

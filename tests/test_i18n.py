@@ -291,7 +291,8 @@ def test_the_english_the_app_shows_is_rnncores_own_template():
               "configerror": messages.CONFIG_MESSAGES, "bundleerror": messages.BUNDLE_MESSAGES,
               "reason": messages.RUN_MESSAGES, "baselinenote": messages.BASELINE_NOTES,
               "storeerror": messages.STORE_MESSAGES, "storenote": messages.STORE_NOTES,
-              "classerror": messages.CLASS_MESSAGES, "sweeperror": messages.SWEEP_MESSAGES}
+              "classerror": messages.CLASS_MESSAGES, "sweeperror": messages.SWEEP_MESSAGES,
+              "settingserror": messages.SETTINGS_MESSAGES}
     assert FAMILIES == tables
     for family, table in tables.items():
         for key, template in table.items():

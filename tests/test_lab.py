@@ -9,6 +9,7 @@ import torch
 
 from rnncore.config import ConfigError
 from rnncore.data import DataError
+from rnncore.data.samples import with_defaults
 from rnncore.lab import Lab
 from rnncore.training import RunLimits
 
@@ -29,8 +30,9 @@ def make_lab():
 
 
 def tiny(lab, epochs: int = 2, lookback: int = 12) -> None:
-    lab.config = lab.config.replace(model={"hidden_size": 4}, train={"epochs": epochs},
-                                    window={"lookback": lookback})
+    """A tiny model of the declared defaults (not a sample's recommended settings)."""
+    lab.config = with_defaults(lab.config, {}).replace(model={"hidden_size": 4}, train={"epochs": epochs},
+                                                       window={"lookback": lookback})
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:
@@ -209,12 +211,15 @@ def test_loading_other_data_while_a_run_goes_on_changes_only_the_next_run(make_l
 
 
 def test_the_current_run_moves_on_through_a_series_and_each_draws_its_own_windows(make_lab):
-    lab = make_lab(slots=threading.BoundedSemaphore(1))
+    slots = threading.BoundedSemaphore(1)
+    lab = make_lab(slots=slots)
     lab.load("sample:airline_passengers")
     tiny(lab, epochs=3)
     configs = [lab.config.replace(window={"lookback": lookback}) for lookback in (6, 18)]
+    assert slots.acquire(timeout=5)  # the test holds the only slot: both runs wait, none can end yet
     first, second = lab.start_series(configs)
     assert lab.current is first
+    slots.release()
     wait_for(lambda: first.status.ended)
     wait_for(lambda: lab.current is second or second.status.ended)
     second.join(timeout=60)

@@ -3,7 +3,6 @@
 import base64
 import gc
 import json
-import time
 import tomllib
 from pathlib import Path
 
@@ -83,8 +82,7 @@ def test_while_running_the_details_are_held_and_once_ended_the_last_weights_show
     run_until(app, lambda at: len(at.dataframe) and loss_points(at) >= 2, timeout=60, every=0.1)
     lab = session_lab()
     held_metrics, points = app.dataframe[0].value, loss_points(app)
-    time.sleep(0.3)
-    app.run()
+    run_until(app, lambda at: loss_points(at) > points, timeout=60, every=0.1)
     assert lab.status() == "running", "the run ended too soon for this test: give it more epochs"
     assert loss_points(app) > points  # the loss chart follows every refresh
     assert app.dataframe[0].value.equals(held_metrics)  # the details wait for their turn

@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+from rnncore.data.samples import with_defaults
 from rnncore.viz.plots import downsample
 from tests.apptest import choose_sample, follow_language, new_app, run_until, session_lab, stop_everything, texts
 
@@ -41,7 +42,7 @@ def prediction_chart(at):
 def start_long_run(at, source: str, **config) -> object:
     lab = session_lab()
     lab.load(source)
-    lab.config = lab.config.replace(model={"hidden_size": 4}, train={"epochs": 1000}, **config)
+    lab.config = with_defaults(lab.config, {}).replace(model={"hidden_size": 4}, train={"epochs": 1000}, **config)
     run = lab.start()
     at.switch_page("views/train.py")
     run_until(at, lambda a: prediction_chart(a) is not None, timeout=60, every=0.2)
@@ -67,9 +68,9 @@ def test_loading_other_data_during_a_run_does_not_crash_the_train_page(app):
     run = start_long_run(app, "sample:co2")
     choose_sample(app, "stocks")
     assert not app.exception
-    assert "The run going trains on co2" in texts(app)
+    assert "The run going trains on CO₂ at Mauna Loa (weekly)" in texts(app)
     every_page_draws_the_run(app, run)
-    assert "The run going trains on co2" in texts(app)  # the Train page says so too
+    assert "The run going trains on CO₂ at Mauna Loa (weekly)" in texts(app)  # the Train page says so too
 
 
 def test_changing_window_target_and_scaling_during_a_run_changes_only_the_next_run(app):
@@ -103,7 +104,7 @@ def test_the_second_run_of_a_series_is_drawn_from_its_own_windows(app):
     lab = session_lab()
     lab.slots = None
     lab.load("sample:airline_passengers")
-    base = lab.config.replace(model={"hidden_size": 4}, train={"epochs": 3})
+    base = with_defaults(lab.config, {}).replace(model={"hidden_size": 4}, train={"epochs": 3})
     first, second = lab.start_series([base.replace(window={"lookback": 6}), base.replace(window={"lookback": 30},
                                                                                          train={"epochs": 1000})])
     first.join(timeout=60)

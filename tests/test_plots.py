@@ -452,3 +452,9 @@ def test_escaping_keeps_the_builders_line_breaks_and_is_done_once():
     assert plain(["<i>", 1.5, None]) == ["&lt;i&gt;", 1.5, None]
     numbers = np.arange(3.0)
     assert plain(numbers) is numbers
+
+
+def test_the_parts_labels_sit_on_a_ground_of_their_own_so_no_curve_overprints_them():
+    fig = series_figure(pd.DataFrame({"a": np.sin(np.arange(200.0))}), None, (140, 170))
+    labels = [a for a in fig.layout.annotations if a.text in ("train", "validation", "test")]
+    assert len(labels) == 3 and all(a.bgcolor for a in labels)

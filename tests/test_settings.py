@@ -113,23 +113,43 @@ def app():
 
 
 def test_widgets_offer_exactly_the_declared_range_under_the_servers_caps(app):
+    from rnncore.data.samples import with_defaults
     from ui.state import server_limits
 
     caps = server_limits().run_limits()
+    session_lab().config = with_defaults(session_lab().config, {})  # the declared settings: an LSTM, every box enabled
     seen = set()
     for page in ("views/train.py", "views/data.py"):
         app.switch_page(page)
         app.run()
         assert not app.exception
-        for kind in ("number_input", "slider"):
-            for element in getattr(app, kind):
-                name = str(element.key).removeprefix("w.")
-                if name not in SETTINGS:
-                    continue
+        for element in app.slider:
+            name = str(element.key).removeprefix("w.")
+            if name in SETTINGS:
                 declared, cap = SETTINGS[name], caps.cap(name)
                 high = declared.high if cap is None else min(declared.high, cap)
                 assert (element.min, element.max) == (declared.low, high), name
                 seen.add(name)
+        for name in [str(e.key).removeprefix("w.") for e in app.number_input]:
+            if name not in SETTINGS or app.number_input(key=f"w.{name}").disabled:
+                continue
+            declared, cap = SETTINGS[name], caps.cap(name)
+            high = declared.high if cap is None else min(declared.high, cap)
+            section = declared.section
+            before = getattr(getattr(session_lab().config, section), name)
+            step = declared.step or (1 if declared.whole else 0.5)
+            tries = ((declared.low, True), (high, True), (high + step, False), (declared.low - step, False))
+            for value, takes in tries:
+                app.number_input(key=f"w.{name}").set_value(float(value)).run()
+                now = getattr(getattr(session_lab().config, section), name)
+                if takes:  # typed and taken: the next run's value
+                    assert now == value and name not in app.session_state["controls.invalid"], (name, value)
+                else:  # refused where typed: kept in its box with the reason, the config as it was, Start waits
+                    assert name in app.session_state["controls.invalid"], (name, value)
+                    assert app.number_input(key=f"w.{name}").value == value and now != value, (name, value)
+            app.number_input(key=f"w.{name}").set_value(float(before)).run()
+            assert name not in app.session_state["controls.invalid"]
+            seen.add(name)
         for element in app.select_slider:
             name = str(element.key).removeprefix("w.")
             if name in SETTINGS:

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from rnncore.errors import SettingsError
 from rnncore.training.limits import load_limits
 from rnncore.training.slots import FairSlots, run_below
 
@@ -16,25 +17,27 @@ def test_a_freed_slot_goes_to_the_group_that_trains_the_fewest():
     slots = FairSlots(2)
     crowd, teacher = slots.group("class A"), slots.group("class B")
     assert crowd.acquire(0.1) and crowd.acquire(0.1)  # class A takes both slots
-    order = []
+    order, asked = [], {}
 
     def wait(handle, name):
         while not handle.acquire(0.05):  # as a Trainer asks: again and again, until its turn
-            pass
+            asked[name].set()  # it has asked once: its turn is kept
         order.append(name)
 
-    waiting = [threading.Thread(target=wait, args=(crowd, f"A{i}")) for i in range(5)]
-    for thread in waiting:
+    def ask(handle, name) -> threading.Thread:
+        asked[name] = threading.Event()
+        thread = threading.Thread(target=wait, args=(handle, name))
         thread.start()
-        time.sleep(0.02)
-    late = threading.Thread(target=wait, args=(teacher, "B"))
-    late.start()
-    time.sleep(0.2)
+        assert asked[name].wait(30), f"{name} never asked"
+        return thread
+
+    waiting = [ask(crowd, f"A{i}") for i in range(5)]
+    late = ask(teacher, "B")
     crowd.release()  # the first free slot: class B asked last, but runs nothing
-    time.sleep(0.2)
+    assert wait_until(lambda: order)
     assert order == ["B"], order
     crowd.release()
-    time.sleep(0.2)
+    assert wait_until(lambda: len(order) == 2)
     assert order == ["B", "A0"]  # then class A's runs, in the order they asked
     assert slots.running() == {"class A": 1, "class B": 1}
     teacher.release()
@@ -86,10 +89,10 @@ def test_a_thread_runs_below_the_pages_once_it_holds_a_slot_and_no_other_thread_
     hold = threading.Event()
     first = threading.Thread(target=train, args=("a", hold))
     first.start()
-    time.sleep(0.2)
+    assert wait_until(lambda: "a holding" in seen)
     waiting = threading.Thread(target=train, args=("c",))
     waiting.start()
-    time.sleep(0.3)
+    assert wait_until(lambda: "c queued" in seen)
     assert seen["c queued"] == before  # waiting for a slot is not training
     hold.set()
     first.join(5)
@@ -109,11 +112,12 @@ def test_the_training_nice_setting_may_be_zero_where_other_numbers_may_not(tmp_p
     settings.write_text("[limits]\ntraining_nice = 4\nmax_concurrent = 2\n")
     assert load_limits(settings, environ={}).training_nice == 4
     assert load_limits(tmp_path / "missing.toml", environ={}).training_nice == 10
-    off = load_limits(settings, environ={"RNNLAB_TRAINING_NICE": "0", "RNNLAB_MAX_CONCURRENT": "0"})
-    assert (off.training_nice, off.max_concurrent) == (0, 3)  # 0 turns it off; 0 slots (nothing would train)
-    # is refused and keeps the default, as every bad number does
-    bad = load_limits(settings, environ={"RNNLAB_TRAINING_NICE": "-3"})
-    assert bad.training_nice == 10  # a negative nice is refused: the default
+    off = load_limits(settings, environ={"RNNLAB_TRAINING_NICE": "0"})
+    assert (off.training_nice, off.max_concurrent) == (0, 2)  # 0 turns it off
+    with pytest.raises(SettingsError, match="RNNLAB_MAX_CONCURRENT must be a positive whole number"):
+        load_limits(settings, environ={"RNNLAB_MAX_CONCURRENT": "0"})  # 0 slots: nothing would train
+    with pytest.raises(SettingsError, match="RNNLAB_TRAINING_NICE must be 0 or a positive whole number"):
+        load_limits(settings, environ={"RNNLAB_TRAINING_NICE": "-3"})
 
 
 def wait_until(condition, timeout: float = 30.0) -> bool:
@@ -278,5 +282,5 @@ def test_the_runs_a_workspace_trains_at_once_are_a_server_setting(tmp_path):
     settings.write_text("[limits]\nmax_per_workspace = 2\n")
     assert load_limits(settings, environ={}).max_per_workspace == 2
     assert load_limits(settings, environ={"RNNLAB_MAX_PER_WORKSPACE": "3"}).max_per_workspace == 3
-    assert load_limits(settings, environ={"RNNLAB_MAX_PER_WORKSPACE": "0"}).max_per_workspace == 1  # refused: the
-    # default, as for every bad number
+    with pytest.raises(SettingsError, match="RNNLAB_MAX_PER_WORKSPACE must be a positive whole number"):
+        load_limits(settings, environ={"RNNLAB_MAX_PER_WORKSPACE": "0"})

@@ -105,7 +105,10 @@ def test_a_run_whose_server_died_is_interrupted_and_continues_from_its_last_weig
     (number,) = store.new_runs(key, [(QUICK, {"name": "airline_passengers"}, model.num_parameters())], owner="dead")
     store.append_epochs(key, number, lab.runs[0].history[:2])
     store.save_checkpoint(key, number, 2, model_bytes(model))  # then the server was killed: no more beats
-    time.sleep(0.8)
+    deadline = time.monotonic() + 30
+    while store.get_run(key, number).status != "interrupted":  # its beats are stale
+        assert time.monotonic() < deadline, "the run never read as interrupted"
+        time.sleep(0.05)
     dead = lab_on(store, key).run(number)
     assert dead.status == Status.INTERRUPTED and len(dead.history) == 2
     assert "after 2 epoch(s)" in dead.message and "epoch 2" in dead.message

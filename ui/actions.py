@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnncore.config import WindowConfig
+from rnncore.config import WindowConfig, source_kind
 from rnncore.data.sources import load_source
 from rnncore.errors import KeyedError
 from rnncore.lab.comparison import cell_sweep
 from rnncore.lab.scenarios import scenario
-from ui.controls import forget_widgets
-from ui.i18n import explain_error, plain, t
+from ui.controls import forget_widgets, label, problems
+from ui.i18n import explain_error, plain, source_name, t
 from ui.runs import run_label
 from ui.state import IMPORT_DONE, MESSAGE, NOTICE, lab
 
@@ -61,14 +61,21 @@ def run_scenario(key: str) -> str | None:
 
 def load_data(source: str, params: dict | None = None, content: bytes | None = None) -> None:
     """Load data for the next run (a callback: the page is then drawn with it). On an error the data
-    stays and the page says why; when window settings carry over from the data before, it says so."""
+    stays and the page says why; a sample's recommended settings, or window settings carried over from the data
+    before, it says."""
     session = lab()
-    before = session.dataset.name if session.dataset is not None else None
+    before = source_name(session.config.data.source) if session.dataset is not None else None
     try:
         session.load(source, params, content)
     except KeyedError as exc:
-        name = source if content is not None else source.partition(":")[2] or source
-        report(t("data.load_failed", name=name, error=explain_error(exc, field=True)), escaped=True)
+        report(t("data.load_failed", name=source_name(source), error=explain_error(exc, field=True)), escaped=True)
+        return
+    if source_kind(source) == "sample":  # it brought the settings recommended for it: the widgets show them
+        from ui.data_panels import recommended_said
+
+        forget_widgets()
+        st.session_state[NOTICE] = t("data.recommended", name=source_name(source),
+                                     settings=recommended_said(session.config, source.partition(":")[2]))
         return
     window, default = session.config.window, WindowConfig()
     if before is not None and (window.lookback, window.horizon) != (default.lookback, default.horizon):
@@ -103,6 +110,10 @@ def show_notice() -> None:
 
 
 def start() -> None:
+    """Start the next run, unless a value typed was refused (Start is disabled then; this holds all the same)."""
+    if problems():
+        report(t("train.refused", settings=", ".join(label(name) for name in problems())), escaped=True)
+        return
     guarded(lab().start)
 
 

@@ -18,7 +18,7 @@ from rnncore.errors import KeyedError, data_error
 from ui import cookies
 from ui.actions import NOTICE, report
 from ui.controls import forget_widgets
-from ui.i18n import explain_error, plain, t, table, text
+from ui.i18n import explain_error, plain, source_name, t, table, text
 from ui.runs import run_label
 from ui.state import classroom, lab, training_slots
 
@@ -58,6 +58,8 @@ def share_slots(class_id: int | None = None) -> None:
     session, key = lab(), _workspace_key()
     workspace = f"workspace:{key_id(key)}" if key is not None else session.slots.workspace
     group = workspace if class_id is None else f"class:{class_id}"
+    if session.slots is None:  # a Lab that trains without the server's slots (the tests' own)
+        return
     if (session.slots.name, session.slots.workspace) != (group, workspace) and not session.busy:
         session.slots = training_slots().group(group, workspace)
 
@@ -85,11 +87,12 @@ def address() -> str:
 
 
 def use_challenge(challenge: Challenge) -> None:
-    """Button callback: the challenge's data (held-out part cut) and window become the next run's."""
+    """Button callback: the challenge's data (held-out part cut) and window become the next run's, with the
+    teacher's settings as a start."""
     session = lab()
     try:
         session.load(challenge.data_name, content=challenges.student_data(challenge))
-        session.config = challenge.student_config(session.config)
+        session.config = challenge.first_config(session.config.data)
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)
         return
@@ -116,9 +119,29 @@ def cell_name(cell: str) -> str:
 
 def challenge_said(challenge: Challenge) -> str:
     window = challenge.config.window
-    return t("class.challenge", data=challenge.config.data.source, lookback=window.lookback, horizon=window.horizon,
-             epochs=challenge.max_epochs, parameters=f"{challenge.max_parameters:,}",
+    return t("class.challenge", data=source_name(challenge.config.data.source), lookback=window.lookback,
+             horizon=window.horizon, epochs=challenge.max_epochs, parameters=f"{challenge.max_parameters:,}",
              seconds=f"{challenge.max_seconds:g}", cells=", ".join(text(f"cell_short.{c}") for c in challenge.cells))
+
+
+def budget_note(config) -> None:
+    """On the Train page of a student in a class: the class's budget, and before Start every limit of it that
+    the next run's settings break (the class would refuse that run at Submit)."""
+    from rnncore.nn.models import parameter_count
+
+    found = membership()
+    if found is None:
+        return
+    info, challenge = found[0], found[0].challenge
+    st.caption(t("train.class_budget", room=info.room, epochs=challenge.max_epochs,
+                 parameters=f"{challenge.max_parameters:,}", seconds=f"{challenge.max_seconds:g}",
+                 cells=", ".join(cell_name(c) for c in challenge.cells)))
+    parameters = parameter_count(config.model, len(config.data.features) or 1, config.window.horizon)
+    over = challenges.over_budget(challenge, config, parameters, config.train.epochs)
+    if over:
+        st.warning(t("train.over_class_budget", over=text("list.errors").join(explain_error(e, field=True)
+                                                                             for e in over)),
+                   icon=":material/rule:")
 
 
 def submittable(info) -> dict[int, tuple[str, str | None]]:
@@ -163,8 +186,8 @@ def leaderboard_frame(entries, baselines: dict) -> pd.DataFrame:
     rows = [{text("class.who"): e.name, text("class.score"): e.score, text("class.cell"): text(f"cell_short.{e.cell}"),
              text("class.parameters"): e.parameters, text("class.beats"): _beats(e.beats)} for e in entries]
     rows += [{text("class.who"): text("class.baseline", name=text(f"baseline.{name}")),
-              text("class.score"): metrics["rmse"], text("class.cell"): "—", text("class.parameters"): None,
-              text("class.beats"): "—"} for name, metrics in baselines.items()]  # None: a number column stays one
+              text("class.score"): metrics["rmse"], text("class.cell"): "—", text("class.parameters"): "—",
+              text("class.beats"): "—"} for name, metrics in baselines.items()]
     frame = pd.DataFrame(rows)
     return frame.sort_values(text("class.score"), na_position="last").reset_index(drop=True) if rows else frame
 
@@ -298,12 +321,15 @@ def students_frame(rows) -> pd.DataFrame:
 
     now = time.time()
     return pd.DataFrame([{text("class.who"): r.name, text("class.runs"): r.runs, text("class.sent"): r.submissions,
-                          text("class.best"): r.best, text("class.status"): text(f"class.status_{r.status}"),
+                          text("class.best"): "—" if r.best is None else r.best,  # nothing submitted yet
+                          text("class.status"): text(f"class.status_{r.status}"),
                           text("class.seen"): text("class.seconds_ago", seconds=int(now - r.seen))} for r in rows])
 
 
 def results_csv(key: str) -> bytes:
-    return classroom().results_csv(key).encode()
+    """The class's results for a spreadsheet: UTF-8 with a byte order mark, without which Excel reads the names
+    as its legacy code page ("王小明" garbled)."""
+    return classroom().results_csv(key).encode("utf-8-sig")
 
 
 def curves_of(key: str, entries, chosen: list[str]) -> dict[str, list]:
@@ -347,7 +373,7 @@ def student_run(key: str, entries) -> None:
     index = st.slider(t("teacher.window", split=text(f"split.{split}")), 0, count - 1, 0, key="w.teacher.window") \
         if count > 1 else 0
     trace = inspection.trace_window(result.model, windows, split, index, model.num_layers - 1)
-    st.plotly_chart(heatmaps(trace, model.cell, model.activation), key="teacher.run_gates")
+    st.plotly_chart(heatmaps(trace, model.cell, model.activation, windows.features), key="teacher.run_gates")
 
 
 def _setting(config, name: str) -> str:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
+from rnncore.config import source_kind
+from rnncore.data.sources import load_source
 from rnncore.lab.comparison import config_diff
 from rnncore.training.metrics import loss_in_data_units
-from ui.i18n import explain, plain, t, text
+from ui.i18n import explain, plain, source_name, t, text
 from ui.runs import run_label
 from ui.state import WIDGET_PREFIX, lab
 
 PICKED = WIDGET_PREFIX + "compare.runs"
+NOTHING = "—"  # a cell with no value (a baseline that cannot be computed, a setting left unset), never "None"
 SEEN = "compare.seen"  # the runs the picker has offered: a run not seen yet joins the selection
 
 
@@ -55,14 +60,37 @@ def endings(runs: dict[str, Entry], chosen: list[str]) -> list[str]:
     return [f"{plain(label)}: {runs[label].said}" for label in chosen if runs[label].status in ("diverged", "failed")]
 
 
+FIRST_PICKED = 4  # runs chosen when the page first opens: the latest and those comparable with it
+
+
+def data_of(entry: Entry) -> tuple:
+    """What a run learned from: its data, generator settings, target and inputs. Runs that agree on it are
+    comparable on one axis."""
+    data = entry.config.data
+    return data.source, json.dumps(data.params, sort_keys=True), data.target, tuple(data.features)
+
+
 def picker(runs: dict[str, Entry]) -> list[str]:
-    """The runs to compare: the user's choice; a run the picker has not offered before joins it at once."""
+    """The runs to compare: the user's choice. At first, the latest run and the latest runs on the same data;
+    then a run the picker has not offered before joins the choice when it is on the data of the runs chosen."""
     seen = st.session_state.setdefault(SEEN, set())
-    new = [label for label in runs if label not in seen]
     picked = [label for label in st.session_state.get(PICKED, []) if label in runs]
-    st.session_state[PICKED] = (picked + new) if seen else list(runs)[-4:]
+    if not seen or not picked:
+        latest = data_of(runs[list(runs)[-1]])
+        picked = [label for label in runs if data_of(runs[label]) == latest][-FIRST_PICKED:]
+    else:
+        chosen_data = data_of(runs[picked[0]])
+        picked += [label for label in runs if label not in seen and data_of(runs[label]) == chosen_data]
+    st.session_state[PICKED] = picked
     seen.update(runs)
     return st.multiselect(t("compare.runs"), list(runs), key=PICKED)
+
+
+def on_other_data(runs: dict[str, Entry], chosen: list[str]) -> list[str]:
+    """The chosen runs that learned from other data than the first chosen one, each with its data's name."""
+    first = data_of(runs[chosen[0]])
+    return [f"{label} ({source_name(runs[label].config.data.source)})" for label in chosen[1:]
+            if data_of(runs[label]) != first]
 
 
 def curves(runs: dict[str, Entry], chosen: list[str]) -> tuple[dict[str, list], str, list[str]]:
@@ -91,6 +119,32 @@ def curves(runs: dict[str, Entry], chosen: list[str]) -> tuple[dict[str, list], 
     return drawn, "data", left_out
 
 
+def mean_level(runs: dict[str, Entry], chosen: list[str], units: str) -> float | None:
+    """The loss of always predicting the mean target, in the units the curves are drawn in (``curves``), where
+    every chosen run learns one generated memory task (the adding or copy problem: its SequenceSet knows that
+    loss) with a mean squared error; None otherwise."""
+    entries = [runs[label] for label in chosen]
+    data = {(e.config.data.source, json.dumps(e.config.data.params, sort_keys=True)) for e in entries}
+    if len(data) != 1 or any(e.config.train.loss != "mse" for e in entries):
+        return None
+    source, params = data.pop()
+    mse = memory_baseline(source, params) if source_kind(source) == "synthetic" else None
+    if mse is None:
+        return None
+    if units == "data":  # the curves are each run's RMSE
+        return math.sqrt(mse)
+    scaled = {e.y_unit for e in entries}  # one scaled unit of the target, the same for every run drawn
+    return mse / scaled.pop() ** 2 if len(scaled) == 1 and None not in scaled else None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def memory_baseline(source: str, params: str) -> float | None:
+    """The mean squared error of always predicting the mean target of a generated memory task (``params``: JSON),
+    or None for any other data."""
+    dataset = load_source(source, json.loads(params))
+    return dataset.sequences.baseline_mse if dataset.sequences is not None else None
+
+
 def metrics_frame(runs: dict[str, Entry], chosen: list[str]) -> pd.DataFrame:
     rows = []
     for label in chosen:
@@ -105,7 +159,16 @@ def metrics_frame(runs: dict[str, Entry], chosen: list[str]) -> pd.DataFrame:
                 for name, by_split in record.baselines.items():
                     row[text(f"baseline.{name}")] = by_split["test"]["rmse"]
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).set_index(t("compare.run")).T  # a column a run, as the differences: fits narrow pages
+    return frame.map(_cell)  # each column holds words and numbers: all as text, a missing score a dash
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NOTHING
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def differences(runs: dict[str, Entry], chosen: list[str]) -> pd.DataFrame | None:
@@ -114,7 +177,11 @@ def differences(runs: dict[str, Entry], chosen: list[str]) -> pd.DataFrame | Non
     if not diff:
         return None
     names = {key: text(f"setting.{key.split('.')[-1]}") for key in diff}
-    return pd.DataFrame(diff).T.astype(str).rename(index=names)
+    if "data.source" in diff:
+        diff["data.source"] = {label: source_name(value) for label, value in diff["data.source"].items()}
+    shown = {key: {label: NOTHING if value is None else str(value) for label, value in values.items()}
+             for key, values in diff.items()}
+    return pd.DataFrame(shown).T.rename(index=names)
 
 
 def training_now(runs: dict[str, Entry]) -> list[str]:

@@ -1,33 +1,39 @@
-"""Widget groups: each draws the widgets of some settings and returns that config section updated.
+"""Widget groups: each draws the widgets of some settings of the next run's config (the Lab's).
 
 Every widget comes from its setting's declaration (rnncore.config / rnncore.settings): its kind,
-range, step, labels (``setting.NAME`` and ``setting.NAME.help`` in ui/lang) and the server's cap. A
-group returns ``dataclasses.replace(current, **values)``, so a field it does not draw is kept.
+range, step, labels (``setting.NAME`` and ``setting.NAME.help`` in ui/lang) and the server's cap.
 
-A widget never changes the value it is handed: a value between the steps of a slider is offered
-as one of its options, and a value above the server's cap widens the widget to show it (Start then
-says which limit it is over). Widget keys are ``w.NAME``; a page's widget values are dropped when the
-page is left, so each widget is seeded from the config when it appears.
+The widgets are a view of ``lab().config``, never a second copy of it: each run of the page sets every
+widget to the config's value before drawing it, and a widget's change (its ``on_change``) is checked and
+then written into the config, all or nothing. So a widget's state cannot outlive the settings it was
+drawn from (a scenario, a link, a continued run that changed the config meanwhile) and show one thing
+while the next run uses another. A typed value that cannot be used (outside its setting's range, above
+the server's cap, not a whole number, "1e+30") is refused where it is typed: it stays in its box, the
+reason is said under it, the config keeps its value and Start waits (``problems``) until it is fixed.
+Numbers are typed into float boxes, so the browser sends what was typed ("12.7", "1e+30") instead of
+rounding it silently, and the setting's own rules decide. Widget keys are ``w.NAME``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from rnncore.config import ACTIVATIONS, SETTINGS, ExperimentConfig, ModelConfig, TrainConfig, WindowConfig
+from rnncore.config import ACTIVATIONS, SETTINGS, ExperimentConfig
+from rnncore.errors import KeyedError
 from rnncore.settings import Setting
 from rnncore.training import devices
 from rnncore.training.limits import ServerLimits
-from ui.i18n import t
-from ui.state import WIDGET_PREFIX
+from ui.i18n import explain_error, t
+from ui.state import INVALID, WIDGET_PREFIX, lab, server_limits
 
 WINDOW_ROWS = (("lookback", "horizon", "stride"), ("train_fraction", "val_fraction"), ("scaler", "difference"))
 MODEL_ROWS = (("cell", "hidden_size", "num_layers"), ("activation", "dropout", "forget_bias"))
 TRAIN_ROWS = (("epochs", "batch_size", "lr"), ("optimizer", "loss", "clip_norm"),
               ("weight_decay", "patience", "keep", "scheduler"), ("seed", "max_seconds", "device", "probe_every"))
+
+Options = Callable[[str, dict], Sequence | None]  # (setting, the section's values) -> its allowed choices
 
 
 def widget_key(name: str) -> str:
@@ -35,20 +41,26 @@ def widget_key(name: str) -> str:
 
 
 def seed(key: str, value) -> str:
-    """Give widget ``key`` the config's value when it has none yet; returns the key."""
+    """Give widget ``key`` the value ``value`` when it has none yet; returns the key (the Text & labels and
+    Sweep pages' own widgets)."""
     if key not in st.session_state:
         st.session_state[key] = value
     return key
 
 
 def forget_widgets() -> None:
-    """Drop every setting widget's value, so the widgets show the config again (after a link or scenario)."""
-    for name in SETTINGS:
-        st.session_state.pop(widget_key(name), None)
+    """The config changed as a whole (a link, a scenario, a challenge): values typed and refused go too."""
+    st.session_state.pop(INVALID, None)
+
+
+def problems() -> dict[str, str]:
+    """The settings whose typed value was refused: name -> why (Markdown-safe). Start waits for none."""
+    return dict(st.session_state.get(INVALID, {}))
 
 
 def bounds(declared: Setting, limits: ServerLimits, current) -> tuple:
-    """(low, high) of the widget: the declared range, capped by the server, widened to show ``current``."""
+    """(low, high) of a setting for the page: the declared range, capped by the server, widened to show
+    ``current`` (a config from a link or a zip may hold more than this server allows: Start says so)."""
     cap = limits.run_limits().cap(declared.name)
     high = declared.high if cap is None else min(declared.high, cap)
     kind = declared.kind
@@ -59,64 +71,91 @@ def label(name: str) -> str:
     return t(f"setting.{name}")
 
 
-def widget(where, declared: Setting, current, limits: ServerLimits, *, options: Sequence | None = None,
-           disabled: bool = False):
-    """One setting's widget in ``where`` (a column), seeded with ``current``; returns its value."""
+def allowed(section_values: dict, options: Options) -> dict:
+    """The section's values with each choice that its group's rules no longer allow set to the first allowed
+    one (a GRU has only tanh: an LSTM's relu becomes tanh when the cell becomes a GRU)."""
+    values = dict(section_values)
+    for name, value in section_values.items():
+        choices = options(name, values)
+        if choices is not None and value not in choices:
+            values[name] = choices[0]
+    return values
+
+
+def typed(section: str, name: str, options: Options) -> None:
+    """``on_change`` of setting ``name``'s widget: the value typed becomes the next run's, with what its group's
+    rules then change; or it is refused (kept in its box, the reason said under it), and nothing changes."""
+    session, refused = lab(), st.session_state.setdefault(INVALID, {})
+    declared = SETTINGS[name]
+    try:
+        value = declared.parse(st.session_state[widget_key(name)])
+        server_limits().run_limits().check_value(name, value)
+        current = getattr(session.config, section)
+        values = allowed({**{n: getattr(current, n) for n in type(current).SETTINGS}, name: value}, options)
+        session.config = session.config.replace(**{section: values})
+    except KeyedError as exc:
+        refused[name] = explain_error(exc)
+        return
+    refused.pop(name, None)
+
+
+def widget(where, section: str, declared: Setting, current, limits: ServerLimits, *, options: Options,
+           choices: Sequence | None = None, disabled: bool = False) -> None:
+    """One setting's widget in ``where`` (a column), showing ``current`` (the config's value) unless a value
+    typed there was refused, which it keeps, with the reason under it."""
     name, key = declared.name, widget_key(declared.name)
+    refused = st.session_state.get(INVALID, {})
+    if name not in refused:
+        st.session_state[key] = float(current) if declared.widget == "number" else current
     low_high = None if declared.widget == "select" else bounds(declared, limits, current)
-    common = {"label": label(name), "key": key, "disabled": disabled,
+    common = {"label": label(name), "key": key, "disabled": disabled, "on_change": typed,
+              "args": (section, name, options),
               "help": t(f"setting.{name}.help", limit=f"{low_high[1]:g}" if low_high else "")}
     if declared.widget == "select":
-        choices = list(options or declared.choices)
-        seed(key, current if current in choices else choices[0])
-        if st.session_state[key] not in choices:  # e.g. relu kept from an LSTM after switching to a GRU
-            st.session_state[key] = choices[0]
         text = (lambda v: t(f"{declared.labels}.{v}")) if declared.labels else str
-        return where.selectbox(options=choices, format_func=text, **common)
-    low, high = low_high
-    if declared.widget == "log_slider":
-        held = st.session_state.get(key)
-        choices = sorted({*declared.grid(), current, *([held] if isinstance(held, float) else [])})
-        seed(key, current)
-        return where.select_slider(options=choices, format_func="{:g}".format, **common)
-    seed(key, current)
-    if declared.widget == "slider":
-        return where.slider(min_value=low, max_value=high, step=declared.step, **common)
-    step = declared.step if declared.step is not None else (1 if declared.whole else None)
-    number_format = None if declared.whole else "%g"
-    return where.number_input(min_value=low, max_value=high, step=step, format=number_format, **common)
+        where.selectbox(options=list(choices or declared.choices), format_func=text, **common)
+    elif declared.widget == "log_slider":
+        where.select_slider(options=sorted({*declared.grid(), current}), format_func="{:g}".format, **common)
+    elif declared.widget == "slider":
+        where.slider(min_value=low_high[0], max_value=low_high[1], step=declared.step, **common)
+    else:
+        where.number_input(step=float(declared.step if declared.step is not None else 1), format="%g", **common)
+    if name in refused:
+        where.markdown(f":red[{refused[name]}]")
 
 
-def settings_group(current, rows: Sequence[Sequence[str]], limits: ServerLimits,
-                   options: Callable[[str, dict], Sequence | None] = lambda name, values: None,
-                   disabled: Callable[[str, dict], bool] = lambda name, values: False):
-    """Draw ``rows`` of settings of the section ``current``; return it with the values set.
+def settings_group(section: str, rows: Sequence[Sequence[str]], limits: ServerLimits,
+                   options: Options = lambda name, values: None,
+                   disabled: Callable[[str, dict], bool] = lambda name, values: False) -> None:
+    """Draw ``rows`` of the settings of ``section`` of the next run's config.
 
     ``options(name, values so far)`` may narrow a choice, ``disabled(name, values so far)`` grey a
     widget out: the rules of one group (a GRU has only tanh; dropout needs two layers).
     """
-    values: dict = {}
+    current = getattr(lab().config, section)
+    values = {n: getattr(current, n) for n in type(current).SETTINGS}
     for row in rows:
         for where, name in zip(st.columns(len(row)), row, strict=True):
-            declared = type(current).SETTINGS[name]
-            values[name] = widget(where, declared, getattr(current, name), limits,
-                                  options=options(name, values), disabled=disabled(name, values))
-    return dataclasses.replace(current, **values)
+            widget(where, section, type(current).SETTINGS[name], values[name], limits, options=options,
+                   choices=options(name, values), disabled=disabled(name, values))
 
 
-def model_controls(current: ModelConfig, limits: ServerLimits) -> ModelConfig:
+def _model_options(name: str, values: dict) -> Sequence | None:
+    if name == "activation":
+        return ("tanh",) if values["cell"] == "gru" else ACTIVATIONS
+    return None
+
+
+def model_controls(limits: ServerLimits) -> None:
     """Cell type and size."""
-    return settings_group(
-        current, MODEL_ROWS, limits,
-        options=lambda name, v: ("tanh",) if name == "activation" and v["cell"] == "gru" else ACTIVATIONS
-        if name == "activation" else None,
-        disabled=lambda name, v: (name == "dropout" and v["num_layers"] < 2)
-        or (name == "forget_bias" and v["cell"] not in ("lstm", "article_lstm")))
+    settings_group("model", MODEL_ROWS, limits, options=_model_options,
+                   disabled=lambda name, v: (name == "dropout" and v["num_layers"] < 2)
+                   or (name == "forget_bias" and v["cell"] not in ("lstm", "article_lstm")))
 
 
-def train_controls(current: TrainConfig, limits: ServerLimits) -> TrainConfig:
+def train_controls(limits: ServerLimits) -> None:
     """Optimiser, loss, stopping rules, seed, time limit and device."""
-    return settings_group(current, TRAIN_ROWS, limits)
+    settings_group("train", TRAIN_ROWS, limits)
 
 
 def device_note(cfg: ExperimentConfig) -> None:
@@ -140,14 +179,10 @@ def device_note(cfg: ExperimentConfig) -> None:
         st.info(t("device.cuda_slower", why=why), icon=":material/speed:")
 
 
-def window_controls(current: WindowConfig, limits: ServerLimits, sequences: bool) -> WindowConfig:
+def window_controls(limits: ServerLimits, sequences: bool) -> None:
     """Lookback, horizon, split and scaling (a memory task's windows are its sequences: no lookback)."""
-    window = settings_group(current, WINDOW_ROWS, limits,
-                            disabled=lambda name, v: sequences and name in ("lookback", "horizon", "stride"))
-    if window.train_fraction + window.val_fraction >= 1:  # two valid sliders, an invalid pair
-        st.warning(t("data.split_too_big"))
-        return current
-    return window
+    settings_group("window", WINDOW_ROWS, limits,
+                   disabled=lambda name, v: sequences and name in ("lookback", "horizon", "stride"))
 
 
 def column_controls(columns: list[str], target: str | None, features: tuple[str, ...]) -> tuple:

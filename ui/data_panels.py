@@ -92,6 +92,21 @@ def size(dataset) -> str:
     return text("data.size_rows", rows=f"{len(dataset.frame):,}")
 
 
+def recommended_said(config, name: str) -> str:
+    """The settings the series sample ``name`` recommends, as ``config`` holds them and the widgets label them:
+    "Cell: GRU · Hidden units: 17 · ..." (plain text: a field for t())."""
+    from rnncore.config import SETTINGS
+    from rnncore.data.samples import sample_defaults
+
+    parts = []
+    for section, values in sample_defaults(name).items():
+        for setting in values:
+            declared, value = SETTINGS[setting], getattr(getattr(config, section), setting)
+            shown = text(f"{declared.labels}.{value}") if declared.labels else f"{value:g}"
+            parts.append(f"{text(f'setting.{setting}')}: {shown}")
+    return " · ".join(parts)
+
+
 FEW_WINDOWS = 50  # fewer training windows than this is little to learn from: say so
 
 

@@ -12,10 +12,12 @@ import streamlit as st
 from rnncore.config import ConfigError
 from rnncore.data import DataError
 from rnncore.data.cleaning import infer_offset
+from rnncore.data.windows import outside_training, trend_share
 from rnncore.errors import StoreError
 from rnncore.training.metrics import METRICS
 from rnncore.training.results import forecast
-from ui.i18n import explain_error, t, text
+from ui import actions
+from ui.i18n import explain_error, source_name, t, text
 from ui.runs import run_label
 from ui.state import lab
 
@@ -67,7 +69,8 @@ def run_picker():
     runs = [r for r in reversed(session.runs) if session.has_model(r) or r.imported is not None]
     if not runs:
         return None
-    labels = {r.id: f"{run_label(r)} · {r.data_name} · {text(f'status.{r.status}')}" for r in runs}
+    labels = {r.id: f"{run_label(r)} · {source_name(r.config.data.source)} · {text(f'status.{r.status}')}"
+              for r in runs}
     chosen = st.selectbox(t("evaluate.run"), list(labels), format_func=labels.get, key=PICKED)
     return session.run(chosen)
 
@@ -79,14 +82,14 @@ def weights_said(record) -> str:
     keep = "best" if record.config.train.keeps_best else "last"
     if record.kept_epoch is None:
         return t("evaluate.initial_weights")
-    return t("evaluate.weights", epoch=record.kept_epoch, which=text(f"keep.{keep}"))
+    return t("evaluate.weights", epoch=record.kept_epoch, which=text(f"evaluate.kept.{keep}"))
 
 
 def needs_data(record) -> str:
     """What an imported run needs to be evaluated again: its file, by name, rows and fingerprint."""
     data = record.data or {}
-    return t("evaluate.needs_data", name=data.get("name") or record.config.data.source, rows=data.get("rows", "?"),
-             sha=(data.get("sha256") or "")[:12] or "—")
+    return t("evaluate.needs_data", name=data.get("name") or source_name(record.config.data.source),
+             rows=data.get("rows", "?"), sha=(data.get("sha256") or "")[:12] or "—")
 
 
 WORSE_THAN_THE_MEAN = "color: #c62828; font-weight: 600"  # an R² below 0
@@ -155,3 +158,52 @@ def first_step(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     kept = [c for c in frame.columns if c.endswith("_1")]
     return frame[kept].rename(columns=lambda c: c.removesuffix("_1"))
+
+
+def differencing_note(shown: Evaluated) -> str | None:
+    """Why the model does no better than repeating the last value, where it modelled the values of a series whose
+    test part leaves the range the training part saw, or that trends: the note that says so and what to try
+    (Markdown); None otherwise."""
+    result = shown.result
+    if result is None or result.windows.is_sequences or result.config.window.difference != "none":
+        return None
+    model, persistence = shown.metrics["test"].get("rmse"), shown.baselines.get("persistence", {}).get("test", {})
+    if model is None or persistence.get("rmse") is None or model < persistence["rmse"]:
+        return None
+    if (outside := outside_training(result.windows)) is not None:
+        return t(f"evaluate.outside_{outside['side']}", test=f"{outside['test']:.4g}", train=f"{outside['train']:.4g}")
+    if (share := trend_share(result.windows)) is not None:
+        return t("evaluate.trend", share=f"{share:.0%}")
+    return None
+
+
+def differencing_advice(shown: Evaluated) -> None:
+    """The differencing note, with one click to try it: the next run is this run with "Model the changes" set to
+    first differences, on its data, and the Train page opens (Start trains it)."""
+    note = differencing_note(shown)
+    if note is None:
+        return
+    st.warning(note, icon=":material/trending_up:")
+    if st.button(t("evaluate.try_difference"), key="b.try_difference", icon=":material/difference:",
+                 help=t("evaluate.try_difference_help"), type="primary"):
+        if try_differencing(shown.record):
+            st.switch_page("views/train.py")
+        actions.show_message()
+
+
+def try_differencing(record) -> bool:
+    """The next run: ``record``'s settings with first differences, on its data (a sample or a generated series
+    loaded again where other data is loaded now). False, with the reason kept for the page, when it cannot be."""
+    from ui.controls import forget_widgets
+
+    session, data = lab(), record.config.data
+    if session.dataset_for(record.config, record.data) is None:  # a file that is not loaded now
+        actions.report(needs_data(record), escaped=True)
+        return False
+    now = session.config.data
+    if (now.source, now.params, now.layout) != (data.source, data.params, data.layout) and \
+            not actions.guarded(session.load, data.source, data.params):
+        return False
+    session.config = record.config.replace(window={"difference": "first"})
+    forget_widgets()
+    return True

@@ -8,7 +8,7 @@ from rnncore.errors import KeyedError
 from rnncore.lab.active import KeptRun
 from rnncore.viz import cell_plots, inspection
 from rnncore.viz.cell_plots import pca_2d
-from ui.i18n import explain_error, t, table, text
+from ui.i18n import explain_error, source_name, t, table, text
 from ui.runs import run_label
 from ui.state import lab
 
@@ -43,7 +43,8 @@ def subject():
             st.error(explain_error(exc), icon=":material/database:")
             return None
         if result is None:
-            st.warning(t("inside.needs_data", source=kept[chosen].config.data.source), icon=":material/upload_file:")
+            st.warning(t("inside.needs_data", source=source_name(kept[chosen].config.data.source)),
+                       icon=":material/upload_file:")
             return None
         run = KeptRun(kept[chosen], result)
     view = run.model_view()
@@ -60,10 +61,12 @@ def _names(values: dict) -> dict:
     return {t(f"gate.{k}"): v for k, v in values.items()}
 
 
-def heatmaps(trace, cell: str, activation: str):
+def heatmaps(trace, cell: str, activation: str, input_names=None):
+    """One window through one layer, its inputs named by their columns or channels (``input_names``)."""
     bounded_h = activation == "tanh" and cell != "article_lstm"
     return cell_plots.gate_heatmaps_figure(
         _names(trace.gates), trace.inputs, _names(trace.states), signed_gates=(t("gate.candidate"),),
+        input_names=list(input_names) if input_names else None,
         state_limits={t("gate.h"): 1.0} if bounded_h else {}, labels=table("fig.gates"))
 
 

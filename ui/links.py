@@ -14,7 +14,7 @@ from rnncore.config import SETTINGS, ConfigError, ExperimentConfig
 from rnncore.errors import KeyedError
 from rnncore.training.limits import ServerLimits
 from ui.controls import forget_widgets
-from ui.i18n import LANGUAGES, explain_error, t
+from ui.i18n import LANGUAGES, explain_error, source_name, t
 from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, lab, server_limits
 from ui.workspace import PARAM
 
@@ -34,15 +34,20 @@ def within_limits(config: ExperimentConfig, limits: ServerLimits) -> tuple[Exper
     return config.replace(**changed), problems
 
 
+def browser_language() -> str:
+    """The language of the reader's browser (``navigator.language``): Chinese for zh-*, else English."""
+    return "zh" if (st.context.locale or "").lower().startswith("zh") else "en"
+
+
 def restore() -> None:
-    """On a session's first run, read the experiment from the query parameters, if any."""
+    """On a session's first run, read the experiment from the query parameters, if any, and the language: the
+    link's, else the browser's."""
     if st.session_state.get(LINK_RESTORED):
         return
     st.session_state[LINK_RESTORED] = True
     query = {key: st.query_params.get_all(key) for key in st.query_params}
-    lang = (query.pop("lang", None) or ["en"])[-1]
-    if lang in LANGUAGES:
-        st.session_state[LANG] = lang
+    lang = (query.pop("lang", None) or [browser_language()])[-1]
+    st.session_state[LANG] = lang if lang in LANGUAGES else browser_language()
     rows = (query.pop(ROWS, None) or [""])[-1]  # how long the uploaded file was (a link's own word)
     query.pop(PARAM, None)  # the workspace link's key: ui.workspace reads it, it is not a setting
     query.pop("teacher", None)  # the teacher link's key: ui.classroom reads it
@@ -53,7 +58,8 @@ def restore() -> None:
     problems = [explain_error(problem) for problem in unusable]  # they quote the link: shown as text
     session = lab()
     data = config.data
-    if data.kind == "file":  # never other data in its place: the next run waits for that file
+    if data.kind == "file" and data.task == "forecast" and not _has_file(session, data.source):
+        # never other data in its place: the next run waits for that file
         problems.append(t("links.upload_needed", source=data.source, rows=rows or "?"))
     if data.task != "forecast":  # the Text & labels page's experiment: its widgets take it when drawn
         config, over = within_limits(config, server_limits())
@@ -64,12 +70,25 @@ def restore() -> None:
         try:
             session.load(data.source, data.params)  # all or nothing: on an error the data stays
         except KeyedError as exc:
-            problems.append(t("links.bad_source", source=data.source, error=explain_error(exc, field=True)))
+            problems.append(t("links.bad_source", source=source_name(data.source),
+                              error=explain_error(exc, field=True)))
             config = dataclasses.replace(config, data=session.config.data)
     config, over = within_limits(config, server_limits())
     session.config = config
     forget_widgets()
     st.session_state[LINK_PROBLEMS] = problems + over
+
+
+def _has_file(session, name: str) -> bool:
+    """Whether the file ``name`` is the next run's data now, or is kept in the workspace and is loaded now (a
+    reload of a page made on an upload, a class's challenge file): only a file the workspace never had is asked
+    for."""
+    if session.dataset is not None and session.config.data.source == name:
+        return True
+    try:
+        return session.load_kept(name) is not None
+    except KeyedError:
+        return False
 
 
 def problems() -> list[str]:
@@ -78,12 +97,13 @@ def problems() -> list[str]:
 
 
 def query_for(config: ExperimentConfig, lang: str, dataset=None) -> dict[str, str]:
-    """The link's query: the experiment; for uploaded data, the file's name and rows (not the file)."""
+    """The link's query: the experiment and the language (whoever opens it, or reloads the page, reads what the
+    link's maker read, whatever their browser's language); for uploaded data, the file's name and rows (not the
+    file)."""
     query = config.to_query()
     if config.data.kind == "file" and dataset is not None and dataset.sequences is None:
         query[ROWS] = str(len(dataset.frame))
-    if lang != "en":
-        query["lang"] = lang
+    query["lang"] = lang
     return query
 
 

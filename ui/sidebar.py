@@ -7,7 +7,7 @@ import streamlit as st
 from ui import cookies, links, state, workspace
 from ui.data_panels import size
 from ui.fragments import fragment
-from ui.i18n import LANGUAGES, explain_note, language, t
+from ui.i18n import LANGUAGES, explain_note, language, source_name, t
 from ui.state import LANG, WIDGET_PREFIX, lab
 
 LANGUAGE_WIDGET = WIDGET_PREFIX + "lang"
@@ -30,7 +30,7 @@ def draw() -> None:
         if problems := links.problems():
             st.warning("\n".join([t("links.heading"), *(f"- {p}" for p in problems)]), icon=":material/link_off:")
         if session.dataset is not None:
-            st.caption(t("sidebar.data", name=session.dataset.name, size=size(session.dataset)))
+            st.caption(t("sidebar.data", name=source_name(session.config.data.source), size=size(session.dataset)))
         training_status()
         workspace.panel()
         cookies.frame()

@@ -24,6 +24,7 @@ LINK_RESTORED = "links.restored"  # the link's settings were read (once per sess
 LINK_PROBLEMS = "links.problems"  # what the link asked for that could not be used
 MEMO, HELD = "memo", "held"  # figures built once per version; live values held for a few seconds
 WIDGET_PREFIX = "w."  # widget keys; the Lab's config, not the widgets, is what lasts
+INVALID = "controls.invalid"  # settings whose typed value was refused: name -> why (ui.controls)
 COOKIES_WRITTEN = "cookies.written"  # the key cookies this session set: name -> value ("": removed)
 COOKIES_PENDING = "cookies.pending"  # those the browser has not loaded yet: name -> ticket (ui.cookies)
 
@@ -152,10 +153,23 @@ def training_slots() -> FairSlots:
     return FairSlots(limits.max_concurrent, nice=limits.training_nice, per_workspace=limits.max_per_workspace)
 
 
-def _close(lab: Lab) -> None:
-    """The tab closed: tell its training to stop (it ends after the current batch). No waiting
-    here: Streamlit may call this on the server's own thread."""
-    lab.stop()
+class Seat:
+    """Which Lab a browser session works with: its own while it has no workspace (no run store), else its
+    workspace's, which every tab of that workspace shares (rnncore.lab.shared)."""
+
+    def __init__(self):
+        self.own: Lab | None = None  # made when first asked for; handed to the workspace when it gets one
+        self.key: str | None = None  # the workspace it works in
+
+
+def _leave(seat: Seat) -> None:
+    """The tab closed: its workspace's training goes on for the grace period (a reload finds it); a tab without
+    a workspace stops its training (it ends after the current batch). No waiting here: Streamlit may call this
+    on the server's own thread."""
+    if seat.key is not None:
+        workspace_labs().leave(seat.key, seat)
+    elif seat.own is not None:
+        seat.own.stop()
 
 
 @st.cache_resource(show_spinner=False)
@@ -168,8 +182,20 @@ def _one_torch_thread() -> bool:
     return True
 
 
-@st.cache_resource(scope="session", on_release=_close, show_spinner=False)
-def _session_lab() -> Lab:
+@st.cache_resource(scope="session", on_release=_leave, show_spinner=False)
+def _seat() -> Seat:
+    return Seat()
+
+
+@st.cache_resource(show_spinner=False)
+def workspace_labs():
+    """The Labs of the workspaces this server works in, each shared by its tabs (rnncore.lab.shared)."""
+    from rnncore.lab.shared import SharedLabs
+
+    return SharedLabs(grace=server_limits().grace_seconds)
+
+
+def _new_lab() -> Lab:
     _one_torch_thread()
     limits = server_limits()
     # a workspace of its own until it works in one of the store (ui.classroom.share_slots)
@@ -179,8 +205,38 @@ def _session_lab() -> Lab:
 
 
 def lab() -> Lab:
-    """This browser session's Lab; its training stops when the tab closes."""
-    return _session_lab()
+    """The Lab this browser session works with: its workspace's (shared by its tabs), or its own."""
+    seat = _seat()
+    if seat.key is not None:
+        shared = workspace_labs().lab(seat.key)
+        if shared is not None:
+            return shared
+        seat.key = None  # the server forgot it (its caches were cleared): a Lab of its own again
+    if seat.own is None:
+        seat.own = _new_lab()
+    return seat.own
+
+
+def work_in(key: str, archive) -> Lab:
+    """From now on this session works with workspace ``key``'s Lab: the one its other tabs share, or, for the
+    first tab, this session's own Lab moved into the workspace (``archive``, a StoreArchive of ``key``: its data,
+    settings and the runs it kept in memory go with it) or a new one; either way, with nothing loaded yet, the
+    data and settings of the workspace's latest run."""
+    seat = _seat()
+    if seat.key == key:
+        return lab()
+
+    def make() -> Lab:
+        made = seat.own if seat.key is None and seat.own is not None else _new_lab()
+        made.use_archive(archive)
+        made.reopen_latest()
+        return made
+
+    shared = workspace_labs().enter(key, seat, make)
+    if seat.key is not None:
+        workspace_labs().leave(seat.key, seat, at_once=True)  # gone to another workspace, not a reload
+    seat.key, seat.own = key, None
+    return shared
 
 
 def memo(name: str, version: tuple, build):

@@ -24,7 +24,7 @@ from ui.actions import report
 from ui.compare import PICKED as COMPARE_PICKED
 from ui.controls import bounds, label
 from ui.evaluate import PICKED as EVALUATE_PICKED
-from ui.i18n import TABLES, explain_error, t, text
+from ui.i18n import TABLES, explain_error, source_name, t, text
 from ui.inside import PICKED as INSIDE_PICKED
 from ui.runs import run_label
 from ui.state import lab, server_limits, sweep_desk, sweep_storage
@@ -216,11 +216,8 @@ def target() -> tuple:
     """(the config a sweep starts from, its data or None to load the Lab's, the data's name): the Text & labels
     experiment sent here, else the Lab's next run."""
     sent = st.session_state.get(TASK_BASE)
-    if sent is not None:
-        return sent
-    session = lab()
-    name = session.dataset.name if session.dataset is not None else session.config.data.source
-    return session.config, None, name
+    config, data = sent[:2] if sent is not None else (lab().config, None)
+    return config, data, source_name(config.data.source)
 
 
 def studies() -> list[str]:
@@ -261,6 +258,10 @@ def choice_text(declared, value: str) -> str:
     return text(short) if short in TABLES["en"] else text(f"{declared.labels}.{value}")
 
 
+MOST_NAMED_TRIALS = 12  # the per-epoch chart names each trial in a legend up to this many
+FEW_TRIALS = 10  # importances from fewer completed trials than this are a rough guess (said under the chart)
+
+
 def figure_title(name: str, metric: str = "val_loss") -> str:
     """A study's figure's title: the values per epoch named as what they are (a loss, an accuracy, bits)."""
     return text(f"sweep.fig.{name}" if name != "intermediate" or metric == "val_loss" else f"sweep.fig.{name}.{metric}")
@@ -278,10 +279,22 @@ def figure(name: str, fig, space, metric: str = "val_loss") -> object:
         fig.update_yaxes(type="log")
     if name == "slice":  # a panel per setting, side by side: few ticks, written level
         fig.update_xaxes(tickangle=0, nticks=4, automargin=True)
-    plots.style(fig, figure_title(name, metric), FIGURE_HEIGHT + (60 if name == "slice" else 0))
-    if name in ("intermediate", "parallel", "slice"):  # a legend of every trial says nothing
-        fig.update_layout(showlegend=False)
+    if name == "intermediate":  # colours of our own (the theme's last one is almost white), each trial named
+        for i, trace in enumerate(fig.data):
+            trace.update(line={"color": plots.PALETTE[i % len(plots.PALETTE)]},
+                         marker={"color": plots.PALETTE[i % len(plots.PALETTE)]})
+    plots.style(fig, figure_title(name, metric), FIGURE_HEIGHT + (60 if name == "slice" else 0),
+                legend=name == "intermediate" and len(fig.data) <= MOST_NAMED_TRIALS)
+    if name in ("parallel", "slice") or (name == "intermediate" and len(fig.data) > MOST_NAMED_TRIALS):
+        fig.update_layout(showlegend=False)  # a legend of every trial says nothing
     return fig
+
+
+def figure_note(name: str, completed: int) -> str | None:
+    """What to keep in mind reading a figure: importances from a few trials are a guess."""
+    if name == "importance" and completed < FEW_TRIALS:
+        return t("sweep.few_trials", count=completed, most=FEW_TRIALS)
+    return None
 
 
 def read(job):

@@ -65,11 +65,11 @@ def stored_runs(task: str, listed: list | None = None) -> None:
                  width="stretch", disabled=number is None or task_desk().running, icon=":material/folder_open:")
 
 
-def elsewhere(page: str) -> None:
+def elsewhere(page: str) -> bool:
     """On Compare, Evaluate or Inside: this workspace's text and classification runs, each task's side by side
     (scores, loss curves, one to open); on Evaluate also the one opened last, evaluated (its scores next to the
     baselines, its text or confusion matrix), on Inside its text coloured by a unit or a sequence through the
-    cell. Nothing when there are none."""
+    cell. Nothing when there are none. Whether it showed any."""
     from ui import tasks
 
     archive, job = lab().archive, task_desk().job
@@ -80,7 +80,7 @@ def elsewhere(page: str) -> None:
         listed = []  # (the page's own view of the store says it)
     kinds = [task for task in TASKS if any(s.task == task for s in listed)]
     if not kinds and ended is None:
-        return
+        return False
     with st.expander(t("tasks.elsewhere"), icon=":material/text_fields:", expanded=ended is not None):
         if ended is not None:
             st.markdown(f"**{t('tasks.elsewhere.opened', task=t(f'tasks.task.{ended.task}'))}**")
@@ -95,6 +95,7 @@ def elsewhere(page: str) -> None:
             st.subheader(t(f"tasks.task.{task}"))
             stored_runs(task, listed)
         st.page_link("views/tasks.py", label=t("tasks.elsewhere.link"), icon=":material/text_fields:")
+    return True
 
 
 def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:

@@ -17,10 +17,10 @@ import torch
 
 from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
-from rnncore.data.text import Vocabulary, read_text, split_text
+from rnncore.data.text import UNKNOWN, Vocabulary, read_text, split_text
 from rnncore.errors import KeyedError
 from rnncore.nn.models import parameter_count
-from rnncore.tasks.build import data_identity
+from rnncore.tasks.build import data_identity, recommended
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.files import task_zip
 from rnncore.tasks.job import Recording, TaskJob
@@ -31,18 +31,20 @@ from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
 from ui import links
 from ui.controls import bounds, label, seed
-from ui.i18n import explain_error, explain_note, t, text
+from ui.i18n import explain_error, explain_note, source_name, t, text
 from ui.inside import heatmaps
 from ui.state import lab, server_limits, task_desk
 
 MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
 TRACED = 400  # characters of the test part coloured on Inside
 SAMPLED = 300  # characters drawn from the model
+UNKNOWN_SHOWN = "□"  # how the unknown symbol is shown (as Chinese print marks a character it lacks)
 SOURCES = {"charlm": [f"sample:{name}" for name in TEXT_SAMPLES],
            "classify": [f"sample:{name}" for name in LABELLED_SAMPLES]
            + [f"synthetic:{name}" for name in LABELLED_GENERATORS]}
 ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs", "batch_size", "lr")),
         "classify": (("cell", "hidden_size", "forget_bias", "class_weights"), ("epochs", "batch_size", "lr"))}
+# the widgets' first values for a file or a generated set (a bundled sample's recommended settings replace them)
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
 TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
@@ -101,8 +103,9 @@ def take_link() -> None:
         return
     task = cfg.data.task
     if cfg.data.kind != "file" and cfg.data.source not in SOURCES[task]:
-        st.session_state[MESSAGE] = t("links.bad_source", source=cfg.data.source,
-                                      error=t("tasks.link_source", choices=", ".join(SOURCES[task])))
+        offered = ", ".join(map(source_name, SOURCES[task]))
+        st.session_state[MESSAGE] = t("links.bad_source", source=source_name(cfg.data.source),
+                                      error=text("tasks.link_source", choices=offered))  # (t escapes it once)
     take_config(task, cfg)
 
 
@@ -142,11 +145,14 @@ class Chosen(NamedTuple):
 
 def data_choice(task: str) -> Chosen | None:
     """The data the run will train on; None (with the loader's message shown) when the file cannot be used."""
-    left, right = st.columns(2)
-    source = left.selectbox(t("tasks.sample"), SOURCES[task], format_func=_sample_label, key=f"w.tasks.source.{task}")
+    left = right = st.container()  # one above the other: a sample's title is long for half a narrow page
+    source = left.selectbox(t("tasks.sample"), SOURCES[task], format_func=_sample_label, key=f"w.tasks.source.{task}",
+                            on_change=forget_settings, args=(task,))
     kinds = ["txt"] if task == "charlm" else ["csv", "tsv", "txt"]
-    upload = right.file_uploader(t("tasks.upload"), type=kinds, key=UPLOAD + task,
+    limit = st.get_option("server.maxUploadSize")  # Streamlit's box says it in English only: the page says it too
+    upload = right.file_uploader(t("tasks.upload", limit=limit), type=kinds, key=UPLOAD + task,
                                  help=t(f"tasks.upload_help.{task}", limit=f"{MAX_PAGE_CHARACTERS:,}"))
+    right.caption(t("tasks.upload_limit", limit=limit, kinds=", ".join(f".{kind}" for kind in kinds)))
     label_column = st.text_input(t("tasks.label"), key=LABEL).strip() or None if task == "classify" else None
     source = upload.name if upload else source
     try:
@@ -155,8 +161,8 @@ def data_choice(task: str) -> Chosen | None:
             if len(words) > MAX_PAGE_CHARACTERS:
                 st.caption(t("tasks.cut", limit=f"{MAX_PAGE_CHARACTERS:,}"))
                 words = words[:MAX_PAGE_CHARACTERS]
-            st.caption(t("tasks.using", name=name, what=text("tasks.what.charlm", characters=f"{len(words):,}",
-                                                             distinct=f"{len(set(words)):,}")))
+            st.caption(t("tasks.using", name=source_name(source), what=text(
+                "tasks.what.charlm", characters=f"{len(words):,}", distinct=f"{len(set(words)):,}")))
             content = words.encode("utf-8") if upload else None  # (the part trained on, when it was cut)
             return Chosen(source, {"source": source, **data_identity(words, name, content)}, words, content)
         data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
@@ -165,7 +171,7 @@ def data_choice(task: str) -> Chosen | None:
         st.error(explain_error(exc), icon=":material/error:")
         return None
     counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
-    st.caption(t("tasks.using", name=data.name, what=text("tasks.what.classify", sequences=f"{len(data):,}",
+    st.caption(t("tasks.using", name=source_name(source), what=text("tasks.what.classify", sequences=f"{len(data):,}",
                                                        steps=data.x.shape[1], counts=counts)))
     for note in data.notes:
         st.caption(explain_note(note))
@@ -179,13 +185,31 @@ def _option_text(name: str):
     return lambda value: text(f"{family}.{value}")
 
 
+def starting_settings(task: str) -> ExperimentConfig:
+    """What a task's widgets start from: the page's defaults for the task and, for a bundled sample picked, the
+    settings recommended for it (rnncore.tasks.build.recommended)."""
+    sections: dict[str, dict] = {}
+    for name, value in DEFAULTS[task].items():
+        sections.setdefault(SETTINGS[name].section, {})[name] = value
+    source = st.session_state.get(f"w.tasks.source.{task}", SOURCES[task][0])
+    return recommended(ExperimentConfig().replace(data={"task": task, "source": source}, **sections))
+
+
+def forget_settings(task: str) -> None:
+    """The sample picked changed: the settings widgets start again from its recommended settings."""
+    for row in ROWS[task]:
+        for name in row:
+            st.session_state.pop(setting_key(task, name), None)
+
+
 def settings(task: str) -> ExperimentConfig:
-    """The run's settings: a few widgets, each with its declared range under the server's caps."""
-    limits, values = server_limits(), {}
+    """The run's settings: a few widgets, each with its declared range under the server's caps, starting from
+    ``starting_settings``."""
+    limits, values, start = server_limits(), {}, starting_settings(task)
     for row in ROWS[task]:
         for where, name in zip(st.columns(len(row)), row, strict=True):
             declared, key = SETTINGS[name], setting_key(task, name)
-            seed(key, DEFAULTS[task].get(name, declared.default))
+            seed(key, getattr(getattr(start, declared.section), name))
             current = st.session_state[key]
             common = {"label": label(name), "key": key, "help": t(f"setting.{name}.help", limit="")}
             if declared.choices:
@@ -267,7 +291,20 @@ def status(job: TaskJob) -> None:
         if job.samples:
             said = job.samples[-1]
             st.caption(t("tasks.live_sample", epoch=said.epoch, temperature=f"{said.temperature:g}"))
-            st.code(said.prompt + said.text, language=None, wrap_lines=True)
+            written(said.prompt, said.text)
+
+
+def written(prompt: str, drawn: str) -> None:
+    """What a text model wrote after ``prompt``: the unknown symbol (a character outside its vocabulary) as □,
+    which a note below says, rather than "�", which reads as a broken file."""
+    st.code(prompt + shown_symbols(drawn), language=None, wrap_lines=True)
+    if UNKNOWN in drawn:
+        st.caption(t("tasks.unknown_symbol", symbol=UNKNOWN_SHOWN))
+
+
+def shown_symbols(drawn: str) -> str:
+    """Characters a text model wrote, its unknown symbol shown as □."""
+    return drawn.replace(UNKNOWN, UNKNOWN_SHOWN)
 
 
 def live_sampling(job: TaskJob) -> None:
@@ -316,7 +353,7 @@ def text_sample(result, trained_on: str) -> None:
     seeded = torch.Generator().manual_seed(result.config.train.seed)
     drawn = _once(result, ("sample", prompt, heat),
                   lambda: sample(result.model, result.vocab, prompt, SAMPLED, lookback, heat, seeded))
-    st.code(prompt + drawn, language=None, wrap_lines=True)
+    written(prompt, drawn)
 
 
 def text_inside(result, trained_on: str) -> None:
@@ -342,7 +379,7 @@ def text_inside(result, trained_on: str) -> None:
         "title": text("tasks.fig.coloured", what=text(f"gate.{what}"), unit=unit), "value": text("tasks.fig.value")}),
         key="tasks.coloured")
     position = st.slider(t("tasks.position"), 0, len(passage) - 1, min(40, len(passage) - 1), key="w.tasks.position")
-    guesses = ", ".join(f"“{ch}” {p:.0%}" for ch, p in top_guesses(trace, result.vocab, position, 5))
+    guesses = ", ".join(f"“{shown_symbols(ch)}” {p:.0%}" for ch, p in top_guesses(trace, result.vocab, position, 5))
     st.caption(t("tasks.guesses", context=passage[max(0, position - 20):position + 1], guesses=guesses))
 
 
@@ -372,4 +409,4 @@ def class_inside(result) -> None:
         "tasks.sequence_named", index=int(part.index[k]), true=names[part.y[k]], predicted=names[predicted[k]]))
     model = result.config.model
     st.plotly_chart(heatmaps(trace_window(result.model, result.parts, "test", picked, 0), model.cell,
-                             model.activation), key="tasks.gates")
+                             model.activation, result.data.features), key="tasks.gates")

@@ -20,6 +20,7 @@ from ui import state
 from ui.errors import shielded
 from ui.fragments import fragment
 from ui.i18n import explain, language, t, table
+from ui.runs import run_label
 from ui.state import held, lab, memo
 
 
@@ -43,7 +44,11 @@ def _draw(drawn: tuple) -> None:
     session = lab()
     run = session.current  # read once: everything below is drawn from this run
     if run is None:
-        st.info(t("train.none_yet"), icon=":material/play_circle:")
+        latest = session.runs[-1] if session.runs else None
+        if latest is None:
+            st.info(t("train.none_yet"), icon=":material/play_circle:")
+        else:
+            ended_run(latest)
         return
     progress = run.progress()
     if (session.status(), run.id) != drawn:  # a new status, or the next run of a series: the page follows
@@ -67,10 +72,25 @@ def _draw(drawn: tuple) -> None:
         metrics_table(run, frame)
 
 
+def ended_run(record) -> None:
+    """The workspace's latest run, where this tab started none (after a reload the server could not keep
+    through, or in a new tab): how it ended and its loss; the rest is on Evaluate."""
+    said = explain(record.reason, record.details, record.message)
+    st.caption(t("train.latest_run", run=run_label(record)))
+    if record.status in ("diverged", "failed"):
+        st.error(f"**{t(f'status.{record.status}').capitalize()}** · {said}", icon=":material/error:")
+    else:
+        st.success(f"**{t(f'status.{record.status}').capitalize()}** · {said}", icon=":material/check_circle:")
+    history = [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in record.history]
+    st.plotly_chart(memo("latest.loss", (record.id, len(history), language()), lambda: plots.loss_figure(
+        history, record.config.train.epochs, log_y=True, labels=table("fig.loss"))), key="live.latest")
+
+
 def status_line(progress) -> None:
     done = len(progress.history)
     fraction = min(done / max(progress.epochs, 1), 1.0)
-    eta = t("train.eta", seconds=f"{progress.eta:.0f}") if progress.eta is not None else ""
+    eta = t("train.eta_sooner" if progress.eta_sooner else "train.eta", seconds=f"{progress.eta:.0f}") \
+        if progress.eta is not None else ""
     st.progress(fraction, text=t("train.progress", epoch=done, epochs=progress.epochs,
                                  elapsed=f"{progress.elapsed:.1f}", eta=eta))
     said = explain(progress.reason, progress.details, progress.message)
@@ -102,7 +122,7 @@ def prediction_figure(run, frame):
         model[positions] = values
     bounds = [index[min(b, len(index) - 1)] for b in windows.bounds]
     return plots.prediction_figure(index, windows.target_values, {t("metrics.model"): model},
-                                   bounds=bounds, labels=table("fig.pred"))
+                                   bounds=bounds, labels=table("fig.pred"), dates=table("dates"))
 
 
 def _metrics_rows(run, frame) -> list[dict]:

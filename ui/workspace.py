@@ -19,7 +19,7 @@ from rnncore.errors import StoreError
 from rnncore.lab.archive import StoreArchive
 from ui import cookies
 from ui.i18n import explain_error, t
-from ui.state import lab, run_store, server_limits
+from ui.state import lab, run_store, server_limits, work_in, workspace_labs
 
 PARAM = "workspace"  # the workspace link's query parameter
 SAID = "workspace.said"  # what opening the workspace said, once
@@ -47,9 +47,7 @@ def attach() -> None:
     st.session_state.pop(MEMORY, None)
     try:  # (runs kept in memory while the store was down are written into the workspace: Lab.use_archive)
         key = _choose(store, asked)
-        limits = server_limits()
-        session.use_archive(StoreArchive(store, key, owner=secrets.token_hex(8), keep_models=limits.keep_models,
-                                         max_runs=limits.keep_runs))
+        work_in(key, _archive(store, key))
     except StoreError as exc:
         st.session_state[MEMORY] = exc
         return
@@ -85,16 +83,20 @@ def _remember(key: str) -> None:
         cookies.write(cookies.WORKSPACE, key)
 
 
+def _archive(store, key: str) -> StoreArchive:
+    """Where a Lab working in workspace ``key`` keeps its runs."""
+    limits = server_limits()
+    return StoreArchive(store, key, owner=secrets.token_hex(8), keep_models=limits.keep_models,
+                        max_runs=limits.keep_runs)
+
+
 def new_workspace() -> None:
     """Button callback: an empty workspace for this browser (the old one stays, reached by its link)."""
     store, error = run_store()
-    session = lab()
-    if store is None or session.busy:
+    if store is None or lab().busy:
         return
-    limits = server_limits()
     key = store.create_workspace()
-    session.use_archive(StoreArchive(store, key, owner=secrets.token_hex(8), keep_models=limits.keep_models,
-                                     max_runs=limits.keep_runs))
+    work_in(key, _archive(store, key))
     _remember(key)
     from ui.classroom import share_slots
 
@@ -117,7 +119,9 @@ def delete_workspace() -> None:
         st.session_state[SAID] = ("error", explain_error(exc))
         return
     st.session_state[CONFIRM] = False
+    gone = archive.key
     new_workspace()
+    workspace_labs().close(gone)
     st.session_state[SAID] = ("success", t("workspace.deleted"))
 
 

@@ -13,7 +13,7 @@ from ui.state import lab
 session = lab()
 st.title(t("compare.title"))
 st.caption(t("compare.intro"))
-task_store.elsewhere("compare")  # the text and classification runs, each task's side by side
+beside = task_store.elsewhere("compare")  # the text and classification runs, each task's side by side
 st.button(t("compare.sweep"), key="b.sweep", icon=":material/stacked_line_chart:",
           disabled=not session.controls().start, help=t("compare.sweep_help"), on_click=actions.sweep_cells)
 actions.show_message()
@@ -32,20 +32,23 @@ def compare_runs(drawn: str) -> None:
         st.rerun()
     runs = compare.entries()
     if not runs:
-        no_runs("compare.no_runs")
+        no_runs("compare.no_runs", beside)
         return
     if training := compare.training_now(runs):
         st.caption(t("compare.training_now", runs=", ".join(training)))
     chosen = compare.picker(runs)
     if not chosen:
         return
+    if others := compare.on_other_data(runs, chosen):
+        st.info(t("compare.other_data", runs=", ".join(others)), icon=":material/dataset:")
     c1, c2 = st.columns(2)
     log_y = c1.toggle(t("train.log_scale"), value=True, key="w.compare.log")
     smoothing = c2.slider(t("compare.smoothing"), 0.0, 0.95, 0.0, 0.05, key="w.compare.smoothing")
     drawn, units, left_out = compare.curves(runs, chosen)
     labels = {**table("fig.compare"), "y": t(f"compare.y_{units}")}
     st.plotly_chart(plots.compare_loss_figure(drawn, log_y, smoothing, labels=labels,
-                                              partials=compare.partials(runs, chosen) if units == "scaled" else {}),
+                                              partials=compare.partials(runs, chosen) if units == "scaled" else {},
+                                              reference=compare.mean_level(runs, chosen, units)),
                     key="compare.loss")
     st.caption(t(f"compare.units_{units}"))
     if left_out:
@@ -54,7 +57,7 @@ def compare_runs(drawn: str) -> None:
         st.warning(said, icon=":material/warning:")
     st.subheader(t("compare.metrics"))
     st.caption(t("compare.metrics_caption"))
-    st.dataframe(compare.metrics_frame(runs, chosen), hide_index=True, width="stretch")
+    st.dataframe(compare.metrics_frame(runs, chosen), width="stretch")
     st.subheader(t("compare.diff"))
     diff = compare.differences(runs, chosen)
     if diff is None:

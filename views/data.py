@@ -18,7 +18,7 @@ from ui.data_panels import (
     sample_picker,
     upload_panel,
 )
-from ui.i18n import explain_error, explain_note, plain, t, table
+from ui.i18n import explain_error, explain_note, plain, source_name, t, table
 from ui.state import lab, server_limits
 
 session = lab()
@@ -42,13 +42,13 @@ except KeyedError as exc:  # a link's uploaded file, not loaded yet; or no data 
     st.info(t("data.waiting_for_file", name=session.config.data.source) if waiting else explain_error(exc))
     st.stop()
 
-st.header(plain(dataset.name))
+st.header(plain(source_name(session.config.data.source)))
 if dataset.description:
     st.caption(description(dataset, session.config.data.source))
 if session.config.data.kind == "file":
     st.caption(t("data.link_note"))
-if (running_on := session.next_differs()) is not None:
-    st.info(t("train.next_run_differs", data=running_on), icon=":material/info:")
+if session.next_differs() is not None:
+    st.info(t("train.next_run_differs", data=source_name(session.current.config.data.source)), icon=":material/info:")
 layout_offer(session, dataset)
 if dataset.notes:
     with st.expander(t("data.notes_one") if len(dataset.notes) == 1 else t("data.notes", count=len(dataset.notes))):
@@ -61,8 +61,9 @@ data = config.data
 if not sequences:
     target, features = column_controls([str(c) for c in dataset.frame.columns], data.target, data.features)
     data = dataclasses.replace(data, target=target, features=features)
-window = window_controls(config.window, server_limits(), sequences=sequences)
-session.config = dataclasses.replace(config, window=window, data=data)
+session.config = dataclasses.replace(config, data=data)
+window_controls(server_limits(), sequences=sequences)
+window = session.config.window
 try:
     windows = make_windows(dataset, window, data.target, data.features)
 except KeyedError as exc:
@@ -80,7 +81,8 @@ if sequences:
 columns = [str(c) for c in dataset.frame.columns]
 first = [c for c in (data.target or columns[0], *data.features) if c in columns] if not sequences else []
 shown = list(dict.fromkeys([*first, *columns]))  # the target first, then the inputs, then the rest
-st.plotly_chart(plots.series_figure(dataset.frame.rename(columns=str), shown, bounds, labels=table("fig.series")),
+st.plotly_chart(plots.series_figure(dataset.frame.rename(columns=str), shown, bounds, labels=table("fig.series"),
+                                    dates=table("dates")),
                 key="data.series")
 if len(shown) > plots.MOST_PANELS:
     st.caption(t("data.panels", shown=plots.MOST_PANELS, columns=len(shown)))

@@ -10,12 +10,12 @@ from ui.i18n import explain, explain_note, t, table
 from ui.runs import no_runs
 
 st.title(t("evaluate.title"))
-task_store.elsewhere("evaluate")  # the text and classification runs, the one opened last evaluated
+beside = task_store.elsewhere("evaluate")  # the text and classification runs, the one opened last evaluated
 actions.show_message()
 actions.show_notice()
 record = evaluate.run_picker()
 if record is None:
-    no_runs("evaluate.no_runs")
+    no_runs("evaluate.no_runs", beside)
     st.stop()
 shown = evaluate.evaluated(record)
 if shown is None:
@@ -34,6 +34,7 @@ for note in evaluate.metric_notes(shown, split):
     st.caption(note)
 for name, note in shown.notes.items():
     st.caption(f"{t(f'baseline.{name}')}: {explain_note(note, 'baselinenote')}")
+evaluate.differencing_advice(shown)  # a trend the model never saw: why it fails, and one click to try the fix
 scores = {t("metrics.model"): shown.metrics[split],
           **{t(f"baseline.{n}"): m[split] for n, m in shown.baselines.items()}}
 st.plotly_chart(plots.metrics_bar_figure(scores, "rmse", model=t("metrics.model"), labels=table("fig.bars")),
@@ -43,9 +44,9 @@ frame = shown.predictions[split]
 predictions = {t("metrics.model") if c == "model" else t(f"baseline.{c}"): frame[c].to_numpy()
                for c in frame.columns if c != "truth"}
 st.plotly_chart(plots.prediction_figure(frame.index, frame["truth"].to_numpy(), predictions,
-                                        labels=table("fig.pred")), key="evaluate.pred")
+                                        labels=table("fig.pred"), dates=table("dates")), key="evaluate.pred")
 st.plotly_chart(plots.residual_figure(frame.index, (frame["truth"] - frame["model"]).to_numpy(),
-                                      labels=table("fig.resid")), key="evaluate.resid")
+                                      labels=table("fig.resid"), dates=table("dates")), key="evaluate.resid")
 
 result = shown.result
 if result is not None and record.index is not None:
@@ -56,11 +57,12 @@ if result is not None and record.index is not None:
         st.caption(note)
     tail = max(0, len(record.index) - 5 * steps)
     figure = plots.forecast_figure(record.index[tail:], result.windows.target_values[tail:],
-                                   evaluate.future_index(record.index, steps), futures, labels=table("fig.forecast"))
+                                   evaluate.future_index(record.index, steps), futures, labels=table("fig.forecast"),
+                                   dates=table("dates"))
     st.plotly_chart(figure, key="evaluate.forecast")
 
 st.subheader(t("evaluate.downloads"))
-c0, c1, c2, c3, c4 = st.columns(5)
+c0 = c1 = c2 = c3 = c4 = st.container(horizontal=True)  # side by side, on two lines where the page is narrow
 if result is not None:
     c0.download_button(t("evaluate.download_run"), lambda: export_run(result, record.history),
                        f"rnnlab_run_{record.id}.zip", "application/zip", icon=":material/folder_zip:",

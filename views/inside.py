@@ -12,7 +12,7 @@ from ui.state import lab, memo
 
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
-task_store.elsewhere("inside")  # the text and classification runs; inside the one opened last
+beside = task_store.elsewhere("inside")  # the text and classification runs; inside the one opened last
 
 
 @fragment(run_every=state.INSIDE_SECONDS if lab().status() == "running" else None)
@@ -24,7 +24,7 @@ def inside_view() -> None:
 def draw_inside() -> None:
     subject = inside.subject()
     if subject is None:
-        no_runs("inside.no_model")
+        no_runs("inside.no_model", beside)
         return
     run, view = subject  # read once: the run's own windows and the weights of one moment
     model, windows, config, progress = view.model, run.windows, view.model.config, run.progress()
@@ -40,7 +40,8 @@ def draw_inside() -> None:
     key = (*view.version, split, index, layer)
 
     trace = memo("inside.trace", key, lambda: inspection.trace_window(model, windows, split, index, layer))
-    st.plotly_chart(memo("inside.heat", key, lambda: inside.heatmaps(trace, config.cell, config.activation)),
+    st.plotly_chart(memo("inside.heat", key, lambda: inside.heatmaps(trace, config.cell, config.activation,
+                                                                   windows.features)),
                     key="inside.heatmaps")
     left, right = st.columns(2)
     with left:

@@ -76,6 +76,8 @@ def show(was_running: bool) -> None:
         metric = job.sweep.objective[0]
         for tab, name in zip(st.tabs([sweep.figure_title(name, metric) for name in figures]), figures, strict=True):
             tab.plotly_chart(sweep.figure(name, figures[name], job.sweep.plan.space, metric), key=f"sweep.fig.{name}")
+            if note := sweep.figure_note(name, sum(o.state == "complete" for o in outcomes)):
+                tab.caption(note)
     st.subheader(t("sweep.trials_heading"))
     st.dataframe(sweep.trials_frame(outcomes), hide_index=True, width="stretch")
     st.download_button(t("sweep.download"), sweep.trials_csv(outcomes), f"{job.name}.csv", "text/csv",
@@ -89,7 +91,7 @@ def show(was_running: bool) -> None:
             if where.button(t(f"sweep.open_in.{page}"), key=f"b.sweep.{page}", width="stretch"):
                 sweep.open_runs(page, picked, runs)
                 st.switch_page(f"views/{page}.py")
-    if not job.running:
+    if not was_running:  # as the page's top read it (a sweep that ends meanwhile: on the next redraw)
         sweep.resume_controls(job, outcomes)
 
 

@@ -56,7 +56,9 @@ def live(was_running: bool) -> None:
 
 live(running)
 job = task_desk().job
-if job is not None and not job.running and job.result is not None:
+# whether the run trains as the page's top read it: a run that ends while the page is drawn shows its results on
+# the next redraw (the live part's next tick asks for it), never below a status that says it still trains
+if job is not None and not running and job.result is not None:
     with shielded("the text and labels results"):
         tasks.scores_table(job.result, job.task)
         tasks.download(job)

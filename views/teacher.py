@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from rnncore.classroom.challenge import Challenge
 from rnncore.viz import plots
 from ui import actions, classroom, cookies, links
 from ui.fragments import fragment
-from ui.i18n import language, t, table
+from ui.i18n import language, source_name, t, table
 from ui.state import lab, server_limits
 
 st.title(t("teacher.title"))
@@ -17,14 +18,17 @@ if classroom.classroom() is None:
     st.stop()
 info = classroom.teacher_class(key) if key else None
 if info is None:
-    st.caption(t("teacher.intro", data=lab().config.data.source))
+    st.caption(t("teacher.intro", data=source_name(lab().config.data.source)))
     with st.form("teacher.create", border=True):
         st.text_input(t("teacher.class_name"), key="w.teacher.name", max_chars=80)
         c1, c2, c3 = st.columns(3)
-        c1.number_input(t("teacher.max_epochs"), 1, server_limits().max_epochs, 100, key="w.teacher.epochs")
-        c2.number_input(t("teacher.max_parameters"), 100, server_limits().max_parameters, 20_000, step=1000,
-                        key="w.teacher.parameters")
-        c3.number_input(t("teacher.max_seconds"), 5.0, server_limits().max_seconds, 60.0, key="w.teacher.seconds")
+        limits, start = server_limits(), Challenge()  # a class's budget starts at Challenge's, or the server's
+        c1.number_input(t("teacher.max_epochs"), 1, limits.max_epochs, min(start.max_epochs, limits.max_epochs),
+                        key="w.teacher.epochs")
+        c2.number_input(t("teacher.max_parameters"), 100, limits.max_parameters,
+                        min(start.max_parameters, limits.max_parameters), step=1000, key="w.teacher.parameters")
+        c3.number_input(t("teacher.max_seconds"), 5.0, limits.max_seconds, min(start.max_seconds, limits.max_seconds),
+                        key="w.teacher.seconds")
         st.multiselect(t("teacher.cells"), list(classroom.CELL_NAMES), default=list(classroom.CELL_NAMES),
                        format_func=classroom.cell_name, key="w.teacher.cells")
         st.form_submit_button(t("teacher.create"), on_click=classroom.create_class, icon=":material/school:",

@@ -1,13 +1,11 @@
 """Train: choose the cell and its hyperparameters, then Start, Pause/Resume, Step, Stop and watch."""
 
-import dataclasses
-
 import streamlit as st
 
-from ui import actions
-from ui.controls import device_note, model_controls, train_controls
+from ui import actions, classroom
+from ui.controls import device_note, label, model_controls, problems, train_controls
 from ui.data_panels import size
-from ui.i18n import t
+from ui.i18n import source_name, t, text
 from ui.state import lab, server_limits
 from ui.training_panel import training_panel
 
@@ -15,26 +13,29 @@ session = lab()
 limits = server_limits()
 st.title(t("train.title"))
 if session.dataset is not None:
-    st.caption(t("train.data_line", name=session.dataset.name, size=size(session.dataset),
+    st.caption(t("train.data_line", name=source_name(session.config.data.source), size=size(session.dataset),
                  lookback=session.config.window.lookback, horizon=session.config.window.horizon))
 else:
-    st.caption(t("train.default_data", source=session.config.data.source))
+    st.caption(t("train.default_data", source=source_name(session.config.data.source)))
+if (difference := session.config.window.difference) != "none":  # what the model learns, said where Start is
+    st.caption(t("train.difference_line", how=text(f"difference.{difference}")))
 
 status = session.status()
 with st.expander(t("train.settings"), expanded=not status.active, icon=":material/tune:"):
     st.markdown(f"**{t('train.model_group')}**")
-    model = model_controls(session.config.model, limits)
+    model_controls(limits)
     st.markdown(f"**{t('train.optimisation_group')}**")
-    train = train_controls(session.config.train, limits)
-session.config = dataclasses.replace(session.config, model=model, train=train)  # the next run's settings
+    train_controls(limits)
 device_note(session.config)
-if (running_on := session.next_differs()) is not None:
-    st.info(t("train.next_run_differs", data=running_on), icon=":material/info:")
+classroom.budget_note(session.config)  # a student's class budget, and what the next run would break of it
+if session.next_differs() is not None:
+    st.info(t("train.next_run_differs", data=source_name(session.current.config.data.source)), icon=":material/info:")
 
 can = session.controls()
 buttons = st.columns(4)
-buttons[0].button(t("train.start"), key="b.start", on_click=actions.start, disabled=not can.start, type="primary",
-                  icon=":material/play_arrow:", width="stretch")
+refused = problems()  # values typed and refused: Start waits until they are fixed
+buttons[0].button(t("train.start"), key="b.start", on_click=actions.start, disabled=not can.start or bool(refused),
+                  type="primary", icon=":material/play_arrow:", width="stretch")
 buttons[1].button(t("train.resume") if can.resume else t("train.pause"), key="b.pause",
                   on_click=actions.pause_or_resume,
                   disabled=not (can.pause or can.resume), icon=":material/pause:", width="stretch")
@@ -43,6 +44,8 @@ buttons[2].button(t("train.step"), key="b.step", on_click=actions.step, disabled
 buttons[3].button(t("train.stop"), key="b.stop", on_click=actions.stop, disabled=not can.stop,
                   icon=":material/stop:", width="stretch")
 st.caption(t("train.limits", parameters=f"{limits.max_parameters:,}", seconds=f"{limits.max_seconds:g}",
-             running=limits.max_concurrent))
+             running=limits.max_concurrent, grace=f"{limits.grace_seconds:g}"))
+if refused:
+    st.warning(t("train.refused", settings=", ".join(label(name) for name in refused)), icon=":material/block:")
 actions.show_message()
 training_panel(status)

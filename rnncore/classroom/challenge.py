@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rnncore.config import CELLS, ExperimentConfig
-from rnncore.errors import ClassError, DataError
+from rnncore.config import CELLS, DataConfig, ExperimentConfig
+from rnncore.errors import ClassError, DataError, Several
 from rnncore.training.lineage import HERE, IMPORTED_FROM_FILE, Lineage
 
 SCORES = ("rmse",)  # the score of a forecasting challenge: test RMSE in the data's units (lower is better)
@@ -39,9 +39,9 @@ class Challenge:
     """What a class trains on and how it is scored (JSON in the store)."""
 
     config: ExperimentConfig = field(default_factory=ExperimentConfig)  # its data and window (the rest: a start)
-    max_epochs: int = 200  # the budget of a run
-    max_parameters: int = 50_000
-    max_seconds: float = 120.0
+    max_epochs: int = 100  # the budget of a run (these defaults: the class budget the Teacher page offers)
+    max_parameters: int = 20_000
+    max_seconds: float = 60.0
     cells: tuple[str, ...] = tuple(CELLS)  # the cells allowed
     score: str = "rmse"
     data_sha256: str = ""  # a file the teacher uploaded: its SHA-256 (the Classroom keeps the file itself)
@@ -55,8 +55,6 @@ class Challenge:
         for name in ("max_epochs", "max_parameters", "max_seconds"):
             if not getattr(self, name) > 0:
                 raise _refuse("bad_challenge", problem=f"{name} must be above 0")
-        if self.config.window.difference != "none":
-            raise _refuse("challenge_difference")
         object.__setattr__(self, "cells", tuple(self.cells))
         if self.config.data.kind == "file":
             if self.content is not None:
@@ -93,6 +91,11 @@ class Challenge:
         return config.replace(window=window, data=data,
                               train={"epochs": min(config.train.epochs, self.max_epochs),
                                      "max_seconds": self.max_seconds})
+
+    def first_config(self, data: DataConfig) -> ExperimentConfig:
+        """A student's next run on taking the challenge's data (``data``: as loaded): the teacher's settings as a
+        start (the challenge's window, model and training), within the budget."""
+        return self.student_config(dataclasses.replace(self.config, data=data))
 
 
 def full_data(challenge: Challenge):
@@ -147,7 +150,7 @@ def check(challenge: Challenge, config: ExperimentConfig, identity: dict, parame
     if lineage.origin != HERE:
         raise _refuse("unknown_lineage", run=run)
     if identity.get("sha256") != sha:
-        raise _refuse("other_data", run=run, source=identity.get("name") or config.data.source)
+        raise _refuse("other_data", run=run, source=config.data.source)
     if set(lineage.data) != {sha}:
         raise _refuse("mixed_data", run=run)
     for key in WINDOW_KEYS:
@@ -160,14 +163,27 @@ def check(challenge: Challenge, config: ExperimentConfig, identity: dict, parame
                           wanted=getattr(challenge.config.data, key))
     if config.model.cell not in challenge.cells:
         raise _refuse("cell_not_allowed", run=run, cell=config.model.cell, cells=", ".join(challenge.cells))
-    for name, value, limit in (("epochs", epochs, challenge.max_epochs),
-                               ("parameters", parameters, challenge.max_parameters),
-                               ("max_seconds", config.train.max_seconds or 0, challenge.max_seconds)):
-        if value > limit:
-            raise _refuse("over_budget", run=run, name=name, value=f"{value:g}", limit=f"{limit:g}")
+    over = over_budget(challenge, config, parameters, epochs)
+    if over:
+        raise _refuse("over_budget", run=run, over=over)
+
+
+def over_budget(challenge: Challenge, config: ExperimentConfig, parameters: int, epochs: int) -> Several:
+    """Every limit of the challenge's budget that a run of ``config`` with ``parameters`` breaks in ``epochs``
+    (its whole line's), its cell among them, each a ClassError; empty when it keeps within the budget."""
+    over = []
+    if config.model.cell not in challenge.cells:
+        over.append(_refuse("other_cell", cell=config.model.cell, cells=", ".join(challenge.cells)))
+    if epochs > challenge.max_epochs:
+        over.append(_refuse("over_setting", name="epochs", value=epochs, limit=challenge.max_epochs))
+    if parameters > challenge.max_parameters:
+        over.append(_refuse("over_parameters", value=f"{parameters:,}", limit=f"{challenge.max_parameters:,}"))
     if not config.train.max_seconds:
-        raise _refuse("over_budget", run=run, name="max_seconds", value="0 (no limit)",
-                      limit=f"{challenge.max_seconds:g}")
+        over.append(_refuse("no_time_limit", limit=f"{challenge.max_seconds:g}"))
+    elif config.train.max_seconds > challenge.max_seconds:
+        over.append(_refuse("over_setting", name="max_seconds", value=f"{config.train.max_seconds:g}",
+                            limit=f"{challenge.max_seconds:g}"))
+    return Several(over)
 
 
 def _held_out(challenge: Challenge, target: str, lookback: int, horizon: int):
@@ -210,14 +226,19 @@ def score(challenge: Challenge, model, student_windows) -> dict:
     ``{"model": Metrics, "baselines": {"persistence": Metrics, "seasonal_naive": Metrics}, "windows": n}``.
 
     ``student_windows`` are the windows the run trained on (make_windows of the student data): their
-    scalers are the ones the model learned with, and they scale the held-out inputs too.
+    scalers (and differencing) are the ones the model learned with, and they prepare the held-out inputs too; a
+    model of the changes is scored on the levels, its changes added to the known values before them.
     """
     from rnncore.training.metrics import regression_metrics
     from rnncore.training.steps import predict
 
     w = student_windows
-    dataset, frame, target, positions = _held_out(challenge, w.target, w.lookback, w.horizon)
-    scaled = w.scale_x(frame[w.features].to_numpy(dtype=np.float32))
+    dataset, frame, target, positions = _held_out(challenge, w.target, w.lag + w.lookback, w.horizon)
+    inputs = frame[w.features].to_numpy(dtype=np.float32, copy=True)
+    if w.lag:  # a model of the changes reads the changes over ``lag`` rows, as make_windows made them
+        inputs[w.lag:] = inputs[w.lag:] - inputs[:-w.lag].copy()
+        inputs[:w.lag] = 0.0
+    scaled = w.scale_x(inputs)
     x = np.ascontiguousarray(sliding_window_view(scaled, w.lookback, axis=0).transpose(0, 2, 1)[positions - w.lookback])
     device = next(model.parameters()).device
     predicted = dataclasses.replace(w, target_values=target).levels(predict(model, x, device), positions)

@@ -23,8 +23,9 @@ import pandas as pd
 from rnncore.data.cleaning import is_missing, to_numbers
 from rnncore.data.generators import check_param, check_size, sequences_size
 from rnncore.data.reading import FLOAT32_MAX, read_cells
-from rnncore.data.samples import SAMPLE_DIR
+from rnncore.data.samples import Bundled
 from rnncore.errors import DataError, Note, config_error
+from rnncore.home import sample_folder
 
 MAX_CLASSES = 50  # more distinct labels than this is not a classification we can show (or a wrong column)
 MIN_PER_CLASS = 3  # a class needs a sequence in each of train, validation and test
@@ -32,7 +33,11 @@ MIN_STEPS = 2  # a sequence of one step has no order to learn
 LABEL_NAMES = ("label", "class", "target", "y", "category")  # a column named so is the label (any case)
 ID_NAMES = ("sequence_id", "sequence", "series_id", "series", "case_id", "id")  # the long layout's sequence id
 STEP_NAMES = ("step", "time_step", "timestep", "time", "t")  # the long layout's time step
-LABELLED_SAMPLES = {"italy_power_demand": "italy_power_demand.csv"}  # sample:NAME (sample_data/README.md)
+# sample:NAME (sample_data/README.md), with the settings recommended for each
+LABELLED_SAMPLES = {
+    "italy_power_demand": Bundled("italy_power_demand.csv", {"model": {"hidden_size": 12}, "train": {
+        "epochs": 30, "batch_size": 30, "lr": 0.0042, "patience": 10}}),
+}
 
 
 @dataclass
@@ -243,7 +248,7 @@ def load_labelled(source: str, *, label: str | None = None, params: dict | None 
     if kind == "sample" and name:
         if name not in LABELLED_SAMPLES:
             raise _refuse("unknown_sample", name=name, choices=", ".join(LABELLED_SAMPLES))
-        return read_labelled(SAMPLE_DIR / LABELLED_SAMPLES[name], label=label, name=name)
+        return read_labelled(sample_folder() / LABELLED_SAMPLES[name].file, label=label, name=name)
     if not Path(source).is_file():
         raise _refuse("no_file", path=repr(source))
     return read_labelled(source, label=label)

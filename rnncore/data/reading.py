@@ -1,8 +1,8 @@
 """Reading and cleaning CSV files: load_csv.
 
-load_csv reads the files people have (semicolons, decimal commas, Latin-1, UTF-16, comment lines, Excel's
-sep= line, digits of other scripts, odd dates, gaps) and lists every cleaning step in Dataset.notes. Files it
-cannot use raise DataError, never anything else.
+load_csv reads the files people have (semicolons, decimal commas, Latin-1, GB18030, Big5, Shift-JIS, UTF-16,
+comment lines, Excel's sep= line, digits of other scripts, odd dates, gaps) and lists every cleaning step in
+Dataset.notes. Files it cannot use raise DataError, never anything else.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from rnncore.data import encodings
 from rnncore.data.cleaning import (
     NUMBER,
     fill_missing,
@@ -46,6 +47,7 @@ DIGITS = str.maketrans({**{chr(zero + i): str(i) for zero in (0x660, 0x6F0, 0x96
                         "\u2212": "-", "\uff0d": "-", "\uff0b": "+", "\uff0e": ".", "\uff0c": ",", "\u066b": ".",
                         "\u066c": ",", "\u066a": "%", "\uff05": "%", "\uff1a": ":", "\uff0f": "/", "\uff08": "(",
                         "\uff09": ")"})  # Arabic-Indic, Persian, Devanagari, Bengali and fullwidth digits; signs
+UNNAMED = re.compile(r"Unnamed: \d+")  # pandas' name for an empty header cell (kept by files pandas wrote)
 FOREIGN = re.compile("[" + re.escape("".join(map(chr, DIGITS))) + "]")
 
 
@@ -119,8 +121,13 @@ def _decode(raw: bytes, notes: list[Note]) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        notes.append(Note.keyed("read_latin1"))
-        return raw.decode("cp1252" if all(b not in raw for b in b"\x81\x8d\x8f\x90\x9d") else "latin-1")
+        pass
+    text, codec, other = encodings.guess(raw)
+    notes.append(Note.keyed("read_latin1") if codec == encodings.WESTERN else
+                 Note.keyed("read_as", encoding=encodings.name(codec)))
+    if other is not None:
+        notes.append(Note.keyed("encoding_doubt", encoding=encodings.name(codec), other=encodings.name(other)))
+    return text
 
 
 def _table(text: str, max_rows: int, max_columns: int,
@@ -162,9 +169,11 @@ def _table(text: str, max_rows: int, max_columns: int,
     frame = frame.fillna("").apply(lambda column: column.str.strip())
     if no_header:
         notes.append(Note.keyed("no_header"))
-    names = [f"column {i + 1}" if no_header else re.sub(r"[\x00-\x1f\x7f]", "", str(c)).strip()[:100]
-             or f"column {i + 1}" for i, c in enumerate(frame.columns)]
+    cleaned = ["" if no_header or UNNAMED.fullmatch(str(c)) else re.sub(r"[\x00-\x1f\x7f]", "", str(c)).strip()[:100]
+               for c in frame.columns]
+    names = [name or f"column {i + 1}" for i, name in enumerate(cleaned)]
     frame.columns = [n if n not in names[:i] else f"{n} ({i + 1})" for i, n in enumerate(names)]
+    frame.attrs["unnamed"] = [] if no_header else [n for n, c in zip(frame.columns, cleaned, strict=True) if not c]
     translated = _plain_digits(frame) if FOREIGN.search(text) else []
     return frame, delimiter, _row_lines(text, skipped, 0 if no_header else 1, len(frame)), translated
 
@@ -242,10 +251,11 @@ def _check_range(name: str, values: pd.Series, lines: list[int]) -> None:
 def _load(raw: bytes, name: str, max_rows: int, max_columns: int, min_rows: int) -> Dataset:
     notes: list[Note] = []
     table, delimiter, lines, translated = _table(_decode(raw, notes), max_rows, max_columns, notes)
+    nameless = table.columns[0] if table.columns[0] in table.attrs["unnamed"] else None  # pandas' index: ",value"
     time, used = find_time(table, notes)
     table = table.drop(columns=used)
     first = table.get(table.columns[0]) if len(table.columns) else None
-    if first is not None and first.name.startswith("Unnamed: 0") and first.str.fullmatch(r"\d+").all() \
+    if first is not None and first.name == nameless and first.str.fullmatch(r"\d+").all() \
             and (first.astype(int).diff().dropna() == 1).all():
         table = table.drop(columns=first.name)
         notes.append(Note.keyed("row_numbers"))

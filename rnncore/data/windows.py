@@ -244,6 +244,22 @@ def outside_training(windows: Windows) -> dict | None:
     return None
 
 
+TREND_SHARE = 0.8  # a straight line through a series explaining this share of its variance: the series trends
+
+
+def trend_share(windows: Windows) -> float | None:
+    """The share of the target's variance that a straight line through it explains (R²), where it is at least
+    TREND_SHARE: the series trends, and a model of its values learns the levels of the training part, not the
+    trend. None otherwise."""
+    if windows.is_sequences or windows.target_values is None or len(windows.target_values) < 3:
+        return None
+    values = np.asarray(windows.target_values, dtype=np.float64)
+    if not np.all(np.isfinite(values)) or values.std() == 0:
+        return None
+    share = float(np.corrcoef(np.arange(len(values)), values)[0, 1] ** 2)
+    return share if share >= TREND_SHARE else None
+
+
 def _lag(window: WindowConfig, dataset: Dataset) -> int:
     """How many rows apart the differences are: 0, 1, or the seasonal period (DataError when unknown)."""
     if window.difference == "none":

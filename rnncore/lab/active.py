@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from rnncore.config import ExperimentConfig
 from rnncore.data.dataset import Dataset
 from rnncore.lab.live_view import LiveFrame, LiveView
@@ -146,8 +148,11 @@ class KeptRun:
 
     def progress(self) -> Progress:
         history = list(self.record.history)
+        grad = self.record.grad_through_time
         return Progress(status=self.record.status, epoch=len(history), epochs=len(history), history=history,
-                        kept_epoch=self.record.kept_epoch, message=self.record.message)
+                        kept_epoch=self.record.kept_epoch, message=self.record.message,
+                        grad_through_time=None if grad is None else np.asarray(grad, dtype=np.float32),
+                        grad_through_time_epoch=self.record.grad_epoch)
 
     def model_view(self) -> ModelView:
         return ModelView(self.result.model, None, (self.id, "kept"), live=False)

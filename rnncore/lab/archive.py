@@ -97,6 +97,10 @@ class MemoryArchive:
         """The data the run trained on, if it can be had (``find_data(config, identity)``)."""
         return find_data(record.config, record.data)
 
+    def kept_file(self, name: str, sha256: str | None = None) -> bytes | None:
+        """A file the workspace keeps under ``name`` (none in memory)."""
+        return None
+
     def delete(self, record: RunRecord) -> None:
         with self._lock:
             self._records = [r for r in self._records if r is not record]
@@ -127,7 +131,8 @@ class StoreArchive:
         self.down: StoreError | None = None  # the store's last failure, while it lasts
         self._fallback = MemoryArchive(keep_models, max_runs, first_id=MEMORY_IDS_FROM)
         self._cache: dict[int, tuple[tuple, RunRecord]] = {}  # number -> ((updated, status), record)
-        self._results: OrderedDict[int, object] = OrderedDict()  # the latest models loaded or trained
+        # the latest models loaded or trained: number -> (RunResult, the time index of its data or None)
+        self._results: OrderedDict[int, tuple] = OrderedDict()
         self._keep_models = keep_models
         self._recorders: dict[int, object] = {}
         self._imported: dict[int, object] = {}  # runs imported here without their data: as exported (this session)
@@ -172,7 +177,7 @@ class StoreArchive:
             self._failed(exc)
             return self._fallback.keep(run, record)
         self.down = recorder.error
-        self._remember(record.id, result)
+        self._remember(record.id, result, record.index)
         return self._evicted(gone)
 
     def _evicted(self, gone: list[int]) -> list[Note]:
@@ -201,17 +206,17 @@ class StoreArchive:
                 raise
             self._failed(exc)
             return self._fallback.imported(record, model)
-        self._remember(number, record.result)
+        self._remember(number, record.result, record.index)
         if record.imported is not None:
             with self._lock:
                 self._imported[number] = record.imported
         return self._evicted(gone)
 
-    def _remember(self, number: int, result) -> None:
+    def _remember(self, number: int, result, index=None) -> None:
         if result is None:
             return
         with self._lock:
-            self._results[number] = result
+            self._results[number] = (result, index)
             self._results.move_to_end(number)
             while len(self._results) > self._keep_models:
                 self._results.popitem(last=False)
@@ -278,10 +283,12 @@ class StoreArchive:
                            partial_epoch=PartialEpoch(partial["epoch"], tuple(partial["batch_losses"]),
                                                       partial["batches"]) if partial else None,
                            y_unit=results.get("y_unit"), data_name=stored.data.get("name") or stored.config["data"]
-                           ["source"], data=stored.data, lineage=stored.lineage)
+                           ["source"], data=stored.data, lineage=stored.lineage,
+                           grad_through_time=_floats(results.get("grad_through_time")),
+                           grad_epoch=results.get("grad_epoch"))
         record.stored_model = stored.has_model
         with self._lock:
-            record.result = self._results.get(stored.number)
+            record.result, record.index = self._results.get(stored.number, (None, None))
             record.imported = self._imported.get(stored.number)
         return record
 
@@ -296,8 +303,8 @@ class StoreArchive:
         with self._lock:
             cached = self._results.get(record.id)
         if cached is not None:
-            record.result = cached
-            return cached
+            record.result, record.index = cached
+            return record.result
         if not record.stored_model:
             return None
         from rnncore.io.model_files import model_from_bytes
@@ -313,7 +320,7 @@ class StoreArchive:
         record.result = result
         if dataset.sequences is None:
             record.index = dataset.frame.index
-        self._remember(record.id, result)
+        self._remember(record.id, result, record.index)
         return result
 
     def dataset_of(self, record: RunRecord, find_data):
@@ -330,6 +337,17 @@ class StoreArchive:
 
         data = record.config.data
         return load_source(data.source, data.params, content=found[1], layout=data.layout)
+
+    def kept_file(self, name: str, sha256: str | None = None) -> bytes | None:
+        """The workspace's file of that content (``sha256``), else its latest file named ``name``; None when it
+        keeps neither (or the store cannot be read now)."""
+        try:
+            found = self.store.get_data(self.key, sha256) if sha256 else None
+            found = found or self.store.find_data(self.key, name)
+        except StoreError as exc:
+            self._failed(exc)
+            return None
+        return None if found is None else found[1]
 
     def keep_data(self, name: str, content: bytes) -> list[Note]:
         """Keep an uploaded file in the workspace, so runs on it can be reopened after a reload."""
@@ -382,7 +400,7 @@ class StoreArchive:
                     self._fallback.delete(record)  # its row was deleted meanwhile, in another tab: so is the run
                     continue
                 self._fallback.delete(record)
-                self._remember(number, record.result)
+                self._remember(number, record.result, record.index)
                 notes = self._evicted(gone)
                 with self._lock:
                     if record.imported is not None:
@@ -443,6 +461,11 @@ def kept_fields(record: RunRecord) -> dict:
     return fields
 
 
+def _floats(values) -> tuple[float, ...] | None:
+    """A stored list of numbers (a value that was not finite is stored as null) as floats, NaN for those."""
+    return None if values is None else tuple(float("nan") if v is None else float(v) for v in values)
+
+
 def results_of(record: RunRecord) -> dict:
     """What the store keeps of a record's results (JSON)."""
     partial = record.partial_epoch
@@ -450,6 +473,8 @@ def results_of(record: RunRecord) -> dict:
             "baseline_notes": {k: {"note": str(v), "note_key": v.key, "note_details": v.details}
                                for k, v in record.baseline_notes.items()},
             "y_unit": record.y_unit,
+            "grad_through_time": None if record.grad_through_time is None else list(record.grad_through_time),
+            "grad_epoch": record.grad_epoch,
             "partial_epoch": None if partial is None else {"epoch": partial.epoch,
                                                            "batch_losses": list(partial.batch_losses),
                                                            "batches": partial.batches}}

@@ -34,6 +34,8 @@ class RunRecord:
     imported: object | None = None  # an imported run whose data is not loaded: its ImportedRun (as exported)
     stored_model: bool = False  # its model is in the run store (loaded when a page asks for it)
     lineage: Lineage = NOT_KNOWN  # where its weights come from: trained here, imported (rnncore.training.lineage)
+    grad_through_time: tuple[float, ...] | None = None  # the gradient through time last measured (oldest step first)
+    grad_epoch: int | None = None  # after which epoch
 
     @classmethod
     def of(cls, run_id: int, config: ExperimentConfig, progress, result, dataset) -> RunRecord:
@@ -41,7 +43,9 @@ class RunRecord:
         record = cls(id=run_id, config=config, status=progress.status, message=progress.message,
                      reason=progress.reason, details=dict(progress.details), history=list(progress.history),
                      kept_epoch=progress.kept_epoch, partial_epoch=progress.partial_epoch,
-                     data_name=dataset.name if dataset is not None else config.data.source)
+                     data_name=dataset.name if dataset is not None else config.data.source,
+                     grad_through_time=None if progress.grad_through_time is None else
+                     tuple(float(g) for g in progress.grad_through_time), grad_epoch=progress.grad_through_time_epoch)
         if dataset is not None:
             record.data = dataset.identity()
             if dataset.sequences is None:

@@ -20,10 +20,11 @@ from rnncore.config import DataConfig, ExperimentConfig
 from rnncore.data.dataset import Dataset
 from rnncore.data.layouts import apply_layout
 from rnncore.data.sources import load_source
-from rnncore.errors import Note, config_error, data_error
+from rnncore.errors import KeyedError, Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
 from rnncore.lab.archive import MemoryArchive, StoreArchive, baseline_note, evaluate
 from rnncore.lab.records import RunRecord
+from rnncore.tasks.build import follow_data, recommended
 from rnncore.training.lineage import FRESH, IMPORTED, Lineage
 from rnncore.training.progress import Status
 
@@ -48,7 +49,7 @@ class Lab:
         self.limits = limits  # RunLimits of this server, or None
         self.keep_models, self.max_runs = keep_models, max_runs
         self.archive = archive or MemoryArchive(keep_models, max_runs)  # where ended runs are kept
-        self.config = ExperimentConfig()  # the next run's settings
+        self.config = recommended(ExperimentConfig())  # the next run's settings: the default sample's
         self._notices: list[Note] = []  # what the archive did that the page should say once
         self._content: bytes | None = None  # the next run's data as uploaded (a file), to keep with its runs
         self._dataset: Dataset | None = None  # the next run's data (None: the config's source, loaded on demand)
@@ -69,15 +70,16 @@ class Lab:
     def load(self, source: str, params: dict | None = None, content: bytes | None = None) -> Dataset:
         """Load a sample, a generator or a CSV file (an upload: its name and ``content``) for the next run.
 
-        Target and input columns are kept where they still exist. On DataError (or a generator's
-        ConfigError) nothing changes.
+        Target and input columns are kept where they still exist; a bundled sample sets the settings recommended
+        for it; other data keeps the person's settings, and a sample's recommendations they left as they were go
+        back to the declared defaults (``follow_data``). On DataError (or a generator's ConfigError) nothing changes.
         """
         loaded = load_source(source, params or {}, content)
         data = self.config.data
         layout = data.layout if source == data.source else "table"  # the same file again keeps its layout
         dataset = apply_layout(loaded, layout)
         columns = list(dataset.frame.columns)
-        self.config = replace(self.config, data=DataConfig(
+        self.config = follow_data(self.config, DataConfig(
             source=source, params=dict(params or {}), layout=layout,
             target=data.target if data.target in columns else None,
             features=tuple(c for c in data.features if c in columns)))
@@ -85,6 +87,31 @@ class Lab:
         if content is not None and self.archive.stored:
             self._tell(self.archive.keep_data(source, content))
         return dataset
+
+    def load_kept(self, name: str) -> Dataset | None:
+        """Load the workspace's own copy of the file ``name`` (an upload, a class's challenge) for the next run,
+        as ``load`` would; None when the workspace keeps no such file."""
+        content = self.archive.kept_file(name)
+        return None if content is None else self.load(name, content=content)
+
+    def reopen_latest(self) -> None:
+        """A workspace's Lab made anew (a reload after the server restarted, or after its tabs stayed closed):
+        the settings and data of its latest run become the next run's again (a file from the workspace's copy).
+        Where that data cannot be had, nothing changes."""
+        runs = self.runs
+        if self._dataset is not None or not runs:
+            return
+        latest = runs[-1]
+        data = latest.config.data
+        content = self.archive.kept_file(data.source, latest.data.get("sha256")) if data.kind == "file" else None
+        if data.kind == "file" and content is None:
+            return
+        try:
+            loaded = load_source(data.source, data.params, content)
+        except KeyedError:  # a sample or generator this version no longer makes as it did
+            return
+        self.config, self._loaded, self._content = latest.config, loaded, content
+        self._dataset = apply_layout(loaded, data.layout)
 
     def reshape(self, layout: str) -> Dataset:
         """Read the next run's data in another layout (a grid of years by months as one series)."""

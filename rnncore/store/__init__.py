@@ -8,9 +8,10 @@ from rnncore.store.runstore import (
     StoreSettings,
     Usage,
     key_id,
+    load_settings,
     load_store_settings,
     open_store,
 )
 
 __all__ = ["RunRecorder", "RunStore", "RunSummary", "StoreSettings", "StoredRun", "Usage", "key_id",
-           "load_store_settings", "open_store"]
+           "load_settings", "load_store_settings", "open_store"]

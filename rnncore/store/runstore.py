@@ -18,12 +18,10 @@ import contextlib
 import hashlib
 import json
 import math
-import os
 import re
 import secrets
 import sqlite3
 import time
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +31,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from rnncore.errors import StoreError
+from rnncore.home import store_file
 from rnncore.store import schema
 from rnncore.store.schema import data_files, epochs, models, runs, workspaces
-from rnncore.training.limits import SETTINGS_FILE, read_section
+from rnncore.training.limits import ServerLimits, load_limits, read_section
 from rnncore.training.lineage import NOT_KNOWN, Lineage
 
-DEFAULT_STORE = Path(__file__).resolve().parents[2] / "data" / "rnnlab.sqlite3"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 KEY_BYTES = 24  # 192 bits from secrets: a key printed as 32 URL-safe characters
 STALE_BEATS = 3  # a running run that missed this many heartbeats is interrupted
@@ -50,7 +48,8 @@ SCHEMA_LOCK = 0x726E6E6C6162  # PostgreSQL advisory lock taken while the schema 
 class StoreSettings:
     """Where runs are kept and how much a workspace may hold (rnnlab.toml ``[store]``, RNNLAB_STORE_*)."""
 
-    url: str = ""  # "" : SQLite in data/rnnlab.sqlite3 beside the code; or sqlite:///PATH, postgresql+psycopg://...
+    # "": SQLite in the data folder (rnncore.home.store_file); or sqlite:///PATH, postgresql+psycopg://...
+    url: str = field(default="", metadata={"variable": "RNNLAB_STORE"})
     max_runs: int = 2000  # runs per workspace; starting one more is refused
     max_megabytes: float = 500.0  # models, traces and uploaded files per workspace
     keep_models: int = 200  # runs per workspace that keep their model; the oldest models go first
@@ -60,19 +59,19 @@ class StoreSettings:
 
     @property
     def store_url(self) -> str:
-        return self.url or f"sqlite:///{DEFAULT_STORE}"
+        return self.url or f"sqlite:///{store_file()}"
 
 
-def load_store_settings(path: Path = SETTINGS_FILE, environ: dict | None = None) -> StoreSettings:
-    """[store] of rnnlab.toml, then RNNLAB_STORE (the URL) and RNNLAB_STORE_<NAME> overrides; a bad or
-    missing number keeps its default."""
-    environ = os.environ if environ is None else environ
-    try:
-        url = tomllib.loads(path.read_text(encoding="utf-8")).get("store", {}).get("url", "")
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
-        url = ""
-    return read_section(StoreSettings, "store", "RNNLAB_STORE_", path, environ,
-                        url=str(environ.get("RNNLAB_STORE", url)))
+def load_store_settings(path: Path | None = None, environ: dict | None = None) -> StoreSettings:
+    """[store] of rnnlab.toml, then RNNLAB_STORE (the URL) and RNNLAB_STORE_<NAME> overrides; a missing value
+    keeps its default, one that cannot be used is a SettingsError (rnncore.training.limits.read_section)."""
+    return read_section(StoreSettings, "store", "RNNLAB_STORE_", path, environ)
+
+
+def load_settings(path: Path | None = None, environ: dict | None = None) -> tuple[ServerLimits, StoreSettings]:
+    """Every section of rnnlab.toml (SECTIONS), with the RNNLAB_* overrides: what the app and the command line
+    read before they start anything; SettingsError for the first thing in them that cannot be used."""
+    return load_limits(path, environ), load_store_settings(path, environ)
 
 
 def key_id(key: str) -> str:
@@ -634,6 +633,15 @@ class RunStore:
                                                    bytes=len(content), created=time.time()))
         return sha
 
+    def find_data(self, key: str, name: str) -> tuple[str, bytes] | None:
+        """(sha256, content) of the workspace's latest file named ``name``, or None."""
+        with self._read() as conn:
+            wid = self._workspace(conn, key)
+            row = conn.execute(select(data_files.c.sha256, data_files.c.content)
+                               .where(data_files.c.workspace == wid, data_files.c.name == name[:255])
+                               .order_by(data_files.c.created.desc())).first()
+        return None if row is None else (row.sha256, bytes(row.content))
+
     def get_data(self, key: str, sha256: str) -> tuple[str, bytes] | None:
         """(name, content) of a file kept in the workspace, or None."""
         with self._read() as conn:
@@ -650,5 +658,5 @@ def _epoch_row(rid: int, r) -> dict:
 
 
 def open_store(url: str | None = None, settings: StoreSettings | None = None) -> RunStore:
-    """The run store at ``url`` (default: rnnlab.toml / RNNLAB_STORE, else SQLite in data/)."""
+    """The run store at ``url`` (default: rnnlab.toml / RNNLAB_STORE, else SQLite in the data folder)."""
     return RunStore(url, settings)

@@ -1,9 +1,12 @@
 """A task's data and its run, from a config whose ``data.task`` names it (issue 16): the one place that knows
-which module trains which task."""
+which module trains which task, and which settings a bundled sample of a task recommends (``recommended``; the
+next run's settings follow the data loaded through ``follow_data``)."""
 
 from __future__ import annotations
 
-from rnncore.config import ExperimentConfig
+import dataclasses
+
+from rnncore.config import SETTINGS, DataConfig, ExperimentConfig
 from rnncore.tasks.run import TaskRun
 
 
@@ -51,3 +54,40 @@ def data_identity(data, name: str, content: bytes | None = None) -> dict:
     if isinstance(data, LabelledSet):
         identity |= {"label": data.label, "layout": data.layout}
     return identity
+
+
+def follow_data(before: ExperimentConfig, data: DataConfig) -> ExperimentConfig:
+    """The next run's settings on loading ``data``, after ``before``: a bundled sample's recommended settings; on
+    other data, the settings as they were, but each a sample recommended and the person left as it was goes back
+    to its declared default (it was chosen for that sample, and may not fit: seasonal differences on data with no
+    season), while the person's own changes stay."""
+    from rnncore.data.samples import RECOMMENDED, with_defaults
+
+    cfg = dataclasses.replace(before, data=data)
+    if data.kind == "sample":
+        return recommended(cfg)
+    if before.data.kind != "sample":
+        return cfg
+    suggested, own = recommended(before), {}
+    for name in RECOMMENDED:
+        section = SETTINGS[name].section
+        if (value := getattr(getattr(before, section), name)) != getattr(getattr(suggested, section), name):
+            own.setdefault(section, {})[name] = value
+    return with_defaults(cfg, own)
+
+
+def recommended(cfg: ExperimentConfig) -> ExperimentConfig:
+    """``cfg`` with the settings recommended for its data where that is a bundled sample of its task (chosen by a
+    sweep within the class budget, sample_data/README.md); ``cfg`` as it is for any other data."""
+    from rnncore.data.samples import list_samples, sample_defaults, with_defaults
+
+    kind, _, name = cfg.data.source.partition(":")
+    if kind != "sample":
+        return cfg
+    if cfg.data.task == "forecast":
+        return with_defaults(cfg, sample_defaults(name)) if name in list_samples() else cfg
+    if cfg.data.task == "charlm":
+        from rnncore.tasks.charlm import TEXT_SAMPLES as table
+    else:
+        from rnncore.data.labelled import LABELLED_SAMPLES as table
+    return with_defaults(cfg, table[name].defaults) if name in table else cfg

@@ -23,14 +23,20 @@ from torch import nn
 
 from rnncore.config import ExperimentConfig
 from rnncore.data.reading import MAX_BYTES
-from rnncore.data.samples import SAMPLE_DIR
+from rnncore.data.samples import Bundled
 from rnncore.data.text import Vocabulary, baseline_bits, perplexity, read_text, split_text
 from rnncore.errors import DataError
+from rnncore.home import sample_folder
 from rnncore.tasks.hooks import CommandLineHooks, ThenCall
 from rnncore.tasks.run import TaskResult, TaskRun
 
-# sample:NAME for the charlm task (sources in sample_data/README.md)
-TEXT_SAMPLES = {"genesis": "genesis.txt", "tang300": "tang300.txt"}
+# sample:NAME for the charlm task (sources in sample_data/README.md), with the settings recommended for each
+TEXT_SAMPLES = {
+    "genesis": Bundled("genesis.txt", {"window": {"lookback": 36}, "model": {"hidden_size": 31},
+                                       "train": {"epochs": 3, "batch_size": 126, "lr": 0.012}}),
+    "tang300": Bundled("tang300.txt", {"window": {"lookback": 22}, "model": {"cell": "rnn", "hidden_size": 13},
+                                       "train": {"epochs": 10, "batch_size": 39, "lr": 0.013}}),
+}
 NATS_PER_BIT = math.log(2.0)
 MAX_ONEHOT_BYTES = 1_000_000_000  # the one-hot characters a model reads, at most (characters x vocabulary x 4)
 
@@ -41,7 +47,7 @@ def load_text(source: str) -> tuple[str, str]:
     if kind == "sample" and name:
         if name not in TEXT_SAMPLES:
             raise DataError.keyed("unknown_sample", name=name, choices=", ".join(TEXT_SAMPLES))
-        path = SAMPLE_DIR / TEXT_SAMPLES[name]
+        path = sample_folder() / TEXT_SAMPLES[name].file
     else:
         path = Path(source)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -45,6 +46,18 @@ ACTIVE = frozenset({Status.QUEUED, Status.RUNNING, Status.PAUSED})
 MOVING = frozenset({Status.QUEUED, Status.RUNNING})
 
 
+PACE_EPOCHS = 5  # the latest epochs whose durations give the pace of the next ones
+
+
+def time_left(history: Sequence[EpochRecord], epochs: int, done: int, elapsed: float, limit: float) -> float:
+    """Seconds a run will still train: its ``epochs`` less those in ``history``, at the pace of the latest of the
+    ``done`` epochs it trained itself (their median duration: the first epoch's warm-up, or one slowed by another
+    run, does not skew it), and never past its time ``limit`` (seconds; 0: none) given ``elapsed``."""
+    recent = [record.seconds for record in history[len(history) - min(done, PACE_EPOCHS):]]
+    left = float(np.median(recent)) * max(epochs - len(history), 0)
+    return min(left, max(limit - elapsed, 0.0)) if limit else left
+
+
 def say(reason: str, **details) -> dict:
     """Progress fields for ``reason``: the code, its details and the English message."""
     return {"reason": reason, "details": details, "message": RUN_MESSAGES[reason].format(**details)}
@@ -86,7 +99,8 @@ class Progress:
     details: dict = field(default_factory=dict)
     error: str | None = None    # the traceback text of a failure, for logs
     elapsed: float = 0.0        # seconds spent training (not queued, not paused)
-    eta: float | None = None
+    eta: float | None = None    # seconds it still trains at the pace of its latest epochs, within its time limit
+    eta_sooner: bool = False    # early stopping may end it before that
     version: int = 0
     grad_through_time: np.ndarray | None = None
     grad_through_time_epoch: int | None = None

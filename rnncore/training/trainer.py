@@ -26,7 +26,7 @@ from rnncore.training import steps
 from rnncore.training.devices import resolve_device
 from rnncore.training.limits import RunLimits
 from rnncore.training.loop import Ending, Stopped, fit
-from rnncore.training.progress import ENDED, EpochRecord, Progress, Status, say
+from rnncore.training.progress import ENDED, EpochRecord, Progress, Status, say, time_left
 from rnncore.training.results import RunResult, build_result, forecast
 from rnncore.training.slots import QUEUED
 
@@ -172,7 +172,8 @@ class Trainer:
             p.grad_through_time = p.grad_through_time.copy()
         done = len(p.history) - (self._first_epoch - 1)  # epochs trained by this run (a continued one has more)
         if p.status == Status.RUNNING and done > 0:
-            p.eta = p.elapsed / done * (p.epochs - len(p.history))
+            p.eta = time_left(p.history, p.epochs, done, p.elapsed, self.limits.seconds(self.cfg))
+            p.eta_sooner = self.cfg.train.patience > 0
         return p
 
     def result(self) -> RunResult:

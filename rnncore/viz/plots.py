@@ -65,9 +65,11 @@ HOVER_FORMATS = {"year": "%Y", "quarter": "%Y Q%q", "month": "%Y-%m", "day": "%Y
                  "time": "%Y-%m-%d %H:%M"}  # d3-time-format, by rnncore.data.dataset.resolution
 
 
-def time_axis(fig: go.Figure, index, **where) -> go.Figure:
-    """Hovers show the dates at their own resolution (1970, 1970 Q2, 1970-03), not at midnight of a day;
-    ``where`` (row=, col=) names the time axis of a figure with subplots."""
+def time_axis(fig: go.Figure, index, dates: Mapping[str, str] | None = None, **where) -> go.Figure:
+    """Hovers show the dates at their own resolution (1970, 1970 Q2, 1970-03), not at midnight of a day; the
+    ticks in the reader's words where ``dates`` gives a d3-time-format for that resolution ({"month": "%Y年%-m月"};
+    without one, Plotly's own English ticks, "Nov 1959"); ``where`` (row=, col=) names the time axis of a figure
+    with subplots."""
     from rnncore.data.dataset import resolution
 
     values = np.asarray(index)
@@ -75,7 +77,8 @@ def time_axis(fig: go.Figure, index, **where) -> go.Figure:
                                           and isinstance(values[0], pd.Timestamp))
     step = resolution(pd.DatetimeIndex(values)) if stamps else None
     if step is not None:
-        fig.update_xaxes(hoverformat=HOVER_FORMATS[step], **where)
+        ticks = {"tickformat": dates[step]} if dates and dates.get(step) else {}
+        fig.update_xaxes(hoverformat=HOVER_FORMATS[step], **ticks, **where)
     return fig
 
 
@@ -216,18 +219,21 @@ def shade_splits(fig: go.Figure, edges: Sequence, names: Sequence[str], label: b
         if label:  # labels step down a line each, so narrow parts never print over each other
             last = i == len(names) - 1  # the last part's label reads leftwards: never cut at the edge
             named = {"annotation_text": name, "annotation_position": "top right" if last else "top left",
-                     "annotation": {"yshift": -13 * i, "font": {"size": 11}}}
+                     # above the curves, on a ground of its own: a curve through it never overprints it
+                     "annotation": {"yshift": -13 * i, "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0.85)"}}
         fig.add_vrect(x0=x0, x1=x1, fillcolor=color, opacity=0.08, line_width=0, layer="below", **named, **where)
 
 
 def series_figure(frame: pd.DataFrame, columns: Sequence[str] | None = None,
                   bounds: tuple[int, int] | None = None, *, labels: Mapping[str, str] | None = None,
-                  height: int | None = None, max_points: int = MAX_POINTS, most: int = MOST_PANELS) -> go.Figure:
+                  height: int | None = None, max_points: int = MAX_POINTS, most: int = MOST_PANELS,
+                  dates: Mapping[str, str] | None = None) -> go.Figure:
     """The data set's columns over its index, one small panel each on a shared time axis, the parts shaded.
 
     Each column has its own y axis, so a small target is never squashed by a large column (pass the
     target first). At most ``most`` panels. ``bounds``: frame row positions where validation and test
-    start (``Windows.bounds``). Label keys: title, x, y, train, validation, test.
+    start (``Windows.bounds``). Label keys: title, x, y, train, validation, test. ``dates``: tick formats by
+    resolution (time_axis).
     """
     t = text(labels, title="Data", x="time", y="value", train="train", validation="validation", test="test")
     columns = list(frame.columns if columns is None else columns)
@@ -249,7 +255,7 @@ def series_figure(frame: pd.DataFrame, columns: Sequence[str] | None = None,
         for row in range(1, panels + 1):
             shade_splits(fig, edges, [t["train"], t["validation"], t["test"]], label=row == 1, row=row, col=1)
     fig.update_xaxes(title_text=t["x"], row=panels, col=1)
-    time_axis(fig, frame.index)
+    time_axis(fig, frame.index, dates)
     return style(fig, t["title"], height or (320 if panels == 1 else 90 + 130 * panels))
 
 
@@ -284,8 +290,7 @@ def loss_figure(history: Sequence, epochs: int, log_y: bool = False, reference: 
                      for y, name in ((train, t["train"]), (val, t["validation"])) if not _never(y)])
     x_end = max([epochs, *epoch[np.isfinite(epoch)]])
     if reference is not None:
-        fig.add_trace(go.Scatter(x=f32([0, x_end]), y=f32([reference, reference]), mode="lines",
-                                 name=reference_name, line={"dash": "dash", "color": "gray"}))
+        fig.add_trace(_reference_line(reference, x_end, reference_name))
     seen = [train, val, [] if reference is None else [reference]]
     if partial is not None and len(partial[0]):
         fig.add_trace(_diverging(partial, t["diverged"], BETTER_COLOR))
@@ -317,17 +322,24 @@ def ema(values, smoothing: float) -> np.ndarray:
     return out
 
 
+def _reference_line(level: float, x_end: float, name: str) -> go.Scatter:
+    """A level across the whole chart, grey and dashed: what a model must get below (e.g. predicting the mean)."""
+    return go.Scatter(x=f32([0, x_end]), y=f32([level, level]), mode="lines", name=name,
+                      line={"dash": "dash", "color": "gray", "width": 2})
+
+
 def compare_loss_figure(runs: Mapping[str, Sequence], log_y: bool = False, smoothing: float = 0.0,
                         *, labels: Mapping[str, str] | None = None, height: int = 360,
-                        partials: Mapping[str, tuple] | None = None) -> go.Figure:
+                        partials: Mapping[str, tuple] | None = None, reference: float | None = None) -> go.Figure:
     """Several runs' loss: validation solid, train dotted, one colour per run, optionally smoothed.
 
     ``partials``: run -> (x, loss) of the batches of the epoch it diverged in (``PartialEpoch.points()``),
-    so a run that diverged at once still shows how. Label keys: title, x, y, train, validation, diverged
-    (trace names read "RUN · validation").
+    so a run that diverged at once still shows how. ``reference``: a level drawn grey and dashed across the
+    chart, in the curves' units (the loss of always predicting the mean). Label keys: title, x, y, train,
+    validation, diverged, mean (trace names read "RUN · validation").
     """
     t = text(labels, title="Loss of the runs", x="epoch", y="loss", train="train", validation="validation",
-             diverged="diverged")
+             diverged="diverged", mean="always predict the mean")
     fig, seen, x_end = go.Figure(), [np.empty(0)], 1.0
     for i, (run, history) in enumerate(runs.items()):
         epoch = _column(history, "epoch")
@@ -346,6 +358,9 @@ def compare_loss_figure(runs: Mapping[str, Sequence], log_y: bool = False, smoot
             fig.add_trace(_diverging(partial, f"{run} · {t['diverged']}", color, str(run)))
             seen.append(np.asarray(partial[1], dtype=np.float64))
             x_end = max(x_end, float(np.ceil(max(partial[0]))))
+    if reference is not None:
+        fig.add_trace(_reference_line(reference, x_end, t["mean"]))
+        seen.append(np.array([reference], dtype=np.float64))
     fig.update_xaxes(range=[0, x_end])
     fig.update_yaxes(type="log" if log_y else "linear", range=nice_range(np.concatenate(seen), log_y))
     return style(fig, t["title"], height, t["x"], t["y"])
@@ -353,13 +368,14 @@ def compare_loss_figure(runs: Mapping[str, Sequence], log_y: bool = False, smoot
 
 def prediction_figure(index, truth, predictions: Mapping[str, np.ndarray],
                       bounds: tuple | None = None, *, labels: Mapping[str, str] | None = None,
-                      height: int = 340, max_points: int = MAX_POINTS) -> go.Figure:
+                      height: int = 340, max_points: int = MAX_POINTS,
+                      dates: Mapping[str, str] | None = None) -> go.Figure:
     """Predictions (e.g. "model", "persistence") against the truth, in original units.
 
     ``index``: x of each point (frame rows or timestamps). ``bounds``: where validation and
     test start, in the same units as ``index`` (e.g. ``frame.index[list(windows.bounds)]``);
     parts outside the plotted points are not drawn.
-    Label keys: title, x, y, truth, train, validation, test.
+    Label keys: title, x, y, truth, train, validation, test. ``dates``: tick formats by resolution (time_axis).
     """
     t = text(labels, title="Predictions", x="time", y="value", truth="truth", train="train",
              validation="validation", test="test")
@@ -375,15 +391,16 @@ def prediction_figure(index, truth, predictions: Mapping[str, np.ndarray],
         start, end = index.min(), index.max()
         edges = [start, *(min(max(b, start), end) for b in bounds), end]
         shade_splits(fig, edges, [t["train"], t["validation"], t["test"]])
-    time_axis(fig, index)
+    time_axis(fig, index, dates)
     return style(fig, t["title"], height, t["x"], t["y"])
 
 
 def residual_figure(index, residuals, *, labels: Mapping[str, str] | None = None, bins: int = 40,
-                    height: int = 300, max_points: int = MAX_POINTS) -> go.Figure:
+                    height: int = 300, max_points: int = MAX_POINTS,
+                    dates: Mapping[str, str] | None = None) -> go.Figure:
     """Residuals (truth - prediction) over time with a zero line, and their histogram on the right.
 
-    Label keys: title, x, y, count.
+    Label keys: title, x, y, count. ``dates``: tick formats by resolution (time_axis).
     """
     t = text(labels, title="Residuals", x="time", y="truth - prediction", count="count")
     r = f32(residuals)
@@ -403,16 +420,17 @@ def residual_figure(index, residuals, *, labels: Mapping[str, str] | None = None
     fig.update_xaxes(title_text=t["x"], row=1, col=1)
     fig.update_xaxes(title_text=t["count"], row=1, col=2)
     fig.update_yaxes(title_text=t["y"], row=1, col=1)
-    time_axis(fig, index, row=1, col=1)
+    time_axis(fig, index, dates, row=1, col=1)
     return style(fig, t["title"], height)
 
 
 def forecast_figure(history_index, history_values, future_index, forecasts: Mapping[str, np.ndarray],
-                    *, labels: Mapping[str, str] | None = None, height: int = 320) -> go.Figure:
+                    *, labels: Mapping[str, str] | None = None, height: int = 320,
+                    dates: Mapping[str, str] | None = None) -> go.Figure:
     """The tail of the series (pass as much as should show) and the forecasts beyond it.
 
     Each forecast line starts at the last known point so it joins the series.
-    Label keys: title, x, y, history.
+    Label keys: title, x, y, history. ``dates``: tick formats by resolution (time_axis).
     """
     t = text(labels, title="Forecast", x="time", y="value", history="series")
     hx, hy = np.asarray(history_index), f32(history_values)
@@ -429,7 +447,7 @@ def forecast_figure(history_index, history_values, future_index, forecasts: Mapp
                                  line={"color": PALETTE[(i + 1) % len(PALETTE)]}))
     if len(hx) and len(future):
         fig.add_vline(x=hx[-1], line_dash="dot", line_color="gray")
-    time_axis(fig, history_index)
+    time_axis(fig, history_index, dates)
     return style(fig, t["title"], height, t["x"], t["y"])
 
 

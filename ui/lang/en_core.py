@@ -12,6 +12,7 @@ from rnncore.messages import (
     DATA_MESSAGES,
     DATA_NOTES,
     RUN_MESSAGES,
+    SETTINGS_MESSAGES,
     STORE_MESSAGES,
     STORE_NOTES,
     SWEEP_MESSAGES,
@@ -20,7 +21,7 @@ from rnncore.messages import (
 FAMILIES = {"dataerror": DATA_MESSAGES, "datanote": DATA_NOTES, "configerror": CONFIG_MESSAGES,
             "bundleerror": BUNDLE_MESSAGES, "reason": RUN_MESSAGES, "baselinenote": BASELINE_NOTES,
             "storeerror": STORE_MESSAGES, "storenote": STORE_NOTES, "classerror": CLASS_MESSAGES,
-            "sweeperror": SWEEP_MESSAGES}
+            "sweeperror": SWEEP_MESSAGES, "settingserror": SETTINGS_MESSAGES}
 
 CORE: dict[str, str] = {
     **{f"{family}.{key}": template for family, table in FAMILIES.items() for key, template in table.items()},

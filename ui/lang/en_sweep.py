@@ -22,7 +22,7 @@ SWEEP: dict[str, str] = {
     "sweep.pruner": "Pruning",
     "sweep.pruner.median": "Median",
     "sweep.pruner.hyperband": "Hyperband",
-    "sweep.pruner.none": "None",
+    "sweep.pruner.none": "no pruning",
     "sweep.pruner_help": "Median: stops a trial whose validation loss after some epoch is worse than the median of "
                          "the trials before at the same epoch. Hyperband: races trials in brackets, keeping the best "
                          "third at each rung. None: every trial trains all its epochs",
@@ -58,6 +58,7 @@ SWEEP: dict[str, str] = {
     "sweep.train_best": "Train these settings",
     "sweep.train_best_help": "Starts a run with the best trial's settings and opens the Train page; the link beside it "
                              "shares them",
+    "sweep.few_trials": "Computed from {count} completed trials: with fewer than {most}, importances are a rough guess that more trials may well change.",
     "sweep.fig.history": "Optimisation history",
     "sweep.fig.intermediate.accuracy": "Validation accuracy per epoch",
     "sweep.fig.intermediate.bits_per_char": "Validation bits per character per epoch",

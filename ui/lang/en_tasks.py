@@ -16,7 +16,9 @@ TASKS: dict[str, str] = {
     "tasks.sample.italy_power_demand": "Italian power demand: winter or summer day (real)",
     "tasks.sample.synthetic:waveform": "Which waveform: sine, square or sawtooth (generated)",
     "tasks.sample.synthetic:sign_memory": "The sign of the first step, 30 steps back (generated; needs memory)",
-    "tasks.upload": "Or upload a file",
+    "tasks.unknown_symbol": "{symbol} stands for a character the model does not know: one outside its vocabulary of the most frequent characters (Vocabulary). The higher the temperature, the more often it writes one.",
+    "tasks.upload": "Or upload a file (up to {limit} MB)",
+    "tasks.upload_limit": "Files up to {limit} MB, as {kinds}; the browser refuses a larger file (a red mark next to it).",
     "tasks.upload_help.charlm": "A plain-text file in UTF-8 (.txt); the first {limit} characters are used",
     "tasks.upload_help.classify": "A CSV: one row per sequence with a label column and one column per step, or "
                                   "one row per step with sequence_id, step, features and label",

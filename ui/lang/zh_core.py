@@ -50,9 +50,12 @@ CORE: dict[str, str] = {
     "classerror.other_data": "运行 {run} 是在 {source} 上训练的，不是挑战的数据；请在班级页加载挑战数据并用它训练",
     "classerror.other_window": "运行 {run} 的 {setting} = {value}，挑战要求 {wanted}；请保持挑战的窗口和划分",
     "classerror.cell_not_allowed": "挑战允许的单元是 {cells}；运行 {run} 用的是 {cell}",
-    "classerror.over_budget": "运行 {run} 的 {name} = {value}，超过挑战的预算 {limit}；请在预算内训练",
+    "classerror.over_budget": "运行 {run} 超出了挑战的预算（{over}）；请在预算内训练",
+    "classerror.over_setting": "{name} = {value}，预算为 {limit}",
+    "classerror.over_parameters": "{value} 个参数，预算为 {limit}",
+    "classerror.no_time_limit": "没有自己的时间上限，预算为 {limit} 秒",
+    "classerror.other_cell": "单元 {cell} 不在允许的 {cells} 之中",
     "classerror.bad_challenge": "无法使用这个挑战：{problem}",
-    "classerror.challenge_difference": "挑战对序列本身评分，所以窗口的差分必须为 none",
     "classerror.challenge_file_gone": "挑战的数据文件 {source} 已不在存储中；请老师带着这个文件重新创建班级",
     "classerror.too_short": "挑战的数据太短，留出测试部分后无法再训练（{detail}）",
     "classerror.no_model": "运行 {run} 没有在存储中保存模型；请重新训练后再提交",
@@ -87,6 +90,16 @@ CORE: dict[str, str] = {
                               "请删除不再需要的运行或文件",
     "storeerror.no_model": "运行 {run} 没有保存模型（为了不超出工作区配额而被删除，或运行在第一轮之前就结束了）；请重新训练",
     "storeerror.no_data": "运行 {run} 训练所用的数据（{source}）不在存储中；请加载它后再试",
+    "settingserror.unreadable": "无法读取 {file}（{problem}）；请把它保存为服务器可以读取的 UTF-8 文本文件",
+    "settingserror.syntax": "{file} 第 {line} 行第 {column} 列（{text}）不是有效的 TOML：{problem}；请改正这一行"
+                            "（数字不带单位，文本放在双引号里：max_seconds = 600, url = \"\"）",
+    "settingserror.outside": "{place}：{name} 不在任何一节中；请把它放到 {sections} 之下",
+    "settingserror.unknown_section": "{place}：没有 [{section}] 这一节；可用的节是 {sections}（请检查拼写）",
+    "settingserror.unknown_key": "{place}：[{section}] 中没有设置 {name}；这一节的设置有 {choices}（请检查拼写）",
+    "settingserror.whole": "{setting}：{name} 必须是正整数，例如 {example}",
+    "settingserror.whole_or_zero": "{setting}：{name} 必须是 0 或正整数，例如 {example}",
+    "settingserror.positive": "{setting}：{name} 必须是正数，例如 {example}",
+    "settingserror.text": "{setting}：{name} 必须是放在双引号里的文本，例如 {example}",
     "storenote.models_removed": "为使工作区不超出配额（rnnlab.toml 中的 keep_models 和 max_megabytes），运行 {runs} "
                                 "的模型已被删除；它们的曲线和指标仍然保留",
     "storenote.store_down": "目前运行只保存在这个标签页的内存中：{error}",
@@ -199,6 +212,7 @@ CORE: dict[str, str] = {
                                        "（Box & Jenkins 序列 G）",
     "sample_about.sunspots": "年平均太阳黑子数，1700 年至 2008 年（SIDC/NOAA）；周期约 11 年",
     "sample_about.stocks": "六只科技股（GOOG、AAPL、AMZN、FB、NFLX、MSFT）的每周收盘价，2018 年至 2019 年，"
-                           "每只都除以其 2018 年第一周的价格",
+                           "每只都除以其 2018 年第一周的价格；它接近随机游走，所以在班级预算内我们找到的模型，"
+                           "预测下一周都不如重复上一周的价格",
     "sample_about.co2": "Mauna Loa 大气 CO2 浓度（ppm，周度），1958 年 3 月至 2001 年 12 月（Keeling & Whorf，SIO/CDIAC）",
 }

@@ -52,6 +52,7 @@ SWEEP: dict[str, str] = {
     "sweep.task.classify": "序列分类器",
     "sweep.train_best": "用这些设置训练",
     "sweep.train_best_help": "用最佳试验的设置开始一次运行并打开训练页；旁边的链接可以分享这些设置",
+    "sweep.few_trials": "只根据 {count} 个已完成的试验算出：少于 {most} 个时，重要性只是粗略的估计，更多试验可能会改变它。",
     "sweep.fig.history": "优化历史",
     "sweep.fig.intermediate.accuracy": "每轮的验证准确率",
     "sweep.fig.intermediate.bits_per_char": "每轮的验证集每字符比特数",

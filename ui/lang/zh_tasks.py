@@ -15,7 +15,11 @@ TASKS: dict[str, str] = {
     "tasks.sample.italy_power_demand": "意大利用电量：冬季还是夏季的一天（真实数据）",
     "tasks.sample.synthetic:waveform": "哪种波形：正弦、方波还是锯齿波（生成）",
     "tasks.sample.synthetic:sign_memory": "第一步的正负号，在 30 步之前（生成；需要记忆）",
-    "tasks.upload": "或上传文件",
+    "tasks.unknown_symbol": "{symbol} 表示模型不认识的字符：不在它的词表（最常见的那些字符，见“词表大小”）之内。温度越高，它写出这种字符越频繁。",
+    "tasks.upload": "或上传文件（最大 {limit} MB）",
+    "tasks.upload_limit": "文件最大 {limit} MB，格式为 {kinds}；更大的文件会被浏览器拒绝（旁边显示红色标记）。上传框里的英文是 "
+                          "Streamlit 的固定文字：“Upload”即选择要上传的文件（也可以把文件拖到框里），“{limit}MB per file”即每个"
+                          "文件最大 {limit} MB。",
     "tasks.upload_help.charlm": "UTF-8 编码的纯文本文件（.txt）；只使用前 {limit} 个字符",
     "tasks.upload_help.classify": "CSV：每行一条序列，含一个标签列和每步一列；或每行一步，含 sequence_id、step、特征和标签",
     "tasks.label": "标签列（留空：按名称查找，否则取第一列）",
