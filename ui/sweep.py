@@ -86,7 +86,7 @@ def space_controls() -> None:
         widest = bounds(declared, limits, high)
         number = {"min_value": widest[0], "max_value": widest[1], "format": None if declared.whole else "%g",
                   "step": declared.step or (1 if declared.whole else None)}
-        c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+        c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")  # boxes wide enough for 0.0001 at 1024 px
         c1.markdown(f"**{label(name)}**" + (f" · {t('sweep.log_scale')}" if declared.log else ""))
         c2.number_input(t("sweep.low"), key=_seed(LOW + name, declared.kind(low)), **number)
         c3.number_input(t("sweep.high"), key=_seed(HIGH + name, declared.kind(high)), **number)
