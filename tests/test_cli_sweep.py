@@ -112,9 +112,10 @@ def test_a_sweep_recorded_in_a_workspace_obeys_every_limit_of_the_server(url, tm
 def test_max_seconds_0_in_a_task_sweep_is_stopped_by_the_servers_limit(url, monkeypatch, capsys):
     monkeypatch.setenv("RNNLAB_MAX_SECONDS", "1")
     assert main(["sweep", "--task", "classify", "--data", "synthetic:waveform", "--param", "samples=120", "--cell",
-                 "gru", "--hidden", "4", "--epochs", "1000", "--max-seconds", "0", "--trials", "1", "--search", "lr",
-                 "--pruner", "none", "--storage", url, "--workspace", "new"]) == 0
+                 "gru", "--hidden", "4", "--epochs", "1000", "--patience", "0", "--max-seconds", "0", "--trials", "1",
+                 "--search", "lr", "--pruner", "none", "--storage", url, "--workspace", "new"]) == 0
     out = capsys.readouterr().out
     key = re.search(r"^workspace (\S+) \(new", out, re.M)[1]
     (run,) = open_store(url).list_runs(key)
-    assert run.epochs < 1000 and run.config["train"]["max_seconds"] == 0, (run.epochs, out)
+    assert run.reason.startswith("time_limit") and run.epochs < 1000, (run.reason, run.epochs, out)
+    assert run.config["train"]["max_seconds"] == 0
