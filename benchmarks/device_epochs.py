@@ -1,4 +1,4 @@
-"""Whole epochs on the CPU and on a CUDA GPU, as the app trains them (issue 17's GPU part).
+"""Whole epochs on the CPU and on a CUDA GPU, as the app trains them.
 
 device_throughput.py times one bare training step; this times what a user waits for: the Trainer's epoch
 (batches drawn from the windows, each copied to the device, the validation pass, the probe), for the article's

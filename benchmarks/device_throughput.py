@@ -1,4 +1,4 @@
-"""Training throughput on the CPU and on a CUDA GPU, by batch size and hidden size (issue 17's GPU table).
+"""Training throughput on the CPU and on a CUDA GPU, by batch size and hidden size.
 
 One training step of the article's recipe shape (an LSTM, lookback 30, one feature, a linear head, MSE, fused
 Adam) for each batch size and hidden size below, on the CPU with one torch thread (as the app trains) and, where

@@ -2,7 +2,7 @@
 
 (a) SequenceModel.inspect on 256 windows of 100 steps, 1-layer LSTM of 64 units, under
     torch.no_grad as the app calls it (rnncore.viz.inspection): the median time (target: under
-    30 ms, issue 17) and its ratio to a plain fused nn.LSTM forward on the same input, measured
+    30 ms) and its ratio to a plain fused nn.LSTM forward on the same input, measured
     in the same run.
 (b) One training step (Adam, MSE; batch 32, lookback 30, 50 units, 1 feature: the
     article's recipe) of our LSTM with tanh and with relu and of the article LSTM (on the CPU all

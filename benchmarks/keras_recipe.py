@@ -15,7 +15,7 @@ fused LSTM, one thread), whose speed on this machine moves less from day to day 
 
 Each round runs them one after another; an epoch's time is the median of its epochs after the first
 (Keras traces its graph in the first). Prints the medians over rounds and the ratios Keras / RNN Lab
-(issue 17's targets: at least 4 with relu, at least 5 with tanh) and RNN Lab's relu / tanh (at most 1.5).
+(the targets: at least 4 with relu, at least 5 with tanh) and RNN Lab's relu / tanh (at most 1.5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Epoch time against the length of the series, 10,000 to 1,000,000 rows (issue 17): it should grow
+"""Epoch time against the length of the series, 10,000 to 1,000,000 rows: it should grow
 linearly (time per training window flat), with the windows never copied.
 
 The article's recipe (LSTM of 50 units, tanh, batch 32, lookback 30, one feature) on a noisy sine of each

@@ -4,7 +4,7 @@ three training slots), with the effect it is there to show, and how long it took
     python benchmarks/scenarios.py [--only KEY ...]
 
 Prints one line a scenario: its seconds, whether the effect showed, and the figures behind it. The
-target (issue 12): each shows its effect within 90 s on the 2-core machine.
+target: each shows its effect within 90 s on the 2-core machine.
 """
 
 from __future__ import annotations

@@ -225,6 +225,7 @@ def _line(record) -> str:
 
 def train(args: argparse.Namespace) -> int:
     from rnncore.io.model_files import write_run
+    from rnncore.training.progress import Status
     from rnncore.training.trainer import Trainer
 
     cfg = build_config(args)
@@ -245,8 +246,8 @@ def train(args: argparse.Namespace) -> int:
     _make(out)
     result = trainer.run()
     if recorder is not None:
-        _finish(recorder, trainer, result if result.status != "failed" else None)
-    if result.status == "failed":
+        _finish(recorder, trainer, result if result.status != Status.FAILED else None)
+    if result.status == Status.FAILED:
         print(f"rnncore: {result.message}", file=sys.stderr)
         return 1
     if out is not None:
@@ -256,7 +257,7 @@ def train(args: argparse.Namespace) -> int:
     print(f"{result.message}. test rmse {test['rmse']:.6g}, mae {test['mae']:.6g}{where}")
     for name, by_split in result.baselines.items():
         print(f"  baseline {name}: test rmse {by_split['test']['rmse']:.6g}")
-    if result.status == "diverged":
+    if result.status == Status.DIVERGED:
         print(f"rnncore: {result.message}", file=sys.stderr)
         return 1
     return 0
@@ -279,6 +280,7 @@ def train_task(args: argparse.Namespace, cfg) -> int:
     from rnncore.tasks.files import write_task
     from rnncore.tasks.hooks import CommandLineHooks
     from rnncore.tasks.recording import failed, finish, recorded
+    from rnncore.training.progress import WENT_WRONG
 
     out = check_out(args.out) if args.out is not None else None
     data, identity, content, task_run = _task_data(cfg)
@@ -307,7 +309,7 @@ def train_task(args: argparse.Namespace, cfg) -> int:
             raise UsageError(f"--out {out}: cannot write the run's files ({exc.strerror or exc})") from None
     where = f"; files in {out}" if out is not None else ""
     (_said_charlm if cfg.data.task == "charlm" else _said_classify)(result, data, where)
-    return 1 if result.status in ("diverged", "failed") else 0
+    return 1 if result.status in WENT_WRONG else 0
 
 
 def _task_data(cfg):
@@ -406,8 +408,7 @@ def _workspace(store, key: str | None) -> str:
 
 
 def _finish(recorder, trainer, result) -> None:
-    from rnncore.lab.archive import ended_fields
-    from rnncore.lab.records import RunRecord
+    from rnncore.lab.records import RunRecord, ended_fields
 
     record = RunRecord.of(recorder.number, trainer.cfg, trainer.snapshot(), result, trainer.dataset)
     recorder.finish(**ended_fields(record, result))
@@ -509,7 +510,7 @@ def _export(store, key: str, stored) -> bytes:
     from rnncore.data.sources import load_source
     from rnncore.io.bundle import export_run
     from rnncore.io.model_files import model_from_bytes
-    from rnncore.lab.archive import evaluate
+    from rnncore.training.results import evaluate
 
     cfg = ExperimentConfig.from_dict(stored.config)
     weights, content = store.reopening(key, stored)

@@ -108,7 +108,9 @@ def test_a_killed_server_leaves_an_interrupted_run_that_continues(store_url, tmp
         start_long_run(page)
         key = workspace_of(context)
         assert wait_for(lambda: epochs_done(page) >= 3, timeout=60), "training did not get going"
-        assert wait_for(lambda: stored(store_url, key)[0].has_model, timeout=60), "no checkpoint of the weights"
+        # the store holds what the page showed a moment later (its writer flushes once a second)
+        assert wait_for(lambda: stored(store_url, key)[0].has_model and stored(store_url, key)[0].epochs >= 3,
+                        timeout=60), "no checkpoint of the weights, or fewer than 3 epochs stored"
         doomed.process.send_signal(signal.SIGKILL)
         doomed.process.wait(timeout=10)
     finally:

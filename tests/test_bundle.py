@@ -272,7 +272,7 @@ def test_config_from_the_bundle_reproduces_the_run(record, bundle, tmp_path):
     pd.testing.assert_frame_equal(again, exported)  # the same text, so the same bits to 9 digits
 
 
-# what the reliability audit found (issue 11): every file of a zip is checked before anything is kept
+# what the reliability audit found: every file of a zip is checked before anything is kept
 
 
 def with_config(bundle: bytes, change) -> bytes:

@@ -162,7 +162,7 @@ def test_record_path_equals_lean_path(cell, activation):
 
 @pytest.mark.parametrize(("cell", "activation"), CASES)
 def test_recording_without_autograd_keeps_what_recording_on_autograd_keeps(cell, activation):
-    """Under no_grad the LSTM records into buffers made once (issue 17); every gate, state and output is the
+    """Under no_grad the LSTM records into buffers made once; every gate, state and output is the
     same as on the autograd record path."""
     torch.manual_seed(7)
     rows = {"rnn": 1, "gru": 3}.get(cell, 4) * 5

@@ -1,4 +1,4 @@
-"""The character language model (rnncore.tasks.charlm, issue 16): windows inside their own part and never
+"""The character language model (rnncore.tasks.charlm): windows inside their own part and never
 copied, an LSTM that beats the bigram baseline on the bundled poems, sampling, and ``train --task charlm``
 writing the metrics DESIGN.md names."""
 

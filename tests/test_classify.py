@@ -1,4 +1,4 @@
-"""Sequence classification (rnncore.tasks.classify, issue 16): a GRU beats the majority class on a generated
+"""Sequence classification (rnncore.tasks.classify): a GRU beats the majority class on a generated
 set, the scores are scikit-learn's, class weights, and ``train --task classify`` writing the metrics
 DESIGN.md names."""
 

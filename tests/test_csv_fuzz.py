@@ -1,4 +1,4 @@
-"""load_csv fuzzed with hypothesis (issue 11): mutated real files load or are refused with a DataError, never
+"""load_csv fuzzed with hypothesis: mutated real files load or are refused with a DataError, never
 anything else, quickly; frames written in any supported CSV dialect read back equal.
 
 Deterministic (derandomize, no example database): CI runs the same examples every time.

@@ -1,4 +1,4 @@
-"""load_csv reads files as a person means them (issue 11, item 5), with a note for each step, or refuses
+"""load_csv reads files as a person means them , with a note for each step, or refuses
 them with a message saying what to change: huge values, ambiguous and numeric dates, counters, CJK dates
 and ISO weeks, non-ASCII digits, percent/accounting/currency cells, comment and sep= lines, thousands."""
 
@@ -276,7 +276,7 @@ def test_figures_grouped_by_spaces_or_apostrophes(space, storage):
 
 def test_the_grouping_pattern_holds_no_escape_that_re2_refuses():
     # With pyarrow strings pandas hands a pattern to RE2, and pyarrow before 2x refused \u (every file with a
-    # grouped number was "unreadable" on a machine with such a pyarrow, seen on the GPU machine of issue 17).
+    # grouped number was "unreadable" on a machine with such a pyarrow).
     from rnncore.data.cleaning import GROUPING
     assert "\\u" not in GROUPING and "\u202f" in GROUPING
 

@@ -1,4 +1,4 @@
-"""The GPU (issue 17): every cell gives on CUDA what it gives on the CPU, and a run on CUDA reproduces itself.
+"""The GPU: every cell gives on CUDA what it gives on the CPU, and a run on CUDA reproduces itself.
 
 These need a CUDA GPU and are skipped without one (CI has none); benchmarks/gpu_check.sh runs them together
 with the throughput table on a machine that has one.

@@ -1,4 +1,4 @@
-"""Honest results and no surprises (issue 12): each defect a teacher or a student ran into, checked."""
+"""Honest results and no surprises: each defect a teacher or a student ran into, checked."""
 
 import io
 import json

@@ -188,7 +188,7 @@ def test_after_the_run_the_pages_see_the_kept_weights(make_lab):
 
 
 def test_loading_other_data_while_a_run_goes_on_changes_only_the_next_run(make_lab):
-    """The crash of issue 10: the Train page drew the run against the data loaded now."""
+    """the Train page drew the run against the data loaded now."""
     lab = make_lab()
     lab.load("sample:co2")
     tiny(lab, epochs=500, lookback=52)

@@ -1,4 +1,4 @@
-"""Labelled sequences (rnncore.data.labelled, issue 16): the wide and long layouts, the label found or
+"""Labelled sequences (rnncore.data.labelled): the wide and long layouts, the label found or
 chosen, every broken file refused with its key, the bundled and generated sets, the stratified split."""
 
 from __future__ import annotations

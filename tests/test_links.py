@@ -89,6 +89,22 @@ def test_a_link_with_bad_parameters_opens_with_defaults_and_says_which():
         assert not at.exception
 
 
+def test_a_link_above_the_servers_caps_opens_with_the_defaults_there_and_says_which(monkeypatch):
+    limits = {"RNNLAB_MAX_EPOCHS": "1000", "RNNLAB_MAX_LOOKBACK": "1000", "RNNLAB_MAX_SECONDS": "600"}
+    for name, value in limits.items():
+        monkeypatch.setenv(name, value)  # rnnlab.toml's limits, whatever the machine's environment says
+    at = open_link({"epochs": "5000", "lookback": "1500", "max_seconds": "900", "hidden_size": "16"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.sidebar.warning).replace("\\", "")  # as Markdown shows it
+    for said in ("Epochs (epochs) is 5000, above this server's limit max_epochs=1000",
+                 "Lookback (steps) (lookback) is 1500, above this server's limit max_lookback=1000",
+                 "above this server's limit max_seconds=600"):
+        assert said in warnings, (said, warnings)
+    assert warnings.count("the default was used") == 3, warnings
+    cfg = session_lab().config
+    assert (cfg.train.epochs, cfg.window.lookback, cfg.train.max_seconds, cfg.model.hidden_size) == (50, 24, 0, 16)
+
+
 def test_a_link_asking_for_a_generated_set_too_big_to_make_says_so_and_keeps_the_data():
     """/data?source=synthetic:adding&p.steps=1000&p.samples=200000 would hold 400,000,000 values (gigabytes)."""
     at = open_link({"source": "synthetic:adding", "p.steps": "1000", "p.samples": "200000", "cell": "gru"})

@@ -1,4 +1,4 @@
-"""A run is drawn from its own data, whatever the person changes meanwhile (issue 10's crash and its class).
+"""A run is drawn from its own data, whatever the person changes meanwhile.
 
 Each test starts a run, changes what the *next* run will use (the data, the window, the target,
 the scaling, the language), and checks that every page still draws the running run, from that

@@ -1,4 +1,4 @@
-"""A text or classification run's zip (issue 16): written with a manifest and read back as safely as a forecast's
+"""A text or classification run's zip: written with a manifest and read back as safely as a forecast's
 (checksums, declared files only, no pickle, sizes before reading), its model scored again on its data to the same
 metrics; a forecast's zip, a changed or foreign zip, and data that is not the run's are refused with a message."""
 

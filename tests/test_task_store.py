@@ -1,4 +1,4 @@
-"""Text and classification runs in the run store (issue 16): ``train --task charlm|classify --store`` records the
+"""Text and classification runs in the run store: ``train --task charlm|classify --store`` records the
 run as a forecast is (epochs, kept weights, results), ``runs`` lists, shows and exports it (the model scored
 again on its data, the workspace's copy of a file included), and the forecasting pages leave it alone."""
 

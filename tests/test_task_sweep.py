@@ -1,4 +1,4 @@
-"""Sweeps on the text and classification tasks (issue 16): a classification study maximises the validation
+"""Sweeps on the text and classification tasks: a classification study maximises the validation
 accuracy (a language model's minimises the validation bits per character), its pruner watches that metric after
 each epoch, each trial can be recorded as a run of its task, and a plan its data cannot train is refused first."""
 

@@ -1,4 +1,4 @@
-"""Every view a page promises is there (issue 27): what Inside, Evaluate and Compare show is read from each run's
+"""Every view a page promises is there: what Inside, Evaluate and Compare show is read from each run's
 own record, in the store, so it is there for every run of a series, right after training and after a reload."""
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ def test_empty_validation_part():
     assert len(w.train) > 0 and len(w.test) == 20
 
 
-# differencing (issue 12: trending series gave nonsense without a hint)
+# differencing (trending series gave nonsense without a hint)
 
 
 def trend(rows: int = 240, period: int = 12) -> Dataset:

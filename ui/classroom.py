@@ -13,19 +13,17 @@ import streamlit as st
 
 from rnncore.classroom import challenge as challenges
 from rnncore.classroom.challenge import Challenge
-from rnncore.config import CELLS
 from rnncore.errors import KeyedError, data_error
+from rnncore.training.progress import SUBMITTABLE
 from ui import cookies
 from ui.actions import NOTICE, report
 from ui.controls import forget_widgets
 from ui.i18n import explain_error, plain, source_name, t, table, text
+from ui.inside import heatmaps
 from ui.runs import run_label
-from ui.state import classroom, lab, training_slots
+from ui.state import CLASS_SENT, OVERLAY_SEEN, classroom, lab, memo, training_slots
 
-CELL_NAMES = CELLS  # the cells a challenge may allow
 TEACHER_PARAM = "teacher"  # the teacher link's query parameter
-SENT = "class.sent"  # what the last submission scored, said once
-BOARD_SECONDS = 3.0  # the teacher's board refreshes this often
 SHOWN_SETTINGS = ("cell", "hidden_size", "num_layers", "activation", "lr", "batch_size", "epochs", "dropout",
                   "weight_decay", "clip_norm")  # what the teacher sees of a student's run
 
@@ -110,7 +108,7 @@ def submit(run_key: str) -> None:
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)
         return
-    st.session_state[SENT] = sent
+    st.session_state[CLASS_SENT] = sent
 
 
 def cell_name(cell: str) -> str:
@@ -149,7 +147,7 @@ def submittable(info) -> dict[int, tuple[str, str | None]]:
     take it, or None)."""
     session, rooms, out = lab(), classroom(), {}
     for r in reversed(session.runs):
-        if r.status not in ("finished", "stopped") or not session.has_model(r):
+        if r.status not in SUBMITTABLE or not session.has_model(r):
             continue
         try:
             rooms.check_run(info, r.id, r.config, r.data, r.parameters, len(r.history), r.lineage)
@@ -173,7 +171,7 @@ def submitted_here(record) -> bool:
 
 
 def sent_said() -> str | None:
-    sent = st.session_state.pop(SENT, None)
+    sent = st.session_state.pop(CLASS_SENT, None)
     if sent is None:
         return None
     base = sent["scored"]["baselines"]
@@ -196,7 +194,7 @@ def _beats(beats: dict) -> str:
     return text("class.beats_all") if beats and all(beats.values()) else text("class.beats_not")
 
 
-OVERLAY, OVERLAY_SEEN = "w.teacher.overlay", "teacher.overlay.seen"
+OVERLAY = "w.teacher.overlay"
 
 
 def overlay_picker(names: list[str]) -> list[str]:
@@ -351,8 +349,6 @@ def student_run(key: str, entries) -> None:
     """One student's submitted run, large enough for a projector: its loss curves, its settings, and inside
     its cell (the gates and states of one window of the data it trained on)."""
     from rnncore.viz import inspection, plots
-    from ui.inside import heatmaps
-    from ui.state import memo
 
     by_label = {f"{e.name} · #{e.run}": e for e in entries}
     picked = st.selectbox(t("teacher.pick_run"), list(by_label), key="w.teacher.run")

@@ -13,13 +13,13 @@ from rnncore.config import source_kind
 from rnncore.data.sources import load_source
 from rnncore.lab.comparison import config_diff
 from rnncore.training.metrics import loss_in_data_units
+from rnncore.training.progress import MOVING, WENT_WRONG
 from ui.i18n import explain, plain, source_name, t, text
 from ui.runs import run_label
-from ui.state import WIDGET_PREFIX, lab
+from ui.state import COMPARE_SEEN, WIDGET_PREFIX, lab
 
 PICKED = WIDGET_PREFIX + "compare.runs"
 NOTHING = "—"  # a cell with no value (a baseline that cannot be computed, a setting left unset), never "None"
-SEEN = "compare.seen"  # the runs the picker has offered: a run not seen yet joins the selection
 
 
 @dataclass
@@ -57,7 +57,7 @@ def partials(runs: dict[str, Entry], chosen: list[str]) -> dict:
 
 def endings(runs: dict[str, Entry], chosen: list[str]) -> list[str]:
     """Why a chosen run diverged or failed, to say next to the chart (Markdown-safe)."""
-    return [f"{plain(label)}: {runs[label].said}" for label in chosen if runs[label].status in ("diverged", "failed")]
+    return [f"{plain(label)}: {runs[label].said}" for label in chosen if runs[label].status in WENT_WRONG]
 
 
 FIRST_PICKED = 4  # runs chosen when the page first opens: the latest and those comparable with it
@@ -73,7 +73,7 @@ def data_of(entry: Entry) -> tuple:
 def picker(runs: dict[str, Entry]) -> list[str]:
     """The runs to compare: the user's choice. At first, the latest run and the latest runs on the same data;
     then a run the picker has not offered before joins the choice when it is on the data of the runs chosen."""
-    seen = st.session_state.setdefault(SEEN, set())
+    seen = st.session_state.setdefault(COMPARE_SEEN, set())
     picked = [label for label in st.session_state.get(PICKED, []) if label in runs]
     if not seen or not picked:
         latest = data_of(runs[list(runs)[-1]])
@@ -186,4 +186,4 @@ def differences(runs: dict[str, Entry], chosen: list[str]) -> pd.DataFrame | Non
 
 def training_now(runs: dict[str, Entry]) -> list[str]:
     """The labels of the runs that are training or waiting for a slot."""
-    return [label for label, entry in runs.items() if entry.live and entry.status in ("running", "queued")]
+    return [label for label, entry in runs.items() if entry.live and entry.status in MOVING]

@@ -17,6 +17,7 @@ from rnncore.errors import StoreError
 from rnncore.training.metrics import METRICS
 from rnncore.training.results import forecast
 from ui import actions
+from ui.controls import forget_widgets
 from ui.i18n import explain_error, source_name, t, text
 from ui.runs import run_label
 from ui.state import lab
@@ -194,7 +195,6 @@ def differencing_advice(shown: Evaluated) -> None:
 def try_differencing(record) -> bool:
     """The next run: ``record``'s settings with first differences, on its data (a sample or a generated series
     loaded again where other data is loaded now). False, with the reason kept for the page, when it cannot be."""
-    from ui.controls import forget_widgets
 
     session, data = lab(), record.config.data
     if session.dataset_for(record.config, record.data) is None:  # a file that is not loaded now

@@ -24,8 +24,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.errors import LOG
-
-PAGE = "fragments.page"  # session state: (script hash, st.Page) of the page the last full run drew
+from ui.state import FRAGMENT_PAGE
 
 
 def start_page(page) -> None:
@@ -34,7 +33,7 @@ def start_page(page) -> None:
     ctx = get_script_run_ctx()
     if ctx is not None:
         ctx.fragment_storage.clear()  # this run registers its own again
-        st.session_state[PAGE] = (ctx.page_script_hash, page)
+        st.session_state[FRAGMENT_PAGE] = (ctx.page_script_hash, page)
 
 
 def fragment(run_every: float | None = None) -> Callable[[Callable], Callable]:
@@ -43,7 +42,7 @@ def fragment(run_every: float | None = None) -> Callable[[Callable], Callable]:
     def wrap(body: Callable) -> Callable:
         @functools.wraps(body)  # the same name and module: Streamlit's fragment id stays the body's
         def guarded(*args, **kwargs):
-            drawn = st.session_state.get(PAGE)
+            drawn = st.session_state.get(FRAGMENT_PAGE)
             if drawn is not None and _run_page() != drawn[0]:
                 LOG.info("a rerun of %s for a page the browser has left: back to %s", body.__qualname__,
                          drawn[1].url_path or "home")

@@ -10,28 +10,20 @@ import dataclasses
 
 import streamlit as st
 
-from rnncore.config import SETTINGS, ConfigError, ExperimentConfig
+from rnncore.config import ConfigError, ExperimentConfig
 from rnncore.errors import KeyedError
-from rnncore.training.limits import ServerLimits
 from ui.controls import forget_widgets
-from ui.i18n import LANGUAGES, explain_error, source_name, t
-from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, lab, server_limits
+from ui.i18n import LANGUAGES, explain_error, language, source_name, t
+from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, PAGE_CONFIG, TASK_LINK, lab, server_limits
 from ui.workspace import PARAM
 
 ROWS = "rows"  # a link made on an uploaded file says how many rows it had
-TASK_LINK = "links.task"  # a link's text or classification experiment, until the Text & labels page takes it
-PAGE_CONFIG = "links.page"  # the experiment of the page drawn now, when it is not the Lab's (Text & labels)
 
 
-def within_limits(config: ExperimentConfig, limits: ServerLimits) -> tuple[ExperimentConfig, list[str]]:
-    """The config with every setting above this server's cap set back to its default, and what was."""
-    caps, problems, changed = limits.run_limits(), [], {}
-    for name, declared in SETTINGS.items():
-        cap, value = caps.cap(name), getattr(getattr(config, declared.section), name)
-        if cap is not None and value and value > cap:
-            problems.append(t("links.over_limit", name=name, value=value, limit=cap))
-            changed.setdefault(declared.section, {})[name] = declared.default
-    return config.replace(**changed), problems
+def within_limits(config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
+    """The config with every setting above this server's cap set back to its default, and what was, said."""
+    config, over = server_limits().run_limits().within(config)
+    return config, [explain_error(problem) for problem in over]
 
 
 def browser_language() -> str:
@@ -62,7 +54,7 @@ def restore() -> None:
         # never other data in its place: the next run waits for that file
         problems.append(t("links.upload_needed", source=data.source, rows=rows or "?"))
     if data.task != "forecast":  # the Text & labels page's experiment: its widgets take it when drawn
-        config, over = within_limits(config, server_limits())
+        config, over = within_limits(config)
         st.session_state[TASK_LINK] = config
         st.session_state[LINK_PROBLEMS] = problems + over
         return
@@ -73,7 +65,7 @@ def restore() -> None:
             problems.append(t("links.bad_source", source=source_name(data.source),
                               error=explain_error(exc, field=True)))
             config = dataclasses.replace(config, data=session.config.data)
-    config, over = within_limits(config, server_limits())
+    config, over = within_limits(config)
     session.config = config
     forget_widgets()
     st.session_state[LINK_PROBLEMS] = problems + over
@@ -134,7 +126,6 @@ def task_link() -> ExperimentConfig | None:
 
 def publish() -> None:
     """Write the current experiment into the URL when it changed."""
-    from ui.i18n import language
 
     session = lab()
     own = st.session_state.pop(PAGE_CONFIG, None)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import explain_error, t, text
-from ui.state import lab
-from ui.workspace import MEMORY
+from ui.state import WORKSPACE_MEMORY, lab
 
 
 def run_label(run) -> str:
@@ -29,7 +28,7 @@ def no_runs(key: str, beside: bool = False) -> None:
     """Where a page has no run to show: that the run store cannot be reached now, when that is why (the
     workspace may well hold runs); that the runs there are of the text and classification tasks, shown above
     (``beside``); else the page's own "no runs yet" text ``key``."""
-    error = st.session_state.get(MEMORY) or lab().archive.down
+    error = st.session_state.get(WORKSPACE_MEMORY) or lab().archive.down
     if error is not None:
         st.warning(t("runs.unreachable", error=explain_error(error, field=True)), icon=":material/cloud_off:")
     else:

@@ -27,6 +27,19 @@ WIDGET_PREFIX = "w."  # widget keys; the Lab's config, not the widgets, is what 
 INVALID = "controls.invalid"  # settings whose typed value was refused: name -> why (ui.controls)
 COOKIES_WRITTEN = "cookies.written"  # the key cookies this session set: name -> value ("": removed)
 COOKIES_PENDING = "cookies.pending"  # those the browser has not loaded yet: name -> ticket (ui.cookies)
+CLASS_SENT = "class.sent"  # what the last submission scored, said once
+COMPARE_SEEN = "compare.seen"  # the runs the picker has offered: a run not seen yet joins the selection
+TASK_LINK = "links.task"  # a link's text or classification experiment, until the Text & labels page takes it
+PAGE_CONFIG = "links.page"  # the experiment of the page drawn now, when it is not the Lab's (Text & labels)
+FRAGMENT_PAGE = "fragments.page"  # (script hash, st.Page) of the page the last full run drew
+WORKSPACE_SAID = "workspace.said"  # what opening the workspace said, once
+WORKSPACE_MEMORY = "workspace.memory"  # why this session keeps runs in memory (a StoreError), while it does
+SWEEP_TASK = "sweep.task"  # (config, data, name) the Text & labels page sent: the page sweeps that, not the Lab's run
+SWEEP_ASKED = "sweep.asked"  # the last sweep asked for (the widgets start from it when the page is opened again)
+OVERLAY_SEEN = "teacher.overlay.seen"  # the runs the teacher's overlay has offered: a new one joins it
+TASK_MESSAGE = "tasks.message"  # an error Start on the Text & labels page left for the page to show
+TASK_MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
+TASK_IMPORT_DONE = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
 
 # polling intervals, in seconds
 PANEL_SECONDS = 1.0  # the Train page's progress line and loss chart
@@ -34,6 +47,8 @@ DETAIL_SECONDS = 3.0  # the prediction chart and the metrics: each redraw costs 
 INSIDE_SECONDS = 3.0  # the Inside page, heavier than the Train page
 SIDEBAR_SECONDS = 2.0  # the sidebar's training status
 SWEEP_SECONDS = 2.0  # the Sweep page's trials and figures
+BOARD_SECONDS = 3.0  # the teacher's board
+TASKS_SECONDS = 1.0  # the Text & labels page's status and loss while a run trains
 STORE_RETRY_SECONDS = 30  # how long a run store that could not be opened is left alone before the next try
 
 

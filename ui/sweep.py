@@ -26,8 +26,9 @@ from ui.controls import bounds, label
 from ui.evaluate import PICKED as EVALUATE_PICKED
 from ui.i18n import TABLES, explain_error, source_name, t, text
 from ui.inside import PICKED as INSIDE_PICKED
+from ui.links import hand_over
 from ui.runs import run_label
-from ui.state import lab, server_limits, sweep_desk, sweep_storage
+from ui.state import SWEEP_ASKED, SWEEP_TASK, lab, server_limits, sweep_desk, sweep_storage
 
 MOST_TRIALS = 200  # the page's cap on one sweep's trials (the command line has none): a server's time is shared
 FIGURE_HEIGHT = 380
@@ -38,8 +39,6 @@ LOW, HIGH, CHOICES = "w.sweep.low.", "w.sweep.high.", "w.sweep.choices."  # + a 
 TRIALS, EPOCHS, SECONDS = "w.sweep.trials", "w.sweep.epochs", "w.sweep.seconds"
 PRUNER, SEED, STUDY = "w.sweep.pruner", "w.sweep.seed", "w.sweep.study"
 OPEN = "w.sweep.open"  # the stored study picked to open
-TASK_BASE = "sweep.task"  # (config, data, name) the Text & labels page sent: the page sweeps that, not the Lab's run
-ASKED = "sweep.asked"  # the last sweep asked for (the widgets start from it when the page is opened again)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def owner() -> str | None:
 
 def _seed(key: str, value) -> str:
     if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(ASKED, {}).get(key, value)
+        st.session_state[key] = st.session_state.get(SWEEP_ASKED, {}).get(key, value)
     return key
 
 
@@ -124,7 +123,7 @@ def asked() -> tuple[dict, Budget]:
 def start() -> None:
     """Start a sweep of the ranges and budget asked, on the next run's data and settings."""
     ranges, budget = asked()
-    st.session_state[ASKED] = {key: st.session_state[key] for key in st.session_state
+    st.session_state[SWEEP_ASKED] = {key: st.session_state[key] for key in st.session_state
                                if isinstance(key, str) and key.startswith("w.sweep.") and key != OPEN}
 
     def begin():
@@ -192,12 +191,12 @@ def _guarded(action) -> None:
 
 def sweep_task(config, data, name: str) -> None:
     """The Text & labels page's experiment (a config of its task, its data) is what the page sweeps next."""
-    st.session_state[TASK_BASE] = (config, data, name)
+    st.session_state[SWEEP_TASK] = (config, data, name)
 
 
 def sweep_forecast() -> None:
     """The Lab's next run is what the page sweeps again."""
-    st.session_state.pop(TASK_BASE, None)
+    st.session_state.pop(SWEEP_TASK, None)
 
 
 def _task_data(config):
@@ -205,7 +204,7 @@ def _task_data(config):
     a sample or a generator loaded again, else None."""
     from rnncore.tasks.build import task_data
 
-    sent = st.session_state.get(TASK_BASE)
+    sent = st.session_state.get(SWEEP_TASK)
     if sent is not None and sent[0].data == config.data:
         return sent[1]
     return task_data(config) if config.data.kind != "file" else None
@@ -215,7 +214,7 @@ def _task_data(config):
 def target() -> tuple:
     """(the config a sweep starts from, its data or None to load the Lab's, the data's name): the Text & labels
     experiment sent here, else the Lab's next run."""
-    sent = st.session_state.get(TASK_BASE)
+    sent = st.session_state.get(SWEEP_TASK)
     config, data = sent[:2] if sent is not None else (lab().config, None)
     return config, data, source_name(config.data.source)
 
@@ -338,7 +337,6 @@ def train(config) -> str | None:
     it (a text or classification task's settings go to the Text & labels page, to train there); None: refused
     (said)."""
     if config.data.task != "forecast":
-        from ui.links import hand_over
 
         hand_over(config)
         return "views/tasks.py"

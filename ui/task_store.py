@@ -22,10 +22,8 @@ from rnncore.tasks.job import TASKS, TaskJob
 from rnncore.tasks.recording import keep_imported, reopen
 from rnncore.viz import plots
 from ui.i18n import explain_error, language, t, table, text, where_to
-from ui.state import lab, memo, server_limits, task_desk
-from ui.tasks import MESSAGE, Chosen
-
-IMPORTED = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
+from ui.state import TASK_IMPORT_DONE, TASK_MESSAGE, lab, memo, server_limits, task_desk
+from ui.tasks import Chosen
 
 
 def stored_runs(task: str, listed: list | None = None) -> None:
@@ -126,9 +124,9 @@ def import_panel(task: str, chosen: Chosen | None) -> None:
     shown; kept in the workspace as a run of its own. A zip it cannot use is said, and nothing changes."""
     upload = st.file_uploader(t("tasks.import"), type=["zip"], key=f"w.tasks.import.{task}",
                               help=t("tasks.import_help"))
-    if upload is None or st.session_state.get(IMPORTED) == upload.file_id:
+    if upload is None or st.session_state.get(TASK_IMPORT_DONE) == upload.file_id:
         return
-    st.session_state[IMPORTED] = upload.file_id
+    st.session_state[TASK_IMPORT_DONE] = upload.file_id
     try:
         imported = import_task(upload.getvalue(), server_limits().run_limits())
         cfg = imported.config
@@ -171,8 +169,8 @@ def _reopen(number: int) -> None:
         stored = archive.store.get_run(archive.key, number)
         result, data = reopen(archive.store, archive.key, stored)
     except (KeyedError, ModelFileError) as exc:
-        st.session_state[MESSAGE] = explain_error(exc)
+        st.session_state[TASK_MESSAGE] = explain_error(exc)
         return
     about = {"source": result.config.data.source, **stored.data}
     if not task_desk().show(TaskJob.reopened(result, data, about, number)):
-        st.session_state[MESSAGE] = t("tasks.busy")
+        st.session_state[TASK_MESSAGE] = t("tasks.busy")

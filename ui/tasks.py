@@ -33,7 +33,8 @@ from ui import links
 from ui.controls import bounds, label, seed
 from ui.i18n import explain_error, explain_note, source_name, t, text
 from ui.inside import heatmaps
-from ui.state import lab, server_limits, task_desk
+from ui.state import TASK_MEMO, TASK_MESSAGE, lab, server_limits, task_desk
+from ui.sweep import sweep_task
 
 MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
 TRACED = 400  # characters of the test part coloured on Inside
@@ -47,16 +48,15 @@ ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs",
 # the widgets' first values for a file or a generated set (a bundled sample's recommended settings replace them)
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
-TASK, UPLOAD, LABEL, MESSAGE = "w.tasks.task", "w.tasks.upload.", "w.tasks.label", "tasks.message"
+TASK, UPLOAD, LABEL = "w.tasks.task", "w.tasks.upload.", "w.tasks.label"
 LIVE_PROMPT, LIVE_HEAT = "w.tasks.live_prompt", "w.tasks.live_temperature"  # what a training text model writes
-MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
 
 
 def _once(result, what: tuple, compute):
     """``compute()`` once for the result shown: a rerun (a slider moved) reuses it; another result starts anew."""
-    shown = st.session_state.get(MEMO)
+    shown = st.session_state.get(TASK_MEMO)
     if shown is None or shown[0] is not result:
-        shown = st.session_state[MEMO] = (result, {})
+        shown = st.session_state[TASK_MEMO] = (result, {})
     if what not in shown[1]:
         shown[1][what] = compute()
     return shown[1][what]
@@ -90,7 +90,6 @@ def take_scenario(scenario: TaskScenario) -> None:
 
 def to_sweep(cfg: ExperimentConfig, chosen: Chosen) -> None:
     """The Sweep page sweeps this experiment next (on the chosen data), not the Lab's."""
-    from ui.sweep import sweep_task
 
     sweep_task(cfg, chosen.data, chosen.about["name"])
 
@@ -104,7 +103,7 @@ def take_link() -> None:
     task = cfg.data.task
     if cfg.data.kind != "file" and cfg.data.source not in SOURCES[task]:
         offered = ", ".join(map(source_name, SOURCES[task]))
-        st.session_state[MESSAGE] = t("links.bad_source", source=source_name(cfg.data.source),
+        st.session_state[TASK_MESSAGE] = t("links.bad_source", source=source_name(cfg.data.source),
                                       error=text("tasks.link_source", choices=offered))  # (t escapes it once)
     take_config(task, cfg)
 
@@ -238,12 +237,12 @@ def start(cfg: ExperimentConfig, chosen: Chosen) -> None:
     try:
         limits.check(cfg, parameter_count(cfg.model, *sizes))
     except KeyedError as exc:
-        st.session_state[MESSAGE] = explain_error(exc)
+        st.session_state[TASK_MESSAGE] = explain_error(exc)
         return
     job = TaskJob(cfg, data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0, about=chosen.about,
                   recording=_recording(chosen))
     if not task_desk().start(job):
-        st.session_state[MESSAGE] = t("tasks.busy")
+        st.session_state[TASK_MESSAGE] = t("tasks.busy")
 
 
 def _recording(chosen: Chosen) -> Recording | None:
@@ -263,7 +262,7 @@ def download(job: TaskJob) -> None:
 
 
 def show_message() -> None:
-    if message := st.session_state.pop(MESSAGE, None):
+    if message := st.session_state.pop(TASK_MESSAGE, None):
         st.error(message, icon=":material/error:")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from rnncore.training.progress import WENT_WRONG, Status
 from rnncore.training.slots import QUEUED, QUEUED_WORKSPACE
 from rnncore.viz import plots
 from ui import state
@@ -77,7 +78,7 @@ def ended_run(record) -> None:
     through, or in a new tab): how it ended and its loss; the rest is on Evaluate."""
     said = explain(record.reason, record.details, record.message)
     st.caption(t("train.latest_run", run=run_label(record)))
-    if record.status in ("diverged", "failed"):
+    if record.status in WENT_WRONG:
         st.error(f"**{t(f'status.{record.status}').capitalize()}** · {said}", icon=":material/error:")
     else:
         st.success(f"**{t(f'status.{record.status}').capitalize()}** · {said}", icon=":material/check_circle:")
@@ -95,9 +96,9 @@ def status_line(progress) -> None:
                                  elapsed=f"{progress.elapsed:.1f}", eta=eta))
     said = explain(progress.reason, progress.details, progress.message)
     message = f"**{t(f'status.{progress.status}').capitalize()}** · {said}"
-    if progress.status == "queued" and progress.reason in (QUEUED, QUEUED_WORKSPACE):  # waiting, not only starting
+    if progress.status == Status.QUEUED and progress.reason in (QUEUED, QUEUED_WORKSPACE):  # waiting, not only starting
         st.info(t(f"train.{progress.reason}", **progress.details), icon=":material/hourglass_top:")
-    elif progress.status in ("diverged", "failed"):
+    elif progress.status in WENT_WRONG:
         st.error(message, icon=":material/error:")
     elif progress.status.ended:
         st.success(message, icon=":material/check_circle:")

@@ -18,12 +18,11 @@ import streamlit as st
 from rnncore.errors import StoreError
 from rnncore.lab.archive import StoreArchive
 from ui import cookies
+from ui.classroom import membership, share_slots
 from ui.i18n import explain_error, t
-from ui.state import lab, run_store, server_limits, work_in, workspace_labs
+from ui.state import WORKSPACE_MEMORY, WORKSPACE_SAID, lab, run_store, server_limits, work_in, workspace_labs
 
 PARAM = "workspace"  # the workspace link's query parameter
-SAID = "workspace.said"  # what opening the workspace said, once
-MEMORY = "workspace.memory"  # why this session keeps runs in memory (a StoreError), while it does
 CONFIRM = "w.workspace.confirm"  # the checkbox that arms "delete this workspace"
 
 
@@ -32,7 +31,7 @@ def attach() -> None:
     session = lab()
     asked = st.query_params.get(PARAM)
     if asked is not None and not cookies.is_key(asked):  # never echoed, never looked up: not a key
-        st.session_state[SAID] = ("warning", t("workspace.unknown", error=explain_error(
+        st.session_state[WORKSPACE_SAID] = ("warning", t("workspace.unknown", error=explain_error(
             StoreError.keyed("bad_workspace_key", workspace=t("workspace.link_key")), field=True)))
         asked = None
     if session.archive.stored and asked in (None, session.archive.key):
@@ -40,20 +39,18 @@ def attach() -> None:
         return
     store, error = run_store()
     if store is None:
-        st.session_state[MEMORY] = error
+        st.session_state[WORKSPACE_MEMORY] = error
         return
     if session.busy:
         return  # this tab's runs move once the run going has ended (those kept in memory into the store)
-    st.session_state.pop(MEMORY, None)
+    st.session_state.pop(WORKSPACE_MEMORY, None)
     try:  # (runs kept in memory while the store was down are written into the workspace: Lab.use_archive)
         key = _choose(store, asked)
         work_in(key, _archive(store, key))
     except StoreError as exc:
-        st.session_state[MEMORY] = exc
+        st.session_state[WORKSPACE_MEMORY] = exc
         return
     _remember(key)
-    from ui.classroom import membership
-
     membership()  # its runs queue as the workspace's, with its class's for a student
 
 
@@ -65,7 +62,7 @@ def _choose(store, asked: str | None) -> str:
         try:
             if store.has_workspace(key):  # StoreError bad_workspace_key for text that is not a key
                 if from_link:
-                    st.session_state[SAID] = ("info", t("workspace.opened", count=store.usage(key).runs))
+                    st.session_state[WORKSPACE_SAID] = ("info", t("workspace.opened", count=store.usage(key).runs))
                 return key
             error = StoreError.keyed("no_workspace", workspace=f"{key[:6]}…")
         except StoreError as exc:
@@ -73,7 +70,8 @@ def _choose(store, asked: str | None) -> str:
                 raise
             error = exc
         if from_link:
-            st.session_state[SAID] = ("warning", t("workspace.unknown", error=explain_error(error, field=True)))
+            said = t("workspace.unknown", error=explain_error(error, field=True))
+            st.session_state[WORKSPACE_SAID] = ("warning", said)
     return store.create_workspace()
 
 
@@ -98,8 +96,6 @@ def new_workspace() -> None:
     key = store.create_workspace()
     work_in(key, _archive(store, key))
     _remember(key)
-    from ui.classroom import share_slots
-
     share_slots()  # its runs queue as the new workspace's
 
 
@@ -116,13 +112,13 @@ def delete_workspace() -> None:
     try:
         archive.store.delete_workspace(archive.key)
     except StoreError as exc:
-        st.session_state[SAID] = ("error", explain_error(exc))
+        st.session_state[WORKSPACE_SAID] = ("error", explain_error(exc))
         return
     st.session_state[CONFIRM] = False
     gone = archive.key
     new_workspace()
     workspace_labs().close(gone)
-    st.session_state[SAID] = ("success", t("workspace.deleted"))
+    st.session_state[WORKSPACE_SAID] = ("success", t("workspace.deleted"))
 
 
 def link(key: str) -> str:
@@ -134,10 +130,10 @@ def link(key: str) -> str:
 def panel() -> None:
     """The sidebar's piece: the workspace's size, its link (to copy), a new workspace; or that runs are
     kept in memory, and why."""
-    said = st.session_state.pop(SAID, None)
+    said = st.session_state.pop(WORKSPACE_SAID, None)
     if said:
         getattr(st, said[0])(said[1], icon=":material/folder_shared:")
-    error = st.session_state.get(MEMORY)
+    error = st.session_state.get(WORKSPACE_MEMORY)
     session = lab()
     if error is not None or not session.archive.stored:
         st.caption(t("workspace.memory", error=explain_error(error, field=True) if error is not None else "—"))

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from rnncore.training.progress import Status
 from rnncore.viz import cell_plots, inspection
 from ui import inside, state, task_store
 from ui.errors import shielded
@@ -15,7 +16,7 @@ st.caption(t("inside.intro"))
 beside = task_store.elsewhere("inside")  # the text and classification runs; inside the one opened last
 
 
-@fragment(run_every=state.INSIDE_SECONDS if lab().status() == "running" else None)
+@fragment(run_every=state.INSIDE_SECONDS if lab().status() == Status.RUNNING else None)
 def inside_view() -> None:
     with shielded("the Inside page"):
         draw_inside()

@@ -6,9 +6,7 @@ from ui import links, task_store, tasks
 from ui.errors import shielded
 from ui.fragments import fragment
 from ui.i18n import t
-from ui.state import task_desk
-
-LIVE_SECONDS = 1.0  # how often a training run's status and loss are redrawn
+from ui.state import TASKS_SECONDS, task_desk
 
 tasks.take_link()  # a shared link's experiment, once
 st.title(t("tasks.title"))
@@ -42,7 +40,7 @@ if buttons[2].button(t("tasks.sweep"), key="b.tasks.sweep", icon=":material/trav
     st.switch_page("views/sweep.py")
 
 
-@fragment(run_every=LIVE_SECONDS if running else None)
+@fragment(run_every=TASKS_SECONDS if running else None)
 def live(was_running: bool) -> None:
     with shielded("the text and labels run"):
         job = task_desk().job

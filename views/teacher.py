@@ -3,8 +3,9 @@
 import streamlit as st
 
 from rnncore.classroom.challenge import Challenge
+from rnncore.config import CELLS
 from rnncore.viz import plots
-from ui import actions, classroom, cookies, links
+from ui import actions, classroom, cookies, links, state
 from ui.fragments import fragment
 from ui.i18n import language, source_name, t, table
 from ui.state import lab, server_limits
@@ -29,7 +30,7 @@ if info is None:
                         min(start.max_parameters, limits.max_parameters), step=1000, key="w.teacher.parameters")
         c3.number_input(t("teacher.max_seconds"), 5.0, limits.max_seconds, min(start.max_seconds, limits.max_seconds),
                         key="w.teacher.seconds")
-        st.multiselect(t("teacher.cells"), list(classroom.CELL_NAMES), default=list(classroom.CELL_NAMES),
+        st.multiselect(t("teacher.cells"), list(CELLS), default=list(CELLS),
                        format_func=classroom.cell_name, key="w.teacher.cells")
         st.form_submit_button(t("teacher.create"), on_click=classroom.create_class, icon=":material/school:",
                               args=("w.teacher.name", "w.teacher.epochs", "w.teacher.parameters", "w.teacher.seconds",
@@ -50,7 +51,7 @@ c2.button(t("teacher.pin"), key="b.pin", on_click=classroom.pin, args=(key, here
 st.caption(classroom.challenge_said(info.challenge))
 
 
-@fragment(run_every=classroom.BOARD_SECONDS)
+@fragment(run_every=state.BOARD_SECONDS)
 def board(submitted: tuple) -> None:
     info, students, entries = rooms.board(key)
     if tuple((e.name, e.run) for e in entries) != submitted:  # a new submission: the student's run below follows

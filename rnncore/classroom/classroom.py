@@ -45,8 +45,9 @@ from rnncore.classroom import challenge as challenges
 from rnncore.classroom.challenge import Challenge
 from rnncore.errors import ClassError
 from rnncore.store.runstore import finite, json_text
-from rnncore.store.schema import attempts, classes, data_files, members, runs, submissions, submitted_runs
+from rnncore.store.schema import attempts, classes, members, submissions, submitted_runs
 from rnncore.training.lineage import Lineage
+from rnncore.training.progress import SUBMITTABLE, Status
 
 ROOM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I
 ROOM_LENGTH = 6  # 32**6: about a billion codes
@@ -148,10 +149,9 @@ class Classroom:
         sha = challenge.data_sha256
         if sha:
             if sha not in self._files:
-                found = conn.execute(select(data_files.c.content).where(data_files.c.workspace == row.teacher,
-                                                                        data_files.c.sha256 == sha)).first()
+                found = self.store.owned_file(conn, row.teacher, sha)
                 if found is not None:
-                    self._files[sha] = bytes(found.content)
+                    self._files[sha] = found
             challenge = challenge.with_content(self._files.get(sha))  # None: gone (full_data says so)
         return ClassInfo(row.id, row.room, row.name, challenge, bool(row.open), row.pinned, row.pinned_at)
 
@@ -160,12 +160,7 @@ class Classroom:
         (a SHA-256 like a workspace's, of another key), so it goes nowhere a workspace's quota counts."""
         if challenge.content is None:
             return
-        there = select(data_files.c.sha256).where(data_files.c.workspace == teacher,
-                                                  data_files.c.sha256 == challenge.data_sha256)
-        if conn.execute(there).first() is None:
-            conn.execute(insert(data_files).values(workspace=teacher, sha256=challenge.data_sha256,
-                                                   name=challenge.config.data.source[:255], content=challenge.content,
-                                                   bytes=len(challenge.content), created=time.time()))
+        self.store.keep_owned_file(conn, teacher, challenge.config.data.source, challenge.content)
         self._files[challenge.data_sha256] = challenge.content
 
     # the teacher ---------------------------------------------------------------------------------
@@ -221,7 +216,7 @@ class Classroom:
             row = self._teacher_class(conn, key)
             for table in (submitted_runs, submissions, members):
                 conn.execute(delete(table).where(table.c.class_id == row.id))
-            conn.execute(delete(data_files).where(data_files.c.workspace == row.teacher))
+            self.store.drop_owned_files(conn, row.teacher)
             conn.execute(delete(classes).where(classes.c.id == row.id))
         self._files.pop(Challenge.from_json(row.challenge).data_sha256, None)
 
@@ -332,7 +327,7 @@ class Classroom:
         if not info.open:
             raise _refuse("closed", room=info.room)
         stored = self.store.get_run(workspace_key, run)
-        if stored.status not in ("finished", "stopped") or not stored.has_model:
+        if stored.status not in SUBMITTABLE or not stored.has_model:
             raise _refuse("not_finished", run=run, status=stored.status)
         cfg = ExperimentConfig.from_dict(stored.config)
         self.check_run(info, run, cfg, stored.data, stored.parameters, stored.epochs, stored.lineage)
@@ -406,16 +401,12 @@ class Classroom:
         who left with submissions here), the leaderboard."""
         info = self.teacher_class(key)
         now = time.time()
-        stale = self.store.stale_after()
         with self.store.reading() as conn:
             people = conn.execute(select(members).where(members.c.class_id == info.id)
                                   .order_by(members.c.joined)).all()
             sent = self._submissions(conn, info.id)
             everyone = {p.workspace for p in people} | {s.workspace for s in sent}
-            counts = dict(conn.execute(select(runs.c.workspace, func.count()).where(
-                runs.c.workspace.in_(everyone)).group_by(runs.c.workspace)).all())
-            training = {w for (w,) in conn.execute(select(runs.c.workspace).where(
-                runs.c.workspace.in_(everyone), runs.c.status == "running", runs.c.heartbeat > now - stale)).all()}
+            counts, training = self.store.activity(conn, everyone)
         by_workspace: dict[str, list] = {}
         for row in sent:
             by_workspace.setdefault(row.workspace, []).append(row)
@@ -463,8 +454,7 @@ class Classroom:
         from rnncore.config import ExperimentConfig
         from rnncore.data.reading import load_csv
         from rnncore.io.model_files import model_from_bytes
-        from rnncore.lab.archive import evaluate
-        from rnncore.training.progress import Status
+        from rnncore.training.results import evaluate
 
         info, row, copy = self._submission(key, submission)
         if copy is None or copy.weights is None:

@@ -1,4 +1,4 @@
-"""Labelled sequences for classification (issue 16): a CSV file in the wide or the long layout, the bundled
+"""Labelled sequences for classification: a CSV file in the wide or the long layout, the bundled
 set, the generated ones, and a split stratified by label.
 
 Wide layout (the UCR/UEA archive's): one row per sequence, a label column and one column per time step.

@@ -1,4 +1,4 @@
-"""Text for a character language model (issue 16): reading a file, its vocabulary, its split, its baselines.
+"""Text for a character language model: reading a file, its vocabulary, its split, its baselines.
 
 ``read_text(content, name)`` decodes an uploaded file as UTF-8 (a byte-order mark is dropped, Windows line
 ends become ``\\n``) and refuses, with a DataError that says what to do, an empty file, a binary one, one in

@@ -19,33 +19,12 @@ from collections import OrderedDict
 
 from rnncore.config import ExperimentConfig
 from rnncore.errors import Note, StoreError
-from rnncore.lab.records import RunRecord
+from rnncore.lab.records import RunRecord, ended_fields, floats, kept_fields, results_of
 from rnncore.messages import STORE_NOTES
 from rnncore.training.progress import PartialEpoch, Status, say
+from rnncore.training.results import baseline_note, evaluate
 
 MEMORY_IDS_FROM = 100_001  # runs kept in memory while the store is down: numbered apart from stored ones
-
-
-def baseline_note(values: dict) -> Note:
-    """Why a baseline is missing, as metrics.json says it: a keyed note where the key is one rnncore knows."""
-    from rnncore.messages import BASELINE_NOTES
-
-    key, details = values.get("note_key"), values.get("note_details", {})
-    try:
-        return Note.keyed(key, BASELINE_NOTES, **details)
-    except (KeyError, IndexError, TypeError, ValueError):  # a key or details this version does not know
-        return Note(values["note"])
-
-
-def evaluate(cfg: ExperimentConfig, model, dataset, history, status=Status.IMPORTED, message: str = "imported"):
-    """The RunResult of ``model`` (weights already in it) on ``dataset``, as a run that ended would give."""
-    from rnncore.data.dataset import period_of
-    from rnncore.data.windows import make_windows
-    from rnncore.training.results import build_result
-
-    windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
-    return build_result(cfg=cfg, model=model, windows=windows, dataset=dataset, period=period_of(dataset),
-                        history=history, status=status, message=message, device=next(model.parameters()).device)
 
 
 class MemoryArchive:
@@ -197,7 +176,7 @@ class StoreArchive:
             (number,) = self.store.new_runs(self.key, [(record.config, record.data, record.parameters, record.lineage)],
                                             owner=self.owner)
             record.id = number
-            gone = self.store.finish_run(self.key, number, status="imported", reason=record.reason,
+            gone = self.store.finish_run(self.key, number, status=Status.IMPORTED, reason=record.reason,
                                          message=record.message, details=record.details, history=record.history,
                                          kept_epoch=None, results=results_of(record), parameters=record.parameters,
                                          weights=model_bytes(model))
@@ -284,7 +263,7 @@ class StoreArchive:
                                                       partial["batches"]) if partial else None,
                            y_unit=results.get("y_unit"), data_name=stored.data.get("name") or stored.config["data"]
                            ["source"], data=stored.data, lineage=stored.lineage,
-                           grad_through_time=_floats(results.get("grad_through_time")),
+                           grad_through_time=floats(results.get("grad_through_time")),
                            grad_epoch=results.get("grad_epoch"))
         record.stored_model = stored.has_model
         with self._lock:
@@ -427,55 +406,3 @@ class StoreArchive:
     def close(self) -> None:
         for recorder in list(self._recorders.values()):
             recorder.close()
-
-
-def ended_fields(record: RunRecord, result) -> dict:
-    """RunStore.finish_run's arguments for a run that ended: its record, kept weights and probe trace."""
-    from rnncore.io.bundle import probe_traces
-    from rnncore.io.model_files import model_bytes
-
-    weights = traces = None
-    if result is not None:
-        from safetensors.torch import save
-
-        weights = model_bytes(result.model)
-        model, was = result.model, result.model.training
-        model.eval()
-        try:
-            traces = save(probe_traces(model, result.windows))
-        finally:
-            model.train(was)
-    return {"status": str(record.status), "reason": record.reason, "message": record.message,
-            "details": record.details, "history": record.history, "kept_epoch": record.kept_epoch,
-            "results": results_of(record), "parameters": record.parameters or None,
-            "weights": weights, "traces": traces}
-
-
-def kept_fields(record: RunRecord) -> dict:
-    """``ended_fields`` of a run kept in memory: an imported run without its data keeps the weights it came with."""
-    fields = ended_fields(record, record.result)
-    if fields["weights"] is None and record.imported is not None:
-        from rnncore.io.model_files import model_bytes
-
-        fields["weights"] = model_bytes(record.imported.model)
-    return fields
-
-
-def _floats(values) -> tuple[float, ...] | None:
-    """A stored list of numbers (a value that was not finite is stored as null) as floats, NaN for those."""
-    return None if values is None else tuple(float("nan") if v is None else float(v) for v in values)
-
-
-def results_of(record: RunRecord) -> dict:
-    """What the store keeps of a record's results (JSON)."""
-    partial = record.partial_epoch
-    return {"metrics": record.metrics, "baselines": record.baselines,
-            "baseline_notes": {k: {"note": str(v), "note_key": v.key, "note_details": v.details}
-                               for k, v in record.baseline_notes.items()},
-            "y_unit": record.y_unit,
-            "grad_through_time": None if record.grad_through_time is None else list(record.grad_through_time),
-            "grad_epoch": record.grad_epoch,
-            "partial_epoch": None if partial is None else {"epoch": partial.epoch,
-                                                           "batch_losses": list(partial.batch_losses),
-                                                           "batches": partial.batches}}
-

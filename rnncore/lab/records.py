@@ -1,4 +1,5 @@
-"""A run that has ended, as the Compare and Evaluate pages keep it: its settings, curves and metrics."""
+"""A run that has ended, as the Compare and Evaluate pages keep it (its settings, curves and metrics), and what
+the run store keeps of it (``ended_fields``)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,55 @@ class RunRecord:
         self.result, self.metrics, self.baselines = result, result.metrics, result.baselines
         self.baseline_notes, self.parameters = dict(result.baseline_notes), result.parameters
         self.y_unit, self.data = result.windows.y_unit, result.data or self.data
+
+
+def ended_fields(record: RunRecord, result) -> dict:
+    """RunStore.finish_run's arguments for a run that ended: its record, kept weights and probe trace."""
+    from rnncore.io.bundle import probe_traces
+    from rnncore.io.model_files import model_bytes
+
+    weights = traces = None
+    if result is not None:
+        from safetensors.torch import save
+
+        weights = model_bytes(result.model)
+        model, was = result.model, result.model.training
+        model.eval()
+        try:
+            traces = save(probe_traces(model, result.windows))
+        finally:
+            model.train(was)
+    return {"status": str(record.status), "reason": record.reason, "message": record.message,
+            "details": record.details, "history": record.history, "kept_epoch": record.kept_epoch,
+            "results": results_of(record), "parameters": record.parameters or None,
+            "weights": weights, "traces": traces}
+
+
+def kept_fields(record: RunRecord) -> dict:
+    """``ended_fields`` of a run kept in memory: an imported run without its data keeps the weights it came with."""
+    fields = ended_fields(record, record.result)
+    if fields["weights"] is None and record.imported is not None:
+        from rnncore.io.model_files import model_bytes
+
+        fields["weights"] = model_bytes(record.imported.model)
+    return fields
+
+
+def floats(values) -> tuple[float, ...] | None:
+    """A stored list of numbers (a value that was not finite is stored as null) as floats, NaN for those."""
+    return None if values is None else tuple(float("nan") if v is None else float(v) for v in values)
+
+
+def results_of(record: RunRecord) -> dict:
+    """What the store keeps of a record's results (JSON)."""
+    partial = record.partial_epoch
+    return {"metrics": record.metrics, "baselines": record.baselines,
+            "baseline_notes": {k: {"note": str(v), "note_key": v.key, "note_details": v.details}
+                               for k, v in record.baseline_notes.items()},
+            "y_unit": record.y_unit,
+            "grad_through_time": None if record.grad_through_time is None else list(record.grad_through_time),
+            "grad_epoch": record.grad_epoch,
+            "partial_epoch": None if partial is None else {"epoch": partial.epoch,
+                                                           "batch_losses": list(partial.batch_losses),
+                                                           "batches": partial.batches}}
+

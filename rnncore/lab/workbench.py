@@ -22,11 +22,12 @@ from rnncore.data.layouts import apply_layout
 from rnncore.data.sources import load_source
 from rnncore.errors import KeyedError, Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
-from rnncore.lab.archive import MemoryArchive, StoreArchive, baseline_note, evaluate
+from rnncore.lab.archive import MemoryArchive, StoreArchive
 from rnncore.lab.records import RunRecord
 from rnncore.tasks.build import follow_data, recommended
 from rnncore.training.lineage import FRESH, IMPORTED, Lineage
 from rnncore.training.progress import Status
+from rnncore.training.results import baseline_note, evaluate
 
 
 @dataclass(frozen=True)

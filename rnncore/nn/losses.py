@@ -4,7 +4,7 @@
 torch's MSELoss, L1Loss and HuberLoss with the mean over every element, the losses a forecast trains with,
 by their formulas, and their gradients as torch's backward defines them (tests/test_native_cells.py checks
 both against autograd). Any other loss, or outputs and targets of different shapes, through autograd on the
-loss alone: correct for every loss, and in a training step about 140 µs slower (docs/PERFORMANCE.md, issue 17).
+loss alone: correct for every loss, and slower in a training step (docs/PERFORMANCE.md, "Cells").
 """
 
 from __future__ import annotations

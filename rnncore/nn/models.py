@@ -88,8 +88,7 @@ class SequenceModel(nn.Module):
             _, final = self.rnn(x)
             final = final if isinstance(final, tuple) else (final,)
         # the last layer's final h, which is its output at the last step: the backward then never forms a
-        # gradient on every step's output (zeros but one; forming, copying and cloning it took about 150 us of a
-        # 2 ms training step)
+        # gradient on every step's output (zeros but one, and costly to form, copy and clone)
         return self.head(final[0][-1])
 
     def loss_and_grads(self, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> Tensor | None:

@@ -5,7 +5,7 @@ torch's fused modules have no LSTM with relu and no article LSTM, so those train
 (rnncore/nn/cells.py). In Python each time step costs six to ten small torch ops; the C++ loop does each step's
 element-wise work in one vectorized pass, and one call runs a whole layer's forward or backward. It brought a
 relu-LSTM training step from 1.8x torch's fused LSTM's to about 0.75x, and the tanh LSTM trains through it
-too, faster than the fused one (docs/PERFORMANCE.md, "Cells" and issue 17).
+too, faster than the fused one (docs/PERFORMANCE.md, "Cells").
 The Python loops stay, as the reference the C++ one is tested against and as the path where it cannot be
 built; so do autograd (SequenceModel.loss_and_grads runs a training step's layers without its graph) and
 torch.optim's Adam (rnncore/training/update.py's NativeAdam measures, clips and steps in one call).

@@ -4,13 +4,12 @@ A RunRecorder is a Trainer callback. After each epoch (in the training thread) i
 epochs not yet written and, every ``heartbeat_seconds`` or every ``checkpoint_epochs`` epochs, whichever
 comes first, takes a copy of the weights (their tensors cloned: the file's bytes are made by the writer); a
 writer thread of its own puts them in the store at most once every ``FLUSH_SECONDS`` and beats while the run
-lives (paused included). An epoch of the airline default
-takes about 7 ms, and a transaction per epoch cost half the training speed (benchmarks/store_overhead.py);
-written a second at a time, recording costs a few percent. A server killed mid-run loses at most the last
-second of epochs, and the run reads as interrupted; it continues from weights at most ``checkpoint_epochs``
-epochs or ``heartbeat_seconds`` older than that, whichever is less work. ``finish`` writes the ended run
-whole (its full history again), so an epoch the writer could not store (the database was down a moment) is
-not lost either.
+lives (paused included). An epoch of a small model takes a few milliseconds, and a transaction per epoch halved
+the training speed; written a second at a time, recording costs a few percent (benchmarks/store_overhead.py).
+A server killed mid-run loses at most the last second of epochs, and the run reads as interrupted; it continues
+from weights at most ``checkpoint_epochs`` epochs or ``heartbeat_seconds`` older than that, whichever is less
+work. ``finish`` writes the ended run whole (its full history again), so an epoch the writer could not store (the
+database was down a moment) is not lost either.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import re
 import secrets
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from rnncore.store import schema
 from rnncore.store.schema import data_files, epochs, models, runs, workspaces
 from rnncore.training.limits import ServerLimits, load_limits, read_section
 from rnncore.training.lineage import NOT_KNOWN, Lineage
+from rnncore.training.progress import Status
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 KEY_BYTES = 24  # 192 bits from secrets: a key printed as 32 URL-safe characters
@@ -453,7 +455,7 @@ class RunStore:
         with self._write() as conn:
             wid = self._workspace(conn, key)
             conn.execute(update(runs).where(runs.c.workspace == wid, runs.c.number.in_(list(numbers)),
-                                            runs.c.status == "running").values(heartbeat=time.time()))
+                                            runs.c.status == Status.RUNNING).values(heartbeat=time.time()))
 
     def save_checkpoint(self, key: str, number: int, epoch: int, weights: bytes) -> None:
         """The weights of ``epoch`` (safetensors bytes) of a run still training: what an interrupted run
@@ -461,7 +463,7 @@ class RunStore:
         replaces the weights the run kept)."""
         with self._write() as conn:
             rid = self._run_id(conn, key, number)
-            if conn.execute(select(runs.c.status).where(runs.c.id == rid)).scalar_one() != "running":
+            if conn.execute(select(runs.c.status).where(runs.c.id == rid)).scalar_one() != Status.RUNNING:
                 return
             conn.execute(delete(models).where(models.c.run == rid))
             conn.execute(insert(models).values(run=rid, epoch=epoch, final=0, weights=weights, traces=None,
@@ -536,7 +538,15 @@ class RunStore:
 
     def _training(self, row, now: float) -> bool:
         """Whether the run of ``row`` (its status and heartbeat) trains now: running, and its beats go on."""
-        return row.status == "running" and now - row.heartbeat <= self.stale_after()
+        return row.status == Status.RUNNING and now - row.heartbeat <= self.stale_after()
+
+    def activity(self, conn, workspaces: set[str]) -> tuple[dict[str, int], set[str]]:
+        """For the workspaces of ids ``workspaces`` (in ``conn``, a transaction of the caller's): how many runs
+        each holds, and those of them that train a run now."""
+        rows = conn.execute(select(runs.c.workspace, runs.c.status, runs.c.heartbeat)
+                            .where(runs.c.workspace.in_(workspaces))).all()
+        now = time.time()
+        return dict(Counter(row.workspace for row in rows)), {row.workspace for row in rows if self._training(row, now)}
 
     def list_runs(self, key: str, since: float | None = None) -> list[RunSummary]:
         """The workspace's runs, oldest first (only those changed after ``since`` when given)."""
@@ -553,8 +563,8 @@ class RunStore:
 
     def _summary(self, row, now: float, kind=RunSummary, **more):
         status, reason, message, details = row.status, row.reason, row.message, json.loads(row.details)
-        if status == "running" and not self._training(row, now):
-            status = "interrupted"
+        if status == Status.RUNNING and not self._training(row, now):
+            status = Status.INTERRUPTED
             from rnncore.messages import RUN_MESSAGES
 
             details = {"epochs": row.epochs, "kept": row.model_epoch}
@@ -649,6 +659,29 @@ class RunStore:
             row = conn.execute(select(data_files.c.name, data_files.c.content)
                                .where(data_files.c.workspace == wid, data_files.c.sha256 == sha256)).first()
         return None if row is None else (row.name, bytes(row.content))
+
+
+    # files kept under another owner than a workspace (a class's teacher hash), in the caller's transaction --------
+    @staticmethod
+    def owned_file(conn, owner: str, sha256: str) -> bytes | None:
+        """The content of the file ``sha256`` kept under ``owner``, or None."""
+        row = conn.execute(select(data_files.c.content).where(data_files.c.workspace == owner,
+                                                              data_files.c.sha256 == sha256)).first()
+        return None if row is None else bytes(row.content)
+
+    @staticmethod
+    def keep_owned_file(conn, owner: str, name: str, content: bytes) -> str:
+        """Keep ``content`` under ``owner`` (once per content, outside every workspace's quota); its SHA-256."""
+        sha = hashlib.sha256(content).hexdigest()
+        there = select(data_files.c.sha256).where(data_files.c.workspace == owner, data_files.c.sha256 == sha)
+        if conn.execute(there).first() is None:
+            conn.execute(insert(data_files).values(workspace=owner, sha256=sha, name=name[:255], content=content,
+                                                   bytes=len(content), created=time.time()))
+        return sha
+
+    @staticmethod
+    def drop_owned_files(conn, owner: str) -> None:
+        conn.execute(delete(data_files).where(data_files.c.workspace == owner))
 
 
 def _epoch_row(rid: int, r) -> dict:

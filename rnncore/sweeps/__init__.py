@@ -1,4 +1,4 @@
-"""Sweeps: Optuna studies over the declared settings, each trial a Trainer run (issue 15).
+"""Sweeps: Optuna studies over the declared settings, each trial a Trainer run.
 
 ``SearchSpace`` (space.py) derives each searched setting's range from its declaration; ``Sweep``
 (sweep.py) runs a study's trials, seeded, pruned, within the server's limits, in Optuna's RDB storage on

@@ -220,12 +220,6 @@ class SearchSpace:
         """In words: "cell in lstm|gru, hidden_size 4 to 64 (log)"."""
         return ", ".join(d.describe() for d in self.dimensions)
 
-    def with_range(self, name: str, low: float, high: float) -> SearchSpace:
-        """The same space with ``name`` searched over (low, high) instead."""
-        ranges = {d.name: (d.choices if d.choices is not None else (d.low, d.high)) for d in self.dimensions}
-        ranges[name] = (low, high)
-        return SearchSpace(ranges)
-
     def suggest(self, trial) -> dict[str, Any]:
         """Each searched setting's value for an Optuna trial (name -> value)."""
         return {d.name: d.suggest(trial) for d in self.dimensions}

@@ -34,6 +34,7 @@ from rnncore.sweeps.storage import OWNER, SweepStorage, check_study_name
 from rnncore.tasks.run import OBJECTIVES
 from rnncore.training.limits import RunLimits
 from rnncore.training.lineage import FRESH
+from rnncore.training.progress import Status
 
 PRUNERS = ("median", "hyperband", "none")
 ATTR, BUDGET, WORKERS = "rnnlab_sweep", "trials", "workers"
@@ -370,7 +371,7 @@ class Sweep:
                     self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 raise
         final = trainer.snapshot()
-        if self.stopping and final.status != "finished":
+        if self.stopping and final.status != Status.FINISHED:
             pruned.setdefault("by", "stopped")
         run_error = self._finish(recorder, trainer, result)
         losses = [r.val_loss for r in final.history if r.val_loss is not None and math.isfinite(r.val_loss)]
@@ -379,9 +380,9 @@ class Sweep:
                  "best_epoch": final.best_epoch, "best_value": best}
         if run_error:
             attrs["run_error"] = run_error
-        if pruned and not (pruned["by"] == "time_budget" and final.status == "finished"):  # (it ended first)
+        if pruned and not (pruned["by"] == "time_budget" and final.status == Status.FINISHED):  # (it ended first)
             return self._tell(trial, optuna.trial.TrialState.PRUNED, None, pruned_by=pruned["by"], **attrs)
-        if final.status == "finished" and best is not None:
+        if final.status == Status.FINISHED and best is not None:
             return self._tell(trial, optuna.trial.TrialState.COMPLETE, best, **attrs)
         return self._tell(trial, optuna.trial.TrialState.FAIL, None, **attrs)
 
@@ -432,14 +433,14 @@ class Sweep:
                         self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
                     raise
         run_error = self._finish_task(recording, hooks, result, error)
-        if self.stopping and (result is None or result.status != "finished"):
+        if self.stopping and (result is None or result.status != Status.FINISHED):
             pruned.setdefault("by", "stopped")
         value = result.objective() if result is not None else None
         attrs = {"epochs": len(hooks.history), "status": result.status if result else "failed",
                  "message": result.message if result else str(error), "best_value": value}
         if run_error:
             attrs["run_error"] = run_error
-        finished = result is not None and result.status == "finished"
+        finished = result is not None and result.status == Status.FINISHED
         if pruned and not (pruned["by"] == "time_budget" and finished):
             return self._tell(trial, optuna.trial.TrialState.PRUNED, None, pruned_by=pruned["by"], **attrs)
         if finished and value is not None and math.isfinite(value):
@@ -549,8 +550,7 @@ class Sweep:
     def _finish(self, recorder, trainer, result) -> str | None:
         if recorder is None:
             return None
-        from rnncore.lab.archive import ended_fields
-        from rnncore.lab.records import RunRecord
+        from rnncore.lab.records import RunRecord, ended_fields
 
         record = RunRecord.of(recorder.number, trainer.cfg, trainer.snapshot(), result, trainer.dataset)
         try:

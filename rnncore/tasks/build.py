@@ -1,4 +1,4 @@
-"""A task's data and its run, from a config whose ``data.task`` names it (issue 16): the one place that knows
+"""A task's data and its run, from a config whose ``data.task`` names it: the one place that knows
 which module trains which task, and which settings a bundled sample of a task recommends (``recommended``; the
 next run's settings follow the data loaded through ``follow_data``)."""
 

@@ -1,4 +1,4 @@
-"""The character language model (issue 16): read a text, predict each next character from the ``lookback``
+"""The character language model: read a text, predict each next character from the ``lookback``
 before it, score in bits per character next to the unigram and bigram baselines.
 
 The model is the forecasting task's own ``SequenceModel`` (every cell, explicit or fused) reading one-hot

@@ -1,4 +1,4 @@
-"""Sequence classification (issue 16): read each labelled sequence to its end and name its class; score by
+"""Sequence classification: read each labelled sequence to its end and name its class; score by
 accuracy, macro-F1 and the confusion matrix (scikit-learn) next to always answering the majority class.
 
 The model is the forecasting task's own ``SequenceModel`` (every cell, explicit or fused) reading a whole

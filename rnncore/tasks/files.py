@@ -1,4 +1,4 @@
-"""A text or classification run's files (issue 16): what ``train --task`` writes to ``--out``, the zip the Text &
+"""A text or classification run's files: what ``train --task`` writes to ``--out``, the zip the Text &
 labels page downloads, and that zip read back.
 
 The files: config.json and model.safetensors (rnncore.io.model_files: never pickle), history.csv, metrics.json
@@ -128,7 +128,7 @@ def rescore(imported: ImportedTask, data):
     BundleError other_data when ``data`` is not what it trained on (a language model's vocabulary differs, a
     classifier's classes or sequence shape)."""
     from rnncore.tasks.build import task_run
-    from rnncore.training.progress import say
+    from rnncore.training.progress import Status, say
 
     cfg = imported.config
     run = task_run(cfg, data)
@@ -142,5 +142,5 @@ def rescore(imported: ImportedTask, data):
     run.model = imported.model
     epochs = len(imported.history)
     details = {"cell": cfg.model.cell, "epochs": epochs, "source": cfg.data.source}
-    return run.result(history=imported.history, status="imported", reason="imported_task", details=details,
+    return run.result(history=imported.history, status=Status.IMPORTED, reason="imported_task", details=details,
                       message=say("imported_task", **details)["message"], kept_epoch=imported.kept_epoch)

@@ -1,5 +1,5 @@
 """A text or classification run in a thread of its own, for a page to start, watch and stop; and one
-session's desk of them (issue 16).
+session's desk of them.
 
 ``TaskJob(cfg, data).start()`` trains the task's run (rnncore.tasks.run: ``data`` the text or the
 LabelledSet) in a background thread, in one of the server's training slots (queued until one is free), and,

@@ -1,4 +1,4 @@
-"""A task's run written into a workspace of the run store while it trains, as the Trainer's runs are (issue 16).
+"""A task's run written into a workspace of the run store while it trains, as the Trainer's runs are.
 
 ``recorded(store, key, run, data, hooks)`` numbers the run in the workspace and gives the loop's hooks that
 also hand each epoch to a ``RunRecorder`` (the epochs written a second at a time, the weights every heartbeat, the run
@@ -15,6 +15,7 @@ from typing import NamedTuple
 from rnncore.store.recorder import RunRecorder
 from rnncore.tasks.hooks import ThenCall
 from rnncore.training.lineage import FRESH, IMPORTED
+from rnncore.training.progress import Status, say
 
 
 class _Progress(NamedTuple):  # what a RunRecorder reads after each epoch
@@ -56,10 +57,8 @@ def finish(recorder: RunRecorder, result) -> list[int]:
 
 def failed(recorder: RunRecorder, history: list, error: Exception) -> None:
     """The run raised before it ended (a bug): written as failed, its epochs kept."""
-    from rnncore.training.progress import say
-
     details = {"epoch": len(history) + 1, "error": str(error)[:300]}
-    recorder.finish(status="failed", reason="failed", message=say("failed", **details)["message"], details=details,
+    recorder.finish(status=Status.FAILED, reason="failed", message=say("failed", **details)["message"], details=details,
                     history=history, kept_epoch=None, results={})
 
 

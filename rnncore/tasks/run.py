@@ -1,4 +1,4 @@
-"""What the tasks beside forecasting share (issue 16): a run whose model is built before it trains, as the
+"""What the tasks beside forecasting share: a run whose model is built before it trains, as the
 Trainer's is (so its parameters are known and a recorder can watch it), trained by the shared loop
 (``rnncore.training.loop.fit``) with the task's loss, keeping the weights ``train.keep`` says; and the result
 every task gives, scored on validation and test next to its baselines.

@@ -1,10 +1,9 @@
 """Ready-made experiments for the tasks beside forecasting: one click sets the data and the settings.
 
-The words (title, what to watch) live with the app's translations under ``tasks.scenario.<key>.*``. The
-memory scenarios were measured (2026-12-02, 16 units, 10 epochs, lr 0.01, seed 0, test accuracy on
-``sign_memory`` at 30 steps): the plain RNN 1.00, the LSTM 0.53 (0.51 after 25 epochs), the LSTM with
-forget-gate bias 1.0 (Jozefowicz et al. 2015) 1.00, the GRU 0.56 (0.50 after 25; measured again
-2026-12-02: 0.563 against the majority class 0.536).
+The words (title, what to watch) live with the app's translations under ``tasks.scenario.<key>.*``. The memory
+scenarios contrast cells on ``sign_memory`` at 30 steps: the LSTM and the GRU as they start stay near the majority
+class, the LSTM with forget-gate bias 1.0 (Jozefowicz et al. 2015) learns it (docs/PERFORMANCE.md, "Home
+scenarios"; tests/test_app_tasks.py checks it).
 """
 
 from __future__ import annotations

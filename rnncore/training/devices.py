@@ -1,9 +1,9 @@
 """Where a run trains: the CPU or a CUDA GPU, and which of the two is the faster for a model.
 
-Measured with the Trainer on the article's data set, an H200 against one thread of a Xeon (Sapphire Rapids), in
-docs/PERFORMANCE.md ("Issue 17: the GPU"). On a GPU an epoch costs about the same for every batch at these sizes:
-about 2.5 ms a batch for torch's fused cells (cuDNN), about 10 ms for the relu LSTM and the article's LSTM, which
-cuDNN has no kernel for and which run step by step in Python there, launching kernels rather than computing. On the
+Measured with the Trainer on the article's data set, a GPU against one thread of a CPU (docs/PERFORMANCE.md,
+"the GPU, measured"). On a GPU a batch costs about the same at every size here: little for torch's fused cells
+(cuDNN), more for the relu LSTM and the article's LSTM, which cuDNN has no kernel for and which run step by step
+in Python there, launching kernels rather than computing. On the
 CPU the LSTMs run in our C++ loops (cells.NATIVE), whose batch costs about batch x hidden²; the GRU and the plain
 RNN run torch's CPU kernels, which the GPU beat at every size measured. So the CPU is the faster only for an LSTM
 and below a break-even of batch x hidden² (the number of layers and the lookback scale both devices alike).

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rnncore.config import SETTINGS, ExperimentConfig
-from rnncore.errors import SettingsError, config_error
+from rnncore.errors import ConfigError, SettingsError, config_error
 from rnncore.home import settings_file
 
 SECTIONS = ("limits", "store")  # rnnlab.toml's sections: ServerLimits, StoreSettings (rnncore.store.load_settings)
@@ -47,6 +47,18 @@ class RunLimits:
         if limit is not None and value and value > limit:  # 0 is "off" for max_seconds
             raise config_error("over_limit", name=name, value=f"{value:g}", limit_name=SETTINGS[name].limit,
                                limit=f"{limit:g}")
+
+    def within(self, cfg: ExperimentConfig) -> tuple[ExperimentConfig, list[ConfigError]]:
+        """``cfg`` with every setting above its cap set back to its default (a link's settings), and a
+        ConfigError ("default_used") for each."""
+        problems, changed = [], {}
+        for name, declared in SETTINGS.items():
+            try:
+                self.check_value(name, getattr(getattr(cfg, declared.section), name))
+            except ConfigError as exc:
+                problems.append(config_error("default_used", problem=exc))
+                changed.setdefault(declared.section, {})[name] = declared.default
+        return cfg.replace(**changed), problems
 
     def check(self, cfg: ExperimentConfig, parameters: int | None = None) -> None:
         """ConfigError naming the first setting (or the parameter count) above its limit."""

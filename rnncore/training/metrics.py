@@ -27,7 +27,6 @@ from rnncore.errors import Note
 from rnncore.messages import BASELINE_NOTES
 
 METRICS = ("rmse", "mae", "mape", "r2", "mase")
-REQUIRED_METRICS = ("rmse", "mae", "mape", "r2")  # what metrics.json has always held (mase came later)
 NEAR_ZERO = 0.05  # MAPE is hidden when some |truth| is below this share of the mean |truth|
 
 

@@ -39,11 +39,23 @@ class Status(StrEnum):
         """Changes without a click (queued or running): a page showing it polls."""
         return self in MOVING
 
+    @property
+    def went_wrong(self) -> bool:
+        """Ended without a model worth its metrics (diverged or failed)."""
+        return self in WENT_WRONG
+
+    @property
+    def submittable(self) -> bool:
+        """Ended with weights this server trained (finished or stopped): a class can score it."""
+        return self in SUBMITTABLE
+
 
 ENDED = frozenset({Status.FINISHED, Status.STOPPED, Status.DIVERGED, Status.FAILED, Status.IMPORTED,
                    Status.INTERRUPTED})
 ACTIVE = frozenset({Status.QUEUED, Status.RUNNING, Status.PAUSED})
 MOVING = frozenset({Status.QUEUED, Status.RUNNING})
+WENT_WRONG = frozenset({Status.DIVERGED, Status.FAILED})
+SUBMITTABLE = frozenset({Status.FINISHED, Status.STOPPED})
 
 
 PACE_EPOCHS = 5  # the latest epochs whose durations give the pace of the next ones

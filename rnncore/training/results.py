@@ -13,7 +13,10 @@ import pandas as pd
 import torch
 
 from rnncore.config import ExperimentConfig
+from rnncore.data.dataset import period_of
+from rnncore.data.windows import make_windows
 from rnncore.errors import Note, config_error
+from rnncore.messages import BASELINE_NOTES
 from rnncore.training.metrics import (
     Metrics,
     baseline_predictions,
@@ -22,7 +25,7 @@ from rnncore.training.metrics import (
     regression_metrics,
     seasonal_naive_note,
 )
-from rnncore.training.progress import EpochRecord
+from rnncore.training.progress import EpochRecord, Status
 from rnncore.training.steps import predict
 
 EVAL_SPLITS = ("val", "test")
@@ -97,6 +100,23 @@ def build_result(*, cfg, model, windows, dataset, period, history, status, messa
             notes["seasonal_naive"] = note
     return RunResult(cfg, list(history), metrics, baselines, notes, predictions, model, windows,
                      model.num_parameters(), status, message, dataset.identity() if dataset is not None else {})
+
+
+def baseline_note(values: dict) -> Note:
+    """Why a baseline is missing, as metrics.json says it: a keyed note where the key is one rnncore knows."""
+    key, details = values.get("note_key"), values.get("note_details", {})
+    try:
+        return Note.keyed(key, BASELINE_NOTES, **details)
+    except (KeyError, IndexError, TypeError, ValueError):  # a key or details this version does not know
+        return Note(values["note"])
+
+
+def evaluate(cfg: ExperimentConfig, model, dataset, history, status=Status.IMPORTED,
+             message: str = "imported") -> RunResult:
+    """The RunResult of ``model`` (weights already in it) on ``dataset``, as a run that ended would give."""
+    windows = make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
+    return build_result(cfg=cfg, model=model, windows=windows, dataset=dataset, period=period_of(dataset),
+                        history=history, status=status, message=message, device=next(model.parameters()).device)
 
 
 def forecast(source, steps: int, method: str = "recursive", windows=None) -> np.ndarray:

@@ -70,7 +70,7 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
         if not math.isfinite(value):
             raise NonFinite(value, losses, n_batches)
         if loss.requires_grad:  # through autograd
-            for param in params:  # optimizer.zero_grad(set_to_none=True) without its wrapping: 71 to 26 us
+            for param in params:  # optimizer.zero_grad(set_to_none=True) without its wrapping
                 param.grad = None
             loss.backward()
         norms, total = update()

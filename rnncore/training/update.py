@@ -6,8 +6,8 @@ returns ``update()``, which does the rest and returns (each layer's gradient nor
 that is not finite it changes nothing, so the run stops with finite weights.
 
 Adam and AdamW on the CPU are NativeAdam where the C++ extension is built (rnncore/nn/adam_native.cpp): the whole
-update in one call. Through torch's ops and torch.optim it took 320 us of a 1.7 ms training step of the article's
-recipe, one C++ call about 100 (docs/PERFORMANCE.md, issue 17). Everywhere else, torch's ops and optimisers do it,
+update in one call, a third of the time torch's ops and torch.optim take (docs/PERFORMANCE.md, "Cells").
+Everywhere else, torch's ops and optimisers do it,
 and they are the reference NativeAdam is tested against (tests/test_update.py).
 """
 

@@ -1,4 +1,4 @@
-"""Pictures of a sequence classifier (issue 16): its confusion matrix and the sequences it got wrong.
+"""Pictures of a sequence classifier: its confusion matrix and the sequences it got wrong.
 
 Pure functions: plain data in, a figure out (rnncore.tasks.classify computes what they show).
 """

@@ -1,4 +1,4 @@
-"""Inside a character language model (issue 16): a passage run through the model one character after
+"""Inside a character language model: a passage run through the model one character after
 another, the text coloured by one unit (Karpathy, Johnson and Fei-Fei 2015, "Visualizing and Understanding
 Recurrent Networks"), the units that look most interpretable, and the model's top next-character guesses.
 

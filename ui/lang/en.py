@@ -116,7 +116,6 @@ STRINGS: dict[str, str] = {
     "evaluate.deleted": "Deleted {label}",
     "evaluate.deleted_kept": "Deleted {label}; the class you submitted it to keeps its submission (its score, curve and model)",
     "links.heading": "This link asked for things RNN Lab could not use:",
-    "links.over_limit": "{name}={value} is above this server's limit of {limit}; the default was used",
     "links.upload_needed": "this link was made on the uploaded file {source} ({rows} rows), which a link cannot carry: upload that file on the Data page. The link's settings are kept for it; no other data is used in its place",
     "links.bad_source": "the data {source} could not be loaded ({error}); the previous data stays",
     # statuses, splits, choices

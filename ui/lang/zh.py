@@ -116,7 +116,6 @@ STRINGS: dict[str, str] = {
     "evaluate.deleted": "已删除 {label}",
     "evaluate.deleted_kept": "已删除 {label}；你提交过它的班级保留这份提交（分数、曲线和模型）",
     "links.heading": "此链接中有 RNN Lab 无法使用的内容：",
-    "links.over_limit": "{name}={value} 超过了本服务器的上限 {limit}；已使用默认值",
     "links.upload_needed": "此链接是基于上传的文件 {source}（{rows} 行）生成的，链接无法携带文件：请在“数据”页上传该文件。链接中的设置已为它保留；不会用其他数据代替",
     "links.bad_source": "无法加载数据 {source}（{error}）；保留之前的数据",
     # statuses, splits, choices
