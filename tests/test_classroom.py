@@ -130,6 +130,20 @@ def test_a_submission_is_scored_on_the_held_out_part_the_student_never_got(store
     assert entry.beats["persistence"] == (entry.score < baselines["persistence"]["rmse"])
 
 
+def test_a_server_reads_a_challenges_data_once_for_every_submission_and_the_board(store, room, monkeypatch):
+    classroom, code, teacher = room
+    key = student(store, classroom, code, "Alice")
+    run = trained_on_the_challenge(store, key)
+    reads, real = [], challenges.full_data
+    monkeypatch.setattr(challenges, "full_data", lambda challenge: reads.append(challenge) or real(challenge))
+    server = Classroom(store)  # a server process that has read nothing yet
+    first, second = server.submit(key, run), server.submit(key, run)
+    info = server.teacher_class(teacher)
+    server.baselines(info)
+    server.submitted_result(teacher, server.leaderboard(info.id)[0].submission)
+    assert len(reads) == 1 and first["score"] == second["score"]
+
+
 @pytest.mark.parametrize("difference", ["none", "first", "seasonal"])
 def test_scoring_predicts_exactly_what_the_run_would_on_its_own_test_part(difference):
     """The held-out windows are cut, differenced and scaled as make_windows cuts a test part: on a challenge whose

@@ -4,6 +4,8 @@ run still trains is estimated from its own pace, within its time limit."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 import ui.i18n
@@ -71,7 +73,7 @@ def test_a_column_without_a_name_is_called_by_its_number(lang):
 
 def test_a_run_over_the_class_budget_is_told_every_limit_it_breaks(lang):
     challenge = Challenge(max_epochs=100, max_parameters=20_000, max_seconds=60, cells=("lstm", "gru"))
-    sha = challenges.data_sha(challenge)
+    sha = hashlib.sha256(challenges.student_data(challenge)).hexdigest()
     config = challenge.student_config(ExperimentConfig()).replace(train={"epochs": 200, "max_seconds": 60})
     with pytest.raises(ClassError) as refused:
         challenges.check(challenge, config, {"sha256": sha, "name": challenge.data_name}, 67_012, 200, 1, sha,

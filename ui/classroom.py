@@ -87,9 +87,10 @@ def address() -> str:
 def use_challenge(challenge: Challenge) -> None:
     """Button callback: the challenge's data (held-out part cut) and window become the next run's, with the
     teacher's settings as a start."""
-    session = lab()
+    session, rooms = lab(), classroom()
     try:
-        session.load(challenge.data_name, content=challenges.student_data(challenge))
+        given = rooms.data(challenge)[1] if rooms is not None else challenges.student_data(challenge)
+        session.load(challenge.data_name, content=given)
         session.config = challenge.first_config(session.config.data)
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)

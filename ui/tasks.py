@@ -46,7 +46,7 @@ SOURCES = {"charlm": [f"sample:{name}" for name in TEXT_SAMPLES],
 ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs", "batch_size", "lr")),
         "classify": (("cell", "hidden_size", "forget_bias", "class_weights"), ("epochs", "batch_size", "lr"))}
 # the widgets' first values for a file or a generated set (a bundled sample's recommended settings replace them)
-DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 3, "batch_size": 64, "lr": 0.005},
+DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 30, "batch_size": 64, "lr": 0.005},
             "classify": {"hidden_size": 16, "epochs": 10, "batch_size": 32, "lr": 0.01}}
 TASK, UPLOAD, LABEL = "w.tasks.task", "w.tasks.upload.", "w.tasks.label"
 LIVE_PROMPT, LIVE_HEAT = "w.tasks.live_prompt", "w.tasks.live_temperature"  # what a training text model writes

@@ -116,13 +116,13 @@ def held_out_from(challenge: Challenge, rows: int) -> int:
     return _bounds(rows, challenge.config.window)[1]
 
 
-def student_data(challenge: Challenge) -> bytes:
+def student_data(challenge: Challenge, dataset=None) -> bytes:
     """The data students get: the challenge's rows before the held-out part, as CSV bytes (DataError or
-    ClassError when it is too short to train on)."""
+    ClassError when it is too short to train on). ``dataset``: its ``full_data`` where read already."""
     from rnncore.data.reading import load_csv
     from rnncore.data.windows import make_windows
 
-    dataset = full_data(challenge)
+    dataset = full_data(challenge) if dataset is None else dataset
     if dataset.sequences is not None:
         raise _refuse("bad_challenge", problem="a challenge needs a time series, not independent sequences")
     frame = dataset.frame.iloc[:held_out_from(challenge, len(dataset.frame))]
@@ -135,10 +135,6 @@ def student_data(challenge: Challenge) -> bytes:
     except DataError as exc:
         raise _refuse("too_short", detail=str(exc)) from None
     return content
-
-
-def data_sha(challenge: Challenge) -> str:
-    return hashlib.sha256(student_data(challenge)).hexdigest()
 
 
 def check(challenge: Challenge, config: ExperimentConfig, identity: dict, parameters: int, epochs: int,
@@ -186,9 +182,8 @@ def over_budget(challenge: Challenge, config: ExperimentConfig, parameters: int,
     return Several(over)
 
 
-def _held_out(challenge: Challenge, target: str, lookback: int, horizon: int):
+def _held_out(challenge: Challenge, dataset, target: str, lookback: int, horizon: int):
     """(the full data set, its target values, the frame, the first target row of every held-out window)."""
-    dataset = full_data(challenge)
     frame = dataset.frame.rename(columns=str)
     values = frame[target].to_numpy(dtype=np.float32)
     rows = len(frame)
@@ -208,32 +203,35 @@ def _baselines(dataset, values: np.ndarray, positions: np.ndarray, lookback: int
     return out
 
 
-def baseline_scores(challenge: Challenge) -> dict:
-    """The baselines' metrics on the held-out part: what a model must beat."""
+def baseline_scores(challenge: Challenge, dataset=None) -> dict:
+    """The baselines' metrics on the held-out part: what a model must beat. ``dataset``: the challenge's
+    ``full_data`` where read already."""
     from rnncore.training.metrics import regression_metrics
 
     window, target = challenge.config.window, challenge.config.data.target
-    dataset = full_data(challenge)
+    dataset = full_data(challenge) if dataset is None else dataset
     target = target or str(dataset.frame.columns[0])
-    dataset, _, values, positions = _held_out(challenge, target, window.lookback, window.horizon)
+    dataset, _, values, positions = _held_out(challenge, dataset, target, window.lookback, window.horizon)
     truth = sliding_window_view(values, window.horizon)[positions]
     return {name: regression_metrics(truth, forecast)
             for name, forecast in _baselines(dataset, values, positions, window.lookback, window.horizon).items()}
 
 
-def score(challenge: Challenge, model, student_windows) -> dict:
+def score(challenge: Challenge, model, student_windows, dataset=None) -> dict:
     """The model's metrics on the held-out part, in the data's units, next to the baselines:
     ``{"model": Metrics, "baselines": {"persistence": Metrics, "seasonal_naive": Metrics}, "windows": n}``.
 
     ``student_windows`` are the windows the run trained on (make_windows of the student data): their
     scalers (and differencing) are the ones the model learned with, and they prepare the held-out inputs too; a
     model of the changes is scored on the levels, its changes added to the known values before them.
+    ``dataset``: the challenge's ``full_data`` where read already.
     """
     from rnncore.training.metrics import regression_metrics
     from rnncore.training.steps import predict
 
     w = student_windows
-    dataset, frame, target, positions = _held_out(challenge, w.target, w.lag + w.lookback, w.horizon)
+    dataset = full_data(challenge) if dataset is None else dataset
+    dataset, frame, target, positions = _held_out(challenge, dataset, w.target, w.lag + w.lookback, w.horizon)
     inputs = frame[w.features].to_numpy(dtype=np.float32, copy=True)
     if w.lag:  # a model of the changes reads the changes over ``lag`` rows, as make_windows made them
         inputs[w.lag:] = inputs[w.lag:] - inputs[:-w.lag].copy()

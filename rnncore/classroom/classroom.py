@@ -141,7 +141,7 @@ class Classroom:
         self.store = store
         self._baselines: dict[str, dict] = {}  # challenge JSON -> its baselines on the held-out part
         self._files: dict[str, bytes] = {}  # sha256 -> a challenge's uploaded file, read once in this process
-        self._shas: dict[str, str] = {}  # challenge JSON -> the SHA-256 of its student data
+        self._data: dict[str, tuple] = {}  # challenge JSON -> (its full data set, its student data, their SHA-256)
 
     def _info(self, conn, row) -> ClassInfo:
         """The class of a ``classes`` row, its challenge holding its file when it is on one."""
@@ -297,12 +297,19 @@ class Classroom:
             row = conn.execute(select(classes).where(classes.c.id == mine.class_id)).one()
             return self._info(conn, row), Member(mine.id, mine.name, mine.joined)
 
+    def data(self, challenge: Challenge) -> tuple:
+        """(the challenge's full data set, the student data's CSV bytes, their SHA-256): read once per challenge
+        in this process."""
+        text = challenge.to_json()
+        if text not in self._data:
+            full = challenges.full_data(challenge)
+            given = challenges.student_data(challenge, full)
+            self._data[text] = (full, given, hashlib.sha256(given).hexdigest())
+        return self._data[text]
+
     def student_sha(self, info: ClassInfo) -> str:
-        """The SHA-256 of the data students get (computed once per challenge in this process)."""
-        text = info.challenge.to_json()
-        if text not in self._shas:
-            self._shas[text] = challenges.data_sha(info.challenge)
-        return self._shas[text]
+        """The SHA-256 of the data students get."""
+        return self.data(info.challenge)[2]
 
     def check_run(self, info: ClassInfo, run: int, config, data: dict, parameters: int, epochs: int,
                   lineage: Lineage) -> None:
@@ -336,9 +343,10 @@ class Classroom:
         if weights is None:
             raise _refuse("no_model", run=run)
         model = model_from_bytes(weights[1], cfg)
-        windows = make_windows(load_csv(challenges.student_data(info.challenge), name=info.challenge.data_name),
-                               cfg.window, cfg.data.target, cfg.data.features)
-        scored = challenges.score(info.challenge, model, windows)
+        full, given, _ = self.data(info.challenge)
+        windows = make_windows(load_csv(given, name=info.challenge.data_name), cfg.window, cfg.data.target,
+                               cfg.data.features)
+        scored = challenges.score(info.challenge, model, windows, full)
         value = finite(scored["model"][info.challenge.score])
         with self.store.transaction() as conn:
             wid = self.store.workspace_id(conn, workspace_key)
@@ -368,7 +376,7 @@ class Classroom:
         """The baselines' metrics on the held-out part (computed once per challenge in this process)."""
         text = info.challenge.to_json()
         if text not in self._baselines:
-            self._baselines[text] = challenges.baseline_scores(info.challenge)
+            self._baselines[text] = challenges.baseline_scores(info.challenge, self.data(info.challenge)[0])
         return self._baselines[text]
 
     @staticmethod
@@ -460,7 +468,7 @@ class Classroom:
         if copy is None or copy.weights is None:
             raise _refuse("no_model", run=row.run)
         cfg, history = ExperimentConfig.from_dict(json.loads(row.config)), _history(copy)
-        dataset = load_csv(challenges.student_data(info.challenge), name=info.challenge.data_name)
+        dataset = load_csv(self.data(info.challenge)[1], name=info.challenge.data_name)
         return history, evaluate(cfg, model_from_bytes(bytes(copy.weights), cfg), dataset, history, Status.FINISHED,
                                  "submitted")
 

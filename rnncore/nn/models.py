@@ -91,6 +91,18 @@ class SequenceModel(nn.Module):
         # gradient on every step's output (zeros but one, and costly to form, copy and clone)
         return self.head(final[0][-1])
 
+    def forward_steps(self, x: Tensor) -> Tensor:
+        """(batch, time, input_size) -> (batch, time, output_size): the head on the last layer's output at every
+        step (a language model trained on every position); its last step equals ``forward(x)``."""
+        self._check_input(x)
+        cell, activation = self.config.cell, self.config.activation
+        if self.config.fused and native_for(cell, activation, x) is not None:
+            out, _, _ = run_stack(self.rnn, cell, activation, x, self.config.num_layers, dropout=self.rnn.dropout,
+                                  training=self.training)
+        else:
+            out, _ = self.rnn(x)
+        return self.head(out)
+
     def loss_and_grads(self, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> Tensor | None:
         """``loss_fn(self(x), y)``, with every parameter's gradient in ``.grad`` as ``backward()`` from None leaves
         it, computed without autograd's graph where the layers run in C++ (cells.native_stack_grads; the loss's

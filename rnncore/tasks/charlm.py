@@ -3,10 +3,15 @@ before it, score in bits per character next to the unigram and bigram baselines.
 
 The model is the forecasting task's own ``SequenceModel`` (every cell, explicit or fused) reading one-hot
 characters and giving one logit per character of the vocabulary, trained by the same loop
-(``rnncore.training.loop.fit``) with a cross-entropy loss. The text is split by position into train,
-validation and test, the vocabulary is fitted on the training part only, and each part's windows lie
-inside that part (no window reads a character of another). Windows are views of one one-hot array, never
-copies (a batch is gathered when it is trained on).
+(``rnncore.training.loop.fit``) with a cross-entropy loss. It trains and validates as char-rnn does, on every
+position: each part is read in windows of ``lookback`` characters, one starting every half window, and the model
+predicts the next character at each step of a window (``EveryStep``) except those of its first half, which only
+give it context (the window before predicted them): every character is predicted once an epoch, after at least
+half a window. Its final scores on validation and test are those of the character after each window ending at
+every character (``Part.scored``: each prediction reads ``lookback`` characters), which the baselines are scored
+on too. The text is split by position into train, validation and test, the vocabulary is fitted on the training
+part only, and each part's windows lie inside that part (no window reads a character of another). Windows are
+views of one one-hot array per part, never copies (a batch is gathered when it is trained on).
 """
 
 from __future__ import annotations
@@ -33,11 +38,12 @@ from rnncore.tasks.run import TaskResult, TaskRun
 # sample:NAME for the charlm task (sources in sample_data/README.md), with the settings recommended for each
 TEXT_SAMPLES = {
     "genesis": Bundled("genesis.txt", {"window": {"lookback": 36}, "model": {"hidden_size": 31},
-                                       "train": {"epochs": 3, "batch_size": 126, "lr": 0.012}}),
+                                       "train": {"epochs": 15, "batch_size": 32, "lr": 0.012}}),
     "tang300": Bundled("tang300.txt", {"window": {"lookback": 22}, "model": {"cell": "rnn", "hidden_size": 13},
-                                       "train": {"epochs": 10, "batch_size": 39, "lr": 0.013}}),
+                                       "train": {"epochs": 40, "batch_size": 16, "lr": 0.01}}),
 }
 NATS_PER_BIT = math.log(2.0)
+IGNORED = -100  # a target the loss skips (torch's ignore_index)
 MAX_ONEHOT_BYTES = 1_000_000_000  # the one-hot characters a model reads, at most (characters x vocabulary x 4)
 
 
@@ -60,14 +66,23 @@ def load_text(source: str) -> tuple[str, str]:
 
 @dataclass
 class Part:
-    """One part's windows: ``x`` (windows, lookback, vocabulary) float32 one-hot, a view; ``y`` the next ids."""
+    """One part's windows as the loop trains and validates on them: ``x`` (windows, lookback, vocabulary) float32
+    one-hot, a view, a window every half window; ``y`` (windows, lookback) the next character's id at every step,
+    IGNORED where a step only gives context (the window before predicted it)."""
 
     x: np.ndarray
     y: np.ndarray
     ids: np.ndarray  # the part's characters, encoded
+    onehot: np.ndarray  # (characters, vocabulary): what the windows are views of
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def scored(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of a window ending at every character, views, and the id of the character after each: what a
+        model is scored on, each prediction reading ``lookback`` characters (as the baselines are scored)."""
+        lookback = self.x.shape[1]
+        return sliding_window_view(self.onehot[:-1], lookback, axis=0).transpose(0, 2, 1), self.ids[lookback:]
 
 
 @dataclass
@@ -98,9 +113,39 @@ def char_windows(text: str, lookback: int, train_fraction: float, val_fraction: 
         ids = vocab.encode(part)
         onehot = np.zeros((len(ids), len(vocab)), dtype=np.float32)
         onehot[np.arange(len(ids)), ids] = 1.0
-        x = sliding_window_view(onehot[:-1], lookback, axis=0).transpose(0, 2, 1)  # (n, lookback, vocab)
-        made.append(Part(x, ids[lookback:], ids))
+        stride = max(lookback // 2, 1)  # a window every half window, the next character at every step
+        x = sliding_window_view(onehot[:-1], lookback, axis=0).transpose(0, 2, 1)[::stride]
+        y = sliding_window_view(ids[1:].astype(np.int64), lookback)[::stride].copy()
+        y[1:, :lookback - stride] = IGNORED  # read for context only: the window before predicted them
+        made.append(Part(x, y, ids, onehot))
     return CharWindows(vocab, lookback, *made)
+
+
+class EveryStep(nn.Module):
+    """``model`` as the loop trains and validates it, on every position: its output at every step, (batch, time,
+    vocabulary)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+        self.config, self.head = model.config, model.head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_steps(x)
+
+    def layer_parameters(self) -> dict:
+        return self.model.layer_parameters()
+
+
+class NextCharacterLoss(nn.CrossEntropyLoss):
+    """Cross-entropy of the next character at every step: (batch, time, vocabulary) logits, (batch, time) ids, the
+    steps whose id is IGNORED skipped."""
+
+    def __init__(self):
+        super().__init__(ignore_index=IGNORED)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return super().forward(logits.transpose(1, 2), target)
 
 
 @dataclass(kw_only=True)
@@ -123,7 +168,7 @@ def bits_of(model: nn.Module, part: Part, device: torch.device) -> float:
     """The model's mean cross-entropy on a part, in bits per character."""
     from rnncore.training.steps import evaluate
 
-    return evaluate(model, part.x, part.y, nn.CrossEntropyLoss(), device) / NATS_PER_BIT
+    return evaluate(model, *part.scored(), nn.CrossEntropyLoss(), device) / NATS_PER_BIT
 
 
 class CharRun(TaskRun):
@@ -136,7 +181,8 @@ class CharRun(TaskRun):
         window = cfg.window
         windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary)
         size = len(windows.vocab)
-        super().__init__(cfg, windows, size, size, nn.CrossEntropyLoss())
+        super().__init__(cfg, windows, size, size, NextCharacterLoss())
+        self.trained = EveryStep(self.model)
 
     def watched(self, record) -> float | None:
         """The validation bits per character after an epoch (the loop's validation loss is in nats)."""

@@ -70,6 +70,7 @@ class TaskRun(ABC):
         self.device = resolve_device(cfg)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.train.seed)
         self.model = build_model(cfg.model, inputs, outputs, self.generator)
+        self.trained: nn.Module = self.model  # what the loop trains: the model, or a task's view of it
 
     @property
     def parameters(self) -> int:
@@ -83,10 +84,10 @@ class TaskRun(ABC):
 
         tc = self.cfg.train
         hooks = hooks if hooks is not None else CommandLineHooks(tc.max_seconds, on_epoch)
-        ending = fit(self.model, self.parts, tc, generator=self.generator, device=self.device, hooks=hooks,
+        ending = fit(self.trained, self.parts, tc, generator=self.generator, device=self.device, hooks=hooks,
                      loss_fn=self.loss)
         if ending.kept_state is not None:
-            self.model.load_state_dict(ending.kept_state)
+            self.trained.load_state_dict(ending.kept_state)
         said = say(ending.reason, **ending.details)
         return self.result(history=list(hooks.history), status=str(ending.status), reason=ending.reason,
                            details=dict(ending.details), message=said["message"], kept_epoch=ending.kept_epoch)

@@ -27,7 +27,7 @@ def _cfg(source: str, model: dict, train: dict, window: dict | None = None) -> E
 _MEMORY = {"epochs": 10, "batch_size": 32, "lr": 0.01, "seed": 0}
 TASK_SCENARIOS = (
     TaskScenario("text_lstm", "charlm", _cfg("sample:genesis", {"cell": "lstm", "hidden_size": 64},
-                                             {"epochs": 3, "batch_size": 64, "lr": 0.005}, {"lookback": 48})),
+                                             {"epochs": 20, "batch_size": 64, "lr": 0.005}, {"lookback": 48})),
     TaskScenario("memory_rnn", "classify", _cfg("synthetic:sign_memory", {"cell": "rnn", "hidden_size": 16},
                                                 _MEMORY)),
     TaskScenario("memory_lstm", "classify", _cfg("synthetic:sign_memory", {"cell": "lstm", "hidden_size": 16},

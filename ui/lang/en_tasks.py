@@ -93,7 +93,7 @@ TASKS: dict[str, str] = {
     "tasks.scenarios": "Scenarios: what to try, and what to watch",
     "tasks.scenario.set_up": "Set up",
     "tasks.scenario.text_lstm.title": "What does an LSTM learn about text?",
-    "tasks.scenario.text_lstm.watch": "An LSTM of 64 units reads Genesis, 48 characters at a time, for 3 epochs. "
+    "tasks.scenario.text_lstm.watch": "An LSTM of 64 units reads Genesis, 48 characters at a time, for 20 epochs. "
                                       "Watch the bits per character fall below the bigram baseline, the written "
                                       "text learn spaces and common words before punctuation and line breaks, "
                                       "and, in the coloured text below, a unit that follows the position in the "
