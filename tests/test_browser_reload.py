@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rnncore.store import open_store
-from tests.browser import go_to, open_app, start_server
+from tests.browser import go_to, open_app, start_server, wait_idle
 from tests.test_browser import LONG_RUN, button, click, epochs_done, grows, noisy_seasonal_csv, wait_for
 from tests.test_browser_store import workspace_of
 
@@ -71,6 +71,7 @@ def test_a_reload_keeps_the_file_and_the_run_and_a_second_tab_shows_it(server, s
     other = context.new_page()  # a second tab of the same browser: the same workspace, the same run
     open_app(other, server.url)
     go_to(other, "Train")
+    assert wait_for(lambda: epochs_done(other) > 0, timeout=30), "the second tab shows no epoch of the run"
     before, after = grows(other)
     assert after > before > 0, (before, after)
 
@@ -78,9 +79,9 @@ def test_a_reload_keeps_the_file_and_the_run_and_a_second_tab_shows_it(server, s
     page.get_by_text("Stopped ·").wait_for(timeout=20_000)
     assert wait_for(lambda: statuses(store_url, key) == ["stopped"], timeout=20)
     assert wait_for(button(page, "Start").is_enabled, timeout=20)
+    wait_idle(page)  # the reruns Stop caused have drawn: Start stays where it is while it is clicked
     click(page, "Start")  # the file reloaded is the next run's data: Start trains on it
-    # (a training thread runs below page scripts, training_nice: on a machine this busy it may start slowly)
-    assert wait_for(lambda: statuses(store_url, key)[-1:] == ["running"], timeout=90), statuses(store_url, key)
+    assert wait_for(lambda: statuses(store_url, key)[-1:] == ["running"], timeout=60), statuses(store_url, key)
     click(page, "Stop")
     context.close()
 
