@@ -71,15 +71,18 @@ def start_long_run(page) -> None:
     assert wait_for(lambda: plot_points(page) > 0, timeout=60), "no loss point appeared after Start"
 
 
-def test_upload_then_start_pause_resume_stop(server, page, tmp_path):
-    csv = tmp_path / "seasonal_upload.csv"
-    noisy_seasonal_csv(csv)
-    open_app(page, server.url)
+def upload_seasonal_csv(page, url: str, path) -> None:
+    """Open the app at ``url`` and load a noisy seasonal CSV written to ``path`` on the Data page."""
+    noisy_seasonal_csv(path)
+    open_app(page, url)
     go_to(page, "Data")
     page.get_by_role("tab", name="Upload a CSV").click()
-    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(csv)
-    header = page.get_by_role("heading", level=2).filter(has_text="seasonal_upload")
-    header.wait_for(timeout=30_000)
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(path)
+    page.get_by_role("heading", level=2).filter(has_text=path.stem).wait_for(timeout=30_000)
+
+
+def test_upload_then_start_pause_resume_stop(server, page, tmp_path):
+    upload_seasonal_csv(page, server.url, tmp_path / "seasonal_upload.csv")
 
     start_long_run(page)
     assert page.get_by_test_id("stMain").get_by_text("Data: seasonal_upload.csv, 150 rows").is_visible()

@@ -8,7 +8,7 @@ import pytest
 
 from rnncore.store import open_store
 from tests.browser import go_to, open_app, start_server, wait_idle
-from tests.test_browser import LONG_RUN, button, click, epochs_done, grows, noisy_seasonal_csv, wait_for
+from tests.test_browser import LONG_RUN, button, click, epochs_done, grows, upload_seasonal_csv, wait_for
 from tests.test_browser_store import workspace_of
 
 pytestmark = pytest.mark.browser
@@ -38,13 +38,7 @@ def statuses(store_url: str, key: str) -> list[str]:
 
 
 def upload_and_train(page, server, tmp_path) -> None:
-    csv = tmp_path / "nile.csv"
-    noisy_seasonal_csv(csv)
-    open_app(page, server.url)
-    go_to(page, "Data")
-    page.get_by_role("tab", name="Upload a CSV").click()
-    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(csv)
-    page.get_by_role("heading", level=2).filter(has_text="nile").wait_for(timeout=30_000)
+    upload_seasonal_csv(page, server.url, tmp_path / "nile.csv")
     go_to(page, "Train")
     box = page.get_by_label("Epochs", exact=True)
     box.fill(str(LONG_RUN))
@@ -64,6 +58,7 @@ def test_a_reload_keeps_the_file_and_the_run_and_a_second_tab_shows_it(server, s
     main = page.get_by_test_id("stMain")
     assert wait_for(lambda: "Data: nile.csv" in main.inner_text(), timeout=20), main.inner_text()
     assert "This link asked for things" not in page.get_by_test_id("stSidebar").inner_text()
+    assert wait_for(lambda: epochs_done(page) > 0, timeout=30), "the reloaded page shows no epoch of the run"
     before, after = grows(page)  # the run trained on through the reload, and this page shows it live
     assert after > before > 0, (before, after)
     assert statuses(store_url, key) == ["running"]
