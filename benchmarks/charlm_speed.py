@@ -3,7 +3,7 @@
 An LSTM of 128 units on the first 100,000 characters of sample:genesis, lookback 64, batch 64, Adam, lr 0.002,
 cross-entropy, one thread, the same initial weights, each loop given the same seconds:
 
-- ``train_charlm``: RNN Lab as it trains a text (a window every half window, the next character predicted at every
+- ``run_experiment``: RNN Lab as it trains a text (a window every half window, the next character predicted at every
   step after the first half; the shared loop with its validation loss, gradient norms and time limit).
 - ``last position``: a hand loop of the old way, a window ending at every character and only the character after
   it predicted.
@@ -11,7 +11,7 @@ cross-entropy, one thread, the same initial weights, each loop given the same se
 
 Each is scored the same way: the test part's bits per character, the character after each window of
 ``lookback`` (what the unigram and bigram baselines are scored on). The hand loops stop mid-epoch when their time
-is up and keep the weights they have; ``train_charlm`` keeps the weights of its last whole epoch.
+is up and keep the weights they have; ``run_experiment`` keeps the weights of its last whole epoch.
 
     python benchmarks/charlm_speed.py [--seconds 60] [--characters 100000]
 """
@@ -33,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python
 from rnncore.config import ExperimentConfig
 from rnncore.data.text import Vocabulary, baseline_bits, split_text
 from rnncore.nn.models import build_model
-from rnncore.tasks.charlm import load_text, train_charlm
+from rnncore.tasks.build import task_run
+from rnncore.tasks.charlm import load_text
+from rnncore.training import run_experiment
 
 CFG = ExperimentConfig().replace(
     data={"source": "sample:genesis", "task": "charlm"},
@@ -42,9 +44,10 @@ CFG = ExperimentConfig().replace(
 
 
 def ours(cfg: ExperimentConfig, text: str, seconds: float) -> tuple[float, float, int]:
-    """(seconds, test bits per character, epochs) of train_charlm under a time limit."""
+    """(seconds, test bits per character, epochs) of run_experiment under a time limit."""
     start = time.perf_counter()
-    result = train_charlm(cfg.replace(train={"max_seconds": seconds}), text)
+    cfg = cfg.replace(train={"max_seconds": seconds})
+    result = run_experiment(cfg, task=task_run(cfg, text))
     return time.perf_counter() - start, result.metrics["test"]["bits_per_char"], len(result.history)
 
 
@@ -65,7 +68,7 @@ def by_hand(cfg: ExperimentConfig, text: str, seconds: float, every_position: bo
     xs = torch.from_numpy(sliding_window_view(test_ids[:-1], lookback).copy())
     ys = torch.from_numpy(test_ids[lookback:])
     generator = torch.Generator().manual_seed(tc.seed)
-    model = build_model(cfg.model, size, size, generator)  # the same initial weights as train_charlm's
+    model = build_model(cfg.model, size, size, generator)  # the same initial weights as run_experiment's
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
     epochs = 0
     while time.perf_counter() - start < seconds:
@@ -97,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     cfg = CFG
-    text = load_text("sample:genesis")[1][:args.characters]
+    text = load_text("sample:genesis")[:args.characters]
     train, _, test = split_text(text, cfg.window.train_fraction, cfg.window.val_fraction)
     vocab = Vocabulary.fit(train)
     base = baseline_bits(vocab.encode(train), vocab.encode(test), len(vocab), context=cfg.window.lookback)
@@ -105,7 +108,7 @@ def main() -> None:
           f"{cfg.train.batch_size}, lr {cfg.train.lr:g}, {args.seconds:g} s each, one thread; test baselines: "
           + ", ".join(f"{name} {bits:.3f}" for name, bits in base.items()), flush=True)
     ours(cfg, text[:5_000], 1.0)  # warm up: imports and first calls are no loop's cost
-    for name, run in (("train_charlm", lambda: ours(cfg, text, args.seconds)),
+    for name, run in (("run_experiment", lambda: ours(cfg, text, args.seconds)),
                       ("last position (hand)", lambda: by_hand(cfg, text, args.seconds, every_position=False)),
                       ("every position (hand)", lambda: by_hand(cfg, text, args.seconds, every_position=True))):
         seconds, bits, epochs = run()

@@ -30,7 +30,7 @@ from rnncore.config import ExperimentConfig
 from rnncore.data import list_samples
 from rnncore.data.labelled import LABELLED_SAMPLES
 from rnncore.data.samples import sample_unbeaten
-from rnncore.tasks.build import recommended, task_data, task_run
+from rnncore.tasks.build import recommended, task_run
 from rnncore.tasks.charlm import TEXT_SAMPLES
 from rnncore.training.trainer import run_experiment
 
@@ -55,10 +55,7 @@ def default_run(cfg: ExperimentConfig) -> dict:
     """The run's test score, its baselines' test scores, parameters, epochs trained and seconds."""
     metric = TASKS[cfg.data.task][0]
     started = time.perf_counter()
-    if cfg.data.task == "forecast":
-        result = run_experiment(cfg)
-    else:
-        result = task_run(cfg, task_data(cfg)).run()
+    result = run_experiment(cfg, task=task_run(cfg))
     seconds = time.perf_counter() - started
     return {"model": result.metrics["test"][metric], "epochs": len(result.history), "seconds": seconds,
             "parameters": sum(p.numel() for p in result.model.parameters()), "status": result.status,

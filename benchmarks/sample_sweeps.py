@@ -79,16 +79,12 @@ def variants(name: str) -> list[ExperimentConfig]:
 def scores(cfg: ExperimentConfig) -> tuple[dict, dict, int, float]:
     """(the model's val and test scores, the baselines' test scores, its parameters, seconds) of a run of
     ``cfg``."""
-    from rnncore.tasks.build import task_data, task_run
+    from rnncore.tasks.build import task_run
     from rnncore.training.trainer import run_experiment
 
     started = time.perf_counter()
-    if cfg.data.task == "forecast":
-        result = run_experiment(cfg)
-        metric = "rmse"
-    else:
-        result = task_run(cfg, task_data(cfg)).run()
-        metric = "bits_per_char" if cfg.data.task == "charlm" else "accuracy"
+    result = run_experiment(cfg, task=task_run(cfg))
+    metric = {"forecast": "rmse", "charlm": "bits_per_char", "classify": "accuracy"}[cfg.data.task]
     seconds = time.perf_counter() - started
     model = {split: result.metrics[split][metric] for split in ("val", "test")}
     baselines = {name: by_split["test"][metric] for name, by_split in result.baselines.items()}

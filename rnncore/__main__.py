@@ -224,39 +224,44 @@ def _line(record) -> str:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnncore.io.model_files import write_run
+    """train: one run of any task (--task forecast, charlm or classify) by the Trainer, its files in --out (the
+    model, config.json, history and metrics.json, as DESIGN.md names them) and, with --store, recorded in a
+    workspace as it trains."""
+    from rnncore.tasks.build import task_data, task_run
     from rnncore.training.progress import Status
     from rnncore.training.trainer import Trainer
 
     cfg = build_config(args)
     if args.out is None and args.store is None:
         raise UsageError("give --out DIR for the run's files (or --store URL to record it in a run store)")
-    if cfg.data.task != "forecast":
-        return train_task(args, cfg)
     out = check_out(args.out) if args.out is not None else None
+    content = _file_bytes(cfg)
+    data = task_data(cfg, content)
 
     def report(progress) -> None:
         print(f"{_line(progress.history[-1])}  ({progress.epoch}/{progress.epochs})", flush=True)
 
-    trainer = Trainer(cfg, callbacks=[report], limits=run_limits(args))  # ConfigError before the store is opened
-    store = _open(args.store) if args.store is not None else None
-    recorder = _record(store, args.workspace, cfg, trainer) if store is not None else None
-    print(f"training {cfg.model.cell} on {cfg.data.source}: {trainer.model.num_parameters()} parameters, "
+    limits = run_limits(args)
+    trainer = Trainer(cfg, task=task_run(cfg, data, limits=limits), callbacks=[report], limits=limits)
+    print(f"training {cfg.model.cell} on {_data_line(data)}: {trainer.model.num_parameters()} parameters, "
           f"{len(trainer.windows.train)} train windows", flush=True)
+    store = _open(args.store) if args.store is not None else None
+    recorder = _record(store, args.workspace, trainer, content) if store is not None else None
     _make(out)
-    result = trainer.run()
+    try:
+        result = trainer.run()
+    except RuntimeError:  # it failed with nothing to evaluate: its progress says why
+        result = None
+    final = trainer.snapshot()
     if recorder is not None:
-        _finish(recorder, trainer, result if result.status != Status.FAILED else None)
-    if result.status == Status.FAILED:
-        print(f"rnncore: {result.message}", file=sys.stderr)
+        _finish(recorder, trainer, result if final.status != Status.FAILED else None)
+    if final.status == Status.FAILED:
+        print(f"rnncore: {final.message}", file=sys.stderr)
         return 1
     if out is not None:
-        write_run(out, result)
-    test = result.metrics["test"]
+        _write(out, result, trainer)
     where = f"; files in {out}" if out is not None else ""
-    print(f"{result.message}. test rmse {test['rmse']:.6g}, mae {test['mae']:.6g}{where}")
-    for name, by_split in result.baselines.items():
-        print(f"  baseline {name}: test rmse {by_split['test']['rmse']:.6g}")
+    SAID[cfg.data.task](result, data, where)
     if result.status == Status.DIVERGED:
         print(f"rnncore: {result.message}", file=sys.stderr)
         return 1
@@ -272,69 +277,56 @@ def _make(out: Path | None) -> None:
             raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from None
 
 
-def train_task(args: argparse.Namespace, cfg) -> int:
-    """train --task charlm|classify: metrics.json holds the task's metrics under ``test`` and ``val``, its
-    baselines under ``baselines`` (bits per character and perplexity next to the unigram and bigram; accuracy,
-    macro-F1 and the confusion matrix next to the majority class). With --store the run is recorded in a
-    workspace as a forecast is."""
+def _write(out: Path, result, trainer) -> None:
+    """The run's files in ``out``: a forecast's (rnncore.io.model_files) or a text or labels task's (its
+    metrics.json with the vocabulary or the classes)."""
+    from rnncore.io.model_files import write_run
     from rnncore.tasks.files import write_task
-    from rnncore.tasks.hooks import CommandLineHooks
-    from rnncore.tasks.recording import failed, finish, recorded
-    from rnncore.training.progress import WENT_WRONG
 
-    out = check_out(args.out) if args.out is not None else None
-    data, identity, content, task_run = _task_data(cfg)
-    limits = run_limits(args)
-    limits.check(cfg, task_run.parameters)
-    hooks = CommandLineHooks(limits.seconds(cfg), lambda r: print(_line(r), flush=True))
-    recorder = None
-    if args.store is not None:
-        store = _open(args.store)
-        key = _workspace(store, args.workspace)
-        hooks, number, recorder = recorded(store, key, task_run, identity, hooks, owner="cli", content=content)
-        print(f"recording as run {number} in {store.where}", flush=True)
-    _make(out)
+    if result.config.data.task == "forecast":
+        write_run(out, result)
+        return
     try:
-        result = task_run.run(hooks)
-    except BaseException as exc:
-        if recorder is not None:
-            failed(recorder, list(hooks.history), exc)
-        raise
-    if recorder is not None:
-        finish(recorder, result)
-    if out is not None:
-        try:
-            write_task(out, result, {"source": cfg.data.source, **identity})
-        except OSError as exc:
-            raise UsageError(f"--out {out}: cannot write the run's files ({exc.strerror or exc})") from None
-    where = f"; files in {out}" if out is not None else ""
-    (_said_charlm if cfg.data.task == "charlm" else _said_classify)(result, data, where)
-    return 1 if result.status in WENT_WRONG else 0
+        write_task(out, result, {"source": result.config.data.source, **trainer.task.identity()})
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write the run's files ({exc.strerror or exc})") from None
 
 
-def _task_data(cfg):
-    """(the text or LabelledSet, its identity, the file's bytes for the store or None, the TaskRun) of ``cfg``."""
+def _file_bytes(cfg) -> bytes | None:
+    """A data file's bytes, read once: the data, and the workspace's copy of it (None for a sample or a
+    generator, or a path that cannot be read: the loader says what is wrong with it)."""
     from rnncore.data.reading import MAX_BYTES
-    from rnncore.tasks.build import data_identity, task_data, task_run
 
-    content = None
-    if cfg.data.kind == "file":
-        try:
-            with open(cfg.data.source, "rb") as file:
-                content = file.read(MAX_BYTES + 1)  # read once: the data, and the workspace's copy of it
-        except OSError:
-            pass  # the loader says what is wrong with the path
-    data = task_data(cfg, content)
-    identity = data_identity(data, Path(cfg.data.source).stem if content is not None else cfg.data.source, content)
-    if cfg.data.task == "charlm":
-        print(f"training {cfg.model.cell} on {identity['name']}: {len(data):,} characters", flush=True)
-    else:
+    if cfg.data.kind != "file":
+        return None
+    try:
+        with open(cfg.data.source, "rb") as file:
+            return file.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+
+
+def _data_line(data) -> str:
+    """What the run trains on, in a line: a series' name, a text's characters, a labelled set's sequences (its
+    notes said first)."""
+    from rnncore.data.labelled import LabelledSet
+    from rnncore.data.text import Text
+
+    if isinstance(data, Text):
+        return f"{data.name} ({len(data):,} characters)"
+    if isinstance(data, LabelledSet):
         for note in data.notes:
             print(f"  note: {note}", flush=True)
         counts = ", ".join(f"{name} {count}" for name, count in data.counts.items())
-        print(f"training {cfg.model.cell} on {data.name}: {len(data)} sequences of {data.x.shape[1]} steps; "
-              f"label {data.label!r}: {counts}", flush=True)
-    return data, identity, content, task_run(cfg, data)
+        return f"{data.name} ({len(data)} sequences of {data.x.shape[1]} steps; label {data.label!r}: {counts})"
+    return data.name
+
+
+def _said_forecast(result, data, where: str) -> None:
+    test = result.metrics["test"]
+    print(f"{result.message}. test rmse {test['rmse']:.6g}, mae {test['mae']:.6g}{where}")
+    for name, by_split in result.baselines.items():
+        print(f"  baseline {name}: test rmse {by_split['test']['rmse']:.6g}")
 
 
 def _said_charlm(result, text: str, where: str) -> None:
@@ -367,31 +359,25 @@ def _said_classify(result, data, where: str) -> None:
            if wrong else ""))
 
 
+SAID = {"forecast": _said_forecast, "charlm": _said_charlm, "classify": _said_classify}  # a run's last lines
+
+
 def _open(url: str | None):
     from rnncore.store import open_store
 
     return open_store(url or None)
 
 
-def _record(store, key: str | None, cfg, trainer):
-    """The run's row in the store (a new workspace unless ``key``), its data file kept there, and a
-    RunRecorder on the trainer; the workspace key is printed (it is the way back to the run)."""
-    from rnncore.store import RunRecorder
+def _record(store, key: str | None, trainer, content: bytes | None):
+    """The run's row in the store (a new workspace unless ``key``), its data file kept there, and a RunRecorder on
+    the trainer; the workspace key is printed (it is the way back to the run)."""
+    from rnncore.lab.records import record_run
 
     key = _workspace(store, key)
-    dataset = trainer.dataset
-    if cfg.data.kind == "file":
-        from rnncore.data.reading import MAX_BYTES
-
-        with open(cfg.data.source, "rb") as file:
-            store.put_data(key, Path(cfg.data.source).name, file.read(MAX_BYTES + 1))
-    from rnncore.training.lineage import FRESH
-
-    (number,) = store.new_runs(key, [(cfg, dataset.identity(), trainer.model.num_parameters(),
-                                      FRESH.then(dataset.identity()))], owner="cli")
-    print(f"recording as run {number} in {store.where}", flush=True)
-    recorder = RunRecorder(store, key, number, trainer.model)
-    trainer.add_callback(recorder)
+    if content is not None:
+        store.put_data(key, Path(trainer.cfg.data.source).name, content)
+    recorder = record_run(store, key, trainer, owner="cli")
+    print(f"recording as run {recorder.number} in {store.where}", flush=True)
     return recorder
 
 
@@ -408,10 +394,9 @@ def _workspace(store, key: str | None) -> str:
 
 
 def _finish(recorder, trainer, result) -> None:
-    from rnncore.lab.records import RunRecord, ended_fields
+    from rnncore.lab.records import finish_recorded
 
-    record = RunRecord.of(recorder.number, trainer.cfg, trainer.snapshot(), result, trainer.dataset)
-    recorder.finish(**ended_fields(record, result))
+    finish_recorded(recorder, trainer, result)
 
 
 def runs(args: argparse.Namespace) -> int:
@@ -497,8 +482,7 @@ def _tensorboard(store, key: str, args: argparse.Namespace) -> int:
 
 def _export_task(store, key: str, stored) -> bytes:
     """The zip of a stored task run, as the Text & labels page downloads it: its model scored again on its data."""
-    from rnncore.tasks.files import task_zip
-    from rnncore.tasks.recording import reopen
+    from rnncore.tasks.files import reopen, task_zip
 
     result, _ = reopen(store, key, stored)
     return task_zip(result, {"source": stored.config["data"]["source"], **stored.data})

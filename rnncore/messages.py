@@ -198,10 +198,10 @@ CONFIG_MESSAGES = MappingProxyType({
     "param_type": "generator parameter {name} must be a number or a word",
     "param_finite": "generator parameter {name} must be a finite number",
     "fractions": "train_fraction + val_fraction must be below 1 so that a test part remains",
+    "task_run": "a {task} run is built from its data first: Trainer(cfg, task=rnncore.tasks.build.task_run(cfg, "
+                "data)); or train it with python -m rnncore train --task {task}",
     "gru_tanh": "the GRU cell supports only the tanh activation; choose tanh or another cell",
     "no_gpu": "device 'cuda' was asked for but no CUDA GPU is available; choose cpu or auto",
-    "not_forecast": "the Trainer forecasts series; a {task} run is trained by rnncore.tasks (python -m rnncore "
-                    "train --task {task})",
     # rnncore.config: reading a config file or a link
     "unusable_value": "{name} has an unusable value {value}",
     "unknown_setting": "unknown setting '{setting}'",

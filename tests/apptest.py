@@ -25,15 +25,10 @@ def stop_everything() -> None:
     """AppTest shares one session id: stop every Lab's training and clear the caches."""
     from rnncore.lab import Lab
     from rnncore.sweeps import SweepDesk
-    from rnncore.tasks.job import TaskDesk
 
     for desk in [o for o in gc.get_objects() if type(o) is SweepDesk]:
         if desk.job is not None:
             desk.job.close()
-    for desk in [o for o in gc.get_objects() if type(o) is TaskDesk]:
-        if desk.job is not None:
-            desk.job.stop()
-            desk.job.join(timeout=30)
     for lab in [o for o in gc.get_objects() if type(o) is Lab]:
         lab.close()
     st.cache_resource.clear()

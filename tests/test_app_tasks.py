@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.apptest import follow_language, new_app, run_until, stop_everything, texts
+from tests.apptest import follow_language, new_app, run_until, session_lab, stop_everything, texts
 
 PAGE = "views/tasks.py"
 
@@ -110,13 +110,29 @@ def test_data_it_cannot_use_is_said_and_nothing_starts(app):
     app.run()
     shown = texts(app)
     assert not app.exception and "above this server's limit max_parameters" in shown, shown
-    assert "Choose the data and the settings" in shown  # nothing started
+    assert session_lab().current is None and session_lab().status() == "idle"  # nothing started
 
 
-def test_stop_ends_a_run_within_its_epoch_and_keeps_its_weights(app):
+def test_pause_step_resume_and_stop_a_run_as_on_the_train_page(app):
+    """The run is the session's one run: it pauses after its epoch, steps one more, resumes, and Stop ends it
+    within its epoch keeping its weights; the sidebar says it trains, and the panel the time left."""
+
     set_up(app, "classify", 500, 8)
+    lab = session_lab()  # (found before it trains: gc.get_objects() beside a training thread can break it)
     app.button(key="b.tasks.start").click()
-    run_until(app, lambda at: "Training: epoch 3" in texts(at), timeout=60)
+    run_until(app, lambda at: "training epoch 3" in texts(at), timeout=60)
+    progress = " ".join(element.proto.text for element in app.get("progress"))
+    assert "s left" in progress and any("Training: running" in c.value for c in app.sidebar.caption), progress
+    app.button(key="b.tasks.pause").click()
+    run_until(app, lambda at: lab.status() == "paused", timeout=60)
+    paused_at = len(lab.current.progress().history)
+    app.run()
+    assert app.button(key="b.tasks.pause").label == "Resume" and not app.button(key="b.tasks.step").disabled
+    app.button(key="b.tasks.step").click()
+    run_until(app, lambda at: len(lab.current.progress().history) == paused_at + 1 and lab.status() == "paused",
+              timeout=60)
+    app.button(key="b.tasks.pause").click()  # Resume
+    run_until(app, lambda at: lab.status() == "running", timeout=60)
     app.button(key="b.tasks.stop").click()
     run_until(app, ended, timeout=60)
     assert not app.exception and "stopped" in texts(app) and app.dataframe
@@ -125,24 +141,26 @@ def test_stop_ends_a_run_within_its_epoch_and_keeps_its_weights(app):
 def test_a_run_that_ends_while_the_page_is_drawn_shows_one_state(app, monkeypatch):
     """The page reads once whether the run trains: a run that ends after its status was drawn shows its results
     on the next redraw, never next to a status that says it still trains."""
-    import ui.tasks
+    import ui.training_panel
 
     set_up(app, "classify", 500, 8)
+    lab = session_lab()  # (found before it trains: gc.get_objects() beside a training thread can break it)
     app.button(key="b.tasks.start").click()
-    run_until(app, lambda at: "Training: epoch 2" in texts(at), timeout=60)
-    drawn = ui.tasks.status
+    run_until(app, lambda at: "training epoch 2" in texts(at), timeout=60)
+    drawn = ui.training_panel.status_line
 
-    def status_then_end(job):
-        drawn(job)
-        job.stop()
-        assert job.join(timeout=60)
+    def status_then_end(progress):
+        drawn(progress)
+        lab.stop()
+        assert lab.join(timeout=60)
 
-    monkeypatch.setattr(ui.tasks, "status", status_then_end)
+    monkeypatch.setattr(ui.training_panel, "status_line", status_then_end)
     app.run()  # the page begins with the run training; it has ended when the page's last part is drawn
-    assert "Training: epoch" in texts(app) and not app.subheader, texts(app)
+    assert "training epoch" in texts(app) and not app.subheader, texts(app)
+    monkeypatch.setattr(ui.training_panel, "status_line", drawn)
     app.run()
     shown = texts(app)
-    assert not app.exception and "stopped" in shown and "Training: epoch" not in shown and app.subheader
+    assert not app.exception and "stopped" in shown and "training epoch" not in shown and app.subheader
 
 
 def test_the_page_speaks_chinese(app):
@@ -211,7 +229,6 @@ def open_tasks_page(query: dict) -> object:
 
 
 def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
-    from tests.apptest import session_lab
 
     set_up(app, "classify", 2, 8)
     app.button(key="b.tasks.start").click()
@@ -267,12 +284,13 @@ def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_c
     from rnncore.io.bundle import export_run
     from rnncore.tasks.build import task_data, task_run
     from rnncore.tasks.files import task_zip
+    from rnncore.training import run_experiment
     from rnncore.training.trainer import Trainer
 
     cfg = ExperimentConfig().replace(data={"task": "classify", "source": "sample:italy_power_demand"},
                                      model={"cell": "gru", "hidden_size": 6}, train={"epochs": 2, "lr": 0.02})
     data = task_data(cfg)
-    result = task_run(cfg, data).run()
+    result = run_experiment(cfg, task=task_run(cfg, data))
     zipped = task_zip(result, {"source": cfg.data.source, "name": "italy_power_demand", "rows": len(data),
                                "sha256": None})
     app.segmented_control(key="w.tasks.task").set_value("classify")

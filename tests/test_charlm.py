@@ -15,7 +15,9 @@ import torch
 
 from rnncore.config import ExperimentConfig, ModelConfig
 from rnncore.errors import DataError
-from rnncore.tasks.charlm import IGNORED, char_windows, load_text, sample, train_charlm
+from rnncore.tasks.build import task_run
+from rnncore.tasks.charlm import IGNORED, char_windows, load_text, sample
+from rnncore.training import run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "abcdefghij" * 40
@@ -64,10 +66,11 @@ def test_a_text_source_that_cannot_be_used_is_refused():
 
 @pytest.mark.slow
 def test_an_lstm_beats_the_bigram_baseline_on_the_bundled_poems():
-    _, text = load_text("sample:tang300")
-    cfg = ExperimentConfig().replace(model={"cell": "lstm", "hidden_size": 48}, window={"lookback": 8},
+    text = load_text("sample:tang300")
+    cfg = ExperimentConfig().replace(data={"task": "charlm"}, model={"cell": "lstm", "hidden_size": 48},
+                                     window={"lookback": 8},
                                      train={"epochs": 12, "batch_size": 64, "lr": 0.005, "seed": 0})
-    result = train_charlm(cfg, text)
+    result = run_experiment(cfg, task=task_run(cfg, text))
     test, bigram = result.metrics["test"], result.baselines["bigram"]["test"]
     assert result.status == "finished" and len(result.history) == 12
     assert test["bits_per_char"] < bigram["bits_per_char"] < result.baselines["unigram"]["test"]["bits_per_char"]
@@ -82,11 +85,13 @@ def test_an_lstm_beats_the_bigram_baseline_on_the_bundled_poems():
 
 @pytest.mark.slow
 def test_an_lstm_beats_the_bigram_baseline_on_the_bundled_english_text():
-    name, text = load_text("sample:genesis")
+    text = load_text("sample:genesis")
+    name = text.name
     assert name == "genesis" and len(text) > 100_000 and text.startswith("Chapter 1\nIn the beginning")
-    cfg = ExperimentConfig().replace(model={"cell": "lstm", "hidden_size": 48}, window={"lookback": 16},
+    cfg = ExperimentConfig().replace(data={"task": "charlm"}, model={"cell": "lstm", "hidden_size": 48},
+                                     window={"lookback": 16},
                                      train={"epochs": 10, "batch_size": 64, "lr": 0.01, "seed": 0})
-    result = train_charlm(cfg, text[:60_000])  # the first 60,000 characters: about 10 s on 2 cores
+    result = run_experiment(cfg, task=task_run(cfg, text[:60_000]))  # the first 60,000 characters: 10 s on 2 cores
     test = result.metrics["test"]["bits_per_char"]
     assert test < result.baselines["bigram"]["test"]["bits_per_char"] - 0.3, result.metrics
     assert len(result.vocab) < 80 and result.vocab.unknown == 0  # English prose: every character kept
@@ -158,7 +163,7 @@ def test_inside_a_text_model_every_character_has_its_states_and_its_next_guesses
 
 
 def test_the_vocabulary_is_a_setting_and_chinese_can_keep_every_character(tmp_path):
-    _, text = load_text("sample:tang300")
+    text = load_text("sample:tang300")
     window = ExperimentConfig().window  # the command line's split: train 0.7, validation 0.15
     capped = char_windows(text, 8, window.train_fraction, window.val_fraction)  # the default: 256 kept
     assert len(capped.vocab) == 256 and capped.vocab.unknown > 5_000  # most of a Chinese text is rare characters

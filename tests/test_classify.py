@@ -15,7 +15,9 @@ import torch
 
 from rnncore.config import ExperimentConfig
 from rnncore.data.labelled import generate_labelled, load_labelled
-from rnncore.tasks.classify import WeightedCrossEntropy, class_weights, scores, train_classify
+from rnncore.tasks.build import task_run
+from rnncore.tasks.classify import WeightedCrossEntropy, class_weights, scores
+from rnncore.training import run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,9 +44,9 @@ def test_balanced_class_weights_make_a_rare_class_count_as_much_as_a_common_one(
 
 def test_a_gru_beats_the_majority_class_on_the_generated_waveforms():
     data = generate_labelled("waveform", seed=0, samples=600, steps=40)
-    cfg = ExperimentConfig().replace(model={"cell": "gru", "hidden_size": 16},
+    cfg = ExperimentConfig().replace(data={"task": "classify"}, model={"cell": "gru", "hidden_size": 16},
                                      train={"epochs": 10, "batch_size": 32, "lr": 0.01, "seed": 0})
-    result = train_classify(cfg, data)
+    result = run_experiment(cfg, task=task_run(cfg, data))
     test, majority = result.metrics["test"], result.baselines["majority"]["test"]
     assert result.status == "finished" and len(result.history) == 10
     assert test["accuracy"] > 0.8 > majority["accuracy"] + 0.3, (test, majority)
@@ -53,7 +55,7 @@ def test_a_gru_beats_the_majority_class_on_the_generated_waveforms():
     assert matrix.sum() == len(result.parts.test) and np.trace(matrix) == round(test["accuracy"] * matrix.sum())
     wrong = result.misclassified("test")
     assert len(wrong) == matrix.sum() - np.trace(matrix) and all(t != p for _, t, p in wrong)
-    again = train_classify(cfg, data)  # seeded: the same run again
+    again = run_experiment(cfg, task=task_run(cfg, data))  # seeded: the same run again
     assert again.metrics == result.metrics
 
 
@@ -92,9 +94,9 @@ def test_train_task_classify_takes_a_label_column_and_refuses_bad_input_in_one_l
 
 def test_the_bundled_real_set_is_learnt_well_above_the_majority_class():
     data = load_labelled("sample:italy_power_demand")
-    cfg = ExperimentConfig().replace(model={"cell": "lstm", "hidden_size": 16},
+    cfg = ExperimentConfig().replace(data={"task": "classify"}, model={"cell": "lstm", "hidden_size": 16},
                                      train={"epochs": 4, "batch_size": 32, "lr": 0.01, "seed": 0})
-    result = train_classify(cfg, data)
+    result = run_experiment(cfg, task=task_run(cfg, data))
     assert result.metrics["test"]["accuracy"] > 0.85
     assert result.baselines["majority"]["test"]["accuracy"] < 0.6
 
@@ -126,9 +128,9 @@ def test_a_runs_files_zip_holds_its_model_settings_history_and_metrics(tmp_path)
     from rnncore.tasks.files import task_zip
 
     data = generate_labelled("waveform", seed=0, samples=90, steps=12)
-    cfg = ExperimentConfig().replace(data={"source": "synthetic:waveform"}, model={"cell": "gru", "hidden_size": 4},
-                                     train={"epochs": 1})
-    result = train_classify(cfg, data)
+    cfg = ExperimentConfig().replace(data={"task": "classify", "source": "synthetic:waveform"},
+                                     model={"cell": "gru", "hidden_size": 4}, train={"epochs": 1})
+    result = run_experiment(cfg, task=task_run(cfg, data))
     bundle = zipfile.ZipFile(io.BytesIO(task_zip(result, {"source": "synthetic:waveform", "name": "waveform"})))
     assert sorted(bundle.namelist()) == ["config.json", "history.csv", "manifest.json", "metrics.json",
                                          "model.safetensors"]

@@ -71,17 +71,19 @@ def test_auto_trains_the_articles_recipe_on_the_cpu_and_a_larger_lstm_on_the_gpu
 
 def test_the_text_and_label_tasks_train_on_cuda_and_reproduce_themselves():
     from rnncore.data.labelled import generate_labelled
-    from rnncore.tasks.charlm import load_text, sample, train_charlm
-    from rnncore.tasks.classify import train_classify
+    from rnncore.tasks.build import task_run
+    from rnncore.tasks.charlm import load_text, sample
+    from rnncore.training import run_experiment
     from rnncore.viz.text_views import text_trace
 
     def history(result):
         return [(r.train_loss, r.val_loss, r.grad_norm) for r in result.history]
 
-    text = load_text("sample:tang300")[1][:4000]
-    cfg = ExperimentConfig().replace(model={"cell": "lstm", "hidden_size": 24, "activation": "relu"},
+    text = load_text("sample:tang300")[:4000]
+    cfg = ExperimentConfig().replace(data={"task": "charlm"},
+                                     model={"cell": "lstm", "hidden_size": 24, "activation": "relu"},
                                      window={"lookback": 8}, train={"epochs": 2, "device": "cuda", "seed": 0})
-    runs = [train_charlm(cfg, text) for _ in range(2)]
+    runs = [run_experiment(cfg, task=task_run(cfg, text)) for _ in range(2)]
     assert runs[0].status == "finished" and history(runs[0]) == history(runs[1])
     model = runs[0].model
     assert next(model.parameters()).device.type == "cuda"
@@ -90,8 +92,9 @@ def test_the_text_and_label_tasks_train_on_cuda_and_reproduce_themselves():
     assert text_trace(model, runs[0].vocab, text[:30]).next_probs.shape == (30, len(runs[0].vocab))
 
     data = generate_labelled("waveform", seed=0, samples=200, steps=20)
-    cfg = ExperimentConfig().replace(data={"class_weights": "balanced"}, model={"cell": "gru", "hidden_size": 8},
+    cfg = ExperimentConfig().replace(data={"task": "classify", "class_weights": "balanced"},
+                                     model={"cell": "gru", "hidden_size": 8},
                                      train={"epochs": 2, "device": "cuda", "seed": 0})
-    runs = [train_classify(cfg, data) for _ in range(2)]
+    runs = [run_experiment(cfg, task=task_run(cfg, data)) for _ in range(2)]
     assert runs[0].status == "finished" and history(runs[0]) == history(runs[1])
     assert runs[0].metrics["test"] == runs[1].metrics["test"]

@@ -98,7 +98,7 @@ def test_the_samples_are_read_from_where_home_says_when_asked(installed):
 
     assert list_samples() == ["airline_passengers"]
     assert len(load_sample("airline_passengers").frame) == 60
-    assert load_text("sample:genesis")[1] == "In the beginning. " * 40
+    assert load_text("sample:genesis") == "In the beginning. " * 40
     assert len(load_labelled("sample:italy_power_demand").x) == 40
 
 

@@ -260,20 +260,23 @@ def test_the_app_queues_a_session_as_its_workspace_and_says_it_waits_for_its_own
 def test_a_text_or_label_run_says_it_waits_for_its_own_workspace():
     from rnncore.config import ExperimentConfig
     from rnncore.data.labelled import generate_labelled
-    from rnncore.tasks.job import TaskJob
+    from rnncore.tasks.build import task_run
+    from rnncore.training.trainer import Trainer
 
     slots = FairSlots(3, per_workspace=1)
     other_tab = slots.group("workspace:ada")
     assert other_tab.acquire(0)
     cfg = ExperimentConfig().replace(data={"source": "synthetic:sign_memory", "task": "classify"},
                                      model={"hidden_size": 4}, train={"epochs": 1})
-    job = TaskJob(cfg, generate_labelled("sign_memory", samples=60), slots=slots.group("workspace:ada"))
-    job.start()
+    trainer = Trainer(cfg, task=task_run(cfg, generate_labelled("sign_memory", samples=60)),
+                      slots=slots.group("workspace:ada"))
+    trainer.start()
     try:
-        assert wait_until(lambda: job.queued == "queued_workspace")
+        assert wait_until(lambda: trainer.snapshot().reason == "queued_workspace")
     finally:
         other_tab.release()
-    assert job.join(timeout=60) and job.queued is None and job.error is None and job.result is not None
+    assert trainer.join(timeout=60) and trainer.snapshot().status == "finished"
+    assert trainer.result().metrics["test"]["accuracy"] >= 0
 
 
 def test_the_runs_a_workspace_trains_at_once_are_a_server_setting(tmp_path):

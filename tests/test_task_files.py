@@ -15,6 +15,7 @@ from rnncore.errors import BundleError
 from rnncore.io.bundle import export_run, import_run
 from rnncore.tasks.build import task_data, task_run
 from rnncore.tasks.files import import_task, rescore, task_zip
+from rnncore.training import run_experiment
 from rnncore.training.limits import RunLimits
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 40
@@ -26,7 +27,7 @@ def classifier():
                                            "params": {"samples": 120}},
                                      model={"cell": "gru", "hidden_size": 6}, train={"epochs": 3, "lr": 0.02})
     data = task_data(cfg)
-    return task_run(cfg, data).run(), data
+    return run_experiment(cfg, task=task_run(cfg, data)), data
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def text_model(tmp_path_factory):
     cfg = ExperimentConfig().replace(data={"task": "charlm", "source": str(path)}, model={"hidden_size": 8},
                                      window={"lookback": 6}, train={"epochs": 2, "batch_size": 64})
     data = task_data(cfg)
-    return task_run(cfg, data).run(), data
+    return run_experiment(cfg, task=task_run(cfg, data)), data
 
 
 def identity(data) -> dict:

@@ -324,12 +324,12 @@ def test_a_run_without_a_validation_part_watches_its_training_loss_and_is_scored
 
 
 def test_a_run_that_cannot_be_evaluated_logs_why(sine, monkeypatch, caplog):
-    import rnncore.training.trainer as trainer_module
+    from rnncore.training.forecast import ForecastRun
 
-    def broken(**_):
+    def broken(self, **_):
         raise ValueError("no windows to score")
 
-    monkeypatch.setattr(trainer_module, "build_result", broken)
+    monkeypatch.setattr(ForecastRun, "result", broken)
     trainer = Trainer(tiny(epochs=1), sine)
     trainer.start()
     trainer.join()

@@ -20,7 +20,8 @@ def subject():
     """(the run picked: the current one or a kept one, a model of it no thread is updating), or None when
     there is none yet (before the first epoch)."""
     session = lab()
-    going = session.current if session.current is not None and session.current.record is None else None
+    current = session.current  # a text or labels run is looked inside on the Text & labels page
+    going = current if current is not None and current.record is None and current.task == "forecast" else None
     kept = {r.id: r for r in reversed(session.runs) if session.has_model(r)}  # ended here or elsewhere, or stored
     choices = ([CURRENT] if going is not None else []) + list(kept)
     if not choices:
@@ -31,7 +32,6 @@ def subject():
     if going is not None:
         label[CURRENT] = t("inside.current", label=run_label(going))
     chosen = st.selectbox(t("inside.run"), choices, format_func=label.get, key=PICKED)
-    current = session.current
     if chosen == CURRENT:
         run = going
     elif current is not None and current.record is not None and current.id == chosen:

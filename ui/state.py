@@ -40,6 +40,7 @@ OVERLAY_SEEN = "teacher.overlay.seen"  # the runs the teacher's overlay has offe
 TASK_MESSAGE = "tasks.message"  # an error Start on the Text & labels page left for the page to show
 TASK_MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
 TASK_IMPORT_DONE = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
+TASK_OPENED = "tasks.opened"  # a text or labels run reopened from the store or imported: shown until the next Start
 
 # polling intervals, in seconds
 PANEL_SECONDS = 1.0  # the Train page's progress line and loss chart
@@ -48,7 +49,6 @@ INSIDE_SECONDS = 3.0  # the Inside page, heavier than the Train page
 SIDEBAR_SECONDS = 2.0  # the sidebar's training status
 SWEEP_SECONDS = 2.0  # the Sweep page's trials and figures
 BOARD_SECONDS = 3.0  # the teacher's board
-TASKS_SECONDS = 1.0  # the Text & labels page's status and loss while a run trains
 STORE_RETRY_SECONDS = 30  # how long a run store that could not be opened is left alone before the next try
 
 
@@ -141,15 +141,6 @@ def _session_desk():
 def sweep_desk():
     """This browser session's sweeps (rnncore.sweeps.SweepDesk); its sweep stops when the tab closes."""
     return _session_desk()
-
-
-@st.cache_resource(scope="session", on_release=_close_desk, show_spinner=False)
-def task_desk():
-    """This browser session's runs of the text and classification tasks (rnncore.tasks.job.TaskDesk); its
-    run stops when the tab closes."""
-    from rnncore.tasks.job import TaskDesk
-
-    return TaskDesk()
 
 
 @st.cache_resource(show_spinner=False)

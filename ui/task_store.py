@@ -2,7 +2,7 @@
 stored runs with their loss curves, one reopened (its model scored again on its data),
 a run zip imported and kept, and these runs on the Compare and Evaluate pages.
 
-Everything stored or computed is rnncore's (rnncore.tasks.recording, rnncore.tasks.files); a store that cannot
+Everything stored or computed is rnncore's (rnncore.tasks.files); a store that cannot
 be used, or a zip or data it cannot take, is said and changes nothing.
 """
 
@@ -13,17 +13,15 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from rnncore.config import ExperimentConfig
+from rnncore.config import TASKS, ExperimentConfig
 from rnncore.errors import BundleError, KeyedError, StoreError
 from rnncore.io.model_files import ModelFileError
 from rnncore.tasks.build import task_data
-from rnncore.tasks.files import import_task, rescore
-from rnncore.tasks.job import TASKS, TaskJob
-from rnncore.tasks.recording import keep_imported, reopen
+from rnncore.tasks.files import import_task, keep_imported, reopen, rescore
 from rnncore.viz import plots
 from ui.i18n import explain_error, language, t, table, text, where_to
-from ui.state import TASK_IMPORT_DONE, TASK_MESSAGE, lab, memo, server_limits, task_desk
-from ui.tasks import Chosen
+from ui.state import TASK_IMPORT_DONE, TASK_MESSAGE, lab, memo, server_limits
+from ui.tasks import Chosen, open_run, opened
 
 
 def stored_runs(task: str, listed: list | None = None) -> None:
@@ -60,7 +58,7 @@ def stored_runs(task: str, listed: list | None = None) -> None:
     number = left.selectbox(t("tasks.stored.pick"), [s.number for s in found if s.has_model],
                             key=f"w.tasks.stored.{task}", format_func=lambda n: t("tasks.stored.run", number=n))
     right.button(t("tasks.stored.open"), key=f"b.tasks.reopen.{task}", on_click=_reopen, args=(number,),
-                 width="stretch", disabled=number is None or task_desk().running, icon=":material/folder_open:")
+                 width="stretch", disabled=number is None or lab().busy, icon=":material/folder_open:")
 
 
 def elsewhere(page: str) -> bool:
@@ -70,22 +68,23 @@ def elsewhere(page: str) -> bool:
     cell. Nothing when there are none. Whether it showed any."""
     from ui import tasks
 
-    archive, job = lab().archive, task_desk().job
-    ended = job if page != "compare" and job is not None and not job.running and job.result is not None else None
+    archive = lab().archive
+    ended = opened() if page != "compare" and not lab().busy else None
     try:
         listed = archive.store.list_runs(archive.key) if archive.stored else []
     except StoreError:
         listed = []  # (the page's own view of the store says it)
-    kinds = [task for task in TASKS if any(s.task == task for s in listed)]
+    kinds = [task for task in TASKS if task != "forecast" and any(s.task == task for s in listed)]
     if not kinds and ended is None:
         return False
     with st.expander(t("tasks.elsewhere"), icon=":material/text_fields:", expanded=ended is not None):
         if ended is not None:
-            st.markdown(f"**{t('tasks.elsewhere.opened', task=t(f'tasks.task.{ended.task}'))}**")
+            task = ended.result.task
+            st.markdown(f"**{t('tasks.elsewhere.opened', task=t(f'tasks.task.{task}'))}**")
             result, text_of = ended.result, ended.data
             if page != "inside":
-                tasks.scores_table(result, ended.task)
-            if ended.task == "charlm":
+                tasks.scores_table(result, task)
+            if task == "charlm":
                 (tasks.text_inside if page == "inside" else tasks.text_sample)(result, text_of)
             else:
                 (tasks.class_inside if page == "inside" else tasks.class_confusion)(result)
@@ -144,8 +143,7 @@ def import_panel(task: str, chosen: Chosen | None) -> None:
             number = keep_imported(archive.store, archive.key, result, {**imported.data, "rows": len(data)}, content)
         except StoreError as exc:
             st.warning(t("tasks.stored.not_kept", error=explain_error(exc, field=True)), icon=":material/cloud_off:")
-    about = {"source": cfg.data.source, **imported.data}
-    if task_desk().show(TaskJob.reopened(result, data, about, number)):
+    if open_run(result, data, number):
         st.rerun()
     st.error(t("tasks.busy"), icon=":material/error:")
 
@@ -171,6 +169,5 @@ def _reopen(number: int) -> None:
     except (KeyedError, ModelFileError) as exc:
         st.session_state[TASK_MESSAGE] = explain_error(exc)
         return
-    about = {"source": result.config.data.source, **stored.data}
-    if not task_desk().show(TaskJob.reopened(result, data, about, number)):
+    if not open_run(result, data, number):
         st.session_state[TASK_MESSAGE] = t("tasks.busy")

@@ -1,10 +1,11 @@
 """The Text & labels page's pieces: the data and settings widgets of a character language model or a
-sequence classifier, Start and Stop, and what a run shows: its loss, its scores next to the baselines,
-sampled text, the text coloured by a unit, the confusion matrix and the misclassified sequences.
+sequence classifier, the run's buttons, what a text model writes while it trains, and what an ended run shows:
+its scores next to the baselines, sampled text, the text coloured by a unit, the confusion matrix and the
+misclassified sequences.
 
 The widgets' ranges come from the settings' one declaration (rnncore.config) under the server's caps
-(ui.controls.bounds). A run trains in its own thread (rnncore.tasks.job, the session's TaskDesk) in the
-Lab's training slots; everything it computes is rnncore's (rnncore.tasks, rnncore.viz).
+(ui.controls.bounds). A run is the session Lab's, as every run is (Start, Pause, Step, Stop, the live panel,
+the sidebar's status, the workspace's store); everything it computes is rnncore's (rnncore.tasks, rnncore.viz).
 """
 
 from __future__ import annotations
@@ -17,23 +18,21 @@ import torch
 
 from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, load_labelled, read_labelled
-from rnncore.data.text import UNKNOWN, Vocabulary, read_text, split_text
+from rnncore.data.text import UNKNOWN, read_text, split_text
 from rnncore.errors import KeyedError
-from rnncore.nn.models import parameter_count
-from rnncore.tasks.build import data_identity, recommended
+from rnncore.tasks.build import recommended
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.files import task_zip
-from rnncore.tasks.job import Recording, TaskJob
 from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
 from rnncore.viz import plots
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
 from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
-from ui import links
+from ui import actions, links
 from ui.controls import bounds, label, seed
 from ui.i18n import explain_error, explain_note, source_name, t, text
 from ui.inside import heatmaps
-from ui.state import TASK_MEMO, TASK_MESSAGE, lab, server_limits, task_desk
+from ui.state import TASK_MEMO, TASK_MESSAGE, TASK_OPENED, lab, server_limits
 from ui.sweep import sweep_task
 
 MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
@@ -91,7 +90,7 @@ def take_scenario(scenario: TaskScenario) -> None:
 def to_sweep(cfg: ExperimentConfig, chosen: Chosen) -> None:
     """The Sweep page sweeps this experiment next (on the chosen data), not the Lab's."""
 
-    sweep_task(cfg, chosen.data, chosen.about["name"])
+    sweep_task(cfg, chosen.data, chosen.data.name)
 
 
 def take_link() -> None:
@@ -132,14 +131,22 @@ def _sample_label(source: str) -> str:
 
 
 class Chosen(NamedTuple):
-    """The data a run trains on: its source (sample:NAME, synthetic:NAME or the uploaded file's name), what
-    metrics.json says of it, the text or the LabelledSet itself, and an upload's bytes as trained on (what the
-    run store keeps, so the run can be reopened; None for a sample or a generator)."""
+    """The data a run trains on: its source (sample:NAME, synthetic:NAME or the uploaded file's name), the Text or
+    the LabelledSet itself, and an upload's bytes as trained on (what the run store keeps, so the run can be
+    reopened; None for a sample or a generator)."""
 
     source: str
-    about: dict
     data: object
     content: bytes | None = None
+
+
+class Opened(NamedTuple):
+    """A run whose results the page shows: its result, the data it was scored on, its number in the workspace
+    (None: kept in this tab only)."""
+
+    result: object
+    data: object
+    number: int | None
 
 
 def data_choice(task: str) -> Chosen | None:
@@ -156,14 +163,14 @@ def data_choice(task: str) -> Chosen | None:
     source = upload.name if upload else source
     try:
         if task == "charlm":
-            name, words = (upload.name, read_text(upload.getvalue(), upload.name)) if upload else load_text(source)
+            words = read_text(upload.getvalue(), upload.name) if upload else load_text(source)
             if len(words) > MAX_PAGE_CHARACTERS:
                 st.caption(t("tasks.cut", limit=f"{MAX_PAGE_CHARACTERS:,}"))
-                words = words[:MAX_PAGE_CHARACTERS]
+                words = words.cut(MAX_PAGE_CHARACTERS)
             st.caption(t("tasks.using", name=source_name(source), what=text(
                 "tasks.what.charlm", characters=f"{len(words):,}", distinct=f"{len(set(words)):,}")))
             content = words.encode("utf-8") if upload else None  # (the part trained on, when it was cut)
-            return Chosen(source, {"source": source, **data_identity(words, name, content)}, words, content)
+            return Chosen(source, words, content)
         data = read_labelled(upload.getvalue(), label=label_column, name=upload.name) if upload else \
             load_labelled(source, label=label_column)
     except KeyedError as exc:
@@ -174,8 +181,7 @@ def data_choice(task: str) -> Chosen | None:
                                                        steps=data.x.shape[1], counts=counts)))
     for note in data.notes:
         st.caption(explain_note(note))
-    content = upload.getvalue() if upload else None
-    return Chosen(source, {"source": source, **data_identity(data, data.name, content)}, data, content)
+    return Chosen(source, data, upload.getvalue() if upload else None)
 
 
 def _option_text(name: str):
@@ -223,41 +229,98 @@ def settings(task: str) -> ExperimentConfig:
     return ExperimentConfig().replace(**sections)
 
 
-def start(cfg: ExperimentConfig, chosen: Chosen) -> None:
-    """Train ``cfg`` (``experiment``'s: its task and the chosen data) in the background; a model over the server's
-    limits, or a run of this session already training, is refused with a message and nothing started."""
-    data = chosen.data
-    if cfg.data.task == "charlm":  # the vocabulary as training will fit it, on the training part
-        window = cfg.window
-        sizes = (len(Vocabulary.fit(split_text(data, window.train_fraction, window.val_fraction)[0],
-                                    cfg.data.vocabulary)),) * 2
-    else:
-        sizes = (data.x.shape[2], len(data.classes))
-    limits = server_limits().run_limits()
+def buttons(cfg: ExperimentConfig, chosen: Chosen | None) -> bool:
+    """Start, Pause or Resume, Step and Stop of the session's run (its Lab's: the one run of every page), and
+    Sweep; whether Sweep was pressed."""
+    can, row = lab().controls(), st.columns(4)
+    if row[0].button(t("tasks.start"), key="b.tasks.start", type="primary", icon=":material/play_arrow:",
+                     disabled=not can.start or chosen is None, width="stretch"):
+        start(cfg, chosen)
+        st.rerun()
+    row[1].button(t("train.resume") if can.resume else t("train.pause"), key="b.tasks.pause",
+                  on_click=actions.pause_or_resume, disabled=not (can.pause or can.resume), icon=":material/pause:",
+                  width="stretch")
+    if row[2].button(t("train.step"), key="b.tasks.step", disabled=not can.step or (can.start and chosen is None),
+                     icon=":material/skip_next:", help=t("train.step_help"), width="stretch"):
+        if lab().busy:  # one more epoch of the paused run
+            lab().step()
+        else:  # one epoch of this experiment, then paused
+            start(cfg, chosen, one_epoch=True)
+        st.rerun()
+    row[3].button(t("tasks.stop"), key="b.tasks.stop", on_click=actions.stop, disabled=not can.stop,
+                  icon=":material/stop:", width="stretch")
+    return st.button(t("tasks.sweep"), key="b.tasks.sweep", icon=":material/travel_explore:", disabled=chosen is None,
+                     help=t("tasks.sweep_help"))
+
+
+def start(cfg: ExperimentConfig, chosen: Chosen, one_epoch: bool = False) -> None:
+    """Train ``cfg`` (``experiment``'s: its task and the chosen data) in the session's Lab (``one_epoch``: then
+    pause); a setting over the server's limits, data it cannot use or a run still going is said, and nothing
+    starts."""
     try:
-        limits.check(cfg, parameter_count(cfg.model, *sizes))
+        lab().start(cfg, one_epoch=one_epoch, data=chosen.data, content=chosen.content)
     except KeyedError as exc:
         st.session_state[TASK_MESSAGE] = explain_error(exc)
         return
-    job = TaskJob(cfg, data, slots=lab().slots, seconds_cap=limits.max_seconds or 0.0, about=chosen.about,
-                  recording=_recording(chosen))
-    if not task_desk().start(job):
-        st.session_state[TASK_MESSAGE] = t("tasks.busy")
+    st.session_state.pop(TASK_OPENED, None)  # the run shown from now on is this one
 
 
-def _recording(chosen: Chosen) -> Recording | None:
-    """Where the run is recorded: this browser's workspace of the run store (None while runs stay in memory)."""
-    archive = lab().archive
-    if not archive.stored:
+def reopened() -> Opened | None:
+    """A run reopened from the store or imported, shown until the next Start."""
+    return st.session_state.get(TASK_OPENED)
+
+
+def opened() -> Opened | None:
+    """The run whose results the page shows: one reopened or imported (``reopened``); else the Lab's current run
+    once it ended, when it is a text or labels run; None otherwise."""
+    kept = reopened()
+    if kept is not None:
+        return kept
+    session = lab()
+    run = session.current
+    record = run.record if run is not None and run.task != "forecast" else None
+    if record is None or record.result is None:
         return None
-    identity = {k: v for k, v in chosen.about.items() if k != "source"}
-    return Recording(archive.store, archive.key, identity, chosen.content)
+    return Opened(record.result, run.dataset, run.id if session.archive.stored else None)
 
 
-def download(job: TaskJob) -> None:
+def open_run(result, data, number: int | None) -> bool:
+    """Show ``result`` (a run reopened or imported) instead of the Lab's current run; False, and nothing changed,
+    while a run goes on."""
+    if lab().busy:
+        return False
+    st.session_state[TASK_OPENED] = Opened(result, data, number)
+    return True
+
+
+def opened_status(shown: Opened) -> None:
+    """A reopened or imported run: how it ended and its loss (the results below say the rest)."""
+    result = shown.result
+    st.success(t("tasks.ended", message=result.message), icon=":material/check_circle:")
+    labels = {"title": text("tasks.loss"), "y": text("tasks.loss_y")}
+    st.plotly_chart(plots.loss_figure(result.history, len(result.history), labels=labels), key="tasks.loss")
+
+
+def results(shown: Opened) -> None:
+    """An ended run's scores next to the baselines, where it is kept, its zip, and its text or its confusion
+    matrix."""
+    result, task = shown.result, shown.result.config.data.task
+    if shown.number is not None:
+        st.caption(t("tasks.stored.as", number=shown.number))
+    scores_table(result, task)
+    download(shown)
+    if task == "charlm":
+        text_results(result, shown.data)
+    else:
+        class_results(result)
+
+
+def download(shown: Opened) -> None:
     """The ended run's files (model, config, history, metrics, vocabulary) as one zip."""
-    files = _once(job.result, ("zip",), lambda: task_zip(job.result, job.about))
-    st.download_button(t("tasks.download"), files, f"rnnlab-{job.task}.zip",
+    result = shown.result
+    about = {"source": result.config.data.source, **shown.data.identity()}
+    files = _once(result, ("zip",), lambda: task_zip(result, about))
+    st.download_button(t("tasks.download"), files, f"rnnlab-{result.task}.zip",
                        "application/zip", key="b.tasks.download", icon=":material/download:")
 
 
@@ -266,31 +329,19 @@ def show_message() -> None:
         st.error(message, icon=":material/error:")
 
 
-def status(job: TaskJob) -> None:
-    epochs = job.epochs()
-    if job.error is not None:
-        st.error(t("tasks.failed", error=explain_error(job.error, field=True)), icon=":material/error:")
-    elif job.queued:  # for a free slot, or for its own workspace's other run
-        st.info(t(f"tasks.{job.queued}"), icon=":material/hourglass_top:")
-    elif job.stopping:
-        st.info(t("tasks.stopping"), icon=":material/stop_circle:")
-    elif job.running:
-        st.info(t("tasks.running", epoch=len(epochs) + 1, epochs=job.cfg.train.epochs), icon=":material/play_circle:")
-    elif job.result is not None:
-        st.success(t("tasks.ended", message=job.result.message), icon=":material/check_circle:")
-    if job.store_error is not None:
-        st.warning(t("tasks.stored.not_kept", error=explain_error(job.store_error, field=True)),
-                   icon=":material/cloud_off:")
-    elif job.number is not None:
-        st.caption(t("tasks.stored.as", number=job.number))
-    st.plotly_chart(plots.loss_figure(epochs, job.cfg.train.epochs, labels={"title": text("tasks.loss")}),
-                    key="tasks.loss")
-    if job.task == "charlm" and job.result is None and job.error is None:  # while it trains: what it writes now
-        live_sampling(job)
-        if job.samples:
-            said = job.samples[-1]
-            st.caption(t("tasks.live_sample", epoch=said.epoch, temperature=f"{said.temperature:g}"))
-            written(said.prompt, said.text)
+def live_text(run) -> None:
+    """While a text model trains (``run``, an ActiveRun): what it wrote after its last epoch, and the prompt and
+    temperature of what it writes after the next (read by the training thread)."""
+    first = run.dataset[:run.config.window.lookback]  # the defaults: never the last value read, which may be stale
+    prompt = st.text_area(t("tasks.prompt"), value=first, key=LIVE_PROMPT, help=t("tasks.live_prompt_help"), height=80)
+    heat = st.slider(t("tasks.temperature"), 0.1, 2.0, 0.8, 0.1, key=LIVE_HEAT, help=t("tasks.temperature_help"))
+    run.text.sampling = (prompt, float(heat))
+    said = run.text.latest()
+    if said is None:
+        st.caption(t("tasks.live_waiting"))
+        return
+    st.caption(t("tasks.live_sample", epoch=said.epoch, temperature=f"{said.temperature:g}"))
+    written(said.prompt, said.text)
 
 
 def written(prompt: str, drawn: str) -> None:
@@ -304,17 +355,6 @@ def written(prompt: str, drawn: str) -> None:
 def shown_symbols(drawn: str) -> str:
     """Characters a text model wrote, its unknown symbol shown as □."""
     return drawn.replace(UNKNOWN, UNKNOWN_SHOWN)
-
-
-def live_sampling(job: TaskJob) -> None:
-    """The prompt and temperature of what the model writes after its next epoch (read by the training thread)."""
-    left, right = st.columns([3, 1])
-    first = TaskJob.first_sampling(job.data, job.cfg)  # the defaults: never the last value read, which may be stale
-    prompt = left.text_area(t("tasks.prompt"), value=first[0], key=LIVE_PROMPT, help=t("tasks.live_prompt_help"),
-                            height=80)
-    heat = right.slider(t("tasks.temperature"), 0.1, 2.0, first[1], 0.1, key=LIVE_HEAT,
-                        help=t("tasks.temperature_help"))
-    job.sampling = (prompt, float(heat))
 
 
 def scores_table(result, task: str) -> None:
@@ -390,11 +430,10 @@ def class_results(result) -> None:
 
 def class_confusion(result) -> None:
     st.subheader(t("tasks.confusion_heading"))
-    left, right = st.columns(2)
-    left.plotly_chart(confusion_figure(result.metrics["test"]["confusion_matrix"], result.data.classes, labels={
+    st.plotly_chart(confusion_figure(result.metrics["test"]["confusion_matrix"], result.data.classes, labels={
         "title": text("tasks.fig.confusion"), "true": text("tasks.fig.true"), "predicted": text("tasks.fig.predicted"),
         "share": text("tasks.fig.share")}), key="tasks.confusion")
-    right.plotly_chart(misclassified_figure(result.data.x, result.misclassified("test"), labels={
+    st.plotly_chart(misclassified_figure(result.data.x, result.misclassified("test"), labels={
         "title": text("tasks.fig.wrong"), "x": text("tasks.fig.step"), "y": text("tasks.fig.value"),
         "none": text("tasks.fig.none")}), key="tasks.wrong")
 

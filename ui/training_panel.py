@@ -1,4 +1,5 @@
-"""The live training panel: a fragment that polls the current run about once a second.
+"""The live training panel of the session's run, whatever its task: a fragment that polls the current run about
+once a second.
 
 Each refresh reads the Lab's current run once and draws everything from that run (its progress,
 its data, its windows, its live weights): another run starting meanwhile, or other data loaded for
@@ -6,7 +7,9 @@ the next run, never mixes into the picture. Figures are rebuilt only when the ru
 changed; an unchanged figure is sent again as the same spec, which the browser neither remounts
 nor redraws. While a run goes on, the progress line and the loss chart follow every refresh; the
 prediction chart and the metrics every few seconds, since redrawing them takes the browser CPU
-that, on a laptop or a small server, the training would use (docs/PERFORMANCE.md).
+that, on a laptop or a small server, the training would use (docs/PERFORMANCE.md). Beside the loss, a forecast
+shows its predictions against the truth, a text model what it writes after each epoch (ui.tasks.live_text), and
+a classifier says where its confusion matrix will be.
 """
 
 from __future__ import annotations
@@ -20,28 +23,30 @@ from rnncore.viz import plots
 from ui import state
 from ui.errors import shielded
 from ui.fragments import fragment
-from ui.i18n import explain, language, t, table
+from ui.i18n import explain, language, t, table, text
 from ui.runs import run_label
 from ui.state import held, lab, memo
+from ui.tasks import live_text
 
 
-def training_panel(status: str) -> None:
+def training_panel(status: str, results_below: bool = False) -> None:
     """Progress, loss and predictions of the current run; polls while it is queued or running.
 
     ``status`` is the one the page drew its buttons for: when the run's status moves on from it,
-    the whole page is drawn again, so the buttons always match the run.
+    the whole page is drawn again, so the buttons always match the run. ``results_below``: the page shows a text
+    or labels run's results under the panel (the Text & labels page); elsewhere the panel points there.
     """
     run = lab().current
     drawn = (status, run.id if run is not None else None)
-    fragment(run_every=state.PANEL_SECONDS if lab().status().moving else None)(_panel)(drawn)
+    fragment(run_every=state.PANEL_SECONDS if lab().status().moving else None)(_panel)(drawn, results_below)
 
 
-def _panel(drawn: tuple) -> None:
+def _panel(drawn: tuple, results_below: bool) -> None:
     with shielded("the training panel"):  # it reruns on its own: the page's shield does not cover it
-        _draw(drawn)
+        _draw(drawn, results_below)
 
 
-def _draw(drawn: tuple) -> None:
+def _draw(drawn: tuple, results_below: bool) -> None:
     session = lab()
     run = session.current  # read once: everything below is drawn from this run
     if run is None:
@@ -62,14 +67,22 @@ def _draw(drawn: tuple) -> None:
         st.plotly_chart(memo("loss", (run.id, progress.version, log_y, language()),
                              lambda: loss_figure(run, progress, log_y)), key="live.loss")
     with right:
-        if frame is None:
+        if run.task == "charlm" and progress.status.active:
+            live_text(run)
+        elif run.task != "forecast" and results_below:
+            if progress.status.active:
+                st.caption(t("tasks.results_below"))
+        elif run.task != "forecast":
+            st.caption(t("train.task_results"))
+            st.page_link("views/tasks.py", label=t("nav.tasks"), icon=":material/text_fields:")
+        elif frame is None:
             st.caption(t("train.waiting_first_epoch"))
         elif run.windows.is_sequences:
             st.caption(t("train.sequences_no_series"))
         else:
             st.plotly_chart(memo("pred", (run.id, frame.version, language()),
                                  lambda: prediction_figure(run, frame)), key="live.pred")
-    if frame is not None:
+    if frame is not None and run.task == "forecast":
         metrics_table(run, frame)
 
 
@@ -107,12 +120,17 @@ def status_line(progress) -> None:
 
 
 def loss_figure(run, progress, log_y: bool):
-    sequences = run.dataset.sequences
+    """The run's loss by epoch: a forecast's in its config's loss (a memory task's next to always predicting the
+    mean), a text or labels task's in cross-entropy."""
+    forecast = run.task == "forecast"
+    sequences = run.dataset.sequences if forecast else None
     history = [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in progress.history]
     partial = progress.partial_epoch.points() if progress.partial_epoch is not None else None
+    labels = table("fig.loss") if forecast else {**table("fig.loss"), "title": text("tasks.loss"),
+                                                  "y": text("tasks.loss_y")}
     return plots.loss_figure(history, progress.epochs, log_y=log_y,
                              reference=sequences.baseline_mse if sequences is not None else None,
-                             reference_name=t("train.mean_line"), labels=table("fig.loss"), partial=partial)
+                             reference_name=t("train.mean_line"), labels=labels, partial=partial)
 
 
 def prediction_figure(run, frame):

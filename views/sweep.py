@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnncore.tasks.run import OBJECTIVES
+from rnncore.training.task import OBJECTIVES
 from ui import actions, links, sweep
 from ui.errors import shielded
 from ui.fragments import fragment

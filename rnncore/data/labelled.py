@@ -14,6 +14,7 @@ sequences of different lengths, a label that changes inside a sequence, a class 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,9 +53,16 @@ class LabelledSet:
     label: str  # the label column ("class" for a generated set)
     layout: str  # "wide" or "long" ("generated" for a generated set)
     notes: list[Note] = field(default_factory=list)
+    checksum: str = ""  # a file's SHA-256; "" for a sample or a generated set
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def identity(self) -> dict:
+        """What a run keeps of its data to find it again, as a series' ``Dataset.identity``: name, sequences, a
+        file's SHA-256 (None for a sample or a generated set), the label column and the layout."""
+        return {"name": self.name, "rows": len(self), "sha256": self.checksum or None, "label": self.label,
+                "layout": self.layout}
 
     @property
     def counts(self) -> dict[str, int]:
@@ -179,8 +187,10 @@ def read_labelled(source, *, label: str | None = None, name: str | None = None) 
         x, features = _wide(table, label_col, comma, notes)
         labels = table[label_col].reset_index(drop=True)
     indices, classes = _classes(labels.astype(str).str.strip(), label_col)
-    return _checked(x, indices, classes, features, name or default_name, label_col, "long" if long else "wide",
-                    notes)
+    made = _checked(x, indices, classes, features, name or default_name, label_col, "long" if long else "wide", notes)
+    if isinstance(source, bytes | bytearray):
+        made.checksum = hashlib.sha256(source).hexdigest()
+    return made
 
 
 def _checked(x, labels, classes, features, name, label, layout, notes) -> LabelledSet:

@@ -11,6 +11,7 @@ part (add-one smoothing) in bits per character on another part: what a recurrent
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -30,8 +31,31 @@ def _refuse(key: str, **details) -> DataError:
     return DataError.keyed(key, **details)
 
 
-def read_text(content: bytes, name: str = "text") -> str:
-    """The text of an uploaded file (UTF-8), or DataError: empty, binary, another encoding, too big, too short."""
+class Text(str):
+    """A text and where it came from: its ``name`` and a file's SHA-256 (``checksum``; "" for a bundled sample).
+    A slice of it is a plain string."""
+
+    def __new__(cls, text: str, name: str = "text", checksum: str = ""):
+        made = super().__new__(cls, text)
+        made.name, made.checksum = name, checksum
+        return made
+
+    def identity(self) -> dict:
+        """What a run keeps of its text to find it again, as a series' ``Dataset.identity``: name, characters, and
+        a file's SHA-256 (None for a sample)."""
+        return {"name": self.name, "rows": len(self), "sha256": self.checksum or None}
+
+    def cut(self, most: int) -> Text:
+        """Its first ``most`` characters, as a file of those would be (their UTF-8 bytes' SHA-256)."""
+        if len(self) <= most:
+            return self
+        part = str(self)[:most]
+        return Text(part, self.name, hashlib.sha256(part.encode("utf-8")).hexdigest() if self.checksum else "")
+
+
+def read_text(content: bytes, name: str = "text") -> Text:
+    """The text of an uploaded file (UTF-8) named after the file, or DataError: empty, binary, another encoding,
+    too big, too short."""
     if len(content) > MAX_BYTES:
         raise _refuse("too_big", limit=f"{MAX_BYTES / 1e6:g}")
     if not content.strip():
@@ -46,7 +70,7 @@ def read_text(content: bytes, name: str = "text") -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) < MIN_CHARACTERS:
         raise _refuse("text_too_short", name=name, count=len(text), least=MIN_CHARACTERS)
-    return text
+    return Text(text, name.rsplit(".", 1)[0] if "." in name else name, hashlib.sha256(content).hexdigest())
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""A run that was started: everything it was started with, and the questions a page asks of it.
+"""A run that was started, of any task: everything it was started with, and the questions a page asks of it.
 
-An ActiveRun owns its config, its data set and windows, its Trainer and the live copies of its
-weights; none of them is ever replaced. A page that reads one ActiveRun per refresh therefore
+An ActiveRun owns its config, its data (a series' Dataset, a Text, a LabelledSet) and the task's parts, its
+Trainer and the live copies of its weights (and, for a text model, what it writes after each epoch); none of
+them is ever replaced. A page that reads one ActiveRun per refresh therefore
 draws one run from that run's own data, whatever data or settings the person picks meanwhile for
 the next run, and whichever thread starts the next run of a series.
 """
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnncore.config import ExperimentConfig
-from rnncore.data.dataset import Dataset
 from rnncore.lab.live_view import LiveFrame, LiveView
 from rnncore.lab.records import RunRecord
 from rnncore.training.lineage import FRESH, Lineage
@@ -34,19 +34,25 @@ class ModelView:
 class ActiveRun:
     """One run and everything it was started with (see the module docstring)."""
 
-    def __init__(self, config: ExperimentConfig, dataset: Dataset, *, slots=None, limits=None, initial_state=None,
+    def __init__(self, config: ExperimentConfig, dataset, *, slots=None, limits=None, initial_state=None,
                  history=(), lineage: Lineage = FRESH,
                  on_end: Callable[[ActiveRun, RunRecord], None] = lambda run, record: None):
         """Build the run's Trainer (ConfigError or DataError when it cannot run; nothing has started).
         ``initial_state``, ``history`` and ``lineage``: the run it continues (its weights, epochs and lineage)."""
-        from rnncore.training.trainer import Trainer  # torch loads only when training is asked for
+        from rnncore.tasks.build import task_run  # torch loads only when training is asked for
+        from rnncore.tasks.charlm import LiveText
+        from rnncore.training.trainer import Trainer
 
+        task = task_run(config, dataset, limits=limits)
         self.id, self.config, self.dataset = 0, config, dataset  # the Lab numbers the run when it starts
-        self.lineage = lineage.then(dataset.identity())  # where its weights come from, this run's data included
+        self.identity = task.identity()  # what the run store keeps of its data
+        self.lineage = lineage.then(self.identity)  # where its weights come from, this run's data included
         self._live = LiveView(config.model)
-        self._trainer = Trainer(config, dataset=dataset, slots=slots, limits=limits, callbacks=[self._live],
+        self.text = LiveText(task) if self.task == "charlm" else None  # what a text model writes after each epoch
+        watching = [w for w in (self._live, self.text) if w is not None]
+        self._trainer = Trainer(config, task=task, slots=slots, limits=limits, callbacks=watching,
                                 initial_state=initial_state, history=history, on_end=[self._ended])
-        self._live.attach(self._trainer.model, self._trainer.windows, self._trainer.period)
+        self._live.attach(task.model, task.parts, self._trainer.period)
         self._on_end = on_end
         self.record: RunRecord | None = None  # set when the run has ended
 
@@ -63,6 +69,11 @@ class ActiveRun:
         on_end(self, self.record)
 
     # what the run trains on --------------------------------------------------------------
+    @property
+    def task(self) -> str:
+        """What it learns: forecast, charlm or classify (its config's ``data.task``)."""
+        return self.config.data.task
+
     @property
     def windows(self):
         return self._trainer.windows

@@ -129,7 +129,7 @@ class StoreArchive:
         from rnncore.store.recorder import RunRecorder
 
         try:
-            numbers = self.store.new_runs(self.key, [(run.config, run.dataset.identity(), run.parameters, run.lineage)
+            numbers = self.store.new_runs(self.key, [(run.config, run.identity, run.parameters, run.lineage)
                                                      for run in runs], owner=self.owner)
         except StoreError as exc:
             if exc.key in ("quota_runs", "no_workspace", "bad_workspace_key"):

@@ -1,12 +1,14 @@
 """A run that has ended, as the Compare and Evaluate pages keep it (its settings, curves and metrics), and what
-the run store keeps of it (``ended_fields``)."""
+the run store keeps of it (``ended_fields``; a Trainer's run recorded as it trains: ``record_run``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from rnncore.config import ExperimentConfig
-from rnncore.training.lineage import NOT_KNOWN, Lineage
+from rnncore.data.dataset import Dataset
+from rnncore.store.recorder import RunRecorder
+from rnncore.training.lineage import FRESH, NOT_KNOWN, Lineage
 from rnncore.training.progress import EpochRecord, PartialEpoch, Status
 
 
@@ -49,17 +51,18 @@ class RunRecord:
                      tuple(float(g) for g in progress.grad_through_time), grad_epoch=progress.grad_through_time_epoch)
         if dataset is not None:
             record.data = dataset.identity()
-            if dataset.sequences is None:
+            if isinstance(dataset, Dataset) and dataset.sequences is None:  # a series: its time index
                 record.index = dataset.frame.index
         if result is not None:
             record.keep(result)
         return record
 
     def keep(self, result) -> None:
-        """Take the metrics of ``result`` and hold it (its model) for Evaluate and Continue."""
+        """Take the metrics of ``result`` (a RunResult or a TaskResult) and hold it (its model) for Evaluate and
+        Continue."""
         self.result, self.metrics, self.baselines = result, result.metrics, result.baselines
         self.baseline_notes, self.parameters = dict(result.baseline_notes), result.parameters
-        self.y_unit, self.data = result.windows.y_unit, result.data or self.data
+        self.y_unit = result.y_unit
 
 
 def ended_fields(record: RunRecord, result) -> dict:
@@ -69,9 +72,10 @@ def ended_fields(record: RunRecord, result) -> dict:
 
     weights = traces = None
     if result is not None:
+        weights = model_bytes(result.model)
+    if result is not None and record.config.data.task == "forecast":  # what Inside traces of a series' windows
         from safetensors.torch import save
 
-        weights = model_bytes(result.model)
         model, was = result.model, result.model.training
         model.eval()
         try:
@@ -82,6 +86,24 @@ def ended_fields(record: RunRecord, result) -> dict:
             "details": record.details, "history": record.history, "kept_epoch": record.kept_epoch,
             "results": results_of(record), "parameters": record.parameters or None,
             "weights": weights, "traces": traces}
+
+
+def record_run(store, key: str, trainer, owner: str = "") -> RunRecorder:
+    """A Trainer's run numbered in the workspace ``key`` of ``store`` and written as it trains (the command line's
+    and a sweep's runs; a page's are the Lab's archive's). StoreError, and nothing stored, when it cannot."""
+    identity = trainer.task.identity()
+    (number,) = store.new_runs(key, [(trainer.cfg, identity, trainer.model.num_parameters(), FRESH.then(identity))],
+                               owner=owner)
+    recorder = RunRecorder(store, key, number, trainer.model)
+    trainer.add_callback(recorder)
+    return recorder
+
+
+def finish_recorded(recorder: RunRecorder, trainer, result) -> list[int]:
+    """``record_run``'s run ended with ``result`` (None: nothing to evaluate): written whole; the runs whose model
+    the quota removed. StoreError when the store cannot take it."""
+    record = RunRecord.of(recorder.number, trainer.cfg, trainer.snapshot(), result, trainer.dataset)
+    return recorder.finish(**ended_fields(record, result))
 
 
 def kept_fields(record: RunRecord) -> dict:
@@ -101,8 +123,9 @@ def floats(values) -> tuple[float, ...] | None:
 
 def results_of(record: RunRecord) -> dict:
     """What the store keeps of a record's results (JSON)."""
-    partial = record.partial_epoch
+    partial, document = record.partial_epoch, getattr(record.result, "document", None)
     return {"metrics": record.metrics, "baselines": record.baselines,
+            **({"task": document()} if document is not None else {}),  # a text or labels run's metrics.json
             "baseline_notes": {k: {"note": str(v), "note_key": v.key, "note_details": v.details}
                                for k, v in record.baseline_notes.items()},
             "y_unit": record.y_unit,

@@ -176,8 +176,11 @@ class Lab:
         return None
 
     # starting and controlling runs -------------------------------------------------------------
-    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False) -> ActiveRun:
-        """Start a run of ``config`` (default: the next run's settings) on the next run's data.
+    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False, data=None,
+              content: bytes | None = None) -> ActiveRun:
+        """Start a run of ``config`` (default: the next run's settings) on the next run's data, or on ``data``: a
+        text or labelled set (the Text & labels page's, with an upload's ``content`` to keep in the workspace),
+        which leaves the next run's data and settings as they are.
 
         Raises ConfigError (a setting, a server limit, a run still going) or DataError (data too
         short) and then changes nothing; on success ``config`` becomes the next run's settings.
@@ -185,8 +188,10 @@ class Lab:
         if self.busy:
             raise config_error("run_going")
         config = config or self.config
-        run = self._prepare(config, self.ensure_dataset())
-        self._begin([run], config, one_epoch)
+        run = self._prepare(config, data if data is not None else self.ensure_dataset())
+        if content is not None and self.archive.stored:  # the file, so that its runs can be reopened
+            self._tell(self.archive.keep_data(config.data.source, content))
+        self._begin([run], config if data is None else None, one_epoch)
         return run
 
     def start_series(self, configs: Sequence[ExperimentConfig], dataset: Dataset | None = None) -> list[ActiveRun]:
@@ -230,11 +235,12 @@ class Lab:
         return ActiveRun(config, dataset, slots=self.slots, limits=self.limits, initial_state=initial_state,
                          history=history, lineage=lineage, on_end=self._keep)
 
-    def _begin(self, runs: list[ActiveRun], config: ExperimentConfig, one_epoch: bool = False) -> None:
+    def _begin(self, runs: list[ActiveRun], config: ExperimentConfig | None, one_epoch: bool = False) -> None:
+        """Number ``runs`` and start them; ``config`` becomes the next run's settings (None: they stay)."""
         with self._lock:
             self.archive.number(runs)  # StoreError (a quota, a workspace gone): nothing has started
             self._group = runs
-        self.config = config
+        self.config = config or self.config
         for run in runs:
             run.start(one_epoch)
 
@@ -288,10 +294,10 @@ class Lab:
     # ended runs ------------------------------------------------------------------------------
     @property
     def runs(self) -> list[RunRecord]:
-        """The ended and imported runs, oldest first (with a store: every run of the workspace, other tabs'
-        included, but the ones this Lab is training)."""
+        """The ended and imported forecasts, oldest first (with a store: every forecast of the workspace, other
+        tabs' included, but the ones this Lab is training). The Text & labels page lists the other tasks' runs."""
         going = {run.id for run in self._group if run.record is None}
-        return self.archive.records(going)
+        return [r for r in self.archive.records(going) if r.config.data.task == "forecast"]
 
     def run(self, run_id: int) -> RunRecord | None:
         return next((r for r in self.runs if r.id == run_id), None)
@@ -343,7 +349,9 @@ class Lab:
                                            if "note" in m})
         record.data, record.lineage = imported.data, IMPORTED.then(imported.data)  # whatever its files say
         if dataset is not None:
-            record.keep(evaluate(cfg, imported.model, dataset, imported.history))
+            result = evaluate(cfg, imported.model, dataset, imported.history)
+            record.keep(result)
+            record.data = result.data  # the data it was evaluated on
             if dataset.sequences is None:
                 record.index = dataset.frame.index
         else:

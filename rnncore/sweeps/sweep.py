@@ -19,6 +19,7 @@ seeds its sampler with seed + k, so that two workers do not draw the same first 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import threading
 import time
@@ -31,10 +32,9 @@ from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.errors import ConfigError, KeyedError, StoreError, SweepError
 from rnncore.sweeps.space import SearchSpace
 from rnncore.sweeps.storage import OWNER, SweepStorage, check_study_name
-from rnncore.tasks.run import OBJECTIVES
 from rnncore.training.limits import RunLimits
-from rnncore.training.lineage import FRESH
 from rnncore.training.progress import Status
+from rnncore.training.task import OBJECTIVES
 
 PRUNERS = ("median", "hyperband", "none")
 ATTR, BUDGET, WORKERS = "rnnlab_sweep", "trials", "workers"
@@ -109,7 +109,7 @@ class TrialOutcome:
     run: int | None = None  # the run it was recorded as in the run store's workspace
     pruned_by: str | None = None  # "pruner", "time_budget" (the sweep's time ran out) or "stopped" (by its user)
     extra: dict = field(default_factory=dict)
-    metric: str = "val_loss"  # what ``value`` is (rnncore.tasks.run.OBJECTIVES)
+    metric: str = "val_loss"  # what ``value`` is (rnncore.training.task.OBJECTIVES)
 
     @classmethod
     def of(cls, trial, metric: str = "val_loss") -> TrialOutcome:
@@ -151,7 +151,6 @@ class Sweep:
         self.store, self.workspace_key, self.worker = store, workspace_key, worker
         self._owns_storage = owns_storage
         self._data_kept = False
-        self._task_identity: dict | None = None  # a task's data as its trials' runs record it (made once)
         self._stopping = threading.Event()  # stop(): no new trial, and the one training ends after its epoch
         self._trainer = None  # the Trainer of the trial training now (None between trials)
         self.training: tuple[int, int] | None = None  # (trial number, epochs it trained so far), while one trains
@@ -326,28 +325,28 @@ class Sweep:
         """Train the trial's configuration and tell the study how it ended."""
         import optuna
 
+        from rnncore.tasks.build import task_run
         from rnncore.training.progress import ENDED
         from rnncore.training.trainer import Trainer
 
         with self.storage.guard():
             values = self.plan.space.suggest(trial)
-        if self.plan.base.data.task != "forecast":
-            return self._task_trial(trial, deadline, values)
         try:
             cfg = self.plan.space.configure(self.plan.base, values)
-            trainer = Trainer(cfg, self.dataset, slots=self.slots, limits=self.limits)
+            task = task_run(cfg, self.dataset, limits=self.limits)
+            trainer = Trainer(cfg, task=task, slots=self.slots, limits=self.limits)
         except KeyedError as exc:  # a combination the checks of check_plan could not foresee
             return self._tell(trial, optuna.trial.TrialState.FAIL, None, epochs=0, status="failed",
                               message=str(exc))
         pruned: dict[str, str] = {}
 
-        def watch(progress) -> None:  # after each epoch, in this thread
-            record = progress.history[-1]
+        def watch(progress) -> None:  # after each epoch, in this thread (the model is not changing then)
             self.training = (trial.number, len(progress.history))
-            if record.val_loss is None or not math.isfinite(record.val_loss) or pruned:
+            value = task.watched(progress.history[-1])  # the task's validation metric (OBJECTIVES)
+            if value is None or not math.isfinite(value) or pruned:
                 return
             with self.storage.guard():
-                trial.report(record.val_loss, record.epoch)
+                trial.report(value, progress.history[-1].epoch)
                 if trial.should_prune():
                     pruned["by"] = "pruner"
                     trainer.stop()  # the run ends "stopped" after this epoch
@@ -358,7 +357,7 @@ class Sweep:
                 trainer.stop()
 
         trainer.add_callback(watch)
-        recorder = self._record(trial, cfg, trainer)
+        recorder = self._record(trial, trainer)
         with self._training(trial, trainer, deadline, out_of_time):
             try:
                 try:
@@ -374,76 +373,14 @@ class Sweep:
         if self.stopping and final.status != Status.FINISHED:
             pruned.setdefault("by", "stopped")
         run_error = self._finish(recorder, trainer, result)
-        losses = [r.val_loss for r in final.history if r.val_loss is not None and math.isfinite(r.val_loss)]
-        best = min(losses) if losses else None
+        value = task.objective(result, final.history)
         attrs = {"epochs": len(final.history), "status": str(final.status), "message": final.message,
-                 "best_epoch": final.best_epoch, "best_value": best}
+                 "best_epoch": final.best_epoch, "best_value": value}
         if run_error:
             attrs["run_error"] = run_error
         if pruned and not (pruned["by"] == "time_budget" and final.status == Status.FINISHED):  # (it ended first)
             return self._tell(trial, optuna.trial.TrialState.PRUNED, None, pruned_by=pruned["by"], **attrs)
-        if final.status == Status.FINISHED and best is not None:
-            return self._tell(trial, optuna.trial.TrialState.COMPLETE, best, **attrs)
-        return self._tell(trial, optuna.trial.TrialState.FAIL, None, **attrs)
-
-    def _task_trial(self, trial, deadline: float | None, values: dict) -> TrialOutcome:
-        """A trial of a text or classification task (rnncore.tasks): its TaskRun trained with the pruner watching
-        the task's validation metric after each epoch; its value the metric of the weights the run kept."""
-        import optuna
-
-        from rnncore.tasks.build import task_run
-        from rnncore.tasks.hooks import StoppableHooks, ThenCall
-
-        try:
-            cfg = self.plan.space.configure(self.plan.base, values)
-            run = task_run(cfg, self.dataset)
-            self.limits.check(cfg, run.parameters)
-        except KeyedError as exc:
-            return self._tell(trial, optuna.trial.TrialState.FAIL, None, epochs=0, status="failed", message=str(exc))
-        pruned: dict[str, str] = {}
-        stoppable = StoppableHooks(self.limits.seconds(cfg))
-
-        def watch(record) -> None:  # after each epoch, in this thread
-            self.training = (trial.number, record.epoch)
-            value = run.watched(record)
-            if value is None or not math.isfinite(value) or pruned:
-                return
-            with self.storage.guard():
-                trial.report(value, record.epoch)
-                if trial.should_prune():
-                    pruned["by"] = "pruner"
-                    stoppable.stop.set()  # the run ends "stopped" after this epoch
-
-        hooks = ThenCall(stoppable, watch)
-
-        def out_of_time() -> None:  # the Timer's thread
-            pruned.setdefault("by", "time_budget")
-            stoppable.stop.set()
-
-        recording = self._record_task(trial, run, hooks)
-        hooks = recording[0] if recording else hooks
-        result, error = None, None
-        with self._training(trial, _Stop(stoppable.stop), deadline, out_of_time):
-            try:
-                result = run.run(hooks)
-            except BaseException as exc:  # a bug (the trial fails, the study goes on), or Ctrl+C (it stops)
-                error = exc
-                if not isinstance(exc, Exception):
-                    with self.storage.guard():
-                        self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                    raise
-        run_error = self._finish_task(recording, hooks, result, error)
-        if self.stopping and (result is None or result.status != Status.FINISHED):
-            pruned.setdefault("by", "stopped")
-        value = result.objective() if result is not None else None
-        attrs = {"epochs": len(hooks.history), "status": result.status if result else "failed",
-                 "message": result.message if result else str(error), "best_value": value}
-        if run_error:
-            attrs["run_error"] = run_error
-        finished = result is not None and result.status == Status.FINISHED
-        if pruned and not (pruned["by"] == "time_budget" and finished):
-            return self._tell(trial, optuna.trial.TrialState.PRUNED, None, pruned_by=pruned["by"], **attrs)
-        if finished and value is not None and math.isfinite(value):
+        if final.status == Status.FINISHED and value is not None:
             return self._tell(trial, optuna.trial.TrialState.COMPLETE, value, **attrs)
         return self._tell(trial, optuna.trial.TrialState.FAIL, None, **attrs)
 
@@ -474,68 +411,25 @@ class Sweep:
         return TrialOutcome.of(frozen, self.objective[0])
 
     # the run store ---------------------------------------------------------------------------------
-    def _record(self, trial, cfg: ExperimentConfig, trainer):
+    def _record(self, trial, trainer):
         """A run in the workspace for this trial, written as it trains (None without a workspace)."""
         if self.store is None or self.workspace_key is None:
             return None
-        from rnncore.store import RunRecorder
+        from rnncore.lab.records import record_run
 
         try:
-            if not self._data_kept and cfg.data.kind == "file":
-                self._keep_file(cfg.data.source)
-            identity = trainer.dataset.identity()
-            (number,) = self.store.new_runs(self.workspace_key, [(cfg, identity, trainer.model.num_parameters(),
-                                                                  FRESH.then(identity))],
-                                            owner=f"sweep:{self.name}"[:64])
+            if not self._data_kept and trainer.cfg.data.kind == "file":
+                self._keep_file(trainer.cfg.data.source)
+            recorder = record_run(self.store, self.workspace_key, trainer, owner=f"sweep:{self.name}"[:64])
         except (StoreError, OSError) as exc:  # the trial trains regardless; the study says why it has no run
             with self.storage.guard():
                 trial.set_user_attr("run_error", str(exc))
             return None
         with self.storage.guard():
-            trial.set_user_attr("run", number)
-        recorder = RunRecorder(self.store, self.workspace_key, number, trainer.model)
-        trainer.add_callback(recorder)
+            trial.set_user_attr("run", recorder.number)
         return recorder
 
-    def _record_task(self, trial, run, hooks):
-        """(hooks that record the task's run in the workspace, its number), or None without a workspace."""
-        if self.store is None or self.workspace_key is None:
-            return None
-        from rnncore.tasks.build import data_identity
-        from rnncore.tasks.recording import recorded
-
-        cfg = run.cfg
-        try:
-            if self._task_identity is None:  # once a sweep: the file read (and kept) at most once, for every trial
-                content = None
-                if not self._data_kept and cfg.data.kind == "file":
-                    content = self._keep_file(cfg.data.source)
-                self._task_identity = data_identity(self.dataset, cfg.data.source, content)
-            made = recorded(self.store, self.workspace_key, run, self._task_identity, hooks,
-                            owner=f"sweep:{self.name}"[:64])
-        except (StoreError, OSError) as exc:
-            with self.storage.guard():
-                trial.set_user_attr("run_error", str(exc))
-            return None
-        with self.storage.guard():
-            trial.set_user_attr("run", made[1])
-        return made
-
-    def _finish_task(self, recording, hooks, result, error) -> str | None:
-        if recording is None:
-            return None
-        from rnncore.tasks.recording import failed, finish
-
-        try:
-            if result is not None:
-                finish(recording[2], result)
-            else:
-                failed(recording[2], list(hooks.history), error)
-        except StoreError as exc:
-            return str(exc)
-        return None
-
-    def _keep_file(self, path: str) -> bytes:
+    def _keep_file(self, path: str) -> None:
         """The data file, kept in the workspace (once): a run on it can be reopened when the file is gone."""
         from pathlib import Path
 
@@ -545,26 +439,17 @@ class Sweep:
             content = file.read(MAX_BYTES + 1)
         self.store.put_data(self.workspace_key, Path(path).name, content)
         self._data_kept = True
-        return content
 
     def _finish(self, recorder, trainer, result) -> str | None:
         if recorder is None:
             return None
-        from rnncore.lab.records import RunRecord, ended_fields
+        from rnncore.lab.records import finish_recorded
 
-        record = RunRecord.of(recorder.number, trainer.cfg, trainer.snapshot(), result, trainer.dataset)
         try:
-            recorder.finish(**ended_fields(record, result))
+            finish_recorded(recorder, trainer, result)
         except StoreError as exc:
             return str(exc)
         return None
-
-
-class _Stop:
-    """What Sweep.stop tells while a task's trial trains: its hooks' Stop."""
-
-    def __init__(self, event: threading.Event):
-        self.stop = event.set
 
 
 # checks -----------------------------------------------------------------------------------------------
@@ -592,9 +477,9 @@ def check_plan(plan: Plan, limits: RunLimits, dataset=None):
     """Everything that can refuse a plan, checked before a study is made or joined: the fixed settings
     against the server's limits, each searched range against its limit, every corner of the space as a
     valid config, the data long enough for the longest lookback searched and leaving a validation part,
-    the largest model within max_parameters. The data set (loaded once for every trial)."""
-    from rnncore.data.sources import load_source
-    from rnncore.data.windows import make_windows
+    the largest model within max_parameters. The data (loaded once for every trial): a Dataset, a Text or a
+    LabelledSet, as the base config's task reads it."""
+    from rnncore.tasks.build import task_data, task_run
 
     base, space = plan.base, plan.space
     limits.check(base)
@@ -609,21 +494,18 @@ def check_plan(plan: Plan, limits: RunLimits, dataset=None):
             corners.append(space.configure(base, values))
         except ConfigError as exc:
             raise SweepError.keyed("bad_combination", problem=exc) from None
-    if base.data.task != "forecast":
-        return _check_task_plan(base, corners, limits, dataset)
-    if dataset is None:
-        dataset = load_source(base.data.source, base.data.params, layout=base.data.layout)
-    longest = max(corners, key=lambda c: c.window.lookback)
+    data = dataset if dataset is not None else task_data(base)
+    longest = dataclasses.replace(max(corners, key=lambda c: c.window.lookback), model=base.model)
     try:
-        windows = make_windows(dataset, longest.window, base.data.target, base.data.features)
+        built = task_run(longest, data)  # the parts every trial makes (and a text's vocabulary), at the longest
     except KeyedError as exc:
-        if "lookback" in space and exc.key == "window_rows":
+        if "lookback" in space and exc.key in ("window_rows", "text_too_short"):
             raise SweepError.keyed("lookback_too_long", lookback=longest.window.lookback, problem=exc) from None
         raise
-    if len(windows.val) == 0:
+    if len(built.parts.val) == 0:
         raise SweepError.keyed("no_validation", val_fraction=f"{base.window.val_fraction:g}")
-    _check_largest(corners, limits, windows.train.x.shape[2], windows.horizon)
-    return dataset
+    _check_largest(corners, limits, built.model.input_size, built.model.output_size)
+    return data
 
 
 def _check_largest(corners: list, limits: RunLimits, inputs: int, outputs: int) -> None:
@@ -638,20 +520,6 @@ def _check_largest(corners: list, limits: RunLimits, inputs: int, outputs: int) 
         model = largest.model
         raise SweepError.keyed("too_many_parameters", cell=model.cell, hidden_size=model.hidden_size,
                                num_layers=model.num_layers, count=f"{count:,}", limit=f"{limits.max_parameters:g}")
-
-
-def _check_task_plan(base: ExperimentConfig, corners: list, limits: RunLimits, dataset=None):
-    """check_plan for a text or classification task: its data loaded and split at the longest lookback searched
-    (the parts, and the vocabulary, as every trial makes them), a validation part, the largest model within
-    max_parameters. The text or LabelledSet."""
-    from rnncore.tasks.build import task_data, task_run
-
-    data = dataset if dataset is not None else task_data(base)
-    built = task_run(max(corners, key=lambda c: c.window.lookback), data)
-    if len(built.parts.val) == 0:
-        raise SweepError.keyed("no_validation", val_fraction=f"{base.window.val_fraction:g}")
-    _check_largest(corners, limits, built.model.input_size, built.model.output_size)
-    return data
 
 
 @contextlib.contextmanager

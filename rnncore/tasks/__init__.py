@@ -1,4 +1,4 @@
-"""The tasks beside forecasting (``data.task``): a character language model of a text (charlm.py) and
-the classification of labelled sequences (classify.py), on the forecasting task's cells and training loop (run.py),
-with their run in a thread (job.py), in the run store (recording.py), in files and zips (files.py).
+"""The tasks beside forecasting (``data.task``), each a run the Trainer drives (rnncore.training.task): a
+character language model of a text (charlm.py) and the classification of labelled sequences (classify.py); which
+task a config names, its data and its run (build.py); a run's files and zips (files.py); scenarios.
 """

@@ -7,53 +7,48 @@ from __future__ import annotations
 import dataclasses
 
 from rnncore.config import SETTINGS, DataConfig, ExperimentConfig
-from rnncore.tasks.run import TaskRun
+from rnncore.training.task import TaskRun
 
 
 def task_data(cfg: ExperimentConfig, content: bytes | None = None):
-    """The data ``cfg`` names for its task: a text (charlm) or a LabelledSet (classify); ``content``: the file's
-    bytes where they were kept (an upload, a run store's copy) rather than read from its path. DataError when
-    it cannot be used."""
+    """The data ``cfg`` names for its task: a Dataset (forecast), a Text (charlm) or a LabelledSet (classify);
+    ``content``: the file's bytes where they were kept (an upload, a run store's copy) rather than read from its
+    path. DataError when it cannot be used."""
     from pathlib import Path
 
-    source = cfg.data.source
-    if cfg.data.task == "charlm":
+    data = cfg.data
+    if data.task == "forecast":
+        from rnncore.data.sources import load_source
+
+        return load_source(data.source, data.params, content, layout=data.layout)
+    if data.task == "charlm":
         from rnncore.data.text import read_text
         from rnncore.tasks.charlm import load_text
 
-        return read_text(content, Path(source).name) if content is not None else load_text(source)[1]
+        return read_text(content, Path(data.source).name) if content is not None else load_text(data.source)
     from rnncore.data.labelled import load_labelled, read_labelled
 
     if content is not None:
-        return read_labelled(content, label=cfg.data.label, name=Path(source).stem)
-    return load_labelled(source, label=cfg.data.label, params=cfg.data.params, seed=cfg.train.seed)
+        return read_labelled(content, label=data.label, name=Path(data.source).stem)
+    return load_labelled(data.source, label=data.label, params=data.params, seed=cfg.train.seed)
 
 
-def task_run(cfg: ExperimentConfig, data) -> TaskRun:
-    """The TaskRun of ``cfg``'s task on ``data`` (task_data's)."""
+def task_run(cfg: ExperimentConfig, data=None, windows=None, limits=None) -> TaskRun:
+    """The run of ``cfg``'s task on ``data`` (task_data's, loaded here when None; a forecast's ``windows`` where
+    they are made already), built, for the Trainer (``Trainer(cfg, task=...)``); ``limits`` (RunLimits) checked
+    before the model takes any memory."""
     from rnncore.tasks.charlm import CharRun
     from rnncore.tasks.classify import ClassRun
+    from rnncore.training.forecast import ForecastRun
 
-    if cfg.data.task == "charlm":
-        return CharRun(cfg, data)
-    if cfg.data.task == "classify":
-        return ClassRun(cfg, data)
-    raise ValueError(f"task must be charlm or classify for a TaskRun (got {cfg.data.task!r})")
-
-
-def data_identity(data, name: str, content: bytes | None = None) -> dict:
-    """What a task's run keeps of its data to find it again, as a forecast's ``Dataset.identity`` does: its name
-    (a LabelledSet's own; ``name`` for a text), rows (characters or sequences), a file's SHA-256 (``content``: its
-    bytes; None for a sample or a generator); and a labelled set's label column and layout."""
-    import hashlib
-
-    from rnncore.data.labelled import LabelledSet
-
-    identity = {"name": data.name if isinstance(data, LabelledSet) else name, "rows": len(data),
-                "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
-    if isinstance(data, LabelledSet):
-        identity |= {"label": data.label, "layout": data.layout}
-    return identity
+    if limits is not None:
+        limits.check(cfg)  # a setting over a cap is said first, before the data is read or cut
+    if data is None and windows is None:
+        data = task_data(cfg)
+    task = cfg.data.task
+    if task == "forecast":
+        return ForecastRun(cfg, data, windows, limits)
+    return (CharRun if task == "charlm" else ClassRun)(cfg, data, limits)
 
 
 def follow_data(before: ExperimentConfig, data: DataConfig) -> ExperimentConfig:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -29,11 +29,10 @@ from torch import nn
 from rnncore.config import ExperimentConfig
 from rnncore.data.reading import MAX_BYTES
 from rnncore.data.samples import Bundled
-from rnncore.data.text import Vocabulary, baseline_bits, perplexity, read_text, split_text
+from rnncore.data.text import Text, Vocabulary, baseline_bits, perplexity, read_text, split_text
 from rnncore.errors import DataError
 from rnncore.home import sample_folder
-from rnncore.tasks.hooks import CommandLineHooks, ThenCall
-from rnncore.tasks.run import TaskResult, TaskRun
+from rnncore.training.task import TaskResult, TaskRun
 
 # sample:NAME for the charlm task (sources in sample_data/README.md), with the settings recommended for each
 TEXT_SAMPLES = {
@@ -47,8 +46,8 @@ IGNORED = -100  # a target the loss skips (torch's ignore_index)
 MAX_ONEHOT_BYTES = 1_000_000_000  # the one-hot characters a model reads, at most (characters x vocabulary x 4)
 
 
-def load_text(source: str) -> tuple[str, str]:
-    """(name, text) of ``sample:NAME`` or a text file's path; DataError when it cannot be used."""
+def load_text(source: str) -> Text:
+    """The text of ``sample:NAME`` or a text file's path; DataError when it cannot be used."""
     kind, _, name = source.partition(":")
     if kind == "sample" and name:
         if name not in TEXT_SAMPLES:
@@ -61,7 +60,8 @@ def load_text(source: str) -> tuple[str, str]:
             content = file.read(MAX_BYTES + 1)
     except OSError:
         raise DataError.keyed("no_file", path=str(path)) from None
-    return path.stem, read_text(content, path.name)
+    text = read_text(content, path.name)
+    return Text(text, name) if kind == "sample" else text
 
 
 @dataclass
@@ -177,11 +177,11 @@ class CharRun(TaskRun):
 
     task = "charlm"
 
-    def __init__(self, cfg: ExperimentConfig, text: str):
+    def __init__(self, cfg: ExperimentConfig, text: Text, limits=None):
         window = cfg.window
         windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary)
         size = len(windows.vocab)
-        super().__init__(cfg, windows, size, size, NextCharacterLoss())
+        super().__init__(cfg, text, windows, size, size, NextCharacterLoss(), limits)
         self.trained = EveryStep(self.model)
 
     def watched(self, record) -> float | None:
@@ -203,15 +203,37 @@ class CharRun(TaskRun):
                           **ended)
 
 
-def train_charlm(cfg: ExperimentConfig, text: str, on_epoch=None, hooks=None, each_epoch=None) -> CharResult:
-    """Train the character model of ``cfg`` on ``text`` (CharRun); ``hooks``: the loop's, by default the time limit
-    and ``on_epoch``. ``each_epoch(model, vocab)`` is called after every epoch in the training thread (the page's
-    live sample of the model's text)."""
-    run = CharRun(cfg, text)
-    hooks = hooks if hooks is not None else CommandLineHooks(cfg.train.max_seconds, on_epoch)
-    if each_epoch is not None:
-        hooks = ThenCall(hooks, lambda _record: each_epoch(run.model, run.parts.vocab))
-    return run.run(hooks)
+LIVE_SAMPLE = 160  # characters a text model writes after each epoch, for a page to show while it trains
+
+
+class LiveSample(NamedTuple):
+    """What a text model wrote after an epoch: after ``prompt``, at ``temperature``."""
+
+    epoch: int
+    prompt: str
+    temperature: float
+    text: str
+
+
+class LiveText:
+    """A Trainer callback for a text model: after each epoch, in the training thread (the model is not changing
+    then), what the model writes now after ``sampling``'s prompt at its temperature; a page may change
+    ``sampling`` while the run trains. ``latest()`` is the last one written."""
+
+    def __init__(self, run: CharRun):
+        self.run = run
+        self.sampling: tuple[str, float] = (run.data[:run.cfg.window.lookback], 0.8)  # the text's first window
+        self._latest: LiveSample | None = None
+
+    def __call__(self, progress) -> None:
+        prompt, temperature = self.sampling  # (one read: a page may replace it meanwhile)
+        run = self.run
+        drawn = sample(run.model, run.parts.vocab, prompt, LIVE_SAMPLE, run.cfg.window.lookback, temperature,
+                       torch.Generator().manual_seed(run.cfg.train.seed))
+        self._latest = LiveSample(progress.epoch, prompt, temperature, drawn)
+
+    def latest(self) -> LiveSample | None:
+        return self._latest
 
 
 @torch.no_grad()

@@ -21,7 +21,7 @@ from torch import nn
 
 from rnncore.config import ExperimentConfig
 from rnncore.data.labelled import LabelledSet, split_labelled
-from rnncore.tasks.run import TaskResult, TaskRun
+from rnncore.training.task import TaskResult, TaskRun
 
 
 @dataclass
@@ -136,12 +136,11 @@ class ClassRun(TaskRun):
 
     task = "classify"
 
-    def __init__(self, cfg: ExperimentConfig, data: LabelledSet):
+    def __init__(self, cfg: ExperimentConfig, data: LabelledSet, limits=None):
         k = len(data.classes)
         parts = make_parts(data, cfg)
         loss = WeightedCrossEntropy(class_weights(parts.train.y, k, cfg.data.class_weights))
-        super().__init__(cfg, parts, data.x.shape[2], k, loss)
-        self.data = data
+        super().__init__(cfg, data, parts, data.x.shape[2], k, loss, limits)
 
     def watched(self, record) -> float | None:
         """The validation accuracy after an epoch (None without a validation part)."""
@@ -163,9 +162,3 @@ class ClassRun(TaskRun):
             baselines["majority"][split] = scores(part.y, np.full(len(part), majority), k)
         return ClassResult(config=self.cfg, model=self.model, data=self.data, parts=parts, metrics=metrics,
                            baselines=baselines, predictions=predictions, **ended)
-
-
-def train_classify(cfg: ExperimentConfig, data: LabelledSet, on_epoch=None, hooks=None) -> ClassResult:
-    """Train the classifier of ``cfg`` on ``data`` (ClassRun); ``hooks``: the loop's, by default the time limit
-    and ``on_epoch``."""
-    return ClassRun(cfg, data).run(hooks, on_epoch)

@@ -1,5 +1,6 @@
 """A text or classification run's files: what ``train --task`` writes to ``--out``, the zip the Text &
-labels page downloads, and that zip read back.
+labels page downloads, and that zip read back; a stored run read back and scored again (``reopen``), and an
+imported one kept in a workspace (``keep_imported``).
 
 The files: config.json and model.safetensors (rnncore.io.model_files: never pickle), history.csv, metrics.json
 (the task's metrics under ``test`` and ``val``, its baselines under ``baselines``, ``data``: where the data came
@@ -114,7 +115,7 @@ def import_task(data: bytes, limits=None) -> ImportedTask:
 
 def _check_metrics(doc, task: str) -> None:
     """metrics.json holds the task's metrics on test as finite numbers."""
-    from rnncore.tasks.run import OBJECTIVES
+    from rnncore.training.task import OBJECTIVES
 
     metric = OBJECTIVES[task][0]
     test = doc.get("test") if isinstance(doc, dict) else None
@@ -144,3 +145,40 @@ def rescore(imported: ImportedTask, data):
     details = {"cell": cfg.model.cell, "epochs": epochs, "source": cfg.data.source}
     return run.result(history=imported.history, status=Status.IMPORTED, reason="imported_task", details=details,
                       message=say("imported_task", **details)["message"], kept_epoch=imported.kept_epoch)
+
+
+def reopen(store, key: str, stored):
+    """(the TaskResult, the data) of a task's run read back from the store (``stored``: RunStore.get_run's): its
+    kept weights scored again on its data (a sample, a generator, or the file the workspace kept). StoreError
+    no_model or no_data when the store holds no weights or no copy of the file; DataError as the loader says."""
+    from rnncore.config import ExperimentConfig
+    from rnncore.io.model_files import model_from_bytes
+    from rnncore.tasks.build import task_data, task_run
+
+    cfg = ExperimentConfig.from_dict(stored.config)
+    weights, content = store.reopening(key, stored)
+    data = task_data(cfg, content)
+    if cfg.data.task == "charlm" and stored.data.get("rows"):
+        data = data.cut(stored.data["rows"])  # the characters trained on (a page trains on a long text's beginning)
+    run = task_run(cfg, data)
+    run.model = model_from_bytes(weights, cfg)
+    return run.result(history=stored.history, status=stored.status, reason=stored.reason, details=stored.details,
+                      message=stored.message, kept_epoch=stored.kept_epoch), data
+
+
+def keep_imported(store, key: str, result, data: dict, content: bytes | None = None) -> int:
+    """An imported run (a TaskResult, scored again on its data) kept in the workspace ``key`` as a run of its own,
+    its data file too where one is given; its number. StoreError, and nothing kept, when the store cannot."""
+    from rnncore.lab.records import RunRecord, ended_fields
+    from rnncore.training.lineage import IMPORTED
+    from rnncore.training.progress import Status
+
+    if content is not None:
+        store.put_data(key, Path(result.config.data.source).name, content)
+    (number,) = store.new_runs(key, [(result.config, data, result.parameters, IMPORTED.then(data))], owner="import")
+    record = RunRecord(id=number, config=result.config, status=Status(result.status), message=result.message,
+                       reason=result.reason, details=dict(result.details), history=list(result.history),
+                       kept_epoch=result.kept_epoch)
+    record.keep(result)
+    store.finish_run(key, number, **ended_fields(record, result))
+    return number

@@ -58,6 +58,11 @@ class RunResult:
     message: str
     data: dict = field(default_factory=dict)  # the data's identity (Dataset.identity): name, rows, sha256
 
+    @property
+    def y_unit(self) -> float | None:
+        """One scaled unit of the target in the data's units."""
+        return self.windows.y_unit
+
 
 def _frame(split, columns: dict[str, np.ndarray], dataset, horizon: int) -> pd.DataFrame:
     index = pd.Index(split.positions, name="position")

@@ -1,6 +1,9 @@
-"""The Trainer: one run in a background thread, with controls (start, pause, step, stop) and a snapshot.
+"""The Trainer: one run of any task in a background thread, with controls (start, pause, step, stop) and a
+snapshot.
 
-The epoch loop itself is ``loop.fit``; the Trainer gives it the hooks that pause and stop it and
+What it trains is the task's (rnncore.tasks: a forecast, a character model, a classifier: its parts, model and
+loss, and how the ended run is scored). The epoch loop itself is ``loop.fit``; the Trainer gives it the hooks
+that pause and stop it and
 that copy each epoch into the Progress a page reads. The thread never touches Streamlit: a page
 polls ``snapshot()``, a thread-safe copy. A run is reproducible to the last bit on CPU: shuffling
 and weight init draw from the run's own ``torch.Generator``; dropout draws from torch's
@@ -17,18 +20,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-import torch
-
 from rnncore.config import ExperimentConfig
-from rnncore.data.dataset import period_of
 from rnncore.errors import config_error
-from rnncore.training import steps
-from rnncore.training.devices import resolve_device
+from rnncore.training.forecast import ForecastRun
 from rnncore.training.limits import RunLimits
 from rnncore.training.loop import Ending, Stopped, fit
 from rnncore.training.progress import ENDED, EpochRecord, Progress, Status, say, time_left
-from rnncore.training.results import RunResult, build_result, forecast
+from rnncore.training.results import RunResult, forecast
 from rnncore.training.slots import QUEUED
+from rnncore.training.task import TaskRun
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ class Trainer:
     """Trains one model on one config. ``start()`` runs in a daemon thread, ``run()`` here.
 
     ``slots`` caps how many runs train at once (the status is "queued" while waiting);
+    ``task`` is the run of a text or labels task (rnncore.tasks.build.task_run); without one, it forecasts
+    ``dataset`` (or ``windows`` made of it; the config's source when neither is given).
     ``callbacks`` are called as ``callback(progress)`` in the training thread after each epoch, and
     ``on_end`` as ``callback(trainer, final_progress)`` once the run has ended and its result is
     ready, just before the ended status is published (and the run's training slot freed);
@@ -47,32 +49,19 @@ class Trainer:
     its epoch numbers and curve go on (``cfg.train.epochs`` more).
     """
 
-    def __init__(self, cfg: ExperimentConfig, dataset=None, windows=None, *,
+    def __init__(self, cfg: ExperimentConfig, dataset=None, windows=None, *, task: TaskRun | None = None,
                  slots: threading.Semaphore | None = None,
                  callbacks: Sequence[Callable[[Progress], None]] = (), limits: RunLimits | None = None,
                  initial_state: dict | None = None, on_end: Sequence[Callable[[Trainer, Progress], None]] = (),
                  history: Sequence[EpochRecord] = ()):
-        from rnncore.data.sources import load_source
-        from rnncore.data.windows import make_windows
-        from rnncore.nn.models import build_model, parameter_count
-
         self.cfg, self.limits = cfg, limits or RunLimits()
-        if cfg.data.task != "forecast":
-            raise config_error("not_forecast", task=cfg.data.task)
         self.limits.check(cfg)
-        self.device = resolve_device(cfg)
-        if dataset is None and windows is None:
-            dataset = load_source(cfg.data.source, cfg.data.params, layout=cfg.data.layout)
-        self.dataset = dataset
-        self.windows = windows or make_windows(dataset, cfg.window, cfg.data.target, cfg.data.features)
-        self.generator = torch.Generator().manual_seed(cfg.train.seed)
-        n_features = self.windows.train.x.shape[2]
-        self.limits.check(cfg, parameter_count(cfg.model, n_features, self.windows.horizon))  # before the memory
-        with steps.GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
-            self.model = build_model(cfg.model, n_features, self.windows.horizon, self.generator)
+        if task is None:
+            task = self._forecast(cfg, dataset, windows)
+        self.limits.check(cfg, task.parameters)
+        self.task = task
         if initial_state is not None:  # continue an earlier run from its weights
-            self.model.load_state_dict(initial_state)
-        self.period = period_of(dataset)
+            self.task.model.load_state_dict(initial_state)
         self._slots, self._callbacks, self._on_end = slots, tuple(callbacks), tuple(on_end)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -83,7 +72,40 @@ class Trainer:
         self._stop = self._pause = False
         self._steps_left: int | None = None
         self._active_since: float | None = None
-        self._result: RunResult | None = None
+        self._result = None
+
+    # what it trains (the task's run: rnncore.tasks) ------------------------------------------
+    @property
+    def model(self):
+        return self.task.model
+
+    @property
+    def dataset(self):
+        """The data: a Dataset (forecast), a Text (charlm) or a LabelledSet (classify)."""
+        return self.task.data
+
+    @property
+    def windows(self):
+        """The task's parts: train, val and test, each with x and y."""
+        return self.task.parts
+
+    @property
+    def period(self) -> int | None:
+        return getattr(self.task, "period", None)
+
+    @property
+    def device(self):
+        return self.task.device
+
+    def _forecast(self, cfg: ExperimentConfig, dataset, windows) -> ForecastRun:
+        """The run of a forecast (the data loaded where neither it nor its windows are given)."""
+        if cfg.data.task != "forecast":
+            raise config_error("task_run", task=cfg.data.task)
+        if dataset is None and windows is None:
+            from rnncore.data.sources import load_source
+
+            dataset = load_source(cfg.data.source, cfg.data.params, layout=cfg.data.layout)
+        return ForecastRun(cfg, dataset, windows, self.limits)
 
     def add_callback(self, callback: Callable[[Progress], None]) -> None:
         """One more per-epoch callback (a recorder that needs the run's number); before the run starts."""
@@ -102,7 +124,7 @@ class Trainer:
             self._set(status=Status.QUEUED, **say("starting"))  # not idle from the moment start() returns
         self._thread.start()
 
-    def run(self) -> RunResult:
+    def run(self):
         """Train in the caller's thread, then return the result."""
         with self._lock:
             if self._thread is not None or self._progress.status != Status.IDLE:
@@ -176,8 +198,9 @@ class Trainer:
             p.eta_sooner = self.cfg.train.patience > 0
         return p
 
-    def result(self) -> RunResult:
-        """Metrics, baselines and predictions of the ended run (with the weights it kept)."""
+    def result(self):
+        """The ended run's result, with the weights it kept: metrics and baselines, and for a forecast its
+        predictions (a RunResult; a TaskResult for the other tasks)."""
         if self._result is not None:  # ready once the run has ended (on_end callbacks already see it)
             return self._result
         status = self._progress.status
@@ -205,9 +228,9 @@ class Trainer:
                     if self._stop:
                         raise Stopped("stopped_queued")
                     acquired = self._slots.acquire(timeout=0.05)
-            model = self.model.to(self.device)
-            ending = fit(model, self.windows, self.cfg.train, generator=self.generator, device=self.device,
-                         hooks=self, first_epoch=self._first_epoch)
+            task = self.task
+            ending = fit(task.trained.to(self.device), task.parts, self.cfg.train, generator=task.generator,
+                         device=self.device, hooks=self, first_epoch=self._first_epoch, loss_fn=task.loss)
         except Stopped as stop:  # before the first epoch: nothing trained
             ending = Ending(stop.status, stop.reason, stop.details)
         except Exception as exc:  # anything else: say it in words, keep the traceback for logs
@@ -243,19 +266,23 @@ class Trainer:
     def _evaluate(self, ending: Ending, error: str | None) -> Progress:
         """Keep the best weights and evaluate them; the final progress, not yet published."""
         if ending.kept_state is not None:
-            self.model.load_state_dict(ending.kept_state)
+            self.task.trained.load_state_dict(ending.kept_state)
         with self._lock:
             self._fold_elapsed()
             final = replace(self._progress, status=ending.status, error=error, eta=None, kept_epoch=ending.kept_epoch,
                             partial_epoch=ending.partial,
                             history=list(self._progress.history), **say(ending.reason, **ending.details))
         try:
-            self._result = build_result(cfg=self.cfg, model=self.model, windows=self.windows, dataset=self.dataset,
-                                        period=self.period, history=final.history, status=final.status,
-                                        message=final.message, device=self.device)
-        except Exception:  # a failed run may have nothing to evaluate: result() says so; the log says why
+            self._result = self.task.result(history=final.history, status=final.status, reason=final.reason,
+                                            details=dict(final.details), message=final.message,
+                                            kept_epoch=final.kept_epoch)
+        except Exception as exc:  # a failed run may have nothing to evaluate: result() says so; the log says why
             self._result = None
             final.error = (final.error or "") + traceback.format_exc()
+            if final.status != Status.FAILED:  # it trained, but could not be scored: that is a failure too
+                final.status = Status.FAILED
+                for key, value in say("failed", epoch=len(final.history), error=f"{type(exc).__name__}: {exc}").items():
+                    setattr(final, key, value)
         return final
 
     def _fold_elapsed(self) -> None:
@@ -307,6 +334,7 @@ class Trainer:
             callback(self.snapshot())
 
 
-def run_experiment(cfg: ExperimentConfig, dataset=None) -> RunResult:
-    """Train ``cfg`` in this thread and return the result (blocking)."""
-    return Trainer(cfg, dataset).run()
+def run_experiment(cfg: ExperimentConfig, dataset=None, task: TaskRun | None = None):
+    """Train ``cfg`` in this thread and return the result (blocking): a forecast's RunResult, or the TaskResult of
+    ``task`` (a text or labels task's run, rnncore.tasks.build.task_run)."""
+    return Trainer(cfg, dataset, task=task).run()

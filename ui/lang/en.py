@@ -510,7 +510,6 @@ STRINGS: dict[str, str] = {
     "where.compare_import": "Import it on the Compare page.",
     "where.tasks_import": "Import it on the Text & labels page.",
     "where.tasks_data": "Choose that file under Data on this page first.",
-    "where.tasks": "Train it on the Text & labels page.",
     "where.export": "Evaluate exports a run as a zip (Whole run, zip).",
     # figure labels (keys after the prefix are the figure builders' label keys)
     "fig.series.title": "The series",

@@ -34,14 +34,7 @@ TASKS: dict[str, str] = {
     "tasks.stop": "Stop",
     "tasks.too_big": "This model has {count} parameters, over this server's limit of {limit}; use fewer units.",
     "tasks.busy": "A run of yours is training; stop it first or wait for it to end.",
-    "tasks.none_yet": "Choose the data and the settings, then press Start.",
-    "tasks.queued": "Waiting for a free training slot (other runs on this server are training).",
-    "tasks.queued_workspace": "Waiting for another run of this workspace (in another tab) to end: on this server "
-                              "a workspace trains only so many runs at a time.",
-    "tasks.running": "Training: epoch {epoch} of {epochs}.",
-    "tasks.stopping": "Stopping after this batch...",
     "tasks.ended": "{message}.",
-    "tasks.failed": "The run failed: {error}",
     "tasks.loss": "Loss (cross-entropy)",
     "tasks.scores": "Scores",
     "tasks.col.model": "model",
@@ -143,6 +136,11 @@ TASKS: dict[str, str] = {
     "tasks.stored.not_kept": "The run was not kept in the run store: {error}. Download it to keep it.",
     "tasks.link_source": "this page offers {choices}, or a file you upload",
     "tasks.download": "Download the run (model, settings, history, metrics)",
+    "tasks.live_waiting": "What the model writes appears after its first epoch.",
+    "train.task_results": "Its scores next to the baselines, and the text it writes or its confusion matrix, are "
+                          "on the Text & labels page once it ends.",
+    "tasks.loss_y": "cross-entropy (nats)",
+    "tasks.results_below": "Its scores next to the baselines, and its confusion matrix, show below once it ends.",
     "tasks.live_sample": "What the model wrote after epoch {epoch} (temperature {temperature}):",
     "tasks.live_prompt_help": "What the model continues after each epoch; a change applies from the next epoch",
 }

@@ -580,7 +580,6 @@ STRINGS: dict[str, str] = {
     "where.compare_import": "请在“比较”页面导入它。",
     "where.tasks_import": "请在“文本与分类”页面导入它。",
     "where.tasks_data": "请先在本页的“数据”中选择那个文件。",
-    "where.tasks": "请在“文本与分类”页面训练它。",
     "where.export": "“评估”页可把运行导出为 zip（完整运行（zip））。",
     "baselinenote.sequences": "不适用于相互独立的序列",
     "baselinenote.no_period": "需要季节周期，而此数据的周期未知",

@@ -119,7 +119,7 @@ CORE: dict[str, str] = {
     "configerror.param_type": "生成器参数 {name} 必须是数字或单词",
     "configerror.param_finite": "生成器参数 {name} 必须是有限的数字",
     "configerror.fractions": "train_fraction + val_fraction 必须小于 1，才能留出测试部分",
-    "configerror.not_forecast": "Trainer 只做序列预测；{task} 任务由 rnncore.tasks 训练（python -m rnncore train --task {task}）",
+    "configerror.task_run": "{task} 任务的运行要先由它的数据构建：Trainer(cfg, task=rnncore.tasks.build.task_run(cfg, data))；或用 python -m rnncore train --task {task} 训练",
     "configerror.gru_tanh": "GRU 单元只支持 tanh 激活函数；请选择 tanh 或其他单元",
     "configerror.unusable_value": "{name} 的取值 {value} 无法使用",
     "configerror.unknown_setting": "未知的设置 '{setting}'",
