@@ -313,24 +313,29 @@ def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_c
     assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])  # unchanged
 
 
-def test_compare_evaluate_and_inside_show_the_task_runs_of_the_workspace(app):
+def test_compare_evaluate_and_inside_take_a_labels_run_as_they_take_a_forecast(app):
     set_up(app, "classify", 1, 4)
     app.button(key="b.tasks.start").click()
     run_until(app, ended, timeout=120)
     accuracy = scores_table(app)["accuracy"].iloc[1]
     app.switch_page("views/compare.py")
     app.run()
-    assert not app.exception and "Text and classification runs in this workspace" in [e.label for e in app.expander]
-    (stored,) = [frame.value for frame in app.dataframe if "run" in frame.value.columns and "cell" in frame.value]
-    assert list(stored["run"]) == [1] and stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
-    assert "Loss of the stored runs" in chart_titles(app, stored=True)
+    assert not app.exception, texts(app)
+    (label,) = app.multiselect(key="w.compare.runs").value
+    assert label.startswith("#1 ") and label.endswith("· Sequence classification")
+    metrics = next(frame.value for frame in app.dataframe if "model accuracy" in frame.value.index)
+    assert float(metrics[label]["model accuracy"]) == pytest.approx(accuracy, abs=1e-3)
+    assert "majority class" in metrics.index
+    loss = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert loss["yaxis"]["title"]["text"] == "cross-entropy (nats)"
     app.switch_page("views/evaluate.py")
     app.run()
-    assert not app.exception and "The run opened last: Sequence classification" in texts(app)
+    assert not app.exception and app.selectbox(key="w.evaluate.run").value == 1
     assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(accuracy)  # the run's evaluation, here too
     assert "Confusion matrix (test)" in chart_titles(app)
+    assert [b.proto.label for b in app.get("download_button")] == ["Download the run (model, settings, history, "
+                                                                    "metrics)"]
     app.switch_page("views/inside.py")
     app.run()
-    assert not app.exception and "The run opened last: Sequence classification" in texts(app)
-    assert "Gates and states over one window" in chart_titles(app)  # one test sequence through the cell
+    assert not app.exception and "Gates and states over one window" in chart_titles(app)  # a test sequence
     assert "Confusion matrix (test)" not in chart_titles(app)

@@ -83,13 +83,20 @@ def test_a_text_file_is_kept_in_the_workspace_so_its_run_exports_after_the_file_
     assert "vocabulary.json" in files
 
 
-def test_the_forecasting_pages_archive_leaves_task_runs_to_their_page(store_url, capsys):
+def test_the_archive_reads_back_a_labels_run_beside_a_forecast_and_scores_it_again(store_url, capsys):
     assert main([*CLASSIFY, "--epochs", "1", "--store", store_url]) == 0
     key = workspace_of(capsys.readouterr().out)
     assert main(["train", "--data", "sample:airline_passengers", "--cell", "gru", "--hidden", "4", "--lookback", "12",
                  "--epochs", "1", "--store", store_url, "--workspace", key]) == 0
     archive = StoreArchive(open_store(store_url), key)
-    assert [(r.id, r.config.data.task) for r in archive.records()] == [(2, "forecast")]
+    labels, series = archive.records()
+    assert [(labels.id, labels.config.data.task), (series.id, series.config.data.task)] == [(1, "classify"),
+                                                                                            (2, "forecast")]
+    from rnncore.lab import Lab
+
+    result = Lab(archive=archive).result_of(labels)  # its data generated again, its stored weights scored
+    assert result.task == "classify"
+    assert result.metrics["test"]["accuracy"] == pytest.approx(labels.metrics["test"]["accuracy"])
 
 
 def test_a_task_run_that_raises_is_stored_as_failed_with_its_epochs(store_url, monkeypatch, capsys):

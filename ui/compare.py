@@ -14,6 +14,7 @@ from rnncore.data.sources import load_source
 from rnncore.lab.comparison import config_diff
 from rnncore.training.metrics import loss_in_data_units
 from rnncore.training.progress import MOVING, WENT_WRONG
+from rnncore.training.task import SCORES
 from ui.i18n import explain, plain, source_name, t, text
 from ui.runs import run_label
 from ui.state import COMPARE_SEEN, WIDGET_PREFIX, lab
@@ -46,7 +47,8 @@ def entries() -> dict[str, Entry]:
         if run.record is None:
             p = run.progress()
             out[run_label(run)] = Entry(run_label(run), run.config, p.status, p.history, None, True, p.partial_epoch,
-                                        explain(p.reason, p.details, p.message), run.windows.y_unit)
+                                        explain(p.reason, p.details, p.message),
+                                        run.windows.y_unit if run.task == "forecast" else None)
     return out
 
 
@@ -96,17 +98,24 @@ def on_other_data(runs: dict[str, Entry], chosen: list[str]) -> list[str]:
 def curves(runs: dict[str, Entry], chosen: list[str]) -> tuple[dict[str, list], str, list[str]]:
     """The loss curves to draw, in which units, and the runs left out.
 
-    Runs that share their scaling and loss are drawn as they trained ("scaled"); runs that do not
-    would put, say, a loss of 100,000 next to one of 0.01 on one axis, so they are drawn as the error in
-    the data's units ("data": RMSE for an MSE loss, MAE for an MAE loss); a Huber run, or one whose
-    scaling is not known (imported without its data), cannot be, and is left out and named.
+    Runs that share their scaling and loss are drawn as they trained ("scaled"; "nats": the cross-entropy of
+    runs of one text or labels task); forecasts that do not would put, say, a loss of 100,000 next to one of
+    0.01 on one axis, so they are drawn as the error in the data's units ("data": RMSE for an MSE loss, MAE for
+    an MAE loss); a Huber run, one whose scaling is not known (imported without its data), or a text or labels
+    run beside them cannot be, and is left out and named.
     """
     def points(history):
         return [{"epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss} for r in history]
 
-    kinds = {(runs[label].config.window.scaler, runs[label].config.train.loss) for label in chosen}
+    def kind(config) -> tuple:  # runs of one kind share a loss axis
+        if config.data.task != "forecast":
+            return (config.data.task,)
+        return config.window.scaler, config.train.loss
+
+    kinds = {kind(runs[label].config) for label in chosen}
     if len(kinds) <= 1:
-        return {label: points(runs[label].history) for label in chosen}, "scaled", []
+        units = "scaled" if runs[chosen[0]].config.data.task == "forecast" else "nats"
+        return {label: points(runs[label].history) for label in chosen}, units, []
     drawn, left_out = {}, []
     for label in chosen:
         entry = runs[label]
@@ -125,7 +134,7 @@ def mean_level(runs: dict[str, Entry], chosen: list[str], units: str) -> float |
     loss) with a mean squared error; None otherwise."""
     entries = [runs[label] for label in chosen]
     data = {(e.config.data.source, json.dumps(e.config.data.params, sort_keys=True)) for e in entries}
-    if len(data) != 1 or any(e.config.train.loss != "mse" for e in entries):
+    if len(data) != 1 or any(e.config.train.loss != "mse" or e.config.data.task != "forecast" for e in entries):
         return None
     source, params = data.pop()
     mse = memory_baseline(source, params) if source_kind(source) == "synthetic" else None
@@ -154,10 +163,14 @@ def metrics_frame(runs: dict[str, Entry], chosen: list[str]) -> pd.DataFrame:
         record = entry.record
         if record is not None:
             row[t("compare.parameters")] = record.parameters
+            task = record.config.data.task
+            metric = SCORES[task]  # a forecast's RMSE, a text model's bits per character, a classifier's accuracy
             if record.metrics:
-                row[t("compare.test_rmse")] = record.metrics["test"]["rmse"]
+                said = t("compare.test_rmse") if task == "forecast" else t("compare.test_metric", metric=t(
+                    f"tasks.metric.{metric}"))
+                row[said] = record.metrics["test"][metric]
                 for name, by_split in record.baselines.items():
-                    row[text(f"baseline.{name}")] = by_split["test"]["rmse"]
+                    row[text(f"baseline.{name}")] = by_split["test"][metric]
         rows.append(row)
     frame = pd.DataFrame(rows).set_index(t("compare.run")).T  # a column a run, as the differences: fits narrow pages
     return frame.map(_cell)  # each column holds words and numbers: all as text, a missing score a dash

@@ -18,7 +18,7 @@ from rnncore.training.metrics import METRICS
 from rnncore.training.results import forecast
 from ui import actions
 from ui.controls import forget_widgets
-from ui.i18n import explain_error, source_name, t, text
+from ui.i18n import explain, explain_error, source_name, t, text
 from ui.runs import run_label
 from ui.state import lab
 
@@ -74,6 +74,40 @@ def run_picker():
               for r in runs}
     chosen = st.selectbox(t("evaluate.run"), list(labels), format_func=labels.get, key=PICKED)
     return session.run(chosen)
+
+
+def task_run(record) -> None:
+    """A text or labels run: how it ended, its scores next to the baselines, what it writes or its confusion
+    matrix and mistakes, its zip; Continue and Delete as for a forecast."""
+    from ui import tasks  # (the Text & labels page's pieces)
+
+    try:
+        result = lab().result_of(record)
+    except StoreError as exc:
+        st.error(explain_error(exc), icon=":material/database:")
+        result = None
+    st.caption(said(record))
+    if result is None:
+        st.warning(needs_data(record), icon=":material/upload_file:")
+    else:
+        tasks.scores_table(result, record.config.data.task)
+        (tasks.text_sample if result.task == "charlm" else tasks.class_confusion)(result)
+        tasks.download(tasks.Opened(result, record.data, record.id))
+    left, right = st.columns(2)
+    if left.button(t("evaluate.continue"), key="b.continue", icon=":material/replay:",
+                   help=t("evaluate.continue_help"), disabled=result is None):
+        if actions.continue_run(record):
+            st.switch_page("views/tasks.py")
+        actions.show_message()
+    right.button(t("evaluate.delete"), key="b.delete", icon=":material/delete:", help=t("evaluate.delete_help"),
+                 on_click=actions.delete_run, args=(record,))
+
+
+def said(record) -> str:
+    """How the run ended, its size and whose weights it holds, in a line."""
+    return " · ".join(part for part in (explain(record.reason, record.details, record.message),
+                                        t("evaluate.parameters", count=f"{record.parameters:,}"),
+                                        weights_said(record)) if part)
 
 
 def weights_said(record) -> str:

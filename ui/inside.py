@@ -34,7 +34,7 @@ def subject():
     chosen = st.selectbox(t("inside.run"), choices, format_func=label.get, key=PICKED)
     if chosen == CURRENT:
         run = going
-    elif current is not None and current.record is not None and current.id == chosen:
+    elif current is not None and current.record is not None and current.id == chosen and current.task == "forecast":
         run = current  # the run of the last Start, ended: its own progress keeps the gradient through time
     else:
         try:

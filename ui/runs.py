@@ -21,15 +21,16 @@ def run_label(run) -> str:
         parts.append(model.activation)
     if model.forget_bias:
         parts.append(text("run.forget_bias", value=f"{model.forget_bias:g}"))
+    if run.config.data.task != "forecast":  # what it learns, where the pages list runs of every task
+        parts.append(f"· {text(f'tasks.task.{run.config.data.task}')}")
     return " ".join(parts)
 
 
-def no_runs(key: str, beside: bool = False) -> None:
+def no_runs(key: str) -> None:
     """Where a page has no run to show: that the run store cannot be reached now, when that is why (the
-    workspace may well hold runs); that the runs there are of the text and classification tasks, shown above
-    (``beside``); else the page's own "no runs yet" text ``key``."""
+    workspace may well hold runs); else the page's own "no runs yet" text ``key``."""
     error = st.session_state.get(WORKSPACE_MEMORY) or lab().archive.down
     if error is not None:
         st.warning(t("runs.unreachable", error=explain_error(error, field=True)), icon=":material/cloud_off:")
     else:
-        st.info(t("runs.only_tasks" if beside else key), icon=":material/info:")
+        st.info(t(key), icon=":material/info:")

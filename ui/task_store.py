@@ -1,6 +1,6 @@
 """The Text & labels page's runs kept in the browser's workspace of the run store: the table of a task's
-stored runs with their loss curves, one reopened (its model scored again on its data),
-a run zip imported and kept, and these runs on the Compare and Evaluate pages.
+stored runs with their loss curves, one reopened (its model scored again on its data), a run zip imported and
+kept.
 
 Everything stored or computed is rnncore's (rnncore.tasks.files); a store that cannot
 be used, or a zip or data it cannot take, is said and changes nothing.
@@ -13,7 +13,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from rnncore.config import TASKS, ExperimentConfig
+from rnncore.config import ExperimentConfig
 from rnncore.errors import BundleError, KeyedError, StoreError
 from rnncore.io.model_files import ModelFileError
 from rnncore.tasks.build import task_data
@@ -21,7 +21,7 @@ from rnncore.tasks.files import import_task, keep_imported, reopen, rescore
 from rnncore.viz import plots
 from ui.i18n import explain_error, language, t, table, text, where_to
 from ui.state import TASK_IMPORT_DONE, TASK_MESSAGE, lab, memo, server_limits
-from ui.tasks import Chosen, open_run, opened
+from ui.tasks import Chosen, open_run
 
 
 def stored_runs(task: str, listed: list | None = None) -> None:
@@ -61,40 +61,6 @@ def stored_runs(task: str, listed: list | None = None) -> None:
                  width="stretch", disabled=number is None or lab().busy, icon=":material/folder_open:")
 
 
-def elsewhere(page: str) -> bool:
-    """On Compare, Evaluate or Inside: this workspace's text and classification runs, each task's side by side
-    (scores, loss curves, one to open); on Evaluate also the one opened last, evaluated (its scores next to the
-    baselines, its text or confusion matrix), on Inside its text coloured by a unit or a sequence through the
-    cell. Nothing when there are none. Whether it showed any."""
-    from ui import tasks
-
-    archive = lab().archive
-    ended = opened() if page != "compare" and not lab().busy else None
-    try:
-        listed = archive.store.list_runs(archive.key) if archive.stored else []
-    except StoreError:
-        listed = []  # (the page's own view of the store says it)
-    kinds = [task for task in TASKS if task != "forecast" and any(s.task == task for s in listed)]
-    if not kinds and ended is None:
-        return False
-    with st.expander(t("tasks.elsewhere"), icon=":material/text_fields:", expanded=ended is not None):
-        if ended is not None:
-            task = ended.result.task
-            st.markdown(f"**{t('tasks.elsewhere.opened', task=t(f'tasks.task.{task}'))}**")
-            result, text_of = ended.result, ended.data
-            if page != "inside":
-                tasks.scores_table(result, task)
-            if task == "charlm":
-                (tasks.text_inside if page == "inside" else tasks.text_sample)(result, text_of)
-            else:
-                (tasks.class_inside if page == "inside" else tasks.class_confusion)(result)
-        for task in kinds:
-            st.subheader(t(f"tasks.task.{task}"))
-            stored_runs(task, listed)
-        st.page_link("views/tasks.py", label=t("tasks.elsewhere.link"), icon=":material/text_fields:")
-    return True
-
-
 def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:
     """(the table's rows, each run's history) of the stored runs of one task: data, cell, how each ended, its test
     metric next to the baseline it must beat; read once per change of the workspace's runs."""
@@ -108,7 +74,7 @@ def _stored(store, key: str, found: list) -> tuple[list[dict], dict]:
                 t("tasks.stored.col.cell"): text(f"cell.{stored.cell}"), t("tasks.stored.col.epochs"): stored.epochs,
                 t("tasks.stored.col.status"): text(f"status.{stored.status}"),
                 t("tasks.stored.col.test", metric=t(f"tasks.metric.{metric}")): test,
-                t("tasks.stored.col.baseline", baseline=t(f"tasks.baseline.{baseline}")): base}
+                t("tasks.stored.col.baseline", baseline=t(f"baseline.{baseline}")): base}
 
     def read() -> tuple[list[dict], dict]:
         runs = [store.get_run(key, s.number) for s in found]
@@ -137,13 +103,13 @@ def import_panel(task: str, chosen: Chosen | None) -> None:
         said = t("tasks.import_failed", name=upload.name, error=explain_error(exc, field=True))
         st.error(f"{said}. {where_to(exc)}" if where_to(exc) else said, icon=":material/error:")
         return
-    number, archive = None, lab().archive
+    number, archive, identity = None, lab().archive, {**imported.data, "rows": len(data)}
     if archive.stored:
         try:
-            number = keep_imported(archive.store, archive.key, result, {**imported.data, "rows": len(data)}, content)
+            number = keep_imported(archive.store, archive.key, result, identity, content)
         except StoreError as exc:
             st.warning(t("tasks.stored.not_kept", error=explain_error(exc, field=True)), icon=":material/cloud_off:")
-    if open_run(result, data, number):
+    if open_run(result, identity, number):
         st.rerun()
     st.error(t("tasks.busy"), icon=":material/error:")
 
@@ -165,9 +131,9 @@ def _reopen(number: int) -> None:
     archive = lab().archive
     try:
         stored = archive.store.get_run(archive.key, number)
-        result, data = reopen(archive.store, archive.key, stored)
+        result, _ = reopen(archive.store, archive.key, stored)
     except (KeyedError, ModelFileError) as exc:
         st.session_state[TASK_MESSAGE] = explain_error(exc)
         return
-    if not open_run(result, data, number):
+    if not open_run(result, stored.data, number):
         st.session_state[TASK_MESSAGE] = t("tasks.busy")

@@ -141,11 +141,11 @@ class Chosen(NamedTuple):
 
 
 class Opened(NamedTuple):
-    """A run whose results the page shows: its result, the data it was scored on, its number in the workspace
-    (None: kept in this tab only)."""
+    """A run whose results the page shows: its result, what it keeps of its data (name, rows, a file's sha256),
+    its number in the workspace (None: kept in this tab only)."""
 
     result: object
-    data: object
+    data: dict
     number: int | None
 
 
@@ -281,10 +281,10 @@ def opened() -> Opened | None:
     record = run.record if run is not None and run.task != "forecast" else None
     if record is None or record.result is None:
         return None
-    return Opened(record.result, run.dataset, run.id if session.archive.stored else None)
+    return Opened(record.result, record.data, run.id if session.archive.stored else None)
 
 
-def open_run(result, data, number: int | None) -> bool:
+def open_run(result, data: dict, number: int | None) -> bool:
     """Show ``result`` (a run reopened or imported) instead of the Lab's current run; False, and nothing changed,
     while a run goes on."""
     if lab().busy:
@@ -310,7 +310,7 @@ def results(shown: Opened) -> None:
     scores_table(result, task)
     download(shown)
     if task == "charlm":
-        text_results(result, shown.data)
+        text_results(result)
     else:
         class_results(result)
 
@@ -318,7 +318,7 @@ def results(shown: Opened) -> None:
 def download(shown: Opened) -> None:
     """The ended run's files (model, config, history, metrics, vocabulary) as one zip."""
     result = shown.result
-    about = {"source": result.config.data.source, **shown.data.identity()}
+    about = {"source": result.config.data.source, **shown.data}
     files = _once(result, ("zip",), lambda: task_zip(result, about))
     st.download_button(t("tasks.download"), files, f"rnnlab-{result.task}.zip",
                        "application/zip", key="b.tasks.download", icon=":material/download:")
@@ -360,7 +360,7 @@ def shown_symbols(drawn: str) -> str:
 def scores_table(result, task: str) -> None:
     """The model's scores on validation and test, next to the baselines."""
     metrics = ("bits_per_char", "perplexity") if task == "charlm" else ("accuracy", "macro_f1")
-    rows = [(t("tasks.model"), result.metrics)] + [(t(f"tasks.baseline.{name}"), by_split)
+    rows = [(t("tasks.model"), result.metrics)] + [(t(f"baseline.{name}"), by_split)
                                                    for name, by_split in result.baselines.items()]
     frame = pd.DataFrame([{t("tasks.col.model"): who, t("tasks.col.split"): t(f"tasks.split.{split}"),
                            **{t(f"tasks.metric.{m}"): scores[m] for m in metrics}}
@@ -375,18 +375,23 @@ def scores_table(result, task: str) -> None:
     (st.success if better else st.warning)(t("tasks.beats") if better else t(f"tasks.no_better.{task}"))
 
 
-def text_results(result, trained_on: str) -> None:
+def text_results(result) -> None:
     """Sampled text (prompt, temperature) and the test text coloured by one unit, with the model's guesses."""
-    text_sample(result, trained_on)
-    text_inside(result, trained_on)
+    text_sample(result)
+    text_inside(result)
 
 
-def text_sample(result, trained_on: str) -> None:
+def inside(result) -> None:
+    """Inside a text or labels model: the test text coloured by one unit, or a test sequence through the cell."""
+    (text_inside if result.task == "charlm" else class_inside)(result)
+
+
+def text_sample(result) -> None:
     """What the model writes after a prompt, at a temperature."""
     lookback = result.config.window.lookback
     st.subheader(t("tasks.sample_heading"))
     left, right = st.columns([3, 1])
-    prompt = left.text_area(t("tasks.prompt"), value=trained_on[:lookback], key="w.tasks.prompt", height=80)
+    prompt = left.text_area(t("tasks.prompt"), value=result.text[:lookback], key="w.tasks.prompt", height=80)
     heat = right.slider(t("tasks.temperature"), 0.1, 2.0, 0.8, 0.1, key="w.tasks.temperature",
                         help=t("tasks.temperature_help"))
     seeded = torch.Generator().manual_seed(result.config.train.seed)
@@ -395,10 +400,10 @@ def text_sample(result, trained_on: str) -> None:
     written(prompt, drawn)
 
 
-def text_inside(result, trained_on: str) -> None:
+def text_inside(result) -> None:
     """The test text coloured by one unit (the most interpretable ones first), with the model's next guesses."""
     window = result.config.window
-    passage = split_text(trained_on, window.train_fraction, window.val_fraction)[2][:TRACED]  # the test part's start
+    passage = split_text(result.text, window.train_fraction, window.val_fraction)[2][:TRACED]  # the test part's start
     trace = _once(result, ("trace",), lambda: text_trace(result.model, result.vocab, passage))
     st.subheader(t("tasks.inside_heading"))
     st.caption(t("tasks.inside_caption", count=len(passage)))

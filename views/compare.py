@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnncore.viz import plots
-from ui import actions, compare, state, task_store
+from ui import actions, compare, state
 from ui.errors import shielded
 from ui.fragments import fragment
 from ui.i18n import t, table
@@ -13,7 +13,6 @@ from ui.state import lab
 session = lab()
 st.title(t("compare.title"))
 st.caption(t("compare.intro"))
-beside = task_store.elsewhere("compare")  # the text and classification runs, each task's side by side
 st.button(t("compare.sweep"), key="b.sweep", icon=":material/stacked_line_chart:",
           disabled=not session.controls().start, help=t("compare.sweep_help"), on_click=actions.sweep_cells)
 actions.show_message()
@@ -32,7 +31,7 @@ def compare_runs(drawn: str) -> None:
         st.rerun()
     runs = compare.entries()
     if not runs:
-        no_runs("compare.no_runs", beside)
+        no_runs("compare.no_runs")
         return
     if training := compare.training_now(runs):
         st.caption(t("compare.training_now", runs=", ".join(training)))

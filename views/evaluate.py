@@ -1,29 +1,30 @@
-"""Evaluate: predictions against the truth on test, every baseline, forecasts, downloads."""
+"""Evaluate: predictions against the truth on test, every baseline, forecasts, downloads; a text or labels run's
+scores next to its baselines, what it writes or its confusion matrix."""
 
 import streamlit as st
 
 from rnncore.io.bundle import export_run
 from rnncore.io.model_files import history_frame
 from rnncore.viz import plots
-from ui import actions, evaluate, task_store
-from ui.i18n import explain, explain_note, t, table
+from ui import actions, evaluate
+from ui.i18n import explain_note, t, table
 from ui.runs import no_runs
 
 st.title(t("evaluate.title"))
-beside = task_store.elsewhere("evaluate")  # the text and classification runs, the one opened last evaluated
 actions.show_message()
 actions.show_notice()
 record = evaluate.run_picker()
 if record is None:
-    no_runs("evaluate.no_runs", beside)
+    no_runs("evaluate.no_runs")
+    st.stop()
+if record.config.data.task != "forecast":
+    evaluate.task_run(record)
     st.stop()
 shown = evaluate.evaluated(record)
 if shown is None:
     st.warning(evaluate.needs_data(record), icon=":material/upload_file:")
     st.stop()
-st.caption(" · ".join(part for part in (explain(record.reason, record.details, record.message),
-                                         t("evaluate.parameters", count=f"{record.parameters:,}"),
-                                         evaluate.weights_said(record)) if part))
+st.caption(evaluate.said(record))
 if shown.result is None:
     st.warning(evaluate.needs_data(record), icon=":material/upload_file:")
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from rnncore.training.progress import Status
 from rnncore.viz import cell_plots, inspection
-from ui import inside, state, task_store
+from ui import inside, state, tasks
 from ui.errors import shielded
 from ui.fragments import fragment
 from ui.i18n import t, table
@@ -13,7 +13,6 @@ from ui.state import lab, memo
 
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
-beside = task_store.elsewhere("inside")  # the text and classification runs; inside the one opened last
 
 
 @fragment(run_every=state.INSIDE_SECONDS if lab().status() == Status.RUNNING else None)
@@ -25,9 +24,12 @@ def inside_view() -> None:
 def draw_inside() -> None:
     subject = inside.subject()
     if subject is None:
-        no_runs("inside.no_model", beside)
+        no_runs("inside.no_model")
         return
     run, view = subject  # read once: the run's own windows and the weights of one moment
+    if run.config.data.task != "forecast":  # a text or labels run: its text coloured by a unit, or a sequence
+        tasks.inside(run.result)
+        return
     model, windows, config, progress = view.model, run.windows, view.model.config, run.progress()
     st.caption(t("inside.showing", epoch=len(progress.history), status=t(f"status.{progress.status}")))
     splits = [s for s in ("test", "val", "train") if len(getattr(windows, s).x)]

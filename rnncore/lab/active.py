@@ -151,11 +151,12 @@ class ActiveRun:
 
 class KeptRun:
     """A run the archive keeps (ended here, in another tab, or before a restart), with the questions the
-    Inside page asks of an ActiveRun: its windows, its progress, its model."""
+    Inside page asks of an ActiveRun: its windows (a forecast's; None for a text or labels run, which the page
+    shows through its result), its progress, its model."""
 
     def __init__(self, record: RunRecord, result):
         self.id, self.config, self.record, self.result = record.id, record.config, record, result
-        self.windows = result.windows
+        self.windows = result.windows if record.config.data.task == "forecast" else None
 
     def progress(self) -> Progress:
         history = list(self.record.history)

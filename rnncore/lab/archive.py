@@ -19,10 +19,11 @@ from collections import OrderedDict
 
 from rnncore.config import ExperimentConfig
 from rnncore.errors import Note, StoreError
-from rnncore.lab.records import RunRecord, ended_fields, floats, kept_fields, results_of
+from rnncore.lab.records import RunRecord, ended_fields, floats, kept_fields, results_of, time_index
 from rnncore.messages import STORE_NOTES
+from rnncore.tasks.build import data_of, rescored
 from rnncore.training.progress import PartialEpoch, Status, say
-from rnncore.training.results import baseline_note, evaluate
+from rnncore.training.results import baseline_note
 
 MEMORY_IDS_FROM = 100_001  # runs kept in memory while the store is down: numbered apart from stored ones
 
@@ -202,8 +203,8 @@ class StoreArchive:
 
     # reading ----------------------------------------------------------------------------------
     def records(self, going: set[int] = frozenset()) -> list[RunRecord]:
-        """Every forecast of the workspace, oldest first, but the ones this Lab is training (``going``): the
-        pages show those live. A run another tab or server trains reads as running elsewhere."""
+        """Every run of the workspace, oldest first, but the ones this Lab is training (``going``): the pages
+        show those live. A run another tab or server trains reads as running elsewhere."""
         try:
             summaries = self.store.list_runs(self.key)
         except StoreError as exc:
@@ -217,7 +218,7 @@ class StoreArchive:
             self.down = None
         out, seen = [], set()
         for summary in summaries:
-            if summary.number in going or summary.task != "forecast":  # (the Text & labels page shows those)
+            if summary.number in going:
                 continue
             seen.add(summary.number)
             stamp = (summary.updated, summary.status, summary.has_model)
@@ -275,8 +276,9 @@ class StoreArchive:
         return record.result is not None or record.stored_model
 
     def result_of(self, record: RunRecord, find_data):
-        """The run's RunResult, its model loaded from the store on demand; None when its data cannot be had
-        (``find_data(config, identity)`` gives the Dataset or None). StoreError when the store cannot."""
+        """The run's result (a RunResult, or a text or labels task's), its model loaded from the store on demand;
+        None when its data cannot be had (``find_data(config, identity)`` gives the data or None). StoreError when
+        the store cannot."""
         if record.result is not None:
             return record.result
         with self._lock:
@@ -295,10 +297,10 @@ class StoreArchive:
         if weights is None:
             return None
         model = model_from_bytes(weights[1], record.config)
-        result = evaluate(record.config, model, dataset, record.history, record.status, record.message)
-        record.result = result
-        if dataset.sequences is None:
-            record.index = dataset.frame.index
+        result = rescored(record.config, model, dataset, history=record.history, status=record.status,
+                          reason=record.reason, details=record.details, message=record.message,
+                          kept_epoch=record.kept_epoch)
+        record.result, record.index = result, time_index(dataset)
         self._remember(record.id, result, record.index)
         return result
 
@@ -312,10 +314,7 @@ class StoreArchive:
         found = self.store.get_data(self.key, sha)
         if found is None:
             return None
-        from rnncore.data.sources import load_source
-
-        data = record.config.data
-        return load_source(data.source, data.params, content=found[1], layout=data.layout)
+        return data_of(record.config, record.data, found[1])
 
     def kept_file(self, name: str, sha256: str | None = None) -> bytes | None:
         """The workspace's file of that content (``sha256``), else its latest file named ``name``; None when it

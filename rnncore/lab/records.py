@@ -50,9 +50,7 @@ class RunRecord:
                      grad_through_time=None if progress.grad_through_time is None else
                      tuple(float(g) for g in progress.grad_through_time), grad_epoch=progress.grad_through_time_epoch)
         if dataset is not None:
-            record.data = dataset.identity()
-            if isinstance(dataset, Dataset) and dataset.sequences is None:  # a series: its time index
-                record.index = dataset.frame.index
+            record.data, record.index = dataset.identity(), time_index(dataset)
         if result is not None:
             record.keep(result)
         return record
@@ -63,6 +61,12 @@ class RunRecord:
         self.result, self.metrics, self.baselines = result, result.metrics, result.baselines
         self.baseline_notes, self.parameters = dict(result.baseline_notes), result.parameters
         self.y_unit = result.y_unit
+
+
+def time_index(data):
+    """A series' time index (pandas), for the pages' time axes; None for a memory task, a text or labelled
+    sequences."""
+    return data.frame.index if isinstance(data, Dataset) and data.sequences is None else None
 
 
 def ended_fields(record: RunRecord, result) -> dict:

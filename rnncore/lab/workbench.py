@@ -23,8 +23,8 @@ from rnncore.data.sources import load_source
 from rnncore.errors import KeyedError, Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
 from rnncore.lab.archive import MemoryArchive, StoreArchive
-from rnncore.lab.records import RunRecord
-from rnncore.tasks.build import follow_data, recommended
+from rnncore.lab.records import RunRecord, time_index
+from rnncore.tasks.build import data_of, follow_data, recommended
 from rnncore.training.lineage import FRESH, IMPORTED, Lineage
 from rnncore.training.progress import Status
 from rnncore.training.results import baseline_note, evaluate
@@ -99,7 +99,7 @@ class Lab:
         """A workspace's Lab made anew (a reload after the server restarted, or after its tabs stayed closed):
         the settings and data of its latest run become the next run's again (a file from the workspace's copy).
         Where that data cannot be had, nothing changes."""
-        runs = self.runs
+        runs = [r for r in self.runs if r.config.data.task == "forecast"]  # (the Data and Train pages' task)
         if self._dataset is not None or not runs:
             return
         latest = runs[-1]
@@ -225,8 +225,10 @@ class Lab:
         dataset = self.archive.dataset_of(record, self.dataset_for)
         state = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
         run = self._prepare(record.config, dataset, initial_state=state, history=record.history, lineage=record.lineage)
-        self._dataset = dataset
-        self._begin([run], record.config)
+        forecast = record.config.data.task == "forecast"  # (a text or labels run leaves the next forecast's alone)
+        if forecast:
+            self._dataset = dataset
+        self._begin([run], record.config if forecast else None)
         return run
 
     def _prepare(self, config: ExperimentConfig, dataset: Dataset, initial_state=None, history=(),
@@ -294,10 +296,10 @@ class Lab:
     # ended runs ------------------------------------------------------------------------------
     @property
     def runs(self) -> list[RunRecord]:
-        """The ended and imported forecasts, oldest first (with a store: every forecast of the workspace, other
-        tabs' included, but the ones this Lab is training). The Text & labels page lists the other tasks' runs."""
+        """The ended and imported runs of every task, oldest first (with a store: every run of the workspace, other
+        tabs' included, but the ones this Lab is training)."""
         going = {run.id for run in self._group if run.record is None}
-        return [r for r in self.archive.records(going) if r.config.data.task == "forecast"]
+        return self.archive.records(going)
 
     def run(self, run_id: int) -> RunRecord | None:
         return next((r for r in self.runs if r.id == run_id), None)
@@ -351,19 +353,19 @@ class Lab:
         if dataset is not None:
             result = evaluate(cfg, imported.model, dataset, imported.history)
             record.keep(result)
-            record.data = result.data  # the data it was evaluated on
-            if dataset.sequences is None:
-                record.index = dataset.frame.index
+            record.data, record.index = result.data, time_index(dataset)  # the data it was evaluated on
         else:
             record.imported = imported  # Evaluate shows it as exported: curves, metrics, predictions
         self._tell(self.archive.imported(record, imported.model))
         return record
 
     def dataset_for(self, config: ExperimentConfig, identity: dict | None = None) -> Dataset | None:
-        """The data ``config`` was trained on, if it can be had: a sample, a generator, or the file loaded
+        """The data ``config`` was trained on, if it can be had: a sample, a generator, or the series file loaded
         now when it is the same file (its name, and its content where ``identity`` holds its sha256)."""
         if config.data.kind != "file":
-            return load_source(config.data.source, config.data.params, layout=config.data.layout)
+            return data_of(config, identity)
+        if config.data.task != "forecast":  # a text or labels file: the workspace's copy of it (the archive's)
+            return None
         loaded, sha = self._dataset, (identity or {}).get("sha256")
         same = self.config.data.source == config.data.source and self.config.data.layout == config.data.layout
         if loaded is not None and same and (not sha or sha == loaded.checksum):

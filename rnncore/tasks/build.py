@@ -51,6 +51,24 @@ def task_run(cfg: ExperimentConfig, data=None, windows=None, limits=None) -> Tas
     return (CharRun if task == "charlm" else ClassRun)(cfg, data, limits)
 
 
+def data_of(cfg: ExperimentConfig, identity: dict | None = None, content: bytes | None = None):
+    """The data a run of ``cfg`` trained on, read again (``task_data``): a text cut to the characters it trained
+    on (``identity``'s rows: a page trains on a long text's beginning)."""
+    data = task_data(cfg, content)
+    rows = (identity or {}).get("rows")
+    if cfg.data.task == "charlm" and rows:
+        data = data.cut(rows)
+    return data
+
+
+def rescored(cfg: ExperimentConfig, model, data, **ended):
+    """The result of ``model`` (weights already in it) on ``data``, as a run of ``cfg`` that ended so (``ended``:
+    history, status, reason, details, message, kept_epoch) gives it: a stored run read back, a zip imported."""
+    run = task_run(cfg, data)
+    run.model = model
+    return run.result(**ended)
+
+
 def follow_data(before: ExperimentConfig, data: DataConfig) -> ExperimentConfig:
     """The next run's settings on loading ``data``, after ``before``: a bundled sample's recommended settings; on
     other data, the settings as they were, but each a sample recommended and the person left as it was goes back

@@ -155,6 +155,7 @@ class CharResult(TaskResult):
 
     task: ClassVar[str] = "charlm"
     vocab: Vocabulary
+    text: str  # what it was trained and scored on (split by position into train, validation and test)
 
     def about(self) -> dict:
         return {"vocabulary": {"size": len(self.vocab), "unknown_in_train": self.vocab.unknown}}
@@ -199,8 +200,8 @@ class CharRun(TaskRun):
                                    context=lookback)
             for name, bits in scored.items():
                 baselines[name][split] = _scores(bits)
-        return CharResult(config=self.cfg, model=self.model, vocab=windows.vocab, metrics=metrics, baselines=baselines,
-                          **ended)
+        return CharResult(config=self.cfg, model=self.model, vocab=windows.vocab, text=self.data, metrics=metrics,
+                          baselines=baselines, **ended)
 
 
 LIVE_SAMPLE = 160  # characters a text model writes after each epoch, for a page to show while it trains

@@ -140,9 +140,8 @@ def rescore(imported: ImportedTask, data):
         raise BundleError.keyed("other_data", source=cfg.data.source, why=(
             f"the model reads {imported.model.input_size} and gives {imported.model.output_size}; this data has "
             f"{mine.input_size} and {mine.output_size}"))
-    run.model = imported.model
-    epochs = len(imported.history)
-    details = {"cell": cfg.model.cell, "epochs": epochs, "source": cfg.data.source}
+    run.model = imported.model  # (the run built to check it is scored with the imported weights)
+    details = {"cell": cfg.model.cell, "epochs": len(imported.history), "source": cfg.data.source}
     return run.result(history=imported.history, status=Status.IMPORTED, reason="imported_task", details=details,
                       message=say("imported_task", **details)["message"], kept_epoch=imported.kept_epoch)
 
@@ -153,17 +152,15 @@ def reopen(store, key: str, stored):
     no_model or no_data when the store holds no weights or no copy of the file; DataError as the loader says."""
     from rnncore.config import ExperimentConfig
     from rnncore.io.model_files import model_from_bytes
-    from rnncore.tasks.build import task_data, task_run
+    from rnncore.tasks.build import data_of, rescored
 
     cfg = ExperimentConfig.from_dict(stored.config)
     weights, content = store.reopening(key, stored)
-    data = task_data(cfg, content)
-    if cfg.data.task == "charlm" and stored.data.get("rows"):
-        data = data.cut(stored.data["rows"])  # the characters trained on (a page trains on a long text's beginning)
-    run = task_run(cfg, data)
-    run.model = model_from_bytes(weights, cfg)
-    return run.result(history=stored.history, status=stored.status, reason=stored.reason, details=stored.details,
-                      message=stored.message, kept_epoch=stored.kept_epoch), data
+    data = data_of(cfg, stored.data, content)
+    result = rescored(cfg, model_from_bytes(weights, cfg), data, history=stored.history, status=stored.status,
+                      reason=stored.reason, details=stored.details, message=stored.message,
+                      kept_epoch=stored.kept_epoch)
+    return result, data
 
 
 def keep_imported(store, key: str, result, data: dict, content: bytes | None = None) -> int:

@@ -26,6 +26,8 @@ from rnncore.training.progress import EpochRecord
 # what a sweep on a task optimises: a metric of the validation part, and which way is better
 OBJECTIVES = {"forecast": ("val_loss", "minimize"), "charlm": ("bits_per_char", "minimize"),
               "classify": ("accuracy", "maximize")}
+# the test metric a run of each task is told by where runs are listed (Compare, the stored runs)
+SCORES = {"forecast": "rmse", "charlm": "bits_per_char", "classify": "accuracy"}
 
 
 @dataclass(kw_only=True)
