@@ -288,12 +288,8 @@ BUNDLE_MESSAGES = MappingProxyType({
     "too_many_rows": "{name} in the zip has {rows} rows, more than a run can have ({limit}). " + ADVICE,
     "bad_sizes": "{name} says the model reads {inputs} input column(s) and predicts {outputs} step(s); a run has "
                  "1 to {most_inputs} inputs and 1 to {most_outputs} steps. " + ADVICE,
-    "a_forecast": "this zip holds a forecast of a series, not a text or classification run",
-    "a_task": "this zip holds a text or classification run, not a forecast of a series",
     "other_data": "the data {source} is not the data the run was trained on ({why}); load that data and import "
                   "the zip again",
-    "needs_upload": "the run was trained on the file {source}, which a run zip does not hold; load that file, "
-                    "then import the zip again",
 })
 
 

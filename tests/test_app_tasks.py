@@ -26,10 +26,9 @@ def app(monkeypatch):
     stop_everything()
 
 
-def chart_titles(at, stored: bool = False) -> list[str]:
-    """The charts' titles, in order; the stored runs' losses (in their expander) only with ``stored``."""
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-    return [title for title in titles if stored or title != "Loss of the stored runs"]
+def chart_titles(at) -> list[str]:
+    """The charts' titles, in order."""
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
 
 
 def scores_table(at):
@@ -229,7 +228,6 @@ def open_tasks_page(query: dict) -> object:
 
 
 def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
-
     set_up(app, "classify", 2, 8)
     app.button(key="b.tasks.start").click()
     run_until(app, ended, timeout=120)
@@ -238,19 +236,12 @@ def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
     key = session_lab().archive.key
 
     again = open_tasks_page({"workspace": key})  # a reload: a new session, the same workspace
-    assert not again.exception and "No run of this task is stored" in texts(again)  # (language models)
-    again.segmented_control(key="w.tasks.task").set_value("classify")
-    again.run()
-    (stored,) = [frame.value for frame in again.dataframe]
-    assert list(stored["run"]) == [1] and list(stored["data"]) == ["italy_power_demand"]
-    assert stored["test accuracy"].iloc[0] == pytest.approx(accuracy)
-    assert stored["majority class"].iloc[0] < accuracy
-    assert "Loss of the stored runs" in chart_titles(again, stored=True)
-    again.button(key="b.tasks.reopen.classify").click()
+    again.switch_page("views/evaluate.py")
     again.run()
     assert not again.exception and not again.error, texts(again)
-    assert scores_table(again)["accuracy"].iloc[1] == pytest.approx(accuracy)  # its weights, scored again
-    assert "Confusion matrix (test)" in chart_titles(again) and "finished 2 epochs" in texts(again)
+    assert again.selectbox(key="w.evaluate.run").value == 1 and "finished 2 epochs" in texts(again)
+    assert scores_table(again)["accuracy"].iloc[1] == pytest.approx(accuracy)  # its stored weights, scored again
+    assert "Confusion matrix (test)" in chart_titles(again)
     stop_everything()
 
 
@@ -279,13 +270,11 @@ def test_the_page_puts_its_experiment_in_the_link_and_a_link_sets_it_up():
     stop_everything()
 
 
-def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_compare(app):
+def test_a_labels_run_zip_imports_on_compare_as_every_run_zip_does_scored_again_and_kept(app):
     from rnncore.config import ExperimentConfig
-    from rnncore.io.bundle import export_run
     from rnncore.tasks.build import task_data, task_run
     from rnncore.tasks.files import task_zip
     from rnncore.training import run_experiment
-    from rnncore.training.trainer import Trainer
 
     cfg = ExperimentConfig().replace(data={"task": "classify", "source": "sample:italy_power_demand"},
                                      model={"cell": "gru", "hidden_size": 6}, train={"epochs": 2, "lr": 0.02})
@@ -293,24 +282,17 @@ def test_a_run_zip_imports_scored_again_and_kept_and_a_forecast_zip_is_sent_to_c
     result = run_experiment(cfg, task=task_run(cfg, data))
     zipped = task_zip(result, {"source": cfg.data.source, "name": "italy_power_demand", "rows": len(data),
                                "sha256": None})
-    app.segmented_control(key="w.tasks.task").set_value("classify")
+    app.switch_page("views/compare.py")
     app.run()
-    app.file_uploader(key="w.tasks.import.classify").set_value(("mine.zip", zipped, "application/zip"))
+    app.file_uploader(key="w.import").set_value(("mine.zip", zipped, "application/zip"))
     app.run()
     assert not app.exception and not app.error, texts(app)
-    assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])
-    shown = texts(app)
-    assert "imported gru run: 2 epoch(s), trained on sample:italy_power_demand; scored again" in shown
-    assert "Recorded as run 1 in this workspace" in shown
-    (stored,) = [frame.value for frame in app.dataframe if "run" in frame.value.columns]
-    assert list(stored["status"]) == ["imported"]
-
-    forecast = export_run(Trainer(ExperimentConfig().replace(model={"hidden_size": 4}, train={"epochs": 1})).run())
-    app.file_uploader(key="w.tasks.import.classify").set_value(("forecast.zip", forecast, "application/zip"))
+    assert "Run #1 GRU 6×1 · Sequence classification is back" in texts(app)
+    app.switch_page("views/evaluate.py")
     app.run()
-    assert "forecast.zip was not imported: this zip holds a forecast of a series, not a text or classification " \
-        "run. Import it on the Compare page." in texts(app)
-    assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])  # unchanged
+    assert "imported gru run: 2 epoch(s), trained on Italian power demand" in texts(app)
+    assert scores_table(app)["accuracy"].iloc[1] == pytest.approx(result.metrics["test"]["accuracy"])  # scored again
+    assert session_lab().archive.store.list_runs(session_lab().archive.key)[0].status == "imported"  # kept
 
 
 def test_compare_evaluate_and_inside_take_a_labels_run_as_they_take_a_forecast(app):

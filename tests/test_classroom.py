@@ -24,7 +24,7 @@ from rnncore.config import ExperimentConfig
 from rnncore.data.reading import load_csv
 from rnncore.data.windows import make_windows
 from rnncore.errors import ClassError
-from rnncore.io.bundle import FILES, FORMAT, export_run, read_bundle, write_bundle
+from rnncore.io.bundle import FORMAT, export_run, read_bundle, write_bundle
 from rnncore.io.model_files import CONFIG, WEIGHTS, model_bytes
 from rnncore.lab import Lab
 from rnncore.lab.archive import StoreArchive
@@ -284,7 +284,7 @@ def test_a_score_faked_through_an_imported_zip_is_refused_and_honest_runs_are_ta
     honest = lab.start(config)
     assert lab.join(timeout=120)
     record = lab.run(honest.id)
-    manifest, contents = read_bundle(export_run(lab.result_of(record), record.history), FORMAT, FILES)
+    manifest, contents = read_bundle(export_run(lab.result_of(record), record.history))
     full = challenges.full_data(CHALLENGE)  # held-out rows included, in the training part
     fitted = Trainer(config.replace(window={"train_fraction": 0.9, "val_fraction": 0.05}), dataset=full).run()
     contents[WEIGHTS] = model_bytes(fitted.model)

@@ -14,7 +14,7 @@ from rnncore.config import ExperimentConfig
 from rnncore.errors import BundleError
 from rnncore.io.bundle import export_run, import_run
 from rnncore.tasks.build import task_data, task_run
-from rnncore.tasks.files import import_task, rescore, task_zip
+from rnncore.tasks.files import rescore, task_zip
 from rnncore.training import run_experiment
 from rnncore.training.limits import RunLimits
 
@@ -59,7 +59,7 @@ def rewritten(zipped: bytes, change) -> bytes:
 @pytest.mark.parametrize("which", ["classifier", "text_model"])
 def test_a_task_zip_reads_back_and_its_model_scores_the_same_on_its_data(which, request):
     result, data = request.getfixturevalue(which)
-    imported = import_task(task_zip(result, identity(data)))
+    imported = import_run(task_zip(result, identity(data)))
     assert imported.config == result.config and len(imported.history) == len(result.history)
     assert imported.kept_epoch == result.kept_epoch and imported.data["rows"] == len(data)
     again = rescore(imported, data)
@@ -67,16 +67,32 @@ def test_a_task_zip_reads_back_and_its_model_scores_the_same_on_its_data(which, 
     assert again.baselines == result.baselines
 
 
-def test_a_zip_of_the_other_kind_says_where_it_opens(classifier):
+def test_every_tasks_zip_is_one_format_and_reads_back_through_one_door(classifier):
+    from rnncore.io.bundle import ImportedRun, ImportedTask
     from rnncore.training.trainer import Trainer
 
     result, data = classifier
-    with pytest.raises(BundleError, match="a text or classification run, not a forecast"):
-        import_run(task_zip(result, identity(data)))
-    cfg = ExperimentConfig().replace(model={"hidden_size": 4}, train={"epochs": 1})
-    forecast = Trainer(cfg).run()
-    with pytest.raises(BundleError, match="a forecast of a series, not a text"):
-        import_task(export_run(forecast))
+    zipped = task_zip(result, identity(data))
+    with zipfile.ZipFile(io.BytesIO(zipped)) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+    assert (manifest["format"], manifest["task"]) == ("rnnlab-run", "classify")
+    assert isinstance(import_run(zipped), ImportedTask)
+    forecast = export_run(Trainer(ExperimentConfig().replace(model={"hidden_size": 4}, train={"epochs": 1})).run())
+    with zipfile.ZipFile(io.BytesIO(forecast)) as bundle:
+        assert json.loads(bundle.read("manifest.json"))["task"] == "forecast"
+    assert isinstance(import_run(forecast), ImportedRun)
+
+
+def test_a_zip_written_before_the_manifest_named_every_task_still_reads(classifier):
+    result, data = classifier
+
+    def old_task_zip(files):  # the text and labels runs' own format, as it was written
+        manifest = json.loads(files["manifest.json"])
+        manifest["format"] = "rnnlab-task-run"
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    again = rescore(import_run(rewritten(task_zip(result, identity(data)), old_task_zip)), data)
+    assert again.metrics == result.metrics
 
 
 def bad_manifest_task(files):
@@ -89,25 +105,25 @@ def bad_manifest_task(files):
     (lambda f: f.update({"metrics.json": f["metrics.json"] + b" "}), "does not match its checksum"),
     (lambda f: f.update({"evil.pkl": b"\x80\x04K\x01."}), "evil.pkl', which is not part of a run"),
     (lambda f: f.pop("history.csv"), "lacks history.csv"),
-    (bad_manifest_task, "task charlm or classify"),
+    (bad_manifest_task, "a task: forecast, charlm or classify"),
 ])
 def test_a_changed_zip_is_refused_with_what_is_wrong(classifier, change, said):
     result, data = classifier
     with pytest.raises(BundleError, match=said):
-        import_task(rewritten(task_zip(result, identity(data)), change))
+        import_run(rewritten(task_zip(result, identity(data)), change))
 
 
 def test_a_truncated_zip_a_model_over_the_limit_and_other_data_are_refused(text_model, classifier):
     result, data = text_model
     zipped = task_zip(result, identity(data))
     with pytest.raises(BundleError, match="not a zip file"):
-        import_task(zipped[: len(zipped) // 2])
+        import_run(zipped[: len(zipped) // 2])
     with pytest.raises(BundleError, match="max_parameters"):
-        import_task(zipped, RunLimits(max_parameters=10))
-    imported = import_task(zipped)
+        import_run(zipped, RunLimits(max_parameters=10))
+    imported = import_run(zipped)
     with pytest.raises(BundleError, match="its characters differ"):
         rescore(imported, "a quite different text, with other letters: xyzzy qwv! " * 30)
     classes, sequences = classifier  # three waveforms; the signs have two classes
     signs = task_data(classes.config.replace(data={"source": "synthetic:sign_memory", "params": {"samples": 60}}))
     with pytest.raises(BundleError, match="not the data the run was trained on .the model reads 1 and gives 3"):
-        rescore(import_task(task_zip(classes, identity(sequences))), signs)
+        rescore(import_run(task_zip(classes, identity(sequences))), signs)

@@ -24,8 +24,7 @@ def language() -> str:
 WHERE = {"dataerror.no_data": "where.data", "dataerror.load_run_data": "where.data",
          "configerror.model_gone": "where.export", "bundleerror.empty": "where.export",
          "bundleerror.not_zip": "where.export", "bundleerror.no_manifest": "where.export",
-         "bundleerror.wrong_format": "where.export", "bundleerror.a_forecast": "where.compare_import",
-         "bundleerror.a_task": "where.tasks_import", "bundleerror.needs_upload": "where.tasks_data"}
+         "bundleerror.wrong_format": "where.export"}
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 # Streamlit's Markdown turns an address in plain text into a link after escapes are read ("www\.x\.org" too):

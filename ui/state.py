@@ -39,8 +39,6 @@ SWEEP_ASKED = "sweep.asked"  # the last sweep asked for (the widgets start from 
 OVERLAY_SEEN = "teacher.overlay.seen"  # the runs the teacher's overlay has offered: a new one joins it
 TASK_MESSAGE = "tasks.message"  # an error Start on the Text & labels page left for the page to show
 TASK_MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
-TASK_IMPORT_DONE = "tasks.imported"  # the upload id of the last run zip imported (an upload is imported once)
-TASK_OPENED = "tasks.opened"  # a text or labels run reopened from the store or imported: shown until the next Start
 
 # polling intervals, in seconds
 PANEL_SECONDS = 1.0  # the Train page's progress line and loss chart

@@ -24,7 +24,6 @@ from rnncore.tasks.build import recommended
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.files import task_zip
 from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
-from rnncore.viz import plots
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
 from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
@@ -32,7 +31,7 @@ from ui import actions, links
 from ui.controls import bounds, label, seed
 from ui.i18n import explain_error, explain_note, source_name, t, text
 from ui.inside import heatmaps
-from ui.state import TASK_MEMO, TASK_MESSAGE, TASK_OPENED, lab, server_limits
+from ui.state import TASK_MEMO, TASK_MESSAGE, lab, server_limits
 from ui.sweep import sweep_task
 
 MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
@@ -141,8 +140,8 @@ class Chosen(NamedTuple):
 
 
 class Opened(NamedTuple):
-    """A run whose results the page shows: its result, what it keeps of its data (name, rows, a file's sha256),
-    its number in the workspace (None: kept in this tab only)."""
+    """An ended run whose results a page shows: its result, what it keeps of its data (name, rows, a file's
+    sha256), its number in the workspace (None: kept in this tab only)."""
 
     result: object
     data: dict
@@ -261,44 +260,17 @@ def start(cfg: ExperimentConfig, chosen: Chosen, one_epoch: bool = False) -> Non
         lab().start(cfg, one_epoch=one_epoch, data=chosen.data, content=chosen.content)
     except KeyedError as exc:
         st.session_state[TASK_MESSAGE] = explain_error(exc)
-        return
-    st.session_state.pop(TASK_OPENED, None)  # the run shown from now on is this one
-
-
-def reopened() -> Opened | None:
-    """A run reopened from the store or imported, shown until the next Start."""
-    return st.session_state.get(TASK_OPENED)
 
 
 def opened() -> Opened | None:
-    """The run whose results the page shows: one reopened or imported (``reopened``); else the Lab's current run
-    once it ended, when it is a text or labels run; None otherwise."""
-    kept = reopened()
-    if kept is not None:
-        return kept
+    """The run whose results the page shows: the Lab's current run once it ended, when it is a text or labels
+    run; None otherwise."""
     session = lab()
     run = session.current
     record = run.record if run is not None and run.task != "forecast" else None
     if record is None or record.result is None:
         return None
     return Opened(record.result, record.data, run.id if session.archive.stored else None)
-
-
-def open_run(result, data: dict, number: int | None) -> bool:
-    """Show ``result`` (a run reopened or imported) instead of the Lab's current run; False, and nothing changed,
-    while a run goes on."""
-    if lab().busy:
-        return False
-    st.session_state[TASK_OPENED] = Opened(result, data, number)
-    return True
-
-
-def opened_status(shown: Opened) -> None:
-    """A reopened or imported run: how it ended and its loss (the results below say the rest)."""
-    result = shown.result
-    st.success(t("tasks.ended", message=result.message), icon=":material/check_circle:")
-    labels = {"title": text("tasks.loss"), "y": text("tasks.loss_y")}
-    st.plotly_chart(plots.loss_figure(result.history, len(result.history), labels=labels), key="tasks.loss")
 
 
 def results(shown: Opened) -> None:

@@ -26,7 +26,6 @@ from ui.fragments import fragment
 from ui.i18n import explain, language, t, table, text
 from ui.runs import run_label
 from ui.state import held, lab, memo
-from ui.tasks import live_text
 
 
 def training_panel(status: str, results_below: bool = False) -> None:
@@ -68,6 +67,8 @@ def _draw(drawn: tuple, results_below: bool) -> None:
                              lambda: loss_figure(run, progress, log_y)), key="live.loss")
     with right:
         if run.task == "charlm" and progress.status.active:
+            from ui.tasks import live_text  # (torch and the text views load only once a text model trains)
+
             live_text(run)
         elif run.task != "forecast" and results_below:
             if progress.status.active:

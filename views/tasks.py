@@ -3,7 +3,7 @@ every run is (Start, Pause, Step, Stop; its progress, time left and loss; its st
 
 import streamlit as st
 
-from ui import links, task_store, tasks
+from ui import links, tasks
 from ui.errors import shielded
 from ui.i18n import t
 from ui.state import lab
@@ -17,13 +17,8 @@ status = lab().status()
 with st.expander(t("tasks.scenarios"), icon=":material/science:"):
     tasks.scenario_buttons()
 task = tasks.task_choice()
-stored = st.expander(t("tasks.stored"), icon=":material/history:")
-with stored:
-    task_store.stored_runs(task)
 with st.expander(t("tasks.data"), expanded=not status.active, icon=":material/table_chart:"):
     data = tasks.data_choice(task)
-with stored:
-    task_store.import_panel(task, data)
 with st.expander(t("tasks.settings"), expanded=not status.active, icon=":material/tune:"):
     config = tasks.settings(task)
 experiment = tasks.experiment(task, config, data)
@@ -31,14 +26,11 @@ links.publish_page(experiment)  # this page's experiment is the link's
 if tasks.buttons(experiment, data):  # Sweep: this experiment, on the chosen data
     tasks.to_sweep(experiment, data)
     st.switch_page("views/sweep.py")
-reopened = tasks.reopened()
-if reopened is not None:
-    tasks.opened_status(reopened)
-else:
-    training_panel(status, results_below=True)  # the session's run, live
+training_panel(status, results_below=True)  # the session's run, live
 shown = tasks.opened()
 # the results as the page's top read the status: a run that ends while the page is drawn shows them on the next
 # redraw (the panel asks for it), never below a status that says it still trains
 if shown is not None and not status.active:
     with shielded("the text and labels results"):
         tasks.results(shown)
+st.caption(t("tasks.runs_elsewhere"))

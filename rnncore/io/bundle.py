@@ -1,10 +1,13 @@
-"""One run as one zip file: export it for download, import it back, safely.
+"""One run of any task as one zip file: export it for download, import it back, safely.
 
-``export_run`` writes the run with ``storage.write_run`` (config.json, model.safetensors,
-history.csv, metrics.json, predictions.csv), adds ``traces.safetensors`` (every gate and
-state of the probe window) and ``manifest.json`` (the SHA-256 of each file), and zips it.
+One format for every task: ``manifest.json`` names the task, the data's identity and the SHA-256 of each file.
+A forecast's zip (``export_run``) holds what ``storage.write_run`` writes (config.json, model.safetensors,
+history.csv, metrics.json, predictions.csv) and ``traces.safetensors`` (every gate and state of the probe
+window); a text or labels run's (rnncore.tasks.files.task_zip) config.json, model.safetensors, history.csv,
+metrics.json and, for a text model, vocabulary.json. A zip made before the manifest named its task still
+reads: "rnnlab-run" as a forecast, "rnnlab-task-run" with its task.
 
-``import_run`` reads such a zip from bytes, in memory only: nothing is extracted and
+``import_run`` reads any of them from bytes, in memory only: nothing is extracted and
 nothing is written anywhere. It accepts exactly the files a bundle declares, checks sizes
 before reading (and reads no more than the limit, whatever a header claims), checks every
 checksum, and never unpickles: weights come through ``safetensors.torch.load``, the rest
@@ -41,12 +44,14 @@ from rnncore.training.metrics import METRICS
 from rnncore.training.progress import EpochRecord
 
 FORMAT = "rnnlab-run"
-TASK_FORMAT = "rnnlab-task-run"  # a text or classification run (rnncore.tasks.files)
-OTHER_KINDS = {FORMAT: "a_forecast", TASK_FORMAT: "a_task"}  # the message for a zip of the other kind
+TASK_FORMAT = "rnnlab-task-run"  # a text or labels run's zip from before one format held every task (still read)
 VERSION = 1
 MANIFEST = "manifest.json"
 TRACES = "traces.safetensors"
-FILES = (CONFIG, WEIGHTS, "history.csv", "metrics.json", "predictions.csv", TRACES)
+VOCABULARY = "vocabulary.json"
+FILES = (CONFIG, WEIGHTS, "history.csv", "metrics.json", "predictions.csv", TRACES)  # a forecast's
+TASK_FILES = {"forecast": FILES, "charlm": (CONFIG, WEIGHTS, "history.csv", "metrics.json", VOCABULARY),
+              "classify": (CONFIG, WEIGHTS, "history.csv", "metrics.json")}  # each task's zip
 MAX_MEMBER_BYTES = 50 * 2**20
 MAX_TOTAL_BYTES = 100 * 2**20
 MAX_MEMBERS = 20
@@ -69,6 +74,20 @@ class ImportedRun:
     predictions: pd.DataFrame           # predictions.csv: split, time/position, truth, model, baselines
     traces: dict[str, torch.Tensor]     # "layer0.forget", "layer0.h", ...: (1, lookback, hidden)
     data: dict = field(default_factory=dict)  # the data's identity: name, rows, sha256 (empty before it was kept)
+
+
+@dataclass
+class ImportedTask:
+    """A text or labels run's zip read back: everything but the data (``data``: the identity of what it trained
+    on); rnncore.tasks.files.rescore scores it again on its data."""
+
+    config: ExperimentConfig
+    model: torch.nn.Module  # SequenceModel with the exported weights
+    history: list[EpochRecord]
+    metrics: dict  # metrics.json as exported (shown while its data is not at hand)
+    vocabulary: tuple[str, ...] | None  # charlm: the characters it reads, index 0 the unknown symbol
+    data: dict
+    kept_epoch: int | None = None  # whose weights they are (None: not said)
 
 
 # export --------------------------------------------------------------------------------
@@ -102,7 +121,7 @@ def export_run(result, history=None) -> bytes:
         write_run(tmp, result)
         contents = {name: Path(tmp, name).read_bytes() for name in FILES if name != TRACES}
     contents[TRACES] = save_tensors(traces, metadata={"format": "rnnlab-traces"})
-    return write_bundle(FORMAT, {name: contents[name] for name in FILES}, result.data)
+    return write_bundle(FORMAT, {name: contents[name] for name in FILES}, result.data, task="forecast")
 
 
 # import --------------------------------------------------------------------------------
@@ -147,7 +166,7 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return data
 
 
-def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], fmt: str, files) -> dict:
+def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> dict:
     if MANIFEST not in members:
         raise _refuse("no_manifest")
     try:
@@ -155,13 +174,11 @@ def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], fmt: str
     except (ValueError, UnicodeDecodeError):
         raise _refuse("manifest_json") from None
     found = manifest.get("format") if isinstance(manifest, dict) else None
-    if found != fmt and isinstance(found, str) and found in OTHER_KINDS:  # ours, of another kind: where it opens
-        raise _refuse(OTHER_KINDS[found])
-    if found != fmt:
-        raise _refuse("wrong_format", found=repr(found), expected=repr(fmt))
+    if found not in (FORMAT, TASK_FORMAT):
+        raise _refuse("wrong_format", found=repr(found), expected=repr(FORMAT))
     if manifest.get("version") != VERSION:
         raise _refuse("wrong_version", found=repr(manifest.get("version")), expected=VERSION)
-    files = files(manifest) if callable(files) else files
+    files = TASK_FILES[zip_task(manifest)]
     listed = manifest.get("files")
     if not isinstance(listed, dict) or set(listed) != set(files):
         raise _refuse("manifest_files", files=", ".join(files))
@@ -172,6 +189,14 @@ def _manifest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], fmt: str
     if missing:
         raise _refuse("missing", files=", ".join(missing))
     return manifest
+
+
+def zip_task(manifest: dict) -> str:
+    """The task of a run's zip: its manifest's ``task``; a forecast in a zip made before the manifest named it."""
+    task = manifest.get("task", "forecast" if manifest.get("format") == FORMAT else None)
+    if task not in TASK_FILES:
+        raise _refuse("bad_document", name=MANIFEST, problem="a task: forecast, charlm or classify")
+    return task
 
 
 def _metadata(weights: bytes) -> dict:
@@ -305,20 +330,20 @@ def _predictions(text: bytes) -> pd.DataFrame:
     return frame
 
 
-def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun:
-    """Read a zip made by ``export_run``; BundleError for anything else (see the module docstring).
+def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun | ImportedTask:
+    """Read a run's zip of any task (``export_run``'s, ``task_zip``'s); BundleError for anything else (see the
+    module docstring): a forecast's ImportedRun, a text or labels run's ImportedTask.
 
     Every file is checked before anything is built: the config against each setting's declared
     range and, with ``limits``, the server's limits (the model's size too); the tables against the
     most rows a run can have; metrics.json against what a run writes.
     """
-    manifest, contents = read_bundle(data, FORMAT, FILES)
+    manifest, contents = read_bundle(data, expected="5 to 7")
+    task = zip_task(manifest)
+    if task != "forecast":
+        return _imported_task(manifest, contents, task, limits)
     sizes = model_sizes(contents[WEIGHTS])
-    try:
-        cfg = ExperimentConfig.from_json(contents[CONFIG])
-        (limits or RunLimits()).check(cfg, parameter_count(cfg.model, *sizes))
-    except ConfigError as exc:
-        raise _refuse("bad_config", name=CONFIG, error=exc) from None
+    cfg = _config(contents, sizes, limits)
     name = "history.csv"
     try:
         history = bundled_history(contents[name])
@@ -338,17 +363,61 @@ def import_run(data: bytes, limits: RunLimits | None = None) -> ImportedRun:
     return ImportedRun(cfg, model, history, metrics, predictions, traces, bundled_identity(manifest.get("data")))
 
 
-def read_bundle(data: bytes, fmt: str, files, expected: str | None = None) -> tuple[dict, dict[str, bytes]]:
-    """(the manifest, {name: bytes}) of a zip of format ``fmt`` holding exactly ``files`` (a tuple, or what a
-    function of the manifest gives) and manifest.json: names, count and sizes checked before anything is read,
-    never more read than declared, every checksum checked. BundleError for anything else. ``expected``: how
-    many files such a zip holds, in words (default: the files and the manifest)."""
+def _config(contents: dict[str, bytes], sizes: tuple[int, int], limits: RunLimits | None,
+            task: str = "forecast") -> ExperimentConfig:
+    """config.json read back, its task the zip's, within each setting's range and ``limits`` (the model's size
+    from the weights too)."""
+    try:
+        cfg = ExperimentConfig.from_json(contents[CONFIG])
+        if cfg.data.task != task:
+            raise ConfigError(f"its task is {cfg.data.task}, the manifest's {task}")
+        (limits or RunLimits()).check(cfg, parameter_count(cfg.model, *sizes))
+    except ConfigError as exc:
+        raise _refuse("bad_config", name=CONFIG, error=exc) from None
+    return cfg
+
+
+def _imported_task(manifest: dict, contents: dict[str, bytes], task: str, limits: RunLimits | None) -> ImportedTask:
+    """A text or labels run's files, checked: its config, weights that fit it, its history, its metrics.json, a
+    vocabulary that fits the weights."""
+    from rnncore.data.labelled import MAX_CLASSES
+    from rnncore.training.task import OBJECTIVES
+
+    most = int(SETTINGS["vocabulary"].high)
+    sizes = model_sizes(contents[WEIGHTS], *((most, most) if task == "charlm" else (MAX_COLUMNS, MAX_CLASSES)))
+    cfg = _config(contents, sizes, limits, task)
+    try:
+        history = bundled_history(contents["history.csv"])
+        metrics = json.loads(contents["metrics.json"])
+        vocabulary = tuple(json.loads(contents[VOCABULARY])) if task == "charlm" else None
+    except BundleError:
+        raise
+    except (ValueError, UnicodeDecodeError, TypeError, RecursionError) as exc:
+        raise _refuse("unreadable_file", name="history.csv, metrics.json or vocabulary.json",
+                      detail=str(exc)[:200]) from None
+    metric = OBJECTIVES[task][0]
+    test = metrics.get("test") if isinstance(metrics, dict) else None
+    value = test.get(metric) if isinstance(test, dict) else None
+    if metrics.get("task") != task or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _refuse("bad_document", name="metrics.json", problem=f"the {task} run's test {metric}")
+    if vocabulary is not None and (len(vocabulary) != sizes[0] or not all(isinstance(c, str) for c in vocabulary)):
+        raise _refuse("bad_document", name=VOCABULARY, problem=f"{sizes[0]} characters, as the model reads")
+    model = bundled_model(cfg, contents[WEIGHTS], sizes)
+    kept = manifest.get("kept_epoch")
+    kept = kept if isinstance(kept, int) and not isinstance(kept, bool) and kept >= 0 else None
+    return ImportedTask(cfg, model, history, metrics, vocabulary, bundled_identity(manifest.get("data")), kept)
+
+
+def read_bundle(data: bytes, expected: str = "5 to 7") -> tuple[dict, dict[str, bytes]]:
+    """(the manifest, {name: bytes}) of a run's zip holding exactly its task's files (TASK_FILES) and
+    manifest.json: names, count and sizes checked before anything is read, never more read than declared, every
+    checksum checked. BundleError for anything else. ``expected``: how many files such a zip holds, in words."""
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
         raise _refuse("empty")
     try:
         with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
-            members = _members(zf, expected or str(len(files) + 1))
-            manifest = _manifest(zf, members, fmt, files)
+            members = _members(zf, expected)
+            manifest = _manifest(zf, members)
             contents = {name: _read(zf, members[name]) for name in manifest["files"]}
     except BundleError:
         raise

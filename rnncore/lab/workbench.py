@@ -330,12 +330,14 @@ class Lab:
         old.close()
 
     def import_run(self, data: bytes) -> RunRecord:
-        """Bring back an exported run (BundleError on a bad file; nothing changes then).
+        """Bring back an exported run of any task (BundleError on a bad file, or on data that is not the run's;
+        nothing changes then).
 
-        With its data at hand (a sample, a generator, or the same file loaded now) the run is
+        With its data at hand (a sample, a generator, or the same series file loaded now) the run is
         evaluated again in full; otherwise only its curves and metrics can be compared.
         """
-        from rnncore.io.bundle import import_run
+        from rnncore.io.bundle import ImportedTask, import_run
+        from rnncore.tasks.files import rescore
         from rnncore.training.progress import say
 
         imported = import_run(data, self.limits)
@@ -343,18 +345,22 @@ class Lab:
         dataset = self.dataset_for(cfg, imported.data)
         said = say("imported" if dataset is not None else "imported_no_data", cell=cfg.model.cell,
                    epochs=len(imported.history), source=cfg.data.source)
+        forecast = not isinstance(imported, ImportedTask)
+        baselines = doc.get("baselines", {})
         record = RunRecord(id=0, config=cfg, status=Status.IMPORTED, **said, history=imported.history,
                            parameters=imported.model.num_parameters(), data_name=cfg.data.source,
-                           metrics={k: doc[k] for k in ("val", "test")},
-                           baselines={name: {"test": m} for name, m in doc["baselines"].items() if "note" not in m},
-                           baseline_notes={name: baseline_note(m) for name, m in doc["baselines"].items()
-                                           if "note" in m})
+                           metrics={k: doc[k] for k in ("val", "test") if k in doc},
+                           baselines={name: {"test": m} for name, m in baselines.items() if "note" not in m}
+                           if forecast else baselines,
+                           baseline_notes={name: baseline_note(m) for name, m in baselines.items() if "note" in m}
+                           if forecast else {})
         record.data, record.lineage = imported.data, IMPORTED.then(imported.data)  # whatever its files say
         if dataset is not None:
-            result = evaluate(cfg, imported.model, dataset, imported.history)
+            result = evaluate(cfg, imported.model, dataset, imported.history) if forecast else \
+                rescore(imported, dataset)
             record.keep(result)
-            record.data, record.index = result.data, time_index(dataset)  # the data it was evaluated on
-        else:
+            record.data, record.index = dataset.identity(), time_index(dataset)  # the data it was evaluated on
+        elif forecast:
             record.imported = imported  # Evaluate shows it as exported: curves, metrics, predictions
         self._tell(self.archive.imported(record, imported.model))
         return record

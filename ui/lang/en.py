@@ -495,7 +495,7 @@ STRINGS: dict[str, str] = {
     "compare.units_data": "The runs differ in scaling or loss, so one loss axis would mislead: the curves are each run's error in the data's units (RMSE for runs trained on mean squared error, MAE for mean absolute error).",
     "compare.left_out": "Not drawn in the data's units (a Huber loss, or scaling not known): {runs}.",
     "compare.metrics": "Test metrics",
-    "compare.metrics_caption": "RMSE on the test part in the data's units: the model next to each baseline.",
+    "compare.metrics_caption": "Each run's score on the test part, the model next to each baseline: RMSE in the data's units for a series, bits per character for a text, accuracy for labelled sequences.",
     "compare.run": "run",
     "compare.status": "status",
     "compare.parameters": "parameters",
@@ -509,9 +509,6 @@ STRINGS: dict[str, str] = {
     # where to click, after a message of rnncore (which names no page or button)
     "where.join": "{message}. {hint}",
     "where.data": "Open the Data page.",
-    "where.compare_import": "Import it on the Compare page.",
-    "where.tasks_import": "Import it on the Text & labels page.",
-    "where.tasks_data": "Choose that file under Data on this page first.",
     "where.export": "Evaluate exports a run as a zip (Whole run, zip).",
     # figure labels (keys after the prefix are the figure builders' label keys)
     "fig.series.title": "The series",

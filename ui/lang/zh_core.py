@@ -189,10 +189,7 @@ CORE: dict[str, str] = {
     "bundleerror.unreadable_file": "无法读取 zip 中的 {name}（{detail}）。" + AGAIN,
     "bundleerror.bad_document": "zip 中的 {name} 不是运行 zip 应有的内容（{problem}）。" + AGAIN,
     "bundleerror.too_many_rows": "zip 中的 {name} 有 {rows} 行，超过一个运行可能有的行数（{limit}）。" + AGAIN,
-    "bundleerror.a_forecast": "这个 zip 中是一个序列预测运行，而不是文本或分类运行",
-    "bundleerror.a_task": "这个 zip 中是一个文本或分类运行，而不是序列预测运行",
     "bundleerror.other_data": "数据 {source} 不是该运行训练时用的数据（{why}）；请加载那份数据后再导入这个 zip",
-    "bundleerror.needs_upload": "该运行是在文件 {source} 上训练的，而运行 zip 不包含数据文件；请先加载该文件，再导入这个 zip",
     "bundleerror.bad_sizes": "{name} 表示模型读取 {inputs} 个输入列、预测 {outputs} 步；一个运行有 1 到 {most_inputs} 个输入、"
                              "1 到 {most_outputs} 步。" + AGAIN,
     # what each generator and sample is (rnncore.generators.describe_generator, rnncore.data.sample_description)
