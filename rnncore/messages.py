@@ -32,8 +32,6 @@ DATA_MESSAGES = MappingProxyType({
     "text_too_short": "{name} has {count} characters; a language model needs at least {least} to learn from, "
                       "validate and test on",
     "no_file": "no file at {path}; check the path",
-    "text_too_long": "the text's {count} characters of {size} kinds would take {need} GB as one-hot input, over "
-                     "the limit of {limit} GB; use at most its first {most} characters",
     # rnncore.data.labelled: sequences with a label each, for classification
     "unknown_label": "no label column {column}; the columns are: {columns}",
     "no_label": "no label column found (columns: {columns}); name it label or class, or choose it (--label COL)",

@@ -29,7 +29,7 @@ def test_each_parts_windows_lie_inside_it_and_are_views_of_one_array():
     assert [len(windows.train), len(windows.val), len(windows.test)] == windows_of
     decode = windows.vocab.decode
     for part in (windows.train, windows.val, windows.test):
-        assert part.x.shape[1:] == (5, len(windows.vocab)) and part.x.base is not None  # a view, not a copy
+        assert part.x.shape[1:] == (5, len(windows.vocab)) and part.x.windows.base is not None  # a view of the ids
         for k in (0, 3, len(part) - 1):  # a window every 2 characters, the next character at each of its steps
             assert decode(part.x[k].argmax(axis=1)) == decode(part.ids[2 * k:2 * k + 5])
             predicted = part.y[k] != IGNORED  # the first window's every step; then the steps after its first 3
@@ -38,21 +38,28 @@ def test_each_parts_windows_lie_inside_it_and_are_views_of_one_array():
         targets = np.concatenate([part.ids[1:6]] + [part.ids[2 * k + 4:2 * k + 6] for k in range(1, len(part))])
         assert (np.concatenate([y[y != IGNORED] for y in part.y]) == targets).all()  # each character once, in order
         x, y = part.scored()  # a window ending at every character, and the one after it
-        assert len(x) == len(y) == len(part.ids) - 5 and x.base is not None
+        assert len(x) == len(y) == len(part.ids) - 5 and x.windows.base is not None  # a view of the ids
         assert decode(x[3].argmax(axis=1)) + decode([y[3]]) == decode(part.ids[3:9])
     with pytest.raises(DataError) as caught:
         char_windows(TEXT, 120, 0.5, 0.25)  # the validation part is not longer than the lookback
     assert caught.value.key == "text_too_short"
 
 
-def test_a_text_too_long_for_one_hot_input_is_refused_before_it_takes_the_memory(monkeypatch):
-    from rnncore.tasks import charlm
+def test_a_long_text_of_many_kinds_of_character_is_never_one_hot_at_once():
+    """A million characters of 2,000 kinds would take 8 GB as one-hot input; the windows are views of the ids,
+    one-hot only as a batch is read."""
+    import tracemalloc
 
-    monkeypatch.setattr(charlm, "MAX_ONEHOT_BYTES", 10_000)
-    with pytest.raises(DataError) as caught:
-        char_windows(TEXT, 5, 0.5, 0.25)  # 400 characters x 11 kinds x 4 bytes = 17,600 bytes
-    assert caught.value.key == "text_too_long" and "use at most its first 227 characters" in str(caught.value)
-    assert len(char_windows(TEXT[:200], 5, 0.5, 0.25).train) == -(-(100 - 5) // 2)  # under the limit: windows made
+    rng = np.random.default_rng(0)
+    text = "".join(chr(0x4E00 + int(i)) for i in rng.integers(0, 2_000, 1_000_000))
+    tracemalloc.start()
+    windows = char_windows(text, 32, 0.8, 0.1, most=5_000)
+    batch = windows.train.x[np.arange(64)]
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(windows.vocab) > 1_900 and batch.shape == (64, 32, len(windows.vocab)) and batch.sum() == 64 * 32
+    assert peak < 200e6, f"{peak / 1e6:.0f} MB"
+    assert np.array_equal(batch[5].argmax(axis=1), windows.train.ids[5 * 16:5 * 16 + 32])
 
 
 def test_a_text_source_that_cannot_be_used_is_refused():

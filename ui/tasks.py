@@ -34,7 +34,7 @@ from ui.inside import heatmaps
 from ui.state import TASK_MEMO, TASK_MESSAGE, lab, server_limits
 from ui.sweep import sweep_task
 
-MAX_PAGE_CHARACTERS = 200_000  # of a text trained here (one-hot windows take characters x vocabulary x 4 bytes)
+MAX_PAGE_CHARACTERS = 1_000_000  # of a text trained here: the time of an epoch and the memory of a run grow with it
 TRACED = 400  # characters of the test part coloured on Inside
 SAMPLED = 300  # characters drawn from the model
 UNKNOWN_SHOWN = "□"  # how the unknown symbol is shown (as Chinese print marks a character it lacks)

@@ -11,7 +11,8 @@ half a window. Its final scores on validation and test are those of the characte
 every character (``Part.scored``: each prediction reads ``lookback`` characters), which the baselines are scored
 on too. The text is split by position into train, validation and test, the vocabulary is fitted on the training
 part only, and each part's windows lie inside that part (no window reads a character of another). Windows are
-views of one one-hot array per part, never copies (a batch is gathered when it is trained on).
+views of each part's character ids, one-hot only when a batch is read (``OneHot``): a long text never takes
+characters x vocabulary x 4 bytes at once.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ TEXT_SAMPLES = {
 }
 NATS_PER_BIT = math.log(2.0)
 IGNORED = -100  # a target the loss skips (torch's ignore_index)
-MAX_ONEHOT_BYTES = 1_000_000_000  # the one-hot characters a model reads, at most (characters x vocabulary x 4)
 
 
 def load_text(source: str) -> Text:
@@ -64,25 +64,46 @@ def load_text(source: str) -> Text:
     return Text(text, name) if kind == "sample" else text
 
 
+class OneHot:
+    """Windows of a part's characters, one-hot only where they are read: ``x[rows]`` (an index array or a slice)
+    is (rows, lookback, vocabulary) float32. The windows themselves are a view of the part's ids, so a text of any
+    length is never one-hot at once (that takes characters x vocabulary x 4 bytes)."""
+
+    def __init__(self, windows: np.ndarray, size: int):
+        self.windows, self.size = windows, size  # (windows, lookback) character ids, a view
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (*self.windows.shape, self.size)
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        ids = self.windows[rows]
+        out = np.zeros((*ids.shape, self.size), dtype=np.float32)
+        np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
+        return out
+
+
 @dataclass
 class Part:
-    """One part's windows as the loop trains and validates on them: ``x`` (windows, lookback, vocabulary) float32
-    one-hot, a view, a window every half window; ``y`` (windows, lookback) the next character's id at every step,
+    """One part's windows as the loop trains and validates on them: ``x`` (windows, lookback, vocabulary) one-hot
+    (``OneHot``), a window every half window; ``y`` (windows, lookback) the next character's id at every step,
     IGNORED where a step only gives context (the window before predicted it)."""
 
-    x: np.ndarray
+    x: OneHot
     y: np.ndarray
     ids: np.ndarray  # the part's characters, encoded
-    onehot: np.ndarray  # (characters, vocabulary): what the windows are views of
 
     def __len__(self) -> int:
         return len(self.y)
 
-    def scored(self) -> tuple[np.ndarray, np.ndarray]:
-        """(x, y) of a window ending at every character, views, and the id of the character after each: what a
-        model is scored on, each prediction reading ``lookback`` characters (as the baselines are scored)."""
+    def scored(self) -> tuple[OneHot, np.ndarray]:
+        """(x, y) of a window ending at every character, and the id of the character after each: what a model is
+        scored on, each prediction reading ``lookback`` characters (as the baselines are scored)."""
         lookback = self.x.shape[1]
-        return sliding_window_view(self.onehot[:-1], lookback, axis=0).transpose(0, 2, 1), self.ids[lookback:]
+        return OneHot(sliding_window_view(self.ids[:-1], lookback), self.x.size), self.ids[lookback:]
 
 
 @dataclass
@@ -96,28 +117,20 @@ class CharWindows:
 
 def char_windows(text: str, lookback: int, train_fraction: float, val_fraction: float,
                  most: int | None = None) -> CharWindows:
-    """The windows of each part of ``text``; DataError when a part is not longer than ``lookback``, or when
-    its one-hot characters would take more than MAX_ONEHOT_BYTES."""
+    """The windows of each part of ``text``; DataError when a part is not longer than ``lookback``."""
     parts = split_text(text, train_fraction, val_fraction)
     vocab = Vocabulary.fit(parts[0]) if most is None else Vocabulary.fit(parts[0], most)
-    needed = len(text) * len(vocab) * 4  # float32, one row per character
-    if needed > MAX_ONEHOT_BYTES:
-        most_characters = MAX_ONEHOT_BYTES // (len(vocab) * 4)
-        raise DataError.keyed("text_too_long", count=f"{len(text):,}", size=len(vocab), need=f"{needed / 1e9:.1f}",
-                              limit=f"{MAX_ONEHOT_BYTES / 1e9:g}", most=f"{most_characters:,}")
     made = []
     for name, part in zip(("train", "validation", "test"), parts, strict=True):
         if len(part) <= lookback:
             raise DataError.keyed("text_too_short", name=f"the {name} part ({len(part)} characters)",
                                   count=len(part), least=lookback + 1)
-        ids = vocab.encode(part)
-        onehot = np.zeros((len(ids), len(vocab)), dtype=np.float32)
-        onehot[np.arange(len(ids)), ids] = 1.0
+        ids = vocab.encode(part).astype(np.int64)
         stride = max(lookback // 2, 1)  # a window every half window, the next character at every step
-        x = sliding_window_view(onehot[:-1], lookback, axis=0).transpose(0, 2, 1)[::stride]
-        y = sliding_window_view(ids[1:].astype(np.int64), lookback)[::stride].copy()
+        x = OneHot(sliding_window_view(ids[:-1], lookback)[::stride], len(vocab))
+        y = sliding_window_view(ids[1:], lookback)[::stride].copy()
         y[1:, :lookback - stride] = IGNORED  # read for context only: the window before predicted them
-        made.append(Part(x, y, ids, onehot))
+        made.append(Part(x, y, ids))
     return CharWindows(vocab, lookback, *made)
 
 

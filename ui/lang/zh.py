@@ -532,8 +532,6 @@ STRINGS: dict[str, str] = {
     "dataerror.text_too_short": "{name} 只有 {count} 个字符；语言模型至少需要 {least} 个字符来学习、验证和测试",
     "dataerror.unknown_sample": "未知的数据集 {name}；请从以下选择：{choices}",
     "dataerror.no_file": "{path} 处没有文件；请检查路径",
-    "dataerror.text_too_long": "文本的 {count} 个字符（{size} 种）作为独热输入需要 {need} GB，超过上限 {limit} GB；"
-                               "请最多使用它的前 {most} 个字符",
     "dataerror.unknown_label": "没有标签列 {column}；现有的列：{columns}",
     "dataerror.no_label": "找不到标签列（列：{columns}）；请把它命名为 label 或 class，或指定它（--label 列名）",
     "dataerror.label_missing": "标签列 {column} 在第 {row} 个数据行为空；请给每个序列标上类别",
