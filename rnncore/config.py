@@ -105,6 +105,7 @@ class ModelConfig:
     dropout: float = setting(0.0, low=0.0, high=0.9, step=0.05, widget="slider")  # between stacked layers
     activation: str = setting("tanh", choices=ACTIVATIONS, widget="select")  # relu: the article's Keras example
     forget_bias: float = setting(0.0, low=-5.0, high=5.0, step=0.5)  # initial forget-gate bias; 1.0 as Jozefowicz 2015
+    embedding: int = setting(0, low=0, high=1_024)  # inputs through a learned map of this size first; 0: none
 
     def __post_init__(self) -> None:
         check_all(self)

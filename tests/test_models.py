@@ -6,7 +6,7 @@ from torch import nn
 
 from rnncore.config import ConfigError, ModelConfig
 from rnncore.nn.cells import GATES, SIGMOID_GATES, STATES, ExplicitRecurrent
-from rnncore.nn.models import SequenceModel, build_model
+from rnncore.nn.models import SequenceModel, build_model, parameter_count
 
 torch.set_num_threads(1)
 
@@ -152,3 +152,25 @@ def test_parameter_count_is_known_before_the_model_is_built(cell):
         config = ModelConfig(cell=cell, hidden_size=hidden, num_layers=layers)
         model = build_model(config, inputs, outputs, torch.Generator().manual_seed(0))
         assert parameter_count(config, inputs, outputs) == model.num_parameters()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "article_lstm"])
+def test_an_embedding_is_a_learned_map_the_first_layer_reads_through(cell):
+    """With ``embedding`` E the model is the same stack reading x @ W.T (W: E x inputs), no bias: on one-hot
+    characters each column of W is a character's vector; its parameters are counted before it is built."""
+    config = ModelConfig(cell=cell, hidden_size=6, num_layers=2, embedding=4)
+    model = build_model(config, 11, 11, torch.Generator().manual_seed(0))
+    assert model.num_parameters() == parameter_count(config, 11, 11) == 11 * 4 + parameter_count(
+        ModelConfig(cell=cell, hidden_size=6, num_layers=2), 4, 11)
+    plain = build_model(ModelConfig(cell=cell, hidden_size=6, num_layers=2), 4, 11, torch.Generator().manual_seed(1))
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("embed.")})
+    x = torch.nn.functional.one_hot(torch.randint(0, 11, (3, 9), generator=torch.Generator().manual_seed(2)),
+                                    11).float()
+    embedded = x @ model.embed.weight.T
+    assert torch.allclose(model(x), plain(embedded), atol=1e-6)
+    assert torch.allclose(model.forward_steps(x), plain.forward_steps(embedded), atol=1e-6)
+    assert torch.allclose(model.inspect(x).states[0]["h"], plain.inspect(embedded).states[0]["h"], atol=1e-6)
+    assert list(model.layer_parameters())[0] == "embedding"
+    loss = model.forward_steps(x).square().mean()
+    loss.backward()
+    assert model.embed.weight.grad is not None and model.embed.weight.grad.abs().sum() > 0

@@ -41,7 +41,7 @@ UNKNOWN_SHOWN = "□"  # how the unknown symbol is shown (as Chinese print marks
 SOURCES = {"charlm": [f"sample:{name}" for name in TEXT_SAMPLES],
            "classify": [f"sample:{name}" for name in LABELLED_SAMPLES]
            + [f"synthetic:{name}" for name in LABELLED_GENERATORS]}
-ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("epochs", "batch_size", "lr")),
+ROWS = {"charlm": (("cell", "hidden_size", "lookback", "vocabulary"), ("embedding", "epochs", "batch_size", "lr")),
         "classify": (("cell", "hidden_size", "forget_bias", "class_weights"), ("epochs", "batch_size", "lr"))}
 # the widgets' first values for a file or a generated set (a bundled sample's recommended settings replace them)
 DEFAULTS = {"charlm": {"hidden_size": 64, "lookback": 32, "epochs": 30, "batch_size": 64, "lr": 0.005},

@@ -7,6 +7,10 @@ with relu as in the article's Keras example, the article LSTM) are
 kinds keep torch's parameter names, so a state dict moves between them, and ``inspect``
 runs the same parameters through the explicit cells to show every gate.
 
+``embedding`` (above 0) reads the inputs through a learned linear map to that many values first, without a bias:
+on one-hot characters each row of its weight is a character's embedding, and the first layer reads
+``embedding`` values instead of the vocabulary's size, as a language model of a large vocabulary does.
+
 ``forget_bias`` sets the forget-gate bias of the LSTM and the article LSTM (``bias_ih``
 forget slice = forget_bias, ``bias_hh`` forget slice = 0). The GRU has no forget gate;
 its update gate z plays that part (``h' = (1 - z) n + z h``: z near 1 keeps the old
@@ -48,14 +52,16 @@ class SequenceModel(nn.Module):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a whole number greater than zero (got {value!r})")
         self.config, self.input_size, self.output_size = config, input_size, output_size
+        self.embed = nn.Linear(input_size, config.embedding, bias=False) if config.embedding else None
+        width = config.embedding or input_size  # what the first layer reads
         # torch warns about dropout on a single layer: there is nothing between layers to drop
         dropout = config.dropout if config.num_layers > 1 else 0.0
         if config.fused:
             extra = {"nonlinearity": config.activation} if config.cell == "rnn" else {}
-            self.rnn = _FUSED[config.cell](input_size, config.hidden_size, config.num_layers,
+            self.rnn = _FUSED[config.cell](width, config.hidden_size, config.num_layers,
                                            batch_first=True, dropout=dropout, **extra)
         else:
-            self.rnn = ExplicitRecurrent(config.cell, input_size, config.hidden_size, config.num_layers,
+            self.rnn = ExplicitRecurrent(config.cell, width, config.hidden_size, config.num_layers,
                                          activation=config.activation, dropout=dropout, batch_first=True)
         self.head = nn.Linear(config.hidden_size, output_size)
         self.reset_parameters()
@@ -68,6 +74,8 @@ class SequenceModel(nn.Module):
         with torch.no_grad():
             for weight in self.parameters():
                 weight.uniform_(-bound, bound, generator=generator)
+            if self.embed is not None:  # as torch.nn.Embedding: each character's vector drawn from N(0, 1)
+                self.embed.weight.normal_(0.0, 1.0, generator=generator)
             if self.config.cell != "rnn":
                 rows = slice(self.config.hidden_size, 2 * self.config.hidden_size)  # forget / update gate
                 for layer in range(self.config.num_layers):
@@ -78,8 +86,13 @@ class SequenceModel(nn.Module):
         if x.dim() != 3 or x.shape[2] != self.input_size:
             raise ValueError(f"x must have shape (batch, time, {self.input_size}), got {tuple(x.shape)}")
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _read(self, x: Tensor) -> Tensor:
+        """``x`` checked, through the embedding where there is one: what the first layer reads."""
         self._check_input(x)
+        return x if self.embed is None else self.embed(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self._read(x)
         cell, activation = self.config.cell, self.config.activation
         if self.config.fused and native_for(cell, activation, x) is not None:  # faster than the fused module
             _, final, _ = run_stack(self.rnn, cell, activation, x, self.config.num_layers, dropout=self.rnn.dropout,
@@ -94,7 +107,7 @@ class SequenceModel(nn.Module):
     def forward_steps(self, x: Tensor) -> Tensor:
         """(batch, time, input_size) -> (batch, time, output_size): the head on the last layer's output at every
         step (a language model trained on every position); its last step equals ``forward(x)``."""
-        self._check_input(x)
+        x = self._read(x)
         cell, activation = self.config.cell, self.config.activation
         if self.config.fused and native_for(cell, activation, x) is not None:
             out, _, _ = run_stack(self.rnn, cell, activation, x, self.config.num_layers, dropout=self.rnn.dropout,
@@ -107,10 +120,10 @@ class SequenceModel(nn.Module):
         """``loss_fn(self(x), y)``, with every parameter's gradient in ``.grad`` as ``backward()`` from None leaves
         it, computed without autograd's graph where the layers run in C++ (cells.native_stack_grads; the loss's
         gradient from losses.loss_and_grad). None where they do not (other cells, the GPU, dropout
-        between layers while training, no grad mode): the caller then goes through autograd."""
+        between layers while training, an embedding, no grad mode): the caller then goes through autograd."""
         built = native_for(self.config.cell, self.config.activation, x)
         dropping = self.training and self.config.dropout > 0 and self.config.num_layers > 1
-        if built is None or dropping or not torch.is_grad_enabled():
+        if built is None or dropping or not torch.is_grad_enabled() or self.embed is not None:
             return None
         self._check_input(x)
         head, loss = self.head, []
@@ -127,8 +140,7 @@ class SequenceModel(nn.Module):
     @torch.no_grad()
     def inspect(self, x: Tensor) -> Trace:
         """Run ``x`` through the explicit cells in eval mode and keep every gate and state."""
-        x = torch.as_tensor(x, dtype=self.head.weight.dtype, device=self.head.weight.device)
-        self._check_input(x)
+        x = self._read(torch.as_tensor(x, dtype=self.head.weight.dtype, device=self.head.weight.device))
         cell = self.config.cell
         out, _, records = run_stack(self.rnn, cell, self.config.activation, x, self.config.num_layers,
                                     record=True)
@@ -141,9 +153,10 @@ class SequenceModel(nn.Module):
 
     def layer_parameters(self) -> dict[str, list[nn.Parameter]]:
         """``{"layer 0": [...], ..., "head": [...]}``: for gradient norms per layer."""
-        groups = {f"layer {k}": [getattr(self.rnn, f"{name}_l{k}")
-                                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-                  for k in range(self.config.num_layers)}
+        groups = {"embedding": [self.embed.weight]} if self.embed is not None else {}
+        groups |= {f"layer {k}": [getattr(self.rnn, f"{name}_l{k}")
+                                  for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                   for k in range(self.config.num_layers)}
         groups["head"] = [self.head.weight, self.head.bias]
         return groups
 
@@ -154,8 +167,8 @@ def parameter_count(config: ModelConfig, input_size: int, output_size: int) -> i
     gates = GATE_COUNT[config.cell] * config.hidden_size
     hidden = config.hidden_size
     layers = sum(gates * (width + hidden) + 2 * gates
-                 for width in [input_size] + [hidden] * (config.num_layers - 1))
-    return layers + hidden * output_size + output_size
+                 for width in [config.embedding or input_size] + [hidden] * (config.num_layers - 1))
+    return input_size * config.embedding + layers + hidden * output_size + output_size
 
 
 def build_model(config: ModelConfig, input_size: int, output_size: int,

@@ -390,6 +390,8 @@ STRINGS: dict[str, str] = {
                              "explicit cells.",
     "setting.dropout": "Dropout between layers",
     "setting.dropout.help": "Applies only with two layers or more.",
+    "setting.embedding": "Embedding size",
+    "setting.embedding.help": "0: the first layer reads the inputs as they are. Above 0: they go through a learned linear map to this many values first; for a text, each character (one-hot) becomes a learned vector, as a language model of a large vocabulary reads it, with fewer weights and sums in the first layer.",
     "setting.forget_bias": "Forget-gate bias at start",
     "setting.forget_bias.help": "0 as torch does; 1 keeps the memory open at the start (Jozefowicz et al. 2015).",
     "setting.epochs": "Epochs",

@@ -409,6 +409,8 @@ STRINGS: dict[str, str] = {
     "setting.activation.help": "tanh 是标准选择。relu（如文章中的 Keras 示例）则通过显式实现的单元逐步训练。",
     "setting.dropout": "层间 Dropout",
     "setting.dropout.help": "只在两层或以上时起作用。",
+    "setting.embedding": "嵌入维度",
+    "setting.embedding.help": "0：第一层直接读取输入。大于 0：输入先经过一个可学习的线性映射，变为这么多个值；对文本而言，每个字符（独热编码）变为一个可学习的向量，就像大词表的语言模型那样读取，第一层的权重和计算更少。",
     "setting.forget_bias": "遗忘门初始偏置",
     "setting.forget_bias.help": "0 与 torch 的默认一致；1 让记忆在开始时保持打开（Jozefowicz et al. 2015）。",
     "setting.epochs": "训练轮数",
