@@ -59,6 +59,24 @@ def run_scenario(key: str) -> str | None:
     return page_after(key)
 
 
+def run_task_scenario(key: str) -> bool:
+    """Start a text or labels scenario's run (its data loaded; its settings shown on the Text & labels page, where
+    it is watched); False, with a message, when it cannot start."""
+    from rnncore.tasks.build import task_data
+    from rnncore.tasks.scenarios import TASK_SCENARIOS
+    from ui.tasks import take_scenario  # (the text views load only when such a run is asked for)
+
+    item = next(s for s in TASK_SCENARIOS if s.key == key)
+    config, session = item.config.replace(data={"task": item.task}), lab()
+    if session.busy:
+        report(t("train.busy"))
+        return False
+    if not guarded(lambda: session.start(config, data=task_data(config))):
+        return False
+    take_scenario(item)
+    return True
+
+
 def load_data(source: str, params: dict | None = None, content: bytes | None = None) -> None:
     """Load data for the next run (a callback: the page is then drawn with it). On an error the data
     stays and the page says why; a sample's recommended settings, or window settings carried over from the data

@@ -23,7 +23,7 @@ from rnncore.errors import KeyedError
 from rnncore.tasks.build import recommended
 from rnncore.tasks.charlm import TEXT_SAMPLES, load_text, sample
 from rnncore.tasks.files import task_zip
-from rnncore.tasks.scenarios import TASK_SCENARIOS, TaskScenario
+from rnncore.tasks.scenarios import TaskScenario
 from rnncore.viz.class_plots import confusion_figure, misclassified_figure
 from rnncore.viz.inspection import trace_window
 from rnncore.viz.text_views import coloured_text_figure, interpretable_units, text_trace, top_guesses
@@ -114,15 +114,6 @@ def experiment(task: str, cfg: ExperimentConfig, chosen: Chosen | None) -> Exper
     data = chosen.data
     label_column = data.label if task == "classify" and data.layout != "generated" else None
     return cfg.replace(data={"task": task, "source": chosen.source, "label": label_column})
-
-
-def scenario_buttons() -> None:
-    """Each scenario: its title, what to watch, and a button that sets it up."""
-    for scenario in TASK_SCENARIOS:
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        left.markdown(f"**{t(f'tasks.scenario.{scenario.key}.title')}**  \n{t(f'tasks.scenario.{scenario.key}.watch')}")
-        right.button(t("tasks.scenario.set_up"), key=f"b.tasks.scenario.{scenario.key}", on_click=take_scenario,
-                     args=(scenario,), width="stretch", icon=":material/science:")
 
 
 def _sample_label(source: str) -> str:

@@ -14,8 +14,6 @@ st.title(t("tasks.title"))
 st.caption(t("tasks.intro"))
 tasks.show_message()
 status = lab().status()
-with st.expander(t("tasks.scenarios"), icon=":material/science:"):
-    tasks.scenario_buttons()
 task = tasks.task_choice()
 with st.expander(t("tasks.data"), expanded=not status.active, icon=":material/table_chart:"):
     data = tasks.data_choice(task)

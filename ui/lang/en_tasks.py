@@ -83,8 +83,6 @@ TASKS: dict[str, str] = {
     "tasks.sequence_heading": "Inside: one test sequence through the cell",
     "tasks.sequence": "Test sequence (the misclassified ones first)",
     "tasks.sequence_named": "#{index}: {true}, read as {predicted}",
-    "tasks.scenarios": "Scenarios: what to try, and what to watch",
-    "tasks.scenario.set_up": "Set up",
     "tasks.scenario.text_lstm.title": "What does an LSTM learn about text?",
     "tasks.scenario.text_lstm.watch": "An LSTM of 64 units reads Genesis, 48 characters at a time, for 20 epochs. "
                                       "Watch the bits per character fall below the bigram baseline, the written "

@@ -80,8 +80,6 @@ TASKS: dict[str, str] = {
     "tasks.sequence_heading": "内部：一条测试序列经过单元",
     "tasks.sequence": "测试序列（分错的排在前面）",
     "tasks.sequence_named": "#{index}：{true}，被判为 {predicted}",
-    "tasks.scenarios": "场景：试什么，看什么",
-    "tasks.scenario.set_up": "设置",
     "tasks.scenario.text_lstm.title": "LSTM 从文本中学到了什么？",
     "tasks.scenario.text_lstm.watch": "一个 64 单元的 LSTM 读《创世记》，每次 48 个字符，训练 20 轮。请观察：每字符比特数降到二元基线以下；"
                                       "模型写出的文本先学会空格和常见词，再学会标点和换行；在下面的着色文本中，有一个单元随行内位置变化"
