@@ -36,7 +36,8 @@ def test_after_a_scenario_the_boxes_show_its_settings_and_refuse_what_cannot_be_
     start, stop = button(page, "Start"), button(page, "Stop")
     if stop.is_enabled():
         stop.click(force=True)  # the page redraws as it trains: the button need not hold still
-    assert wait_for(start.is_enabled, timeout=120)
+    enabled_start = page.get_by_test_id("stMain").get_by_role("button", name="Start", exact=True, disabled=False)
+    enabled_start.wait_for(timeout=120_000)  # (a locator that waits through the redraws the run's end causes)
     box = page.get_by_label("Epochs", exact=True)
     box.fill("99999999")
     box.press("Enter")
@@ -45,4 +46,4 @@ def test_after_a_scenario_the_boxes_show_its_settings_and_refuse_what_cannot_be_
     assert start.is_disabled() and box.input_value() == "99999999"
     box.fill("20")
     box.press("Enter")
-    assert wait_for(start.is_enabled, timeout=20)
+    enabled_start.wait_for(timeout=20_000)
