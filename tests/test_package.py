@@ -187,16 +187,21 @@ def test_the_wheel_installs_a_command_that_trains_reads_the_store_and_serves_the
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([str(rnnlab), "--port", str(port), "--server.headless", "true", "--server.address",
-                               "127.0.0.1", "--server.fileWatcherType", "none"], cwd=elsewhere, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "server.log"  # a file, not a pipe no one reads while it runs: a full pipe blocks the writer
+    with open(log, "w") as output:
+        server = subprocess.Popen([str(rnnlab), "--port", str(port), "--server.headless", "true", "--server.address",
+                                   "127.0.0.1", "--server.fileWatcherType", "none"], cwd=elsewhere, env=env,
+                                  stdout=output, stderr=subprocess.STDOUT, text=True)
     try:
         assert _wait_for(lambda: server.poll() is not None or _health(url) == "ok", timeout=120)
-        assert _health(url) == "ok", server.stdout.read() if server.poll() is not None else "no answer"
+        assert _health(url) == "ok", log.read_text() if server.poll() is not None else "no answer"
         server.send_signal(signal.SIGINT)  # to the command alone, as `kill -INT` would: it stops the server
-        assert server.wait(timeout=120) == 130  # (a busy machine: the same time it is given to start)
+        try:
+            assert server.wait(timeout=120) == 130  # (a busy machine: the same time it is given to start)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the command did not stop within 120 s of Ctrl+C; it said:\n{log.read_text()[-3000:]}")
         assert _health(url) is None
-        assert f"runs kept in {mine / 'rnnlab.sqlite3'}" in server.stdout.read()
+        assert f"runs kept in {mine / 'rnnlab.sqlite3'}" in log.read_text()
     finally:
         if server.poll() is None:
             server.kill()
