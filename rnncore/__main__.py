@@ -635,6 +635,9 @@ def serve(options: list[str]) -> int:
     folder = app_folder()
     print(f"RNN Lab: settings from {settings_file()}; runs kept in {store_file()} unless rnnlab.toml [store] url "
           "or RNNLAB_STORE names another store", flush=True)
+    # Ctrl+C stops it even where it was started with SIGINT ignored (a parent that ignores it passes that on, and
+    # the server would then ignore it too); set before the child starts, which then begins with the default
+    interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
     child = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(folder / "app.py"), *options],
                              cwd=folder)
     previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
@@ -652,6 +655,7 @@ def serve(options: list[str]) -> int:
             code = 130  # interrupted, as python -m rnncore says it
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, interrupt)
     return code if code >= 0 else 128 - code  # killed by signal N: 128 + N, as a shell says it
 
 
