@@ -47,18 +47,21 @@ class ActiveRun:
         self.id, self.config, self.dataset = 0, config, dataset  # the Lab numbers the run when it starts
         self.identity = task.identity()  # what the run store keeps of its data
         self.lineage = lineage.then(self.identity)  # where its weights come from, this run's data included
-        self._live = LiveView(config.model)
-        self.text = LiveText(task) if self.task == "charlm" else None  # what a text model writes after each epoch
+        # a forecast's weights copied after each epoch (its live predictions and Inside); a text model's words
+        self._live = LiveView(config.model) if self.task == "forecast" else None
+        self.text = LiveText(task) if self.task == "charlm" else None
         watching = [w for w in (self._live, self.text) if w is not None]
         self._trainer = Trainer(config, task=task, slots=slots, limits=limits, callbacks=watching,
                                 initial_state=initial_state, history=history, on_end=[self._ended])
-        self._live.attach(task.model, task.parts, self._trainer.period)
+        if self._live is not None:
+            self._live.attach(task.model, task.parts, self._trainer.period)
         self._on_end = on_end
         self.record: RunRecord | None = None  # set when the run has ended
 
     def _ended(self, trainer, progress: Progress) -> None:
         """In the training thread, once the run has ended: the kept weights for the pages, and its record."""
-        self._live.capture(progress.epoch)
+        if self._live is not None:
+            self._live.capture(progress.epoch)
         try:
             result = trainer.result()
         except RuntimeError:  # a failed run may have nothing to evaluate
@@ -105,8 +108,9 @@ class ActiveRun:
         return self.progress().status
 
     def frame(self) -> LiveFrame | None:
-        """The latest copy of the weights (after the last epoch, or the kept ones once ended)."""
-        return self._live.latest()
+        """The latest copy of a forecast's weights (after the last epoch, or the kept ones once ended); None before
+        its first epoch, and for a text or labels run (its panel draws no predictions)."""
+        return self._live.latest() if self._live is not None else None
 
     def predictions(self, frame: LiveFrame) -> dict:
         """split -> (frame positions, first-step predictions in the data's units) for ``frame``."""
@@ -123,7 +127,7 @@ class ActiveRun:
         """The model to look inside: the run's own once it ended, else a copy of its latest weights."""
         if self.progress().status.ended:
             return ModelView(self._trainer.model, None, (self.id, "end"), live=False)
-        frame = self._live.latest()
+        frame = self.frame()
         if frame is None:
             return None
         return ModelView(self._live.shadow(frame), frame.grads, (self.id, frame.version), live=True)
