@@ -37,13 +37,14 @@ PAGES = [
     ("views/evaluate.py", "nav.evaluate", ":material/query_stats:"),
     ("views/compare.py", "nav.compare", ":material/compare_arrows:"),
     ("views/sweep.py", "nav.sweep", ":material/travel_explore:"),
-    ("views/tasks.py", "nav.tasks", ":material/text_fields:"),
     ("views/classroom.py", "nav.classroom", ":material/groups:"),
     ("views/teacher.py", "nav.teacher", ":material/co_present:"),
     ("views/learn.py", "nav.learn", ":material/school:"),
 ]
+MOVED = [("views/tasks.py", "tasks")]  # addresses of pages that went, kept for the links made there: hidden
 page = st.navigation([st.Page(path, title=t(key), icon=icon, default=i == 0)
-                      for i, (path, key, icon) in enumerate(PAGES)])
+                      for i, (path, key, icon) in enumerate(PAGES)]
+                     + [st.Page(path, url_path=address, visibility="hidden") for path, address in MOVED])
 fragments.start_page(page)  # no fragment of another page reruns on this one
 sidebar.draw()
 with shielded(page.url_path or "home"):

@@ -20,8 +20,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python benchmarks/NAME.py
 
 from rnncore.config import ExperimentConfig
+from rnncore.data.text import load_text
 from rnncore.tasks.build import task_run
-from rnncore.tasks.charlm import load_text
 from rnncore.training import run_experiment
 
 CFG = ExperimentConfig().replace(

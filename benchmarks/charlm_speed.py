@@ -31,10 +31,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python benchmarks/NAME.py
 
 from rnncore.config import ExperimentConfig
-from rnncore.data.text import Vocabulary, baseline_bits, split_text
+from rnncore.data.text import Vocabulary, baseline_bits, load_text, split_text
 from rnncore.nn.models import build_model
 from rnncore.tasks.build import task_run
-from rnncore.tasks.charlm import load_text
 from rnncore.training import run_experiment
 
 CFG = ExperimentConfig().replace(

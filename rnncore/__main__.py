@@ -27,7 +27,7 @@ SAMPLE_CHARACTERS = 80  # how much text train --task charlm draws from its model
 def _data_hint(task: str) -> str:
     """What --data takes for ``task``."""
     from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES
-    from rnncore.tasks.charlm import TEXT_SAMPLES
+    from rnncore.data.text import TEXT_SAMPLES
 
     if task == "charlm":
         return "FILE.txt or " + " or ".join(f"sample:{name}" for name in TEXT_SAMPLES)
@@ -481,7 +481,7 @@ def _tensorboard(store, key: str, args: argparse.Namespace) -> int:
 
 
 def _export_task(store, key: str, stored) -> bytes:
-    """The zip of a stored task run, as the Text & labels page downloads it: its model scored again on its data."""
+    """The zip of a stored task run, as the pages download it: its model scored again on its data."""
     from rnncore.tasks.files import reopen, task_zip
 
     result, _ = reopen(store, key, stored)

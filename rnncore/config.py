@@ -57,8 +57,9 @@ class DataConfig:
     features: tuple[str, ...] = setting((), tuple, widget="none")  # input columns; empty: the target alone
     layout: str = setting("table", choices=LAYOUTS, widget="none", labels="layout")  # unstack: years x months
     label: str | None = setting(None, str, optional=True, widget="none")  # classify: the label column; None: found
-    class_weights: str = setting("none", choices=CLASS_WEIGHTS, widget="none")  # classify: balanced: rare classes up
-    vocabulary: int = setting(256, low=2, high=4_096, widget="none")  # charlm: characters kept, unknown included
+    # classify: balanced: rare classes weigh more in the loss
+    class_weights: str = setting("none", choices=CLASS_WEIGHTS, widget="select", labels="tasks.weights")
+    vocabulary: int = setting(256, low=2, high=4_096)  # charlm: characters kept, unknown included
     task: str = setting("forecast", choices=TASKS, widget="none")  # what is learnt from the data (rnncore.tasks)
 
     def __post_init__(self) -> None:

@@ -127,7 +127,7 @@ def test_month_ticks_and_the_upload_limit_are_in_the_readers_language(monkeypatc
     at = on_page(at, "data")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["layout"]["xaxis"]["tickformat"] == "%Y年%-m月"  # "1959年11月", not "Nov 1959"
-    at = on_page(at, "tasks")
+    at.segmented_control(key="w.task").set_value("charlm").run()  # a text's upload
     labels = [uploader.proto.label for uploader in at.get("file_uploader")]
     assert "或上传文件（最大 20 MB）" in labels, labels
     assert "文件最大 20 MB，格式为 .txt" in texts(at) and "“Upload”即选择要上传的文件" in texts(at)
@@ -135,13 +135,16 @@ def test_month_ticks_and_the_upload_limit_are_in_the_readers_language(monkeypatc
 
 def test_a_text_models_unknown_symbol_is_shown_as_a_box_with_a_note(monkeypatch):
     follow_language(monkeypatch)
-    at = on_page(new_app(), "tasks")
-    at.selectbox(key="w.tasks.source.charlm").set_value("sample:tang300")
-    at.number_input(key="w.tasks.charlm.vocabulary").set_value(8)  # most characters are unknown to it
-    at.number_input(key="w.tasks.charlm.epochs").set_value(1)
-    at.number_input(key="w.tasks.charlm.hidden_size").set_value(4)
+    at = on_page(new_app(), "data")
+    at.segmented_control(key="w.task").set_value("charlm").run()
+    at.selectbox(key="w.task_source.charlm").set_value("sample:tang300")
+    at.button(key="b.use.charlm").click().run()
+    at.number_input(key="w.vocabulary").set_value(8).run()  # most characters are unknown to it
+    at = on_page(at, "train")
+    at.number_input(key="w.epochs").set_value(1)
+    at.number_input(key="w.hidden_size").set_value(4)
     at.run()
-    at.button(key="b.tasks.start").click()
+    at.button(key="b.start").click()
     run_until(at, lambda a: bool(a.subheader) or bool(a.error), timeout=180)
     at.slider(key="w.tasks.temperature").set_value(2.0)
     at.run()
@@ -154,8 +157,8 @@ def test_a_labelled_sets_channels_keep_their_names_in_the_figures(monkeypatch):
     import numpy as np
 
     follow_language(monkeypatch)
-    at = on_page(new_app(), "tasks")
-    at.segmented_control(key="w.tasks.task").set_value("classify")
+    at = on_page(new_app(), "data")
+    at.segmented_control(key="w.task").set_value("classify")
     at.run()
     rng = np.random.default_rng(0)
     channels = ["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
@@ -165,11 +168,15 @@ def test_a_labelled_sets_channels_keep_their_names_in_the_figures(monkeypatch):
             values = rng.normal(size=6) + (sequence % 2)
             label = "walk" if sequence % 2 else "rest"
             rows.append(f"{sequence},{step}," + ",".join(f"{v:.3f}" for v in values) + f",{label}")
-    at.file_uploader(key="w.tasks.upload.classify").set_value(("motions.csv", "\n".join(rows).encode(), "text/csv"))
-    at.number_input(key="w.tasks.classify.epochs").set_value(1)
-    at.number_input(key="w.tasks.classify.hidden_size").set_value(4)
+    at.file_uploader(key="w.task_upload.classify").set_value(("motions.csv", "\n".join(rows).encode(), "text/csv"))
     at.run()
-    at.button(key="b.tasks.start").click()
+    examples = json.loads(next(c for c in at.get("plotly_chart") if "data.examples" in str(c.proto.id)).proto.spec)
+    assert {a["text"] for a in examples["layout"]["annotations"]} == {"walk (15)", "rest (15)"}
+    at = on_page(at, "train")
+    at.number_input(key="w.epochs").set_value(1)
+    at.number_input(key="w.hidden_size").set_value(4)
+    at.run()
+    at.button(key="b.start").click()
     run_until(at, lambda a: bool(a.subheader) or bool(a.error), timeout=120)
     gates = json.loads(next(c for c in at.get("plotly_chart") if "tasks.gates" in str(c.proto.id)).proto.spec)
     names = [trace.get("name") for trace in gates["data"] if trace.get("type") == "scatter"]

@@ -204,20 +204,19 @@ def test_a_storage_that_cannot_be_used_is_said_on_the_page(tmp_path, monkeypatch
     assert broken.read_bytes() == b"not a database " * 64
 
 
-def test_a_classifier_sent_from_the_text_and_labels_page_is_swept_for_accuracy_and_its_best_set_up_there():
+def test_a_classifier_loaded_on_data_is_swept_for_accuracy_and_its_best_trains_on_train():
     OLD[:], OLD_LABS[:] = desks(), all_labs()
     at = open_app()
-    at.switch_page("views/tasks.py")
+    at.switch_page("views/data.py")
     at.run()
-    at.segmented_control(key="w.tasks.task").set_value("classify")
+    at.segmented_control(key="w.task").set_value("classify")
     at.run()
-    at.selectbox(key="w.tasks.source.classify").set_value("synthetic:waveform")
+    at.selectbox(key="w.task_source.classify").set_value("synthetic:waveform")
+    press(at, "Use this data set")
+    at.switch_page("views/sweep.py")
     at.run()
-    press(at, "Sweep these settings")
-    assert not at.exception and at.title[0].value == "Sweep", [e.message for e in at.exception]
-    at.switch_page("views/sweep.py")  # (AppTest's next run would draw the page it was told last)
     said = texts(at)
-    assert "Sweeping the experiment of the Text & labels page: a sequence classifier of Which waveform" in said, said
+    assert not at.exception and "settings of a sequence classifier of Which waveform" in said, said
     at = ask(at, trials=2, epochs=2, study="page-classes", hidden=(4, 6))
     press(at, "Start the sweep")
     job = desk().job
@@ -231,16 +230,12 @@ def test_a_classifier_sent_from_the_text_and_labels_page_is_swept_for_accuracy_a
     assert set(frame["state"]) == {"complete"} and frame["validation accuracy"].between(0, 1).all()
     best = job.sweep.best()
     assert best.value == frame["validation accuracy"].max()
-    assert any("/tasks?" in str(code.value) and "task=classify" in str(code.value) for code in at.code)  # its link
+    assert any("/train?" in str(code.value) and "task=classify" in str(code.value) for code in at.code)  # its link
     press(at, "Train these settings")
-    assert not at.exception and at.title[0].value == "Text and labelled sequences"
-    assert at.segmented_control(key="w.tasks.task").value == "classify"
-    assert at.selectbox(key="w.tasks.source.classify").value == "synthetic:waveform"
-    assert at.number_input(key="w.tasks.classify.hidden_size").value == best.params["hidden_size"]
-    stored = [s for s in session_lab(OLD_LABS).archive.store.list_runs(session_lab(OLD_LABS).archive.key)]
-    assert [s.task for s in stored] == ["classify", "classify"]  # each trial a run of the workspace
-    at.switch_page("views/tasks.py")
-    press(at, "Sweep these settings")
-    at.switch_page("views/sweep.py")
-    press(at, "Sweep the forecast instead")
-    assert "Let Optuna search the settings for you" in texts(at)
+    assert not at.exception and at.title[0].value == "Train"
+    lab = session_lab(OLD_LABS)
+    assert lab.current.config.data.source == "synthetic:waveform" and lab.current.task == "classify"
+    assert lab.current.config.model.hidden_size == best.params["hidden_size"]
+    assert lab.join(timeout=120) and lab.current.record.status == "finished"
+    stored = [s for s in lab.archive.store.list_runs(lab.archive.key)]
+    assert [s.task for s in stored] == ["classify"] * 3  # each trial a run of the workspace, and the best trained

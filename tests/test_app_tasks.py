@@ -1,8 +1,9 @@
-"""The Text & labels page (AppTest): a character model of a bundled text trains live and shows its scores
-next to the baselines, text it writes, the text coloured by a unit and its next-character guesses; a
-classifier of labelled sequences shows its confusion matrix and mistakes; a file it cannot use, a label
-column that is not there and a model over the server's limit are said, and nothing starts; Stop ends a run
-and keeps its weights; the page speaks Chinese."""
+"""A text and labelled sequences through the Data and Train pages (AppTest), as a series goes: the task chosen on
+Data loads its first bundled data with the settings recommended for it; a character model trains live on Train and
+shows its scores next to the baselines, text it writes, the text coloured by a unit and its next-character guesses;
+a classifier shows its confusion matrix and mistakes; a file it cannot use, a label column that is not there and a
+model over the server's limit are said, and nothing changes; Pause, Step, Resume and Stop act on it as on a series;
+a link sets a task's experiment up; the pages speak Chinese."""
 
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ import pytest
 
 from tests.apptest import follow_language, new_app, run_until, session_lab, stop_everything, texts
 
-PAGE = "views/tasks.py"
-
 
 @pytest.fixture
 def app(monkeypatch):
     follow_language(monkeypatch)
     at = new_app()
-    at.switch_page(PAGE)
+    at.switch_page("views/data.py")
     at.run()
     yield at
     stop_everything()
@@ -41,21 +40,33 @@ def ended(at) -> bool:
 
 
 def set_up(at, task: str, epochs: int, hidden: int) -> None:
-    if task == "classify":
-        at.segmented_control(key="w.tasks.task").set_value("classify")
-        at.run()
-    at.number_input(key=f"w.tasks.{task}.epochs").set_value(epochs)
-    at.number_input(key=f"w.tasks.{task}.hidden_size").set_value(hidden)
+    """On Data: the task (its first bundled data); then on Train: the epochs and the hidden units."""
+    at.switch_page("views/data.py")
+    at.run()
+    at.segmented_control(key="w.task").set_value(task)
+    at.run()
+    at.switch_page("views/train.py")
+    at.run()
+    at.number_input(key="w.epochs").set_value(epochs)
+    at.number_input(key="w.hidden_size").set_value(hidden)
+    at.number_input(key="w.patience").set_value(0)  # (no early stop: a test that stops a run decides when it ends)
     at.run()
 
 
 def test_a_character_model_of_the_bundled_text_shows_its_scores_its_text_and_inside(app):
-    assert not app.exception
-    assert "Using Genesis (King James Version, English): 197,408 characters, 70 distinct" in texts(app)
-    set_up(app, "charlm", 2, 16)
-    app.button(key="b.tasks.start").click()
+    app.segmented_control(key="w.task").set_value("charlm")
     app.run()
-    assert app.button(key="b.tasks.start").disabled and not app.button(key="b.tasks.stop").disabled
+    shown = texts(app)
+    assert not app.exception and "Genesis (King James Version, English)" in [h.value.replace("\\", "")
+                                                                          for h in app.header]
+    assert "197,408 characters, 70 distinct" in shown and "Characters: 138,186 to train on" in shown
+    assert app.code[0].value.startswith("Chapter 1\nIn the beginning")  # the text as it starts
+    assert "Test sequences" not in shown and not app.get("plotly_chart")  # (no series chart for a text)
+    set_up(app, "charlm", 2, 16)
+    assert "Loss" not in [w.label for w in app.selectbox]  # a text model's loss is cross-entropy: no choice
+    app.button(key="b.start").click()
+    app.run()
+    assert app.button(key="b.start").disabled and not app.button(key="b.stop").disabled
     run_until(app, ended, timeout=120)
     assert not app.exception and not app.error, texts(app)
     shown = texts(app)
@@ -70,13 +81,18 @@ def test_a_character_model_of_the_bundled_text_shows_its_scores_its_text_and_ins
     assert "the model expects: “" in shown
     app.slider(key="w.tasks.temperature").set_value(1.5)
     app.run()
-    assert not app.exception and not app.button(key="b.tasks.start").disabled
+    assert not app.exception and not app.button(key="b.start").disabled
 
 
 def test_a_classifier_of_the_bundled_sequences_shows_its_confusion_matrix_and_mistakes(app):
+    app.segmented_control(key="w.task").set_value("classify")
+    app.run()
+    shown = texts(app)
+    assert "1,096 sequences of 24 steps, classes: apr_to_sep 549, oct_to_mar 547" in shown
+    assert "Sequences: 767 to train on, 164 to validate, 165 to test" in shown
+    assert chart_titles(app) == ["A few sequences of each class (count in brackets)"]
     set_up(app, "classify", 3, 8)
-    assert "Using Italian power demand: winter or summer day (real): 1,096 sequences of 24 steps" in texts(app)
-    app.button(key="b.tasks.start").click()
+    app.button(key="b.start").click()
     run_until(app, ended, timeout=120)
     assert not app.exception and not app.error, texts(app)
     table = scores_table(app)
@@ -91,25 +107,38 @@ def test_a_classifier_of_the_bundled_sequences_shows_its_confusion_matrix_and_mi
     assert downloads == ["Download the run (model, settings, history, metrics)"]
 
 
-def test_data_it_cannot_use_is_said_and_nothing_starts(app):
-    app.file_uploader(key="w.tasks.upload.charlm").set_value(("poem.txt", "床前明月光".encode("gb18030") * 60,
-                                                            "text/plain"))
+def test_data_it_cannot_use_is_said_and_nothing_changes(app):
+    lab = session_lab()
+    app.segmented_control(key="w.task").set_value("charlm")
+    app.run()
+    app.file_uploader(key="w.task_upload.charlm").set_value(("poem.txt", "床前明月光".encode("gb18030") * 60,
+                                                           "text/plain"))
     app.run()
     assert not app.exception and "poem.txt is not UTF-8 text" in texts(app)
-    assert app.button(key="b.tasks.start").disabled
-    app.segmented_control(key="w.tasks.task").set_value("classify")
+    assert lab.config.data.source == "sample:genesis" and lab.dataset.name == "genesis"  # the text before stays
+    app.segmented_control(key="w.task").set_value("classify")
     app.run()
-    app.text_input(key="w.tasks.label").set_value("outcome")
+    app.text_input(key="w.label").set_value("outcome")
     app.run()
-    assert "no label column 'outcome'" in texts(app) and app.button(key="b.tasks.start").disabled
-    app.text_input(key="w.tasks.label").set_value("")
-    app.number_input(key="w.tasks.classify.hidden_size").set_value(1024)
+    rows = "season,a,b,c\n" + "".join(f"{'hot' if i % 2 else 'cold'},{i},{i + 1},{i + 2}\n" for i in range(60))
+    app.file_uploader(key="w.task_upload.classify").set_value(("days.csv", rows.encode(), "text/csv"))
     app.run()
-    app.button(key="b.tasks.start").click()
+    assert "no label column 'outcome'" in texts(app), texts(app)
+    assert lab.config.data.source == "sample:italy_power_demand"  # the labelled set before stays
+    app.text_input(key="w.label").set_value("season")  # named now: the file is read again, with it
+    app.run()
+    assert not app.exception and lab.config.data.source == "days.csv" and lab.config.data.label == "season"
+    assert "60 sequences of 3 steps, classes: cold 30, hot 30" in texts(app), texts(app)
+    app.switch_page("views/train.py")
+    app.run()
+    app.number_input(key="w.hidden_size").set_value(300)
+    app.number_input(key="w.num_layers").set_value(3)
+    app.run()
+    app.button(key="b.start").click()
     app.run()
     shown = texts(app)
     assert not app.exception and "above this server's limit max_parameters" in shown, shown
-    assert session_lab().current is None and session_lab().status() == "idle"  # nothing started
+    assert lab.current is None and lab.status() == "idle"  # nothing started
 
 
 def test_pause_step_resume_and_stop_a_run_as_on_the_train_page(app):
@@ -118,21 +147,21 @@ def test_pause_step_resume_and_stop_a_run_as_on_the_train_page(app):
 
     set_up(app, "classify", 500, 8)
     lab = session_lab()  # (found before it trains: gc.get_objects() beside a training thread can break it)
-    app.button(key="b.tasks.start").click()
+    app.button(key="b.start").click()
     run_until(app, lambda at: "training epoch 3" in texts(at), timeout=60)
     progress = " ".join(element.proto.text for element in app.get("progress"))
     assert "s left" in progress and any("Training: running" in c.value for c in app.sidebar.caption), progress
-    app.button(key="b.tasks.pause").click()
+    app.button(key="b.pause").click()
     run_until(app, lambda at: lab.status() == "paused", timeout=60)
     paused_at = len(lab.current.progress().history)
     app.run()
-    assert app.button(key="b.tasks.pause").label == "Resume" and not app.button(key="b.tasks.step").disabled
-    app.button(key="b.tasks.step").click()
+    assert app.button(key="b.pause").label == "Resume" and not app.button(key="b.step").disabled
+    app.button(key="b.step").click()
     run_until(app, lambda at: len(lab.current.progress().history) == paused_at + 1 and lab.status() == "paused",
               timeout=60)
-    app.button(key="b.tasks.pause").click()  # Resume
+    app.button(key="b.pause").click()  # Resume
     run_until(app, lambda at: lab.status() == "running", timeout=60)
-    app.button(key="b.tasks.stop").click()
+    app.button(key="b.stop").click()
     run_until(app, ended, timeout=60)
     assert not app.exception and "stopped" in texts(app) and app.dataframe
 
@@ -144,7 +173,7 @@ def test_a_run_that_ends_while_the_page_is_drawn_shows_one_state(app, monkeypatc
 
     set_up(app, "classify", 500, 8)
     lab = session_lab()  # (found before it trains: gc.get_objects() beside a training thread can break it)
-    app.button(key="b.tasks.start").click()
+    app.button(key="b.start").click()
     run_until(app, lambda at: "training epoch 2" in texts(at), timeout=60)
     drawn = ui.training_panel.status_line
 
@@ -162,28 +191,33 @@ def test_a_run_that_ends_while_the_page_is_drawn_shows_one_state(app, monkeypatc
     assert not app.exception and "stopped" in shown and "training epoch" not in shown and app.subheader
 
 
-def test_the_page_speaks_chinese(app):
+def test_the_pages_speak_chinese_for_a_text(app):
     app.sidebar.selectbox(key="w.lang").set_value("zh")
     app.run()
+    app.segmented_control(key="w.task").set_value("charlm")
+    app.run()
     shown = texts(app)
-    assert "文本与带标签的序列" in shown and "使用 《创世记》（英王钦定本，英文）：197,408 个字符" in shown
-    assert app.button(key="b.tasks.start").label == "开始"
+    assert not app.exception and "197,408 个字符，70 个不同字符" in shown and "字符：138,186 个用于训练" in shown, shown
+    assert app.segmented_control(key="w.task").options == ["序列预测", "字符语言模型", "序列分类"]
+    app.switch_page("views/train.py")
+    app.run()
+    assert app.button(key="b.start").label == "开始" and "197,408 个字符 · 字符语言模型" in texts(app)
 
 
 def test_a_scenario_starts_from_home_and_what_it_says_to_watch_happens(app):
     """Which cell remembers: the LSTM and the GRU as they start stay near chance, with forget bias 1 the LSTM
-    learns. Each is one click on Home, watched on the Text & labels page with its settings shown."""
+    learns. Each is one click on Home, watched on Train with its data and settings the next run's."""
     scores = {}
     for key in ("memory_lstm", "memory_forget_bias", "memory_gru"):
         app.switch_page("views/home.py")
         app.run()
         app.button(key=f"scenario.{key}").click()
-        app.run()  # the click starts the run and opens the Text & labels page
-        assert not app.exception and app.segmented_control(key="w.tasks.task").value == "classify"
-        app.switch_page(PAGE)  # (AppTest draws the page a test last named on each run)
-        assert app.selectbox(key="w.tasks.source.classify").value == "synthetic:sign_memory"
-        assert app.selectbox(key="w.tasks.classify.cell").value == ("gru" if "gru" in key else "lstm")
-        assert app.number_input(key="w.tasks.classify.forget_bias").value == (1.0 if "bias" in key else 0.0)
+        app.run()  # the click starts the run and opens Train
+        assert not app.exception and session_lab().config.data.source == "synthetic:sign_memory"
+        app.switch_page("views/train.py")  # (AppTest draws the page a test last named on each run)
+        app.run()
+        assert app.selectbox(key="w.cell").value == ("gru" if "gru" in key else "lstm")
+        assert app.number_input(key="w.forget_bias").value == (1.0 if "bias" in key else 0.0)
         run_until(app, lambda at: "finished 10 epochs" in texts(at), timeout=120)
         assert not app.exception and not app.error, texts(app)
         scores[key] = scores_table(app)["accuracy"].iloc[1]  # test
@@ -192,24 +226,24 @@ def test_a_scenario_starts_from_home_and_what_it_says_to_watch_happens(app):
 
 def test_while_a_text_model_trains_the_page_shows_what_it_writes_after_each_epoch(app):
     set_up(app, "charlm", 500, 4)  # (it is stopped below: it must not end on its own on a busy machine)
-    app.button(key="b.tasks.start").click()
+    app.button(key="b.start").click()
     run_until(app, lambda at: "What the model wrote after epoch 1 (temperature 0.8)" in texts(at), timeout=90)
-    assert app.button(key="b.tasks.stop").disabled is False, texts(app)
+    assert app.button(key="b.stop").disabled is False, texts(app)
     live = [c.value for c in app.code]
-    lookback = app.number_input(key="w.tasks.charlm.lookback").value
+    lookback = session_lab().config.window.lookback
     assert live and live[0].startswith("Chapter 1\n") and len(live[0]) == lookback + 160  # the first window, then 160
     app.text_area(key="w.tasks.live_prompt").set_value("And God said")
     app.slider(key="w.tasks.live_temperature").set_value(0.3)
     app.run()
     run_until(app, lambda at: "(temperature 0.3)" in texts(at), timeout=90)  # from the next epoch on
     assert [c.value for c in app.code][0].startswith("And God said") and not app.exception
-    app.button(key="b.tasks.stop").click()
+    app.button(key="b.stop").click()
     run_until(app, ended, timeout=60)
     assert not app.exception and "stopped" in texts(app) and "What the model wrote after epoch" not in texts(app)
 
 
-def open_tasks_page(query: dict) -> object:
-    """A new browser session on the Text & labels page with ``query`` in its address (a link, a workspace)."""
+def open_page(query: dict, page: str | None = "views/train.py") -> object:
+    """A new browser session on ``page`` (None: Home) with ``query`` in its address (a link, a workspace)."""
     import gc
 
     import streamlit as st
@@ -223,20 +257,25 @@ def open_tasks_page(query: dict) -> object:
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page(PAGE)
-    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
     return at
 
 
 def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
     set_up(app, "classify", 2, 8)
-    app.button(key="b.tasks.start").click()
+    app.button(key="b.start").click()
     run_until(app, ended, timeout=120)
     assert "Recorded as run 1 in this workspace" in texts(app), texts(app)
     accuracy = scores_table(app)["accuracy"].iloc[1]
-    key = session_lab().archive.key
+    first = session_lab()
+    key = first.archive.key
 
-    again = open_tasks_page({"workspace": key})  # a reload: a new session, the same workspace
+    again = open_page({"workspace": key})  # a reload: a new session, the same workspace
+    lab = session_lab(old=[first])
+    assert lab.config.data.task == "classify" and lab.dataset.name == "italy_power_demand"  # the next run's again
+    assert "Data: Italian power demand" in texts(again)
     again.switch_page("views/evaluate.py")
     again.run()
     assert not again.exception and not again.error, texts(again)
@@ -246,28 +285,32 @@ def test_a_run_is_kept_in_the_workspace_and_opens_again_after_a_reload(app):
     stop_everything()
 
 
-def test_the_page_puts_its_experiment_in_the_link_and_a_link_sets_it_up():
-    at = open_tasks_page({})
-    at.segmented_control(key="w.tasks.task").set_value("classify")
+def test_a_tasks_experiment_is_in_the_link_and_a_link_sets_it_up():
+    at = open_page({}, "views/data.py")
+    at.segmented_control(key="w.task").set_value("classify")
     at.run()
-    at.selectbox(key="w.tasks.source.classify").set_value("synthetic:sign_memory")
-    at.run()  # (a person changes one widget at a time: the settings then start from what that data recommends)
-    at.number_input(key="w.tasks.classify.hidden_size").set_value(24)
+    at.selectbox(key="w.task_source.classify").set_value("synthetic:sign_memory")
+    at.button(key="b.use.classify").click()
+    at.run()  # (the settings then start from what that data recommends)
+    at.switch_page("views/train.py")
+    at.run()
+    at.number_input(key="w.hidden_size").set_value(24)
     at.run()
     query = {key: at.query_params[key] for key in at.query_params}
     assert query["task"] == "classify" and query["source"] == "synthetic:sign_memory" and query["hidden_size"] == "24"
 
-    shared = open_tasks_page({**query, "lr": "0.02", "epochs": "7"})
+    shared = open_page({**query, "lr": "0.02", "epochs": "7"})
     assert not shared.exception
-    assert shared.segmented_control(key="w.tasks.task").value == "classify"
-    assert shared.selectbox(key="w.tasks.source.classify").value == "synthetic:sign_memory"
-    assert shared.number_input(key="w.tasks.classify.hidden_size").value == 24
-    assert shared.number_input(key="w.tasks.classify.epochs").value == 7
-    assert shared.number_input(key="w.tasks.classify.lr").value == pytest.approx(0.02)
+    lab = session_lab()
+    assert lab.config.data.task == "classify" and lab.dataset.name == "sign_memory" and len(lab.dataset) == 1000
+    assert shared.number_input(key="w.hidden_size").value == 24 and shared.number_input(key="w.epochs").value == 7
+    assert shared.select_slider(key="w.lr").value == pytest.approx(0.02)
+    assert "Data: The sign of the first step" in texts(shared)
 
-    unknown = open_tasks_page({"task": "charlm", "source": "sample:nope"})
-    assert not unknown.exception and "the data nope could not be loaded (this page offers Genesis" in texts(unknown)
-    assert unknown.selectbox(key="w.tasks.source.charlm").value == "sample:genesis"  # the page's default stays
+    del at, shared, lab  # (their sessions' Labs go with them)
+    unknown = open_page({"task": "charlm", "source": "sample:nope"}, None)  # (the sidebar says it once)
+    assert not unknown.exception and "the data nope could not be loaded" in texts(unknown), texts(unknown)
+    assert session_lab().config.data.task == "forecast"  # the data before stays, and its task
     stop_everything()
 
 
@@ -298,7 +341,7 @@ def test_a_labels_run_zip_imports_on_compare_as_every_run_zip_does_scored_again_
 
 def test_compare_evaluate_and_inside_take_a_labels_run_as_they_take_a_forecast(app):
     set_up(app, "classify", 1, 4)
-    app.button(key="b.tasks.start").click()
+    app.button(key="b.start").click()
     run_until(app, ended, timeout=120)
     accuracy = scores_table(app)["accuracy"].iloc[1]
     app.switch_page("views/compare.py")

@@ -14,9 +14,10 @@ import pytest
 import torch
 
 from rnncore.config import ExperimentConfig, ModelConfig
+from rnncore.data.text import load_text
 from rnncore.errors import DataError
 from rnncore.tasks.build import task_run
-from rnncore.tasks.charlm import IGNORED, char_windows, load_text, sample
+from rnncore.tasks.charlm import IGNORED, char_windows, sample
 from rnncore.training import run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]

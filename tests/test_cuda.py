@@ -71,8 +71,9 @@ def test_auto_trains_the_articles_recipe_on_the_cpu_and_a_larger_lstm_on_the_gpu
 
 def test_the_text_and_label_tasks_train_on_cuda_and_reproduce_themselves():
     from rnncore.data.labelled import generate_labelled
+    from rnncore.data.text import load_text
     from rnncore.tasks.build import task_run
-    from rnncore.tasks.charlm import load_text, sample
+    from rnncore.tasks.charlm import sample
     from rnncore.training import run_experiment
     from rnncore.viz.text_views import text_trace
 

@@ -17,10 +17,10 @@ from rnncore.config import SETTINGS, ExperimentConfig
 from rnncore.data import list_samples
 from rnncore.data.labelled import LABELLED_SAMPLES
 from rnncore.data.samples import RECOMMENDED, sample_defaults, sample_unbeaten
+from rnncore.data.text import TEXT_SAMPLES
 from rnncore.data.windows import make_windows
 from rnncore.lab import Lab
 from rnncore.tasks.build import recommended, task_data, task_run
-from rnncore.tasks.charlm import TEXT_SAMPLES
 from tests.apptest import new_app, session_lab, stop_everything, texts
 
 # every bundled sample: (task, name, its recorded defaults)
@@ -111,23 +111,31 @@ def test_the_data_page_shows_and_says_a_samples_recommended_settings():
         stop_everything()
 
 
-def test_the_text_and_labels_page_starts_from_the_picked_samples_recommended_settings():
+def test_the_data_page_starts_a_text_or_labels_task_from_the_picked_samples_recommended_settings():
     at = new_app()
     try:
-        at.switch_page("views/tasks.py")
+        at.switch_page("views/data.py")
+        at.run()
+        at.segmented_control(key="w.task").set_value("charlm")
         at.run()
         genesis = config_of("charlm", "genesis")
-        assert at.number_input(key="w.tasks.charlm.hidden_size").value == genesis.model.hidden_size
-        assert at.number_input(key="w.tasks.charlm.lookback").value == genesis.window.lookback
-        at.selectbox(key="w.tasks.source.charlm").set_value("sample:tang300")
+        assert at.number_input(key="w.lookback").value == genesis.window.lookback
+        assert session_lab().config.model.hidden_size == genesis.model.hidden_size
+        at.selectbox(key="w.task_source.charlm").set_value("sample:tang300")
+        at.button(key="b.use.charlm").click()
         at.run()
         tang = config_of("charlm", "tang300")
-        assert at.number_input(key="w.tasks.charlm.hidden_size").value == tang.model.hidden_size
-        assert at.number_input(key="w.tasks.charlm.epochs").value == tang.train.epochs
-        at.segmented_control(key="w.tasks.task").set_value("classify")
+        assert session_lab().config.model == tang.model and session_lab().config.train.epochs == tang.train.epochs
+        assert "comes with the settings a search chose for it" in texts(at)
+        at.switch_page("views/train.py")
+        at.run()
+        assert at.number_input(key="w.hidden_size").value == tang.model.hidden_size
+        at.switch_page("views/data.py")
+        at.run()
+        at.segmented_control(key="w.task").set_value("classify")
         at.run()
         italy = config_of("classify", "italy_power_demand")
-        assert at.number_input(key="w.tasks.classify.hidden_size").value == italy.model.hidden_size
+        assert session_lab().config.model.hidden_size == italy.model.hidden_size
         assert not at.exception
     finally:
         stop_everything()

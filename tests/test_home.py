@@ -11,8 +11,8 @@ import pytest
 from rnncore import home
 from rnncore.data.labelled import load_labelled
 from rnncore.data.samples import list_samples, load_sample
+from rnncore.data.text import load_text
 from rnncore.store import load_store_settings
-from rnncore.tasks.charlm import load_text
 from rnncore.training.limits import load_limits
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from rnncore.lab.scenarios import SCENARIOS
 from rnncore.nn.cells import GATES, STATES
 from rnncore.training.metrics import METRICS
 from rnncore.training.progress import Status
-from rnncore.viz import cell_plots, plots
+from rnncore.viz import cell_plots, class_plots, plots
 from tests.apptest import APP, new_app, session_lab, shown, stop_everything
 from ui.lang import en, zh
 
@@ -144,12 +144,14 @@ def build(prefix: str, table: dict[str, str]):
         "fig.weights": lambda: cell_plots.histogram_figure({"w": gate}, table["title"], labels=table),
         "fig.grads": lambda: cell_plots.histogram_figure({"w": gate}, table["title"], labels=table),
         "fig.pca": lambda: cell_plots.pca_trajectory_figure(*cell_plots.pca_2d(gate), labels=table),
+        "fig.examples": lambda: class_plots.examples_figure(rng.normal(size=(6, 20)), np.array([0, 1] * 3), ("a", "b"),
+                                                            words=table),
     }
     return builders[prefix]()
 
 
 FIGURES = ["fig.series", "fig.loss", "fig.compare", "fig.pred", "fig.resid", "fig.forecast", "fig.bars",
-           "fig.gates", "fig.saturation", "fig.gtt", "fig.weights", "fig.grads", "fig.pca"]
+           "fig.gates", "fig.saturation", "fig.gtt", "fig.weights", "fig.grads", "fig.pca", "fig.examples"]
 
 
 def test_every_figure_table_is_covered_here():

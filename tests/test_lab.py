@@ -323,3 +323,73 @@ def test_runs_side_by_side_are_kept_in_the_order_they_started_whatever_order_the
     lab.stop()
     lab.join(timeout=30)
     assert [r.id for r in lab.runs] == [1, 2]
+
+
+# every task's data -----------------------------------------------------------------------------------
+def test_a_text_or_labelled_set_is_the_next_runs_data_with_the_settings_of_its_task(make_lab):
+    from rnncore.data.labelled import LabelledSet
+    from rnncore.data.text import Text
+    from rnncore.tasks.build import STARTING, recommended
+
+    lab = make_lab()
+    text = lab.load("sample:genesis", task="charlm")
+    assert isinstance(text, Text) and lab.dataset is text and lab.config.data.task == "charlm"
+    assert lab.config == recommended(lab.config)  # the sample's recommended settings
+    lab.config = lab.config.replace(model={"cell": "gru"})  # the person's own change
+    lab.load("tang.txt", content="床前明月光，疑是地上霜。\n".encode() * 40, task="charlm")
+    assert lab.config.model.cell == "gru"  # kept on other data of the same task
+    assert lab.config.window.lookback == STARTING["charlm"]["window"]["lookback"]  # the sample's went back
+    labelled = lab.load("synthetic:waveform", {"samples": 60}, task="classify")
+    assert isinstance(labelled, LabelledSet) and len(labelled) == 60
+    assert lab.config.model.cell == "lstm" and lab.config.model.hidden_size == STARTING["classify"]["model"][
+        "hidden_size"]  # another task starts from its own settings
+    run = lab.start(lab.config.replace(train={"epochs": 1}))
+    assert lab.join(timeout=120) and run.record.status == "finished" and run.dataset is labelled
+    assert lab.runs[-1].config.data.source == "synthetic:waveform"
+
+
+def test_data_that_cannot_be_used_changes_nothing_whatever_its_task(make_lab):
+    lab = make_lab()
+    text = lab.load("sample:genesis", task="charlm")
+    before = lab.config
+    with pytest.raises(DataError, match="not UTF-8"):
+        lab.load("poem.txt", content="床前明月光".encode("gb18030") * 60, task="charlm")
+    with pytest.raises(DataError, match="no label column 'outcome'"):
+        lab.load("days.csv", content=b"season,a,b\n" + b"hot,1,2\ncold,2,3\n" * 30, task="classify", label="outcome")
+    assert lab.dataset is text and lab.config == before
+
+
+def test_a_long_text_is_cut_to_its_beginning_and_the_file_kept_is_the_part_trained_on(make_lab, monkeypatch):
+    import hashlib
+
+    from rnncore.lab import workbench
+
+    monkeypatch.setattr(workbench, "MOST_TEXT", 500)
+    kept = {}
+    lab = make_lab()
+    monkeypatch.setattr(type(lab.archive), "stored", True, raising=False)
+    monkeypatch.setattr(lab.archive, "keep_data", lambda name, content: kept.update({name: content}) or [],
+                        raising=False)
+    content = ("abcdefghij" * 100).encode()
+    text = lab.load("long.txt", content=content, task="charlm")
+    assert len(text) == 500 and text.whole == 1000 and kept["long.txt"] == content[:500]
+    assert text.identity()["sha256"] == hashlib.sha256(content[:500]).hexdigest()
+    assert lab.upload == content[:500]  # (what a workspace keeps, so the run can be reopened)
+
+
+def test_a_scenario_of_a_task_becomes_the_next_runs_data_only_once_it_starts(make_lab):
+    from rnncore.config import ExperimentConfig
+    from rnncore.tasks.build import task_data
+
+    lab = make_lab(limits=RunLimits(max_epochs=5))
+    series = lab.ensure_dataset()
+    config = ExperimentConfig().replace(data={"task": "classify", "source": "synthetic:sign_memory"},
+                                        model={"hidden_size": 4}, train={"epochs": 50})
+    with pytest.raises(ConfigError, match="max_epochs"):
+        lab.start_series([config], dataset=task_data(config))
+    assert lab.dataset is series and lab.config.data.task == "forecast"  # refused: nothing changed
+    config = config.replace(model={"hidden_size": 4}, train={"epochs": 1})
+    (run,) = lab.start_series([config], dataset=task_data(config))
+    assert lab.config == config and lab.dataset is run.dataset and lab.join(timeout=120)
+    with pytest.raises(DataError):
+        lab.reshape("unstack")  # (a labelled set has no layout to change)

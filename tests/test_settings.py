@@ -119,7 +119,12 @@ def test_widgets_offer_exactly_the_declared_range_under_the_servers_caps(app):
     caps = server_limits().run_limits()
     session_lab().config = with_defaults(session_lab().config, {})  # the declared settings: an LSTM, every box enabled
     seen = set()
-    for page in ("views/train.py", "views/data.py"):
+    for task, source, page in (("forecast", None, "views/train.py"), ("forecast", None, "views/data.py"),
+                               ("charlm", "sample:genesis", "views/data.py"),
+                               ("classify", "synthetic:waveform", "views/data.py")):
+        if source is not None:  # a text's and a labelled set's own settings are on the Data page
+            session_lab().load(source, task=task)
+            session_lab().config = with_defaults(session_lab().config, {})
         app.switch_page(page)
         app.run()
         assert not app.exception

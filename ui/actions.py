@@ -60,44 +60,55 @@ def run_scenario(key: str) -> str | None:
 
 
 def run_task_scenario(key: str) -> bool:
-    """Start a text or labels scenario's run (its data loaded; its settings shown on the Text & labels page, where
-    it is watched); False, with a message, when it cannot start."""
+    """Start a text or labels scenario's run on its data, which with its settings become the next run's (all or
+    nothing); False, with a message, when it cannot start."""
     from rnncore.tasks.build import task_data
     from rnncore.tasks.scenarios import TASK_SCENARIOS
-    from ui.tasks import take_scenario  # (the text views load only when such a run is asked for)
 
     item = next(s for s in TASK_SCENARIOS if s.key == key)
     config, session = item.config.replace(data={"task": item.task}), lab()
     if session.busy:
         report(t("train.busy"))
         return False
-    if not guarded(lambda: session.start(config, data=task_data(config))):
+    if not guarded(lambda: session.start_series([config], dataset=task_data(config))):
         return False
-    take_scenario(item)
+    forget_widgets()
     return True
 
 
-def load_data(source: str, params: dict | None = None, content: bytes | None = None) -> None:
-    """Load data for the next run (a callback: the page is then drawn with it). On an error the data
+def load_data(source: str, params: dict | None = None, content: bytes | None = None, task: str = "forecast",
+              label: str | None = None) -> None:
+    """Load ``task``'s data for the next run (a callback: the page is then drawn with it). On an error the data
     stays and the page says why; a sample's recommended settings, or window settings carried over from the data
     before, it says."""
     session = lab()
     before = source_name(session.config.data.source) if session.dataset is not None else None
+    same_task = session.config.data.task == task
     try:
-        session.load(source, params, content)
+        session.load(source, params, content, task=task, label=label)
     except KeyedError as exc:
         report(t("data.load_failed", name=source_name(source), error=explain_error(exc, field=True)), escaped=True)
         return
+    forget_widgets()
     if source_kind(source) == "sample":  # it brought the settings recommended for it: the widgets show them
         from ui.data_panels import recommended_said
 
-        forget_widgets()
         st.session_state[NOTICE] = t("data.recommended", name=source_name(source),
                                      settings=recommended_said(session.config, source.partition(":")[2]))
         return
     window, default = session.config.window, WindowConfig()
-    if before is not None and (window.lookback, window.horizon) != (default.lookback, default.horizon):
+    moved = (window.lookback, window.horizon) != (default.lookback, default.horizon)
+    if before is not None and same_task and task == "forecast" and moved:
         st.session_state[NOTICE] = t("data.carried", lookback=window.lookback, horizon=window.horizon, name=before)
+
+
+def choose_task(key: str) -> None:
+    """The task chosen (widget ``key``): its first bundled data set is loaded for the next run, with its settings."""
+    from ui.task_data import SOURCES
+
+    task = st.session_state[key]
+    if task is not None and task != lab().config.data.task:
+        load_data(SOURCES[task][0], task=task)
 
 
 def load_sample(key: str) -> None:

@@ -23,6 +23,7 @@ import streamlit as st
 from rnncore.config import ACTIVATIONS, SETTINGS, ExperimentConfig
 from rnncore.errors import KeyedError
 from rnncore.settings import Setting
+from rnncore.tasks.build import UNUSED
 from rnncore.training import devices
 from rnncore.training.limits import ServerLimits
 from ui.i18n import explain_error, t
@@ -41,8 +42,8 @@ def widget_key(name: str) -> str:
 
 
 def seed(key: str, value) -> str:
-    """Give widget ``key`` the value ``value`` when it has none yet; returns the key (the Text & labels and
-    Sweep pages' own widgets)."""
+    """Give widget ``key`` the value ``value`` when it has none yet; returns the key (a widget of a page's own,
+    not a setting's)."""
     if key not in st.session_state:
         st.session_state[key] = value
     return key
@@ -130,12 +131,15 @@ def settings_group(section: str, rows: Sequence[Sequence[str]], limits: ServerLi
     """Draw ``rows`` of the settings of ``section`` of the next run's config.
 
     ``options(name, values so far)`` may narrow a choice, ``disabled(name, values so far)`` grey a
-    widget out: the rules of one group (a GRU has only tanh; dropout needs two layers).
+    widget out: the rules of one group (a GRU has only tanh; dropout needs two layers). A setting the config's
+    task does not read (rnncore.tasks.build.UNUSED) is left out.
     """
-    current = getattr(lab().config, section)
+    config = lab().config
+    current, unused = getattr(config, section), UNUSED[config.data.task]
     values = {n: getattr(current, n) for n in type(current).SETTINGS}
-    for row in rows:
-        for where, name in zip(st.columns(len(row)), row, strict=True):
+    for names in rows:
+        row = [name for name in names if name not in unused]  # a setting the task does not read has no widget
+        for where, name in zip(st.columns(len(row)) if row else (), row, strict=True):
             widget(where, section, type(current).SETTINGS[name], values[name], limits, options=options,
                    choices=options(name, values), disabled=disabled(name, values))
 

@@ -84,8 +84,15 @@ def generator_panel() -> None:
 
 
 def size(dataset) -> str:
-    """How big the data is, as people count it: "144 rows", or "3,000 sequences of 50 steps" for a memory
-    task. Plain text: a field for t()."""
+    """How big the data is, as people count it: "144 rows", "3,000 sequences of 50 steps" (a memory task, a
+    labelled set) or "197,408 characters". Plain text: a field for t()."""
+    from rnncore.data.labelled import LabelledSet
+    from rnncore.data.text import Text
+
+    if isinstance(dataset, Text):
+        return text("data.size_characters", count=f"{len(dataset):,}")
+    if isinstance(dataset, LabelledSet):
+        return text("data.size_sequences", count=f"{len(dataset):,}", steps=dataset.x.shape[1])
     if dataset.sequences is not None:
         count, steps, _ = dataset.sequences.inputs.shape
         return text("data.size_sequences", count=f"{count:,}", steps=steps)
@@ -93,13 +100,13 @@ def size(dataset) -> str:
 
 
 def recommended_said(config, name: str) -> str:
-    """The settings the series sample ``name`` recommends, as ``config`` holds them and the widgets label them:
-    "Cell: GRU · Hidden units: 17 · ..." (plain text: a field for t())."""
+    """The settings the bundled sample ``name`` of ``config``'s task recommends, as ``config`` holds them and the
+    widgets label them: "Cell: GRU · Hidden units: 17 · ..." (plain text: a field for t())."""
     from rnncore.config import SETTINGS
-    from rnncore.data.samples import sample_defaults
+    from rnncore.tasks.build import recommendations
 
     parts = []
-    for section, values in sample_defaults(name).items():
+    for section, values in (recommendations(config.data.task, name) or {}).items():
         for setting in values:
             declared, value = SETTINGS[setting], getattr(getattr(config, section), setting)
             shown = text(f"{declared.labels}.{value}") if declared.labels else f"{value:g}"

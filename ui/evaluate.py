@@ -79,7 +79,7 @@ def run_picker():
 def task_run(record) -> None:
     """A text or labels run: how it ended, its scores next to the baselines, what it writes or its confusion
     matrix and mistakes, its zip; Continue and Delete as for a forecast."""
-    from ui import tasks  # (the Text & labels page's pieces)
+    from ui import tasks  # (a text or labels run's views)
 
     try:
         result = lab().result_of(record)
@@ -97,7 +97,7 @@ def task_run(record) -> None:
     if left.button(t("evaluate.continue"), key="b.continue", icon=":material/replay:",
                    help=t("evaluate.continue_help"), disabled=result is None):
         if actions.continue_run(record):
-            st.switch_page("views/tasks.py")
+            st.switch_page("views/train.py")
         actions.show_message()
     right.button(t("evaluate.delete"), key="b.delete", icon=":material/delete:", help=t("evaluate.delete_help"),
                  on_click=actions.delete_run, args=(record,))

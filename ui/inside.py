@@ -20,7 +20,7 @@ def subject():
     """(the run picked: the current one or a kept one, a model of it no thread is updating), or None when
     there is none yet (before the first epoch)."""
     session = lab()
-    current = session.current  # a text or labels run is looked inside on the Text & labels page
+    current = session.current  # (a text or labels run is looked inside once it has ended)
     going = current if current is not None and current.record is None and current.task == "forecast" else None
     kept = {r.id: r for r in reversed(session.runs) if session.has_model(r)}  # ended here or elsewhere, or stored
     choices = ([CURRENT] if going is not None else []) + list(kept)

@@ -14,7 +14,7 @@ from rnncore.config import ConfigError, ExperimentConfig
 from rnncore.errors import KeyedError
 from ui.controls import forget_widgets
 from ui.i18n import LANGUAGES, explain_error, language, source_name, t
-from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, PAGE_CONFIG, TASK_LINK, lab, server_limits
+from ui.state import LANG, LINK_PROBLEMS, LINK_RESTORED, lab, server_limits
 from ui.workspace import PARAM
 
 ROWS = "rows"  # a link made on an uploaded file says how many rows it had
@@ -50,17 +50,12 @@ def restore() -> None:
     problems = [explain_error(problem) for problem in unusable]  # they quote the link: shown as text
     session = lab()
     data = config.data
-    if data.kind == "file" and data.task == "forecast" and not _has_file(session, data.source):
+    if data.kind == "file" and not _has_file(session, data):
         # never other data in its place: the next run waits for that file
         problems.append(t("links.upload_needed", source=data.source, rows=rows or "?"))
-    if data.task != "forecast":  # the Text & labels page's experiment: its widgets take it when drawn
-        config, over = within_limits(config)
-        st.session_state[TASK_LINK] = config
-        st.session_state[LINK_PROBLEMS] = problems + over
-        return
     if data.kind != "file":
         try:
-            session.load(data.source, data.params)  # all or nothing: on an error the data stays
+            session.load(data.source, data.params, task=data.task, label=data.label)  # all or nothing
         except KeyedError as exc:
             problems.append(t("links.bad_source", source=source_name(data.source),
                               error=explain_error(exc, field=True)))
@@ -71,14 +66,15 @@ def restore() -> None:
     st.session_state[LINK_PROBLEMS] = problems + over
 
 
-def _has_file(session, name: str) -> bool:
-    """Whether the file ``name`` is the next run's data now, or is kept in the workspace and is loaded now (a
+def _has_file(session, data) -> bool:
+    """Whether the file ``data`` names is the next run's data now, or is kept in the workspace and is loaded now (a
     reload of a page made on an upload, a class's challenge file): only a file the workspace never had is asked
     for."""
-    if session.dataset is not None and session.config.data.source == name:
+    if session.dataset is not None and session.config.data.source == data.source \
+            and session.config.data.task == data.task:
         return True
     try:
-        return session.load_kept(name) is not None
+        return session.load_kept(data.source, data.task, data.label) is not None
     except KeyedError:
         return False
 
@@ -93,43 +89,26 @@ def query_for(config: ExperimentConfig, lang: str, dataset=None) -> dict[str, st
     link's maker read, whatever their browser's language); for uploaded data, the file's name and rows (not the
     file)."""
     query = config.to_query()
-    if config.data.kind == "file" and dataset is not None and dataset.sequences is None:
-        query[ROWS] = str(len(dataset.frame))
+    forecast = config.data.task == "forecast"
+    if config.data.kind == "file" and dataset is not None and not (forecast and dataset.sequences is not None):
+        query[ROWS] = str(len(dataset.frame) if forecast else len(dataset))  # a text's characters, a set's sequences
     query["lang"] = lang
     return query
 
 
-def link_of(config: ExperimentConfig, lang: str, dataset=None, page: str | None = None) -> str:
-    """The experiment's link on this server: what a teacher pins for the class (by default the Train page, or
-    the Text & labels page for a text or classification task)."""
-    page = page or ("train" if config.data.task == "forecast" else "tasks")
+def link_of(config: ExperimentConfig, lang: str, dataset=None, page: str = "train") -> str:
+    """The experiment's link on this server: what a teacher pins for the class (by default the Train page)."""
     from urllib.parse import urlencode, urlsplit
 
     here = urlsplit(st.context.url or "")
     return f"{here.scheme}://{here.netloc}/{page}?{urlencode(query_for(config, lang, dataset))}"
 
 
-def publish_page(config: ExperimentConfig) -> None:
-    """The page drawn now has an experiment of its own (a text or classification task): publish() writes it."""
-    st.session_state[PAGE_CONFIG] = config
-
-
-def hand_over(config: ExperimentConfig) -> None:
-    """A text or classification experiment for the Text & labels page to take, as a link's would be."""
-    st.session_state[TASK_LINK] = config
-
-
-def task_link() -> ExperimentConfig | None:
-    """A link's text or classification experiment not yet taken by the Text & labels page (taken now)."""
-    return st.session_state.pop(TASK_LINK, None)
-
-
 def publish() -> None:
     """Write the current experiment into the URL when it changed."""
 
     session = lab()
-    own = st.session_state.pop(PAGE_CONFIG, None)
-    wanted = query_for(own, language()) if own is not None else query_for(session.config, language(), session.dataset)
+    wanted = query_for(session.config, language(), session.dataset)
     current = {key: st.query_params.get(key) for key in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)

@@ -29,15 +29,11 @@ COOKIES_WRITTEN = "cookies.written"  # the key cookies this session set: name ->
 COOKIES_PENDING = "cookies.pending"  # those the browser has not loaded yet: name -> ticket (ui.cookies)
 CLASS_SENT = "class.sent"  # what the last submission scored, said once
 COMPARE_SEEN = "compare.seen"  # the runs the picker has offered: a run not seen yet joins the selection
-TASK_LINK = "links.task"  # a link's text or classification experiment, until the Text & labels page takes it
-PAGE_CONFIG = "links.page"  # the experiment of the page drawn now, when it is not the Lab's (Text & labels)
 FRAGMENT_PAGE = "fragments.page"  # (script hash, st.Page) of the page the last full run drew
 WORKSPACE_SAID = "workspace.said"  # what opening the workspace said, once
 WORKSPACE_MEMORY = "workspace.memory"  # why this session keeps runs in memory (a StoreError), while it does
-SWEEP_TASK = "sweep.task"  # (config, data, name) the Text & labels page sent: the page sweeps that, not the Lab's run
 SWEEP_ASKED = "sweep.asked"  # the last sweep asked for (the widgets start from it when the page is opened again)
 OVERLAY_SEEN = "teacher.overlay.seen"  # the runs the teacher's overlay has offered: a new one joins it
-TASK_MESSAGE = "tasks.message"  # an error Start on the Text & labels page left for the page to show
 TASK_MEMO = "tasks.memo"  # (the result shown, {what: value}): its text, trace and zip, computed once, not every rerun
 
 # polling intervals, in seconds

@@ -26,9 +26,8 @@ from ui.controls import bounds, label
 from ui.evaluate import PICKED as EVALUATE_PICKED
 from ui.i18n import TABLES, explain_error, source_name, t, text
 from ui.inside import PICKED as INSIDE_PICKED
-from ui.links import hand_over
 from ui.runs import run_label
-from ui.state import SWEEP_ASKED, SWEEP_TASK, lab, server_limits, sweep_desk, sweep_storage
+from ui.state import SWEEP_ASKED, lab, server_limits, sweep_desk, sweep_storage
 
 MOST_TRIALS = 200  # the page's cap on one sweep's trials (the command line has none): a server's time is shared
 FIGURE_HEIGHT = 380
@@ -128,9 +127,9 @@ def start() -> None:
 
     def begin():
         space = SearchSpace(ranges)  # SweepError for a range that is empty, inverted or outside its setting's
-        config, data, _ = target()
+        config, _ = target()
         base = config.replace(train={"epochs": budget.epochs, "seed": budget.seed})
-        _launch(base, space, budget, data if data is not None else lab().ensure_dataset())
+        _launch(base, space, budget, lab().ensure_dataset())
 
     _guarded(begin)
 
@@ -141,7 +140,7 @@ def resume(trials: int) -> None:
 
     def begin():
         plan = job.sweep.plan
-        dataset = lab().dataset_for(plan.base) if plan.base.data.task == "forecast" else _task_data(plan.base)
+        dataset = lab().dataset_for(plan.base)
         if dataset is None:
             raise data_error("load_run_data", source=plan.base.data.source)
         _launch(plan.base, plan.space, Budget(trials, plan.base.train.epochs, 0, plan.pruner, plan.seed, job.name),
@@ -189,34 +188,11 @@ def _guarded(action) -> None:
         report(explain_error(exc), escaped=True)
 
 
-def sweep_task(config, data, name: str) -> None:
-    """The Text & labels page's experiment (a config of its task, its data) is what the page sweeps next."""
-    st.session_state[SWEEP_TASK] = (config, data, name)
-
-
-def sweep_forecast() -> None:
-    """The Lab's next run is what the page sweeps again."""
-    st.session_state.pop(SWEEP_TASK, None)
-
-
-def _task_data(config):
-    """The data of a task's study to go on with: the one sent from the Text & labels page when it is the study's,
-    a sample or a generator loaded again, else None."""
-    from rnncore.tasks.build import task_data
-
-    sent = st.session_state.get(SWEEP_TASK)
-    if sent is not None and sent[0].data == config.data:
-        return sent[1]
-    return task_data(config) if config.data.kind != "file" else None
-
-
 # what the page shows ---------------------------------------------------------------------------------
 def target() -> tuple:
-    """(the config a sweep starts from, its data or None to load the Lab's, the data's name): the Text & labels
-    experiment sent here, else the Lab's next run."""
-    sent = st.session_state.get(SWEEP_TASK)
-    config, data = sent[:2] if sent is not None else (lab().config, None)
-    return config, data, source_name(config.data.source)
+    """(the config a sweep starts from, the data's name): the Lab's next run, of any task."""
+    config = lab().config
+    return config, source_name(config.data.source)
 
 
 def studies() -> list[str]:
@@ -334,12 +310,7 @@ def best_said(best, metric: str = "val_loss") -> str:
 
 def train(config) -> str | None:
     """Train ``config`` (the best trial's) as the next run, on the data the study searched: the page that shows
-    it (a text or classification task's settings go to the Text & labels page, to train there); None: refused
-    (said)."""
-    if config.data.task != "forecast":
-
-        hand_over(config)
-        return "views/tasks.py"
+    it; None: refused (said)."""
     session = lab()
     if session.busy:
         report(t("train.busy"))

@@ -9,7 +9,8 @@ nor redraws. While a run goes on, the progress line and the loss chart follow ev
 prediction chart and the metrics every few seconds, since redrawing them takes the browser CPU
 that, on a laptop or a small server, the training would use (docs/PERFORMANCE.md). Beside the loss, a forecast
 shows its predictions against the truth, a text model what it writes after each epoch (ui.tasks.live_text), and
-a classifier says where its confusion matrix will be.
+a classifier says that its confusion matrix will show below once it ends (the Train page draws a text or labels
+run's results under the panel: ui.tasks.results).
 """
 
 from __future__ import annotations
@@ -28,24 +29,24 @@ from ui.runs import run_label
 from ui.state import held, lab, memo
 
 
-def training_panel(status: str, results_below: bool = False) -> None:
+def training_panel(status: str) -> None:
     """Progress, loss and predictions of the current run; polls while it is queued or running.
 
     ``status`` is the one the page drew its buttons for: when the run's status moves on from it,
-    the whole page is drawn again, so the buttons always match the run. ``results_below``: the page shows a text
-    or labels run's results under the panel (the Text & labels page); elsewhere the panel points there.
+    the whole page is drawn again, so the buttons always match the run (and a text or labels run's results,
+    which the page shows below the panel once it has ended, appear).
     """
     run = lab().current
     drawn = (status, run.id if run is not None else None)
-    fragment(run_every=state.PANEL_SECONDS if lab().status().moving else None)(_panel)(drawn, results_below)
+    fragment(run_every=state.PANEL_SECONDS if lab().status().moving else None)(_panel)(drawn)
 
 
-def _panel(drawn: tuple, results_below: bool) -> None:
+def _panel(drawn: tuple) -> None:
     with shielded("the training panel"):  # it reruns on its own: the page's shield does not cover it
-        _draw(drawn, results_below)
+        _draw(drawn)
 
 
-def _draw(drawn: tuple, results_below: bool) -> None:
+def _draw(drawn: tuple) -> None:
     session = lab()
     run = session.current  # read once: everything below is drawn from this run
     if run is None:
@@ -70,12 +71,9 @@ def _draw(drawn: tuple, results_below: bool) -> None:
             from ui.tasks import live_text  # (torch and the text views load only once a text model trains)
 
             live_text(run)
-        elif run.task != "forecast" and results_below:
+        elif run.task != "forecast":
             if progress.status.active:
                 st.caption(t("tasks.results_below"))
-        elif run.task != "forecast":
-            st.caption(t("train.task_results"))
-            st.page_link("views/tasks.py", label=t("nav.tasks"), icon=":material/text_fields:")
         elif frame is None:
             st.caption(t("train.waiting_first_epoch"))
         elif run.windows.is_sequences:

@@ -28,7 +28,7 @@ for i, item in enumerate(TASK_SCENARIOS, start=len(SCENARIOS)):  # a text, and l
         st.caption(t(f"tasks.scenario.{item.key}.watch"))
         if st.button(t("home.start_scenario"), key=f"scenario.{item.key}", icon=":material/play_arrow:"):
             if run_task_scenario(item.key):
-                st.switch_page("views/tasks.py")
+                st.switch_page("views/train.py")
             st.rerun()
 
 st.subheader(t("home.own_data"))

@@ -11,15 +11,13 @@ from ui.state import SWEEP_SECONDS, lab, server_limits, sweep_desk, sweep_storag
 
 # (no Lab or SweepDesk in this module's globals: a live fragment keeps the page's frame, and a closed session's
 # objects with it, until its next run)
-config, _, data_name = sweep.target()
+config, data_name = sweep.target()
 st.title(t("sweep.title"))
 if config.data.task == "forecast":
     st.caption(t("sweep.intro", data=data_name, lookback=config.window.lookback))
-else:  # the Text & labels page's experiment, sent here
-    left, right = st.columns([3, 1], vertical_alignment="center")
-    left.caption(t("sweep.intro_task", task=t(f"sweep.task.{config.data.task}"), data=data_name,
-                   metric=t(f"sweep.metric.{OBJECTIVES[config.data.task][0]}")))
-    right.button(t("sweep.forecast_instead"), key="b.sweep.forecast", on_click=sweep.sweep_forecast, width="stretch")
+else:  # a text or labelled set: scored by its task's metric
+    st.caption(t("sweep.intro_task", task=t(f"sweep.task.{config.data.task}"), data=data_name,
+                 metric=t(f"sweep.metric.{OBJECTIVES[config.data.task][0]}")))
 actions.show_message()
 _, down = sweep_storage()
 if down is not None:

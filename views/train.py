@@ -1,10 +1,12 @@
-"""Train: choose the cell and its hyperparameters, then Start, Pause/Resume, Step, Stop and watch."""
+"""Train: choose the cell and its hyperparameters, then Start, Pause/Resume, Step, Stop and watch; a text or
+labels run's scores, text or confusion matrix show below once it ends."""
 
 import streamlit as st
 
-from ui import actions, classroom
+from ui import actions, classroom, tasks
 from ui.controls import device_note, label, model_controls, problems, train_controls
 from ui.data_panels import size
+from ui.errors import shielded
 from ui.i18n import source_name, t, text
 from ui.state import lab, server_limits
 from ui.training_panel import training_panel
@@ -12,12 +14,16 @@ from ui.training_panel import training_panel
 session = lab()
 limits = server_limits()
 st.title(t("train.title"))
-if session.dataset is not None:
+if session.dataset is not None and session.config.data.task == "forecast":
     st.caption(t("train.data_line", name=source_name(session.config.data.source), size=size(session.dataset),
                  lookback=session.config.window.lookback, horizon=session.config.window.horizon))
+elif session.dataset is not None:  # a text or labelled set
+    st.caption(t("train.task_line", task=text(f"tasks.task.{session.config.data.task}"),
+                 name=source_name(session.config.data.source), size=size(session.dataset)))
 else:
     st.caption(t("train.default_data", source=source_name(session.config.data.source)))
-if (difference := session.config.window.difference) != "none":  # what the model learns, said where Start is
+difference = session.config.window.difference if session.config.data.task == "forecast" else "none"
+if difference != "none":  # what the model learns, said where Start is
     st.caption(t("train.difference_line", how=text(f"difference.{difference}")))
 
 status = session.status()
@@ -49,3 +55,6 @@ if refused:
     st.warning(t("train.refused", settings=", ".join(label(name) for name in refused)), icon=":material/block:")
 actions.show_message()
 training_panel(status)
+if (shown := tasks.opened()) is not None and not status.active:  # a text or labels run's results, once it ended
+    with shielded("the text and labels results"):
+        tasks.results(shown)

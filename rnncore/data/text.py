@@ -7,6 +7,7 @@ another encoding, one over the upload limit and one too short to split. ``Vocabu
 character to one unknown symbol, counted. ``split_text`` splits by position into train, validation and test
 (like a series: no shuffling). ``baseline_bits`` scores the unigram and bigram models fitted on the training
 part (add-one smoothing) in bits per character on another part: what a recurrent model must beat.
+``load_text`` reads a bundled text (``TEXT_SAMPLES``) or a text file's path.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from rnncore.config import DataConfig
 from rnncore.data.reading import MAX_BYTES
+from rnncore.data.samples import Bundled
 from rnncore.errors import DataError
+from rnncore.home import sample_folder
 
 MOST_CHARACTERS = DataConfig.SETTINGS["vocabulary"].default  # the vocabulary's cap: data.vocabulary's default
 MIN_CHARACTERS = 200  # a text shorter than this cannot be split into three useful parts
@@ -32,12 +36,13 @@ def _refuse(key: str, **details) -> DataError:
 
 
 class Text(str):
-    """A text and where it came from: its ``name`` and a file's SHA-256 (``checksum``; "" for a bundled sample).
-    A slice of it is a plain string."""
+    """A text and where it came from: its ``name``, a file's SHA-256 (``checksum``; "" for a bundled sample) and
+    the characters of the whole text it was cut from (``whole``; its own length when it was not cut). A slice of it
+    is a plain string."""
 
-    def __new__(cls, text: str, name: str = "text", checksum: str = ""):
+    def __new__(cls, text: str, name: str = "text", checksum: str = "", whole: int | None = None):
         made = super().__new__(cls, text)
-        made.name, made.checksum = name, checksum
+        made.name, made.checksum, made.whole = name, checksum, len(text) if whole is None else whole
         return made
 
     def identity(self) -> dict:
@@ -50,7 +55,8 @@ class Text(str):
         if len(self) <= most:
             return self
         part = str(self)[:most]
-        return Text(part, self.name, hashlib.sha256(part.encode("utf-8")).hexdigest() if self.checksum else "")
+        return Text(part, self.name, hashlib.sha256(part.encode("utf-8")).hexdigest() if self.checksum else "",
+                    self.whole)
 
 
 def read_text(content: bytes, name: str = "text") -> Text:
@@ -134,3 +140,30 @@ def baseline_bits(train: np.ndarray, part: np.ndarray, size: int, context: int =
 def perplexity(bits_per_char: float) -> float:
     """The perplexity of a model that spends ``bits_per_char`` bits a character: 2 ** bits."""
     return math.pow(2.0, bits_per_char)
+
+
+# sample:NAME for the charlm task (sources in sample_data/README.md), with the settings recommended for each
+TEXT_SAMPLES = {
+    "genesis": Bundled("genesis.txt", {"window": {"lookback": 36}, "model": {"hidden_size": 31},
+                                       "train": {"epochs": 15, "batch_size": 32, "lr": 0.012}}),
+    "tang300": Bundled("tang300.txt", {"window": {"lookback": 22}, "model": {"cell": "rnn", "hidden_size": 13},
+                                       "train": {"epochs": 40, "batch_size": 16, "lr": 0.01}}),
+}
+
+
+def load_text(source: str) -> Text:
+    """The text of ``sample:NAME`` or a text file's path; DataError when it cannot be used."""
+    kind, _, name = source.partition(":")
+    if kind == "sample" and name:
+        if name not in TEXT_SAMPLES:
+            raise DataError.keyed("unknown_sample", name=name, choices=", ".join(TEXT_SAMPLES))
+        path = sample_folder() / TEXT_SAMPLES[name].file
+    else:
+        path = Path(source)
+    try:
+        with open(path, "rb") as file:
+            content = file.read(MAX_BYTES + 1)
+    except OSError:
+        raise DataError.keyed("no_file", path=str(path)) from None
+    text = read_text(content, path.name)
+    return Text(text, name) if kind == "sample" else text

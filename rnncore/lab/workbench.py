@@ -20,14 +20,22 @@ from rnncore.config import DataConfig, ExperimentConfig
 from rnncore.data.dataset import Dataset
 from rnncore.data.layouts import apply_layout
 from rnncore.data.sources import load_source
+from rnncore.data.text import Text
 from rnncore.errors import KeyedError, Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
 from rnncore.lab.archive import MemoryArchive, StoreArchive
 from rnncore.lab.records import RunRecord, time_index
-from rnncore.tasks.build import data_of, follow_data, recommended
+from rnncore.tasks.build import data_of, follow_data, recommended, task_data
 from rnncore.training.lineage import FRESH, IMPORTED, Lineage
 from rnncore.training.progress import Status
 from rnncore.training.results import baseline_note, evaluate
+
+MOST_TEXT = 1_000_000  # characters of a text trained here: the time of an epoch and a run's memory grow with it
+
+
+def _within(data):
+    """A task's data as the Lab trains on it: a text cut to its first MOST_TEXT characters."""
+    return data.cut(MOST_TEXT) if isinstance(data, Text) else data
 
 
 @dataclass(frozen=True)
@@ -68,38 +76,47 @@ class Lab:
         """The next run's data as uploaded (a file's bytes); None for a sample or a generated series."""
         return self._content
 
-    def load(self, source: str, params: dict | None = None, content: bytes | None = None) -> Dataset:
-        """Load a sample, a generator or a CSV file (an upload: its name and ``content``) for the next run.
+    def load(self, source: str, params: dict | None = None, content: bytes | None = None, *, task: str = "forecast",
+             label: str | None = None):
+        """Load ``task``'s data for the next run: a series (a sample, a generator or a CSV file: an upload's name and
+        ``content``), a text (``charlm``) or a labelled set (``classify``; ``label``: a file's label column).
 
-        Target and input columns are kept where they still exist; a bundled sample sets the settings recommended
-        for it; other data keeps the person's settings, and a sample's recommendations they left as they were go
-        back to the declared defaults (``follow_data``). On DataError (or a generator's ConfigError) nothing changes.
+        A series keeps its target and input columns where they still exist. A bundled sample sets the settings
+        recommended for it; other data of the same task keeps the person's settings, and data of another task
+        starts from that task's (``follow_data``). A text longer than MOST_TEXT is cut to its beginning (its
+        ``whole`` says how long it was). On DataError (or a ConfigError) nothing changes.
         """
-        loaded = load_source(source, params or {}, content)
         data = self.config.data
-        layout = data.layout if source == data.source else "table"  # the same file again keeps its layout
-        dataset = apply_layout(loaded, layout)
-        columns = list(dataset.frame.columns)
-        self.config = follow_data(self.config, DataConfig(
-            source=source, params=dict(params or {}), layout=layout,
-            target=data.target if data.target in columns else None,
-            features=tuple(c for c in data.features if c in columns)))
+        if task == "forecast":
+            loaded = load_source(source, params or {}, content)
+            layout = data.layout if source == data.source else "table"  # the same file again keeps its layout
+            dataset = apply_layout(loaded, layout)
+            columns = list(dataset.frame.columns)
+            chosen = DataConfig(source=source, params=dict(params or {}), layout=layout,
+                                target=data.target if data.target in columns else None,
+                                features=tuple(c for c in data.features if c in columns))
+        else:
+            chosen = DataConfig(task=task, source=source, params=dict(params or {}), label=label)
+            loaded, dataset = None, _within(task_data(ExperimentConfig(data=chosen), content))
+            if content is not None and task == "charlm":  # the part trained on is the file a run keeps
+                content = dataset.encode("utf-8") if dataset.whole > len(dataset) else content
+        self.config = follow_data(self.config, chosen)
         self._dataset, self._loaded, self._content = dataset, loaded, content
         if content is not None and self.archive.stored:
             self._tell(self.archive.keep_data(source, content))
         return dataset
 
-    def load_kept(self, name: str) -> Dataset | None:
+    def load_kept(self, name: str, task: str = "forecast", label: str | None = None):
         """Load the workspace's own copy of the file ``name`` (an upload, a class's challenge) for the next run,
         as ``load`` would; None when the workspace keeps no such file."""
         content = self.archive.kept_file(name)
-        return None if content is None else self.load(name, content=content)
+        return None if content is None else self.load(name, content=content, task=task, label=label)
 
     def reopen_latest(self) -> None:
         """A workspace's Lab made anew (a reload after the server restarted, or after its tabs stayed closed):
         the settings and data of its latest run become the next run's again (a file from the workspace's copy).
         Where that data cannot be had, nothing changes."""
-        runs = [r for r in self.runs if r.config.data.task == "forecast"]  # (the Data and Train pages' task)
+        runs = self.runs
         if self._dataset is not None or not runs:
             return
         latest = runs[-1]
@@ -108,11 +125,14 @@ class Lab:
         if data.kind == "file" and content is None:
             return
         try:
-            loaded = load_source(data.source, data.params, content)
+            if data.task == "forecast":
+                loaded = load_source(data.source, data.params, content)
+                dataset = apply_layout(loaded, data.layout)
+            else:
+                loaded, dataset = None, data_of(latest.config, latest.data, content)
         except KeyedError:  # a sample or generator this version no longer makes as it did
             return
-        self.config, self._loaded, self._content = latest.config, loaded, content
-        self._dataset = apply_layout(loaded, data.layout)
+        self.config, self._loaded, self._content, self._dataset = latest.config, loaded, content, dataset
 
     def reshape(self, layout: str) -> Dataset:
         """Read the next run's data in another layout (a grid of years by months as one series)."""
@@ -123,14 +143,18 @@ class Lab:
         self.config, self._dataset = replace(self.config, data=data), dataset
         return dataset
 
-    def ensure_dataset(self) -> Dataset:
-        """The next run's data set, loading the config's source when none is loaded yet."""
+    def ensure_dataset(self):
+        """The next run's data (a Dataset, a Text or a LabelledSet), loading the config's source when none is loaded
+        yet."""
         if self._dataset is None:
             data = self.config.data
             if data.kind == "file":
                 raise data_error("no_data")
-            self._loaded = load_source(data.source, data.params)
-            self._dataset = apply_layout(self._loaded, data.layout)
+            if data.task == "forecast":
+                self._loaded = load_source(data.source, data.params)
+                self._dataset = apply_layout(self._loaded, data.layout)
+            else:
+                self._dataset = _within(task_data(self.config))
         return self._dataset
 
     # the runs going ------------------------------------------------------------------------
@@ -176,11 +200,8 @@ class Lab:
         return None
 
     # starting and controlling runs -------------------------------------------------------------
-    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False, data=None,
-              content: bytes | None = None) -> ActiveRun:
-        """Start a run of ``config`` (default: the next run's settings) on the next run's data, or on ``data``: a
-        text or labelled set (the Text & labels page's, with an upload's ``content`` to keep in the workspace),
-        which leaves the next run's data and settings as they are.
+    def start(self, config: ExperimentConfig | None = None, one_epoch: bool = False) -> ActiveRun:
+        """Start a run of ``config`` (default: the next run's settings) on the next run's data.
 
         Raises ConfigError (a setting, a server limit, a run still going) or DataError (data too
         short) and then changes nothing; on success ``config`` becomes the next run's settings.
@@ -188,26 +209,27 @@ class Lab:
         if self.busy:
             raise config_error("run_going")
         config = config or self.config
-        run = self._prepare(config, data if data is not None else self.ensure_dataset())
-        if content is not None and self.archive.stored:  # the file, so that its runs can be reopened
-            self._tell(self.archive.keep_data(config.data.source, content))
-        self._begin([run], config if data is None else None, one_epoch)
+        run = self._prepare(config, self.ensure_dataset())
+        self._begin([run], config, one_epoch)
         return run
 
     def start_series(self, configs: Sequence[ExperimentConfig], dataset: Dataset | None = None) -> list[ActiveRun]:
         """Train several configs side by side (a scenario's comparison, the cell sweep).
 
-        They train on ``dataset`` (loaded by the caller from the configs' source), else on the next
-        run's data; a dataset given becomes the next run's data once the series starts. They share
+        They train on ``dataset`` (loaded by the caller from the configs' source: a series, a text or a labelled
+        set), else on the next run's data; data given becomes the next run's once the series starts. They share
         the server's training slots, so as many train at once as it allows and the rest queue. Every
         config is checked before any starts: one that cannot run refuses the whole series, and
         nothing changes. ``stop()`` ends them all.
         """
         if self.busy:
             raise config_error("run_going")
-        dataset = dataset if dataset is not None else self.ensure_dataset()
+        given = dataset is not None
+        dataset = _within(dataset) if given else self.ensure_dataset()
         runs = [self._prepare(config, dataset) for config in configs]
-        self._dataset = dataset
+        if given:  # (a series' data as given is as loaded: its layout a table)
+            forecast = configs[0].data.task == "forecast"
+            self._dataset, self._loaded, self._content = dataset, dataset if forecast else None, None
         self._begin(runs, configs[0])
         return runs
 
@@ -225,10 +247,8 @@ class Lab:
         dataset = self.archive.dataset_of(record, self.dataset_for)
         state = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
         run = self._prepare(record.config, dataset, initial_state=state, history=record.history, lineage=record.lineage)
-        forecast = record.config.data.task == "forecast"  # (a text or labels run leaves the next forecast's alone)
-        if forecast:
-            self._dataset = dataset
-        self._begin([run], record.config if forecast else None)
+        self._dataset = dataset
+        self._begin([run], record.config)
         return run
 
     def _prepare(self, config: ExperimentConfig, dataset: Dataset, initial_state=None, history=(),
@@ -370,10 +390,9 @@ class Lab:
         now when it is the same file (its name, and its content where ``identity`` holds its sha256)."""
         if config.data.kind != "file":
             return data_of(config, identity)
-        if config.data.task != "forecast":  # a text or labels file: the workspace's copy of it (the archive's)
-            return None
-        loaded, sha = self._dataset, (identity or {}).get("sha256")
-        same = self.config.data.source == config.data.source and self.config.data.layout == config.data.layout
+        loaded, sha, now = self._dataset, (identity or {}).get("sha256"), self.config.data
+        same = (now.task, now.source, now.layout, now.label) == (config.data.task, config.data.source,
+                                                                 config.data.layout, config.data.label)
         if loaded is not None and same and (not sha or sha == loaded.checksum):
             return loaded
         return None

@@ -9,6 +9,19 @@ import dataclasses
 from rnncore.config import SETTINGS, DataConfig, ExperimentConfig
 from rnncore.training.task import TaskRun
 
+# the settings a task does not read (a page leaves their widgets out); every other setting applies to it
+UNUSED = {"forecast": frozenset({"label", "class_weights", "vocabulary"}),
+          "charlm": frozenset({"target", "features", "layout", "label", "class_weights", "horizon", "stride", "scaler",
+                               "difference", "loss"}),
+          "classify": frozenset({"target", "features", "layout", "vocabulary", "lookback", "horizon", "stride",
+                                 "difference", "loss"})}
+# where a task's settings start, by section, for data with no recommended settings (a file, a generated set);
+# a setting named in neither table starts at its declared default
+STARTING = {"forecast": {},
+            "charlm": {"window": {"lookback": 32}, "model": {"hidden_size": 64},
+                       "train": {"epochs": 30, "batch_size": 64, "lr": 0.005}},
+            "classify": {"model": {"hidden_size": 16}, "train": {"epochs": 10, "batch_size": 32, "lr": 0.01}}}
+
 
 def task_data(cfg: ExperimentConfig, content: bytes | None = None):
     """The data ``cfg`` names for its task: a Dataset (forecast), a Text (charlm) or a LabelledSet (classify);
@@ -22,8 +35,7 @@ def task_data(cfg: ExperimentConfig, content: bytes | None = None):
 
         return load_source(data.source, data.params, content, layout=data.layout)
     if data.task == "charlm":
-        from rnncore.data.text import read_text
-        from rnncore.tasks.charlm import load_text
+        from rnncore.data.text import load_text, read_text
 
         return read_text(content, Path(data.source).name) if content is not None else load_text(data.source)
     from rnncore.data.labelled import load_labelled, read_labelled
@@ -70,18 +82,21 @@ def rescored(cfg: ExperimentConfig, model, data, **ended):
 
 
 def follow_data(before: ExperimentConfig, data: DataConfig) -> ExperimentConfig:
-    """The next run's settings on loading ``data``, after ``before``: a bundled sample's recommended settings; on
-    other data, the settings as they were, but each a sample recommended and the person left as it was goes back
-    to its declared default (it was chosen for that sample, and may not fit: seasonal differences on data with no
+    """The next run's settings on loading ``data``, after ``before``: a bundled sample's recommended settings; data
+    of another task than ``before``'s starts from that task's settings (``STARTING``); on other data of the same
+    task, the settings as they were, but each a sample recommended and the person left as it was goes back to where
+    the task starts it (it was chosen for that sample, and may not fit: seasonal differences on data with no
     season), while the person's own changes stay."""
     from rnncore.data.samples import RECOMMENDED, with_defaults
 
-    cfg = dataclasses.replace(before, data=data)
+    same_task = before.data.task == data.task
+    cfg = dataclasses.replace(before, data=data) if same_task else ExperimentConfig(data=data).replace(
+        **STARTING[data.task])
     if data.kind == "sample":
         return recommended(cfg)
-    if before.data.kind != "sample":
+    if not same_task or before.data.kind != "sample":
         return cfg
-    suggested, own = recommended(before), {}
+    suggested, own = recommended(before), {section: dict(values) for section, values in STARTING[data.task].items()}
     for name in RECOMMENDED:
         section = SETTINGS[name].section
         if (value := getattr(getattr(before, section), name)) != getattr(getattr(suggested, section), name):
@@ -92,15 +107,21 @@ def follow_data(before: ExperimentConfig, data: DataConfig) -> ExperimentConfig:
 def recommended(cfg: ExperimentConfig) -> ExperimentConfig:
     """``cfg`` with the settings recommended for its data where that is a bundled sample of its task (chosen by a
     sweep within the class budget, sample_data/README.md); ``cfg`` as it is for any other data."""
-    from rnncore.data.samples import list_samples, sample_defaults, with_defaults
+    from rnncore.data.samples import with_defaults
 
     kind, _, name = cfg.data.source.partition(":")
-    if kind != "sample":
-        return cfg
-    if cfg.data.task == "forecast":
-        return with_defaults(cfg, sample_defaults(name)) if name in list_samples() else cfg
-    if cfg.data.task == "charlm":
-        from rnncore.tasks.charlm import TEXT_SAMPLES as table
+    settings = recommendations(cfg.data.task, name) if kind == "sample" else None
+    return cfg if settings is None else with_defaults(cfg, settings)
+
+
+def recommendations(task: str, name: str) -> dict | None:
+    """The settings (by section) recommended for ``task``'s bundled sample ``name``; None for no such sample."""
+    from rnncore.data.samples import list_samples, sample_defaults
+
+    if task == "forecast":
+        return sample_defaults(name) if name in list_samples() else None
+    if task == "charlm":
+        from rnncore.data.text import TEXT_SAMPLES as table
     else:
         from rnncore.data.labelled import LABELLED_SAMPLES as table
-    return with_defaults(cfg, table[name].defaults) if name in table else cfg
+    return table[name].defaults if name in table else None

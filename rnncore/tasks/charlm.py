@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar, NamedTuple
 
 import numpy as np
@@ -28,40 +27,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
 from rnncore.config import ExperimentConfig
-from rnncore.data.reading import MAX_BYTES
-from rnncore.data.samples import Bundled
-from rnncore.data.text import Text, Vocabulary, baseline_bits, perplexity, read_text, split_text
+from rnncore.data.text import Text, Vocabulary, baseline_bits, perplexity, split_text
 from rnncore.errors import DataError
-from rnncore.home import sample_folder
 from rnncore.training.task import TaskResult, TaskRun
 
-# sample:NAME for the charlm task (sources in sample_data/README.md), with the settings recommended for each
-TEXT_SAMPLES = {
-    "genesis": Bundled("genesis.txt", {"window": {"lookback": 36}, "model": {"hidden_size": 31},
-                                       "train": {"epochs": 15, "batch_size": 32, "lr": 0.012}}),
-    "tang300": Bundled("tang300.txt", {"window": {"lookback": 22}, "model": {"cell": "rnn", "hidden_size": 13},
-                                       "train": {"epochs": 40, "batch_size": 16, "lr": 0.01}}),
-}
 NATS_PER_BIT = math.log(2.0)
 IGNORED = -100  # a target the loss skips (torch's ignore_index)
-
-
-def load_text(source: str) -> Text:
-    """The text of ``sample:NAME`` or a text file's path; DataError when it cannot be used."""
-    kind, _, name = source.partition(":")
-    if kind == "sample" and name:
-        if name not in TEXT_SAMPLES:
-            raise DataError.keyed("unknown_sample", name=name, choices=", ".join(TEXT_SAMPLES))
-        path = sample_folder() / TEXT_SAMPLES[name].file
-    else:
-        path = Path(source)
-    try:
-        with open(path, "rb") as file:
-            content = file.read(MAX_BYTES + 1)
-    except OSError:
-        raise DataError.keyed("no_file", path=str(path)) from None
-    text = read_text(content, path.name)
-    return Text(text, name) if kind == "sample" else text
 
 
 class OneHot:

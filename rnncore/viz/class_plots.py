@@ -63,9 +63,39 @@ def misclassified_figure(x: np.ndarray, wrong: Sequence[tuple[int, str, str]], *
     for i, (index, _, _) in enumerate(shown):
         fig.add_trace(go.Scatter(y=f32(values[index]), mode="lines", name=f"#{index}", showlegend=False,
                                  line={"color": PALETTE[0], "width": 1.5}), row=i // 2 + 1, col=i % 2 + 1)
+    _label_grid(fig, rows, t)
+    return style(fig, t["title"], 70 + row_height * rows)
+
+
+EXAMPLES = 3  # sequences of each class drawn on the Data page
+MOST_CLASSES = 8  # classes drawn there, the commonest first
+
+
+def examples_figure(x: np.ndarray, labels: np.ndarray, classes: Sequence[str], *,
+                    words: Mapping[str, str] | None = None, row_height: int = 150) -> go.Figure:
+    """The first EXAMPLES sequences of each class (up to MOST_CLASSES classes, the commonest first), one small chart
+    a class, two a row, titled with the class's name and count; ``x`` is (sequences, steps[, features]), the first
+    feature drawn. Label keys (``words``): title, x, y."""
+    t = text(words, title="A few sequences of each class", x="time step", y="value")
+    values = np.asarray(x)
+    values = values[..., 0] if values.ndim == 3 else values
+    counts = np.bincount(labels, minlength=len(classes))
+    shown = [k for k in np.argsort(-counts, kind="stable") if counts[k]][:MOST_CLASSES]
+    rows = (len(shown) + 1) // 2
+    fig = make_subplots(rows=rows, cols=2, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.5 / max(rows, 1),
+                        horizontal_spacing=0.04, subplot_titles=[f"{classes[k]} ({counts[k]:,})" for k in shown])
+    for i, k in enumerate(shown):
+        for j, index in enumerate(np.flatnonzero(labels == k)[:EXAMPLES]):
+            fig.add_trace(go.Scatter(y=f32(values[index]), mode="lines", name=f"#{index}", showlegend=False,
+                                     line={"color": PALETTE[j], "width": 1.5}), row=i // 2 + 1, col=i % 2 + 1)
+    _label_grid(fig, rows, t)
+    return style(fig, t["title"], 70 + row_height * rows)
+
+
+def _label_grid(fig: go.Figure, rows: int, t: Mapping[str, str]) -> None:
+    """A grid of two charts a row: its titles' size, the time axis named under the last row, values on the left."""
     fig.update_annotations(font_size=12)
     for col in (1, 2):
         fig.update_xaxes(title_text=t["x"], row=rows, col=col)
     for row in range(1, rows + 1):
         fig.update_yaxes(title_text=t["y"], row=row, col=1)
-    return style(fig, t["title"], 70 + row_height * rows)

@@ -48,11 +48,10 @@ SWEEP: dict[str, str] = {
     "sweep.metric.val_loss": "validation loss",
     "sweep.metric.accuracy": "validation accuracy",
     "sweep.metric.bits_per_char": "validation bits per character",
-    "sweep.intro_task": "Sweeping the experiment of the Text & labels page: a {task} of {data}. Each trial trains one "
+    "sweep.intro_task": "Let Optuna search the settings of a {task} of {data} (the Data page's). Each trial trains one "
                         "configuration and is scored by its {metric} (higher accuracy, fewer bits per character are "
-                        "better); hopeless trials are pruned early. Its runs are kept in this workspace and listed "
-                        "on the Text & labels page.",
-    "sweep.forecast_instead": "Sweep the forecast instead",
+                        "better); hopeless trials are pruned early. Its runs are kept in this workspace, on Compare "
+                        "and Evaluate.",
     "sweep.task.charlm": "character language model",
     "sweep.task.classify": "sequence classifier",
     "sweep.train_best": "Train these settings",

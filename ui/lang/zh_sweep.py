@@ -44,10 +44,9 @@ SWEEP: dict[str, str] = {
     "sweep.metric.val_loss": "验证损失",
     "sweep.metric.accuracy": "验证准确率",
     "sweep.metric.bits_per_char": "验证集每字符比特数",
-    "sweep.intro_task": "正在扫描“文本与分类”页面的实验：{data} 的{task}。每次试验训练一种配置，按其{metric}评分"
+    "sweep.intro_task": "让 Optuna 为 {data}（数据页面所选）的{task}搜索设置。每次试验训练一种配置，按其{metric}评分"
                         "（准确率越高、每字符比特数越少越好）；没有希望的试验会被提前剪枝。它的运行保存在本工作区，"
-                        "列在“文本与分类”页面上。",
-    "sweep.forecast_instead": "改为扫描序列预测",
+                        "列在“比较”和“评估”页面上。",
     "sweep.task.charlm": "字符语言模型",
     "sweep.task.classify": "序列分类器",
     "sweep.train_best": "用这些设置训练",
