@@ -163,7 +163,8 @@ def test_a_shared_link_opened_first_on_a_fresh_server_restores_everything(page, 
         link = f"{fresh.url}/train?" + "&".join(f"{k}={v}" for k, v in {**query, "lang": "zh"}.items())
         open_app(page, link)
         nav = page.get_by_test_id("stSidebarNav").get_by_role("link")
-        ours = len(list((Path(__file__).resolve().parents[1] / "views").glob("*.py")))  # one link per page of views/
+        views = (Path(__file__).resolve().parents[1] / "views").glob("*.py")
+        ours = len([v for v in views if v.stem != "tasks"])  # a link per page (tasks.py: a former address, hidden)
         assert nav.count() == ours and any(text.endswith("训练") for text in nav.all_inner_texts())  # in Chinese
         assert page.get_by_role("heading", level=1).first.inner_text().strip() == "训练"
         assert page.get_by_test_id("stMain").get_by_text("太阳黑子数（年度）").first.is_visible()  # its name in Chinese
