@@ -324,6 +324,7 @@ RUN_MESSAGES = MappingProxyType({
     "imported": "imported {cell} run: {epochs} epoch(s), trained on {source}; evaluated again on that data (a run "
                 "zip does not store per-layer gradient norms)",
     "imported_task": "imported {cell} run: {epochs} epoch(s), trained on {source}; scored again on that data",
+    "submitted": "submitted to the class as run {run}",
     "imported_no_data": "imported {cell} run: {epochs} epoch(s), trained on {source}; the data is not part of "
                         "the zip: load it again to evaluate or retrain the model",
     # rnncore.store: a run read back from the run store

@@ -217,3 +217,54 @@ def test_the_teacher_removes_a_student_and_deletes_the_class_each_once_confirmed
     assert any(b.label == "Make the class" for b in board.button)  # the page offers to make one again
     with pytest.raises(ClassError):
         rooms.teacher_class(teacher)
+
+
+@pytest.mark.parametrize(("task", "scored", "baselines"), [
+    ("classify", "scored an accuracy of", {"baseline: majority class"}),
+    ("charlm", "bits per character on the held-out part", {"baseline: unigram baseline", "baseline: bigram baseline"})])
+def test_a_class_on_labelled_sequences_or_a_text_is_scored_on_its_held_out_part(task, scored, baselines):
+    """The teacher makes a class on the text or labelled set loaded on Data; a student trains on the challenge's
+    part and submits; the board ranks by the task's score (accuracy: the highest first) next to its baselines."""
+    at = on_page(open_app(), "data")
+    at.segmented_control(key="w.task").set_value(task).run()
+    at = on_page(at, "teacher")
+    at.text_input(key="w.teacher.name").set_value("Period 4")
+    at.number_input(key="w.teacher.parameters").set_value(20_000)
+    press(at, "Make the class")
+    said = texts(at)
+    assert not at.exception and "Your class is ready: room code" in said, said
+    room, teacher = said.split("room code ")[1][:6], at.session_state["cookies.written"]["rnnlab_teacher"]
+    stop_everything()
+
+    at = on_page(open_app(), "classroom")
+    at.text_input(key="w.class.room").set_value(room)
+    at.text_input(key="w.class.name").set_value("Ada")
+    press(at, "Join the class")
+    assert ("held-out sequences you never see" if task == "classify" else "the bits per character") in texts(at)
+    press(at, "Use the challenge's data and window")
+    lab = session_lab()
+    assert lab.config.data.task == task and lab.dataset.name.startswith("challenge_")
+    whole = {"classify": 1096, "charlm": 197_408}[task]
+    assert len(lab.dataset) < whole  # the held-out part is not given to students
+    lab.start(lab.config.replace(model={"hidden_size": 8}, train={"epochs": 2}))
+    assert lab.join(timeout=180) and lab.runs[-1].status == "finished"
+    at.run()
+    press(at, "Submit to class")
+    assert not at.exception and scored in texts(at), texts(at)
+    leaders = at.dataframe[0].value
+    assert set(leaders.iloc[:, 0]) == {"Ada", *baselines}
+    score = leaders.columns[1]
+    assert score == {"classify": "accuracy (held out)", "charlm": "bits per character (held out)"}[task]
+    ranked = list(leaders[score])
+    assert ranked == sorted(ranked, reverse=task == "classify")  # the best first: accuracy high, bits low
+
+    stop_everything()
+    board = on_page(open_app({"teacher": teacher}), "teacher")
+    assert not board.exception and "Students (1)" in texts(board)
+    assert board.selectbox(key="w.teacher.run").value == "Ada · #1"  # the student's run opened, inside
+    inside = "Inside: one test sequence through the cell" if task == "classify" else \
+        "Inside: the text coloured by one unit"
+    assert inside in texts(board)
+    header = Classroom(open_store()).results_csv(teacher).splitlines()[0]
+    assert header == {"classify": "name,run,cell,parameters,epochs,accuracy,macro_f1,submitted",
+                      "charlm": "name,run,cell,parameters,epochs,bits_per_char,perplexity,submitted"}[task]

@@ -155,7 +155,7 @@ def test_scoring_predicts_exactly_what_the_run_would_on_its_own_test_part(differ
     full = challenges.full_data(challenge)
     result = Trainer(cfg, dataset=full).run()
     windows = make_windows(full, cfg.window)
-    scored = challenges.score(challenge, result.model, windows)  # its scalers: fitted on the same train part
+    scored = challenges.score_windows(challenge, result.model, windows)  # its scalers: fitted on the same train part
     again = build_result(cfg=cfg, model=result.model, windows=windows, dataset=full, period=12, history=[],
                          status="finished", message="", device=next(result.model.parameters()).device)
     assert scored["model"]["rmse"] == pytest.approx(again.metrics["test"]["rmse"], rel=1e-5)
@@ -485,3 +485,72 @@ def _columns(url: str) -> dict:
                 for table in sorted(found.get_table_names())}
     finally:
         engine.dispose()
+
+
+# challenges on a text and on labelled sequences ---------------------------------------------------------
+TEXT = Challenge(config=ExperimentConfig().replace(data={"task": "charlm", "source": "sample:tang300"},
+                                                   window={"lookback": 16}), max_epochs=20, max_parameters=50_000)
+LABELS = Challenge(config=ExperimentConfig().replace(data={"task": "classify", "source": "synthetic:waveform"},
+                                                     train={"seed": 3}), max_epochs=20, max_parameters=5_000)
+
+
+def trained_on(store, key: str, challenge: Challenge, **settings) -> int:
+    """A run in the student's workspace on ``challenge``'s data, as the Class page sets it up; its number."""
+    lab = Lab(archive=StoreArchive(store, key))
+    lab.load(challenge.data_name, content=challenges.student_data(challenge), task=challenge.task)
+    sections = {"model": {"hidden_size": 8}, "train": {"epochs": 2}}
+    for section, values in settings.items():
+        sections.setdefault(section, {}).update(values)
+    config = challenge.first_config(lab.config.data).replace(**sections)
+    run = lab.start(config)
+    assert lab.join(timeout=120) and run.record.status == "finished"
+    lab.close()
+    return run.id
+
+
+def test_a_text_challenge_gives_the_text_before_its_held_out_end_and_scores_every_character_after_it(store):
+    full = challenges.full_data(TEXT)
+    start = challenges.held_out(TEXT, full)
+    given = challenges.student_data(TEXT, full).decode("utf-8")
+    assert given == full[:start] and TEXT.data_name == "challenge_tang300.txt" and TEXT.score == "bits_per_char"
+    classroom = Classroom(store)
+    code, teacher = classroom.create_class("Poems", TEXT)
+    key = student(store, classroom, code, "Li")
+    sent = classroom.submit(key, trained_on(store, key, TEXT))
+    scored = sent["scored"]
+    assert scored["windows"] == len(full) - start  # every held-out character, none of the students'
+    assert sent["score"] == scored["model"]["bits_per_char"] and np.isfinite(sent["score"])
+    assert set(scored["baselines"]) == {"unigram", "bigram"}
+    assert classroom.baselines(classroom.teacher_class(teacher)) == scored["baselines"]  # one rule, both ways
+    # another lookback reads another number of characters before each: the class does not take it
+    other = trained_on(store, key, TEXT, window={"lookback": 8})
+    with pytest.raises(ClassError) as refused:
+        classroom.submit(key, other)
+    assert refused.value.key == "other_window" and "lookback" in str(refused.value)
+
+
+def test_a_labels_challenge_holds_out_a_stratified_part_and_ranks_the_highest_accuracy_first(store):
+    from rnncore.data.labelled import read_labelled
+
+    full = challenges.full_data(LABELS)
+    kept, held = challenges.held_out(LABELS, full)
+    given = read_labelled(challenges.student_data(LABELS, full))
+    assert len(given) == len(kept) == len(full) - len(held) and set(given.classes) == set(full.classes)
+    rows = {full.x[i].tobytes() for i in held}
+    assert not rows & {x.tobytes() for x in given.x}  # no held-out sequence is given to students
+    classroom = Classroom(store)
+    code, teacher = classroom.create_class("Shapes", LABELS)
+    scores = {}
+    for name, hidden in (("Ann", 2), ("Bo", 12)):
+        key = student(store, classroom, code, name)
+        lab_run = trained_on(store, key, LABELS, model={"hidden_size": hidden})
+        scores[name] = classroom.submit(key, lab_run)["score"]
+    info = classroom.teacher_class(teacher)
+    board = classroom.leaderboard(info.id)
+    assert [e.name for e in board] == sorted(scores, key=scores.get, reverse=True)  # the highest accuracy first
+    majority = classroom.baselines(info)["majority"]["accuracy"]
+    assert all(e.beats["majority"] == (e.score > majority) for e in board)
+    _, students, _ = classroom.board(teacher)
+    assert {s.name: s.best for s in students} == scores
+    header = classroom.results_csv(teacher).splitlines()[0]
+    assert header.split(",")[5:7] == ["accuracy", "macro_f1"]

@@ -167,7 +167,7 @@ def test_the_default_class_challenge_is_won_by_a_default_run():
     run = student.start()
     assert student.join(timeout=120) and student.runs[-1].status == "finished"
     windows = make_windows(student.dataset, run.config.window, run.config.data.target, run.config.data.features)
-    scored = challenges.score(challenge, student.runs[-1].result.model, windows)
+    scored = challenges.score_windows(challenge, student.runs[-1].result.model, windows)
     assert run.parameters <= challenge.max_parameters and len(student.runs[-1].history) <= challenge.max_epochs
     assert scored["model"]["rmse"] < scored["baselines"]["persistence"]["rmse"], scored
     for lab in (teacher, student):

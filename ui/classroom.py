@@ -90,7 +90,7 @@ def use_challenge(challenge: Challenge) -> None:
     session, rooms = lab(), classroom()
     try:
         given = rooms.data(challenge)[1] if rooms is not None else challenges.student_data(challenge)
-        session.load(challenge.data_name, content=given)
+        session.load(challenge.data_name, content=given, task=challenge.task)
         session.config = challenge.first_config(session.config.data)
     except KeyedError as exc:
         report(explain_error(exc), escaped=True)
@@ -112,13 +112,17 @@ def submit(run_key: str) -> None:
     st.session_state[CLASS_SENT] = sent
 
 
+SAID_BASELINE = {"forecast": "persistence", "charlm": "bigram", "classify": "majority"}  # named with a score
+
+
 def cell_name(cell: str) -> str:
     return text(f"cell_short.{cell}")
 
 
 def challenge_said(challenge: Challenge) -> str:
     window = challenge.config.window
-    return t("class.challenge", data=source_name(challenge.config.data.source), lookback=window.lookback,
+    return t(f"class.challenge.{challenge.task}", data=source_name(challenge.config.data.source),
+             lookback=window.lookback,
              horizon=window.horizon, epochs=challenge.max_epochs, parameters=f"{challenge.max_parameters:,}",
              seconds=f"{challenge.max_seconds:g}", cells=", ".join(text(f"cell_short.{c}") for c in challenge.cells))
 
@@ -127,6 +131,7 @@ def budget_note(config) -> None:
     """On the Train page of a student in a class: the class's budget, and before Start every limit of it that
     the next run's settings break (the class would refuse that run at Submit)."""
     from rnncore.nn.models import parameter_count
+    from rnncore.tasks.build import model_sizes
 
     found = membership()
     if found is None:
@@ -135,7 +140,7 @@ def budget_note(config) -> None:
     st.caption(t("train.class_budget", room=info.room, epochs=challenge.max_epochs,
                  parameters=f"{challenge.max_parameters:,}", seconds=f"{challenge.max_seconds:g}",
                  cells=", ".join(cell_name(c) for c in challenge.cells)))
-    parameters = parameter_count(config.model, len(config.data.features) or 1, config.window.horizon)
+    parameters = parameter_count(config.model, *model_sizes(config, lab().dataset))
     over = challenges.over_budget(challenge, config, parameters, config.train.epochs)
     if over:
         st.warning(t("train.over_class_budget", over=text("list.errors").join(explain_error(e, field=True)
@@ -171,24 +176,31 @@ def submitted_here(record) -> bool:
         return False
 
 
-def sent_said() -> str | None:
+def sent_said(challenge: Challenge) -> str | None:
+    """What the last submission scored on ``challenge``'s held-out part, next to its task's plainest baseline."""
     sent = st.session_state.pop(CLASS_SENT, None)
     if sent is None:
         return None
-    base = sent["scored"]["baselines"]
-    return t("class.scored", run=sent["run"], score=f"{sent['score']:.4g}" if sent["score"] is not None else "—",
-             persistence=f"{base['persistence']['rmse']:.4g}")
+    scored, name = sent["scored"], SAID_BASELINE[challenge.task]
+    return t(f"class.scored.{challenge.task}", run=sent["run"],
+             score=f"{sent['score']:.4g}" if sent["score"] is not None else "—",
+             baseline=f"{scored['baselines'][name][challenge.score]:.4g}")
 
 
-def leaderboard_frame(entries, baselines: dict) -> pd.DataFrame:
-    """The leaderboard with the baselines as rows of their own: a model that does not beat them shows so."""
-    rows = [{text("class.who"): e.name, text("class.score"): e.score, text("class.cell"): text(f"cell_short.{e.cell}"),
+def leaderboard_frame(entries, baselines: dict, challenge: Challenge) -> pd.DataFrame:
+    """The leaderboard with the baselines as rows of their own, the best first (by the challenge's score): a
+    model that does not beat them shows so."""
+    score = text(f"class.score.{challenge.score}")
+    rows = [{text("class.who"): e.name, score: e.score, text("class.cell"): text(f"cell_short.{e.cell}"),
              text("class.parameters"): e.parameters, text("class.beats"): _beats(e.beats)} for e in entries]
     rows += [{text("class.who"): text("class.baseline", name=text(f"baseline.{name}")),
-              text("class.score"): metrics["rmse"], text("class.cell"): "—", text("class.parameters"): "—",
+              score: metrics[challenge.score], text("class.cell"): "—", text("class.parameters"): "—",
               text("class.beats"): "—"} for name, metrics in baselines.items()]
     frame = pd.DataFrame(rows)
-    return frame.sort_values(text("class.score"), na_position="last").reset_index(drop=True) if rows else frame
+    if not rows:
+        return frame
+    return frame.sort_values(score, ascending=not challenge.higher_is_better, na_position="last").reset_index(
+        drop=True)
 
 
 def _beats(beats: dict) -> str:
@@ -348,7 +360,8 @@ def _curve(history) -> list[dict]:
 
 def student_run(key: str, entries) -> None:
     """One student's submitted run, large enough for a projector: its loss curves, its settings, and inside
-    its cell (the gates and states of one window of the data it trained on)."""
+    its cell (the gates and states of one window of the data it trained on; a text model's text coloured by a
+    unit)."""
     from rnncore.viz import inspection, plots
 
     by_label = {f"{e.name} · #{e.run}": e for e in entries}
@@ -364,6 +377,11 @@ def student_run(key: str, entries) -> None:
     st.markdown(" · ".join(f"**{t(f'setting.{k}')}** {plain(_setting(result.config, k))}" for k in SHOWN_SETTINGS))
     st.plotly_chart(plots.compare_loss_figure({picked: _curve(history)}, log_y=True, labels=table("fig.compare")),
                     key="teacher.run_loss")
+    if result.config.data.task != "forecast":  # a text coloured by a unit, or a sequence through the cell
+        from ui import tasks
+
+        tasks.inside(result)
+        return
     windows = result.windows
     split = next(s for s in ("test", "val", "train") if len(getattr(windows, s).x))
     count = len(getattr(windows, split).x)

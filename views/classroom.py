@@ -44,11 +44,11 @@ if runs:
         st.warning(why, icon=":material/block:")
 else:
     st.caption(t("class.no_runs"))
-if said := classroom.sent_said():
+if said := classroom.sent_said(info.challenge):
     st.success(said, icon=":material/emoji_events:")
 
 st.subheader(t("class.leaderboard"))
 rooms = classroom.classroom()
-st.dataframe(classroom.leaderboard_frame(rooms.leaderboard(info.id), rooms.baselines(info)), hide_index=True,
-             width="stretch")
-st.caption(t("class.leaderboard_note"))
+st.dataframe(classroom.leaderboard_frame(rooms.leaderboard(info.id), rooms.baselines(info), info.challenge),
+             hide_index=True, width="stretch")
+st.caption(t(f"class.leaderboard_note.{info.challenge.task}"))

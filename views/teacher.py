@@ -60,7 +60,8 @@ def board(submitted: tuple) -> None:
     st.dataframe(classroom.students_frame(students), hide_index=True, width="stretch")
     st.subheader(t("class.leaderboard"))
     st.caption(t("teacher.submitted", count=len(entries), names=", ".join(f"{e.name} (#{e.run})" for e in entries)))
-    st.dataframe(classroom.leaderboard_frame(entries, rooms.baselines(info)), hide_index=True, width="stretch")
+    st.dataframe(classroom.leaderboard_frame(entries, rooms.baselines(info), info.challenge), hide_index=True,
+                 width="stretch")
     names = [e.name for e in entries]
     chosen = classroom.overlay_picker(names)
     if chosen:

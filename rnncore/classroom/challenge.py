@@ -1,15 +1,21 @@
 """A class's challenge: the data and split everyone trains on, a budget, the cells allowed, and the score.
 
-The challenge's data is split by its window settings into train, validation and test; the test part is
-**held out**: students get the data up to it (``student_data``: a CSV, kept in their workspace like an
-upload) and never its targets; a submitted run is scored here, on the server, on the held-out part
-(``score``): its model, with the scalers its own training fitted, predicts every window whose target
-lies in the held-out rows, in the data's units, next to the persistence and seasonal-naive baselines.
-The data is a sample, a generated series, or a file the teacher uploaded (``content``, kept by the
+A challenge is on any task's data: a series (scored by RMSE), a text (bits per character) or labelled sequences
+(accuracy; macro-F1 beside it). The data is split by the challenge's window settings into train, validation and
+test; the test part is **held out**: students get the rest (``student_data``: a CSV, a text or a CSV of labelled
+sequences, kept in their workspace like an upload) and never the held-out part; a submitted run is scored here,
+on the server, on the held-out part (``score``), next to the task's baselines fitted on what the run trained on:
+
+- a series: its model, with the scalers its own training fitted, predicts every window whose target lies in the
+  held-out rows, in the data's units, next to persistence and seasonal naive;
+- a text: every held-out character, read after the ``lookback`` before it, next to the unigram and the bigram;
+- labelled sequences: the held-out sequences (a stratified part), next to always answering the majority class.
+
+The data is a sample, a generated set, or a file the teacher uploaded (``content``, kept by the
 Classroom beside the class). A run is accepted only if it trained on exactly that data (its file's
-SHA-256), with the challenge's window, a cell allowed and within the budget, and only if every epoch of it
-was trained by this server on that data from weights this server initialised (its lineage: never an
-imported run, nor one continued from an import) (``check``); ``ClassError`` says which limit otherwise.
+SHA-256), with the settings the challenge fixes (``FIXED``), a cell allowed and within the budget, and only if
+every epoch of it was trained by this server on that data from weights this server initialised (its lineage:
+never an imported run, nor one continued from an import) (``check``); ``ClassError`` says which limit otherwise.
 """
 
 from __future__ import annotations
@@ -22,12 +28,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rnncore.config import CELLS, DataConfig, ExperimentConfig
+from rnncore.config import CELLS, SETTINGS, DataConfig, ExperimentConfig
 from rnncore.errors import ClassError, DataError, Several
 from rnncore.training.lineage import HERE, IMPORTED_FROM_FILE, Lineage
+from rnncore.training.task import SCORES
 
-SCORES = ("rmse",)  # the score of a forecasting challenge: test RMSE in the data's units (lower is better)
-WINDOW_KEYS = ("lookback", "horizon", "train_fraction", "val_fraction", "scaler", "difference")  # fixed by it
+# the settings a challenge fixes for every run of its task: what the held-out part is, and how it is read
+FIXED = {"forecast": ("lookback", "horizon", "train_fraction", "val_fraction", "scaler", "difference", "target",
+                      "features"),
+         "charlm": ("lookback", "train_fraction", "val_fraction"),
+         "classify": ("train_fraction", "val_fraction", "scaler")}
+FILE_KINDS = {"forecast": "csv", "charlm": "txt", "classify": "csv"}  # the student data's file, by task
+BESIDE = {"rmse": ("mae", "r2"), "bits_per_char": ("perplexity",), "accuracy": ("macro_f1",)}  # told with a score
 
 
 def _refuse(key: str, **details) -> ClassError:
@@ -43,13 +55,15 @@ class Challenge:
     max_parameters: int = 20_000
     max_seconds: float = 60.0
     cells: tuple[str, ...] = tuple(CELLS)  # the cells allowed
-    score: str = "rmse"
+    score: str = ""  # the held-out metric the board ranks by: its task's (SCORES); "" when made
     data_sha256: str = ""  # a file the teacher uploaded: its SHA-256 (the Classroom keeps the file itself)
     content: bytes | None = field(default=None, compare=False, repr=False)  # that file (not in the JSON)
 
     def __post_init__(self):
-        if self.score not in SCORES:
-            raise _refuse("bad_challenge", problem=f"score must be one of {', '.join(SCORES)}")
+        wanted = SCORES[self.task]
+        object.__setattr__(self, "score", self.score or wanted)
+        if self.score != wanted:
+            raise _refuse("bad_challenge", problem=f"a challenge on this data is scored by {wanted}")
         if not self.cells or any(cell not in CELLS for cell in self.cells):
             raise _refuse("bad_challenge", problem=f"cells must be some of {', '.join(CELLS)}")
         for name in ("max_epochs", "max_parameters", "max_seconds"):
@@ -75,22 +89,32 @@ class Challenge:
         return cls(**{**doc, "config": ExperimentConfig.from_dict(doc["config"]), "cells": tuple(doc["cells"])})
 
     @property
+    def task(self) -> str:
+        return self.config.data.task
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a higher score ranks first (accuracy); else a lower one does (an error, bits per character)."""
+        return self.score == "accuracy"
+
+    @property
     def data_name(self) -> str:
         """The file name students' runs are trained on (their data is this challenge's, held-out part cut)."""
         name = self.config.data.source.partition(":")[2] or self.config.data.source
-        return f"challenge_{name.removesuffix('.csv')}.csv"
+        return f"challenge_{name.rsplit('.', 1)[0] if '.' in name else name}.{FILE_KINDS[self.task]}"
 
     def with_content(self, content: bytes | None) -> Challenge:
         """The same challenge holding its file (as the Classroom keeps it)."""
         return dataclasses.replace(self, content=content)
 
     def student_config(self, config: ExperimentConfig) -> ExperimentConfig:
-        """``config`` with the challenge's data and window (and the epochs within its budget)."""
-        window = {k: getattr(self.config.window, k) for k in WINDOW_KEYS}
-        data = {"target": self.config.data.target, "features": self.config.data.features}
-        return config.replace(window=window, data=data,
-                              train={"epochs": min(config.train.epochs, self.max_epochs),
-                                     "max_seconds": self.max_seconds})
+        """``config`` with the settings the challenge fixes (and the epochs and time within its budget)."""
+        sections: dict[str, dict] = {"train": {"epochs": min(config.train.epochs, self.max_epochs),
+                                               "max_seconds": self.max_seconds}}
+        for name in FIXED[self.task]:
+            section = SETTINGS[name].section
+            sections.setdefault(section, {})[name] = getattr(getattr(self.config, section), name)
+        return config.replace(**sections)
 
     def first_config(self, data: DataConfig) -> ExperimentConfig:
         """A student's next run on taking the challenge's data (``data``: as loaded): the teacher's settings as a
@@ -99,42 +123,81 @@ class Challenge:
 
 
 def full_data(challenge: Challenge):
-    """The challenge's whole data set, held-out part included (only the server sees it)."""
-    from rnncore.data.sources import load_source
+    """The challenge's whole data (a series' Dataset, a Text, a LabelledSet), held-out part included (only the
+    server sees it)."""
+    from rnncore.tasks.build import task_data
 
     data = challenge.config.data
     if data.kind == "file" and challenge.content is None:
         raise _refuse("challenge_file_gone", source=data.source)
-    return load_source(data.source, data.params, challenge.content if data.kind == "file" else None,
-                       layout=data.layout)
+    return task_data(challenge.config, challenge.content if data.kind == "file" else None)
 
 
 def held_out_from(challenge: Challenge, rows: int) -> int:
-    """The first held-out row: where the challenge window's test part starts."""
+    """The first held-out row of a series: where the challenge window's test part starts."""
     from rnncore.data.windows import _bounds
 
     return _bounds(rows, challenge.config.window)[1]
 
 
+def held_out(challenge: Challenge, full):
+    """Where ``full``'s held-out part is: a series' first held-out row, a text's first held-out character, or (the
+    students' sequences, the held-out ones) of a labelled set: its test part, stratified by class."""
+    window = challenge.config.window
+    if challenge.task == "forecast":
+        return held_out_from(challenge, len(full.frame))
+    if challenge.task == "charlm":
+        from rnncore.data.text import split_text
+
+        train, val, _ = split_text(full, window.train_fraction, window.val_fraction)
+        return len(train) + len(val)
+    from rnncore.data.labelled import split_labelled
+
+    train, val, test = split_labelled(full.labels, window.train_fraction, window.val_fraction,
+                                      challenge.config.train.seed)
+    return np.sort(np.concatenate([train, val])), test
+
+
 def student_data(challenge: Challenge, dataset=None) -> bytes:
-    """The data students get: the challenge's rows before the held-out part, as CSV bytes (DataError or
-    ClassError when it is too short to train on). ``dataset``: its ``full_data`` where read already."""
-    from rnncore.data.reading import load_csv
-    from rnncore.data.windows import make_windows
-
+    """The data students get, the held-out part cut: a series' rows before it as CSV, a text's characters
+    before it (UTF-8), or a labelled set's other sequences as CSV (DataError or ClassError when it is too short to
+    train on). ``dataset``: its ``full_data`` where read already."""
     dataset = full_data(challenge) if dataset is None else dataset
-    if dataset.sequences is not None:
-        raise _refuse("bad_challenge", problem="a challenge needs a time series, not independent sequences")
-    frame = dataset.frame.iloc[:held_out_from(challenge, len(dataset.frame))]
-    import pandas as pd
+    cut = held_out(challenge, dataset)
+    if challenge.task == "forecast":
+        if dataset.sequences is not None:
+            raise _refuse("bad_challenge", problem="a challenge needs a time series, not independent sequences")
+        import pandas as pd
 
-    content = frame.to_csv(index=isinstance(frame.index, pd.DatetimeIndex)).encode()  # a time column, if any
+        frame = dataset.frame.iloc[:cut]
+        content = frame.to_csv(index=isinstance(frame.index, pd.DatetimeIndex)).encode()  # a time column, if any
+    elif challenge.task == "charlm":
+        content = dataset[:cut].encode("utf-8")
+    else:
+        from rnncore.data.labelled import labelled_csv
+
+        content = labelled_csv(dataset, cut[0])
     try:
-        make_windows(load_csv(content, name=challenge.data_name), challenge.config.window,
-                     challenge.config.data.target, challenge.config.data.features)
+        _students_run(challenge, content)  # it reads back, and a run of the challenge's settings can train on it
     except DataError as exc:
         raise _refuse("too_short", detail=str(exc)) from None
     return content
+
+
+def _students_run(challenge: Challenge, content: bytes, config: ExperimentConfig | None = None):
+    """A run of ``config`` (default: the challenge's own first settings) on the student data ``content``, built, as
+    a student's run on it is: a series' windows, or the task's run (its vocabulary, its scaler, its training
+    part)."""
+    from rnncore.tasks.build import task_data, task_run
+
+    config = config or challenge.first_config(DataConfig(task=challenge.task, source=challenge.data_name))
+    if challenge.task == "forecast":
+        from rnncore.data.reading import load_csv
+        from rnncore.data.windows import make_windows
+
+        return make_windows(load_csv(content, name=challenge.data_name), config.window, config.data.target,
+                            config.data.features)
+    return task_run(config, task_data(config, content))
 
 
 def check(challenge: Challenge, config: ExperimentConfig, identity: dict, parameters: int, epochs: int,
@@ -149,14 +212,13 @@ def check(challenge: Challenge, config: ExperimentConfig, identity: dict, parame
         raise _refuse("other_data", run=run, source=config.data.source)
     if set(lineage.data) != {sha}:
         raise _refuse("mixed_data", run=run)
-    for key in WINDOW_KEYS:
-        value, wanted = getattr(config.window, key), getattr(challenge.config.window, key)
+    if config.data.task != challenge.task:
+        raise _refuse("other_data", run=run, source=config.data.source)
+    for key in FIXED[challenge.task]:
+        section = SETTINGS[key].section
+        value, wanted = getattr(getattr(config, section), key), getattr(getattr(challenge.config, section), key)
         if value != wanted:
             raise _refuse("other_window", run=run, setting=key, value=value, wanted=wanted)
-    for key in ("target", "features"):
-        if getattr(config.data, key) != getattr(challenge.config.data, key):
-            raise _refuse("other_window", run=run, setting=key, value=getattr(config.data, key),
-                          wanted=getattr(challenge.config.data, key))
     if config.model.cell not in challenge.cells:
         raise _refuse("cell_not_allowed", run=run, cell=config.model.cell, cells=", ".join(challenge.cells))
     over = over_budget(challenge, config, parameters, epochs)
@@ -203,13 +265,18 @@ def _baselines(dataset, values: np.ndarray, positions: np.ndarray, lookback: int
     return out
 
 
-def baseline_scores(challenge: Challenge, dataset=None) -> dict:
-    """The baselines' metrics on the held-out part: what a model must beat. ``dataset``: the challenge's
-    ``full_data`` where read already."""
+def baseline_scores(challenge: Challenge, dataset=None, given: bytes | None = None) -> dict:
+    """The baselines' metrics on the held-out part: what a model must beat (a text's and a labelled set's fitted
+    on the training part of a run of the challenge's settings). ``dataset`` and ``given``: the challenge's
+    ``full_data`` and ``student_data`` where read already."""
+    dataset = full_data(challenge) if dataset is None else dataset
+    if challenge.task != "forecast":
+        given = student_data(challenge, dataset) if given is None else given
+        run = _students_run(challenge, given)
+        return run.held_out(dataset, _where(held_out(challenge, dataset)))["baselines"]
     from rnncore.training.metrics import regression_metrics
 
     window, target = challenge.config.window, challenge.config.data.target
-    dataset = full_data(challenge) if dataset is None else dataset
     target = target or str(dataset.frame.columns[0])
     dataset, _, values, positions = _held_out(challenge, dataset, target, window.lookback, window.horizon)
     truth = sliding_window_view(values, window.horizon)[positions]
@@ -217,15 +284,34 @@ def baseline_scores(challenge: Challenge, dataset=None) -> dict:
             for name, forecast in _baselines(dataset, values, positions, window.lookback, window.horizon).items()}
 
 
-def score(challenge: Challenge, model, student_windows, dataset=None) -> dict:
-    """The model's metrics on the held-out part, in the data's units, next to the baselines:
-    ``{"model": Metrics, "baselines": {"persistence": Metrics, "seasonal_naive": Metrics}, "windows": n}``.
+def _where(cut):
+    """What a task's run scores on of ``held_out``'s answer: a text's first held-out character, or a labelled
+    set's held-out sequences."""
+    return cut[1] if isinstance(cut, tuple) else cut
 
-    ``student_windows`` are the windows the run trained on (make_windows of the student data): their
-    scalers (and differencing) are the ones the model learned with, and they prepare the held-out inputs too; a
-    model of the changes is scored on the levels, its changes added to the known values before them.
-    ``dataset``: the challenge's ``full_data`` where read already.
+
+def score(challenge: Challenge, model, config: ExperimentConfig, given: bytes, dataset=None) -> dict:
+    """The metrics of a run of ``config`` whose ``model`` (weights in it) trained on the student data ``given``,
+    on the held-out part, next to the baselines: ``{"model": metrics, "baselines": {name: metrics}, "windows": n}``
+    (n: the windows, characters or sequences scored). ``dataset``: the challenge's ``full_data`` where read
+    already.
+
+    A series: the windows the run trained on (make_windows of the student data) give their scalers (and
+    differencing), which prepare the held-out inputs too (``score_windows``); a model of the changes is scored on
+    the levels, its changes added to the known values before them; the metrics are in the data's units. A text or
+    labelled set: the run's own vocabulary or scaler, as its task's ``held_out`` scores it.
     """
+    dataset = full_data(challenge) if dataset is None else dataset
+    student = _students_run(challenge, given, config)
+    if challenge.task == "forecast":
+        return score_windows(challenge, model, student, dataset)
+    student.model = model
+    return student.held_out(dataset, _where(held_out(challenge, dataset)))
+
+
+def score_windows(challenge: Challenge, model, student_windows, dataset=None) -> dict:
+    """A series challenge's ``score`` of a model that trained on ``student_windows`` (their scalers and
+    differencing prepare the held-out inputs)."""
     from rnncore.training.metrics import regression_metrics
     from rnncore.training.steps import predict
 

@@ -323,8 +323,6 @@ class Classroom:
         class, the class closed, too many submissions, or a run the class does not take (``check_run``). The
         submission's row, as ``submissions`` gives it."""
         from rnncore.config import ExperimentConfig
-        from rnncore.data.reading import load_csv
-        from rnncore.data.windows import make_windows
         from rnncore.io.model_files import model_from_bytes
 
         found = self.membership(workspace_key)
@@ -344,9 +342,7 @@ class Classroom:
             raise _refuse("no_model", run=run)
         model = model_from_bytes(weights[1], cfg)
         full, given, _ = self.data(info.challenge)
-        windows = make_windows(load_csv(given, name=info.challenge.data_name), cfg.window, cfg.data.target,
-                               cfg.data.features)
-        scored = challenges.score(info.challenge, model, windows, full)
+        scored = challenges.score(info.challenge, model, cfg, given, full)
         value = finite(scored["model"][info.challenge.score])
         with self.store.transaction() as conn:
             wid = self.store.workspace_id(conn, workspace_key)
@@ -376,7 +372,8 @@ class Classroom:
         """The baselines' metrics on the held-out part (computed once per challenge in this process)."""
         text = info.challenge.to_json()
         if text not in self._baselines:
-            self._baselines[text] = challenges.baseline_scores(info.challenge, self.data(info.challenge)[0])
+            full, given, _ = self.data(info.challenge)
+            self._baselines[text] = challenges.baseline_scores(info.challenge, full, given)
         return self._baselines[text]
 
     @staticmethod
@@ -392,17 +389,20 @@ class Classroom:
         with self.store.reading() as conn:
             info = self._info(conn, conn.execute(select(classes).where(classes.c.id == class_id)).one())
             rows = self._submissions(conn, class_id)
+        higher = info.challenge.higher_is_better
         best: dict[str, object] = {}
         for row in rows:
             held = best.get(row.workspace)
-            if held is None or _better(row.score, held.score):
+            if held is None or _better(row.score, held.score, higher):
                 best[row.workspace] = row
         baselines = self.baselines(info)
         key = info.challenge.score
         entries = [Entry(row.name, row.score, row.run, row.id, row.cell, row.parameters, row.epochs, row.submitted,
-                         {name: row.score is not None and row.score < metrics[key]
-                          for name, metrics in baselines.items()}) for row in best.values()]
-        return sorted(entries, key=lambda e: (e.score is None, e.score if e.score is not None else 0, e.submitted))
+                         {name: _better(row.score, metrics[key], higher) for name, metrics in baselines.items()})
+                   for row in best.values()]
+        sign = -1 if higher else 1
+        return sorted(entries, key=lambda e: (e.score is None, sign * e.score if e.score is not None else 0,
+                                              e.submitted))
 
     def board(self, key: str) -> tuple[ClassInfo, list[StudentRow], list[Entry]]:
         """The teacher's board: the class, each student (runs, best score, status: the members first, then those
@@ -418,15 +418,15 @@ class Classroom:
         by_workspace: dict[str, list] = {}
         for row in sent:
             by_workspace.setdefault(row.workspace, []).append(row)
-        rows = []
+        rows, higher = [], info.challenge.higher_is_better
         for p in people:
             theirs = by_workspace.pop(p.workspace, [])
             status = "training" if p.workspace in training else ("idle" if now - p.seen < ACTIVE_SECONDS else "away")
-            rows.append(StudentRow(p.name, counts.get(p.workspace, 0), len(theirs), _best(theirs), status, p.seen,
-                                   p.workspace))
+            rows.append(StudentRow(p.name, counts.get(p.workspace, 0), len(theirs), _best(theirs, higher), status,
+                                   p.seen, p.workspace))
         for workspace, theirs in by_workspace.items():  # in the order of their first submission
-            rows.append(StudentRow(theirs[-1].name, counts.get(workspace, 0), len(theirs), _best(theirs), "left",
-                                   theirs[-1].submitted, workspace))
+            rows.append(StudentRow(theirs[-1].name, counts.get(workspace, 0), len(theirs), _best(theirs, higher),
+                                   "left", theirs[-1].submitted, workspace))
         return info, rows, self.leaderboard(info.id)
 
     def _submission(self, key: str, submission: int):
@@ -457,33 +457,41 @@ class Classroom:
 
     def submitted_result(self, key: str, submission: int):
         """A submitted run's model, evaluated on the data it trained on (the challenge's student part), for the
-        teacher's look inside it: (its epochs, RunResult). ClassError no_model when the class keeps no weights of
-        it (a submission stored before the class kept them, of a run deleted since)."""
+        teacher's look inside it: (its epochs, its RunResult or TaskResult). ClassError no_model when the class
+        keeps no weights of it (a submission stored before the class kept them, of a run deleted since)."""
         from rnncore.config import ExperimentConfig
-        from rnncore.data.reading import load_csv
         from rnncore.io.model_files import model_from_bytes
-        from rnncore.training.results import evaluate
+        from rnncore.tasks.build import rescored, task_data
+        from rnncore.training.progress import say
 
         info, row, copy = self._submission(key, submission)
         if copy is None or copy.weights is None:
             raise _refuse("no_model", run=row.run)
         cfg, history = ExperimentConfig.from_dict(json.loads(row.config)), _history(copy)
-        dataset = load_csv(self.data(info.challenge)[1], name=info.challenge.data_name)
-        return history, evaluate(cfg, model_from_bytes(bytes(copy.weights), cfg), dataset, history, Status.FINISHED,
-                                 "submitted")
+        model, given = model_from_bytes(bytes(copy.weights), cfg), self.data(info.challenge)[1]
+        if cfg.data.task == "forecast":
+            from rnncore.data.reading import load_csv
+            from rnncore.training.results import evaluate
+
+            dataset = load_csv(given, name=info.challenge.data_name)
+            return history, evaluate(cfg, model, dataset, history, Status.FINISHED, "submitted")
+        return history, rescored(cfg, model, task_data(cfg, given), history=history, status=Status.FINISHED,
+                                 kept_epoch=None, **say("submitted", run=row.run))
 
     def results_csv(self, key: str) -> str:
-        """Every submission of the class as CSV (name, run, cell, parameters, epochs, score, metrics)."""
+        """Every submission of the class as CSV (name, run, cell, parameters, epochs, its score under the score's
+        name, the metrics beside it)."""
         info = self.teacher_class(key)
         with self.store.reading() as conn:
             rows = self._submissions(conn, info.id)
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["name", "run", "cell", "parameters", "epochs", "score", "mae", "r2", "submitted"])
+        beside = challenges.BESIDE[info.challenge.score]
+        writer.writerow(["name", "run", "cell", "parameters", "epochs", info.challenge.score, *beside, "submitted"])
         for row in rows:
             metrics = json.loads(row.metrics)["model"]
             writer.writerow([_csv_safe(row.name), row.run, row.cell, row.parameters, row.epochs, row.score,
-                             metrics.get("mae"), metrics.get("r2"),
+                             *(metrics.get(name) for name in beside),
                              time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row.submitted))])
         return out.getvalue()
 
@@ -495,12 +503,15 @@ def _history(copy) -> list:
     return [] if copy is None else [EpochRecord(**epoch) for epoch in json.loads(copy.history)]
 
 
-def _best(rows) -> float | None:
+def _best(rows, higher: bool) -> float | None:
+    """The best score of ``rows`` (the highest where ``higher`` is better, else the lowest); None without one."""
     scores = [row.score for row in rows if row.score is not None]
-    return min(scores) if scores else None
+    return (max if higher else min)(scores) if scores else None
 
-def _better(score: float | None, than: float | None) -> bool:
-    return score is not None and (than is None or score < than)
+
+def _better(score: float | None, than: float | None, higher: bool) -> bool:
+    """Whether ``score`` ranks above ``than`` (any score ranks above none)."""
+    return score is not None and (than is None or (score > than if higher else score < than))
 
 
 def _csv_safe(text: str) -> str:

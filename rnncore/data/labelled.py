@@ -205,6 +205,20 @@ def _checked(x, labels, classes, features, name, label, layout, notes) -> Labell
     return LabelledSet(x.astype(np.float32), labels, classes, features, name, label, layout, notes)
 
 
+def labelled_csv(data: LabelledSet, index: np.ndarray) -> bytes:
+    """The sequences ``index`` of ``data`` as a CSV file in the long layout (sequence_id, step, its features,
+    label), which read_labelled reads back as the same sequences in the same order, with their classes' names and
+    their features."""
+    x = data.x[index]
+    count, steps, _ = x.shape
+    frame = pd.DataFrame(x.reshape(count * steps, -1), columns=list(data.features))
+    frame.insert(0, "step", np.tile(np.arange(steps), count))
+    width = len(str(count))
+    frame.insert(0, "sequence_id", np.repeat([f"{i:0{width}d}" for i in range(count)], steps))  # (read as text)
+    frame["label"] = np.repeat(np.asarray(data.classes, dtype=object)[data.labels[index]], steps)
+    return frame.to_csv(index=False, float_format="%.9g").encode()
+
+
 # --- generated sets -------------------------------------------------------------------------------
 
 def _waveform(rng, *, samples, steps, noise):

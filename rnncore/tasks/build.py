@@ -63,6 +63,24 @@ def task_run(cfg: ExperimentConfig, data=None, windows=None, limits=None) -> Tas
     return (CharRun if task == "charlm" else ClassRun)(cfg, data, limits)
 
 
+def model_sizes(cfg: ExperimentConfig, data) -> tuple[int, int]:
+    """(inputs, outputs) of a model of ``cfg``'s task on ``data`` (a series': its inputs and horizon; a text's: its
+    vocabulary; a labelled set's: its features and classes): what its parameters are counted from before it is
+    built."""
+    task = cfg.data.task
+    if task == "forecast":
+        return len(cfg.data.features) or 1, cfg.window.horizon
+    if data is None:  # (before the data is read: at most the vocabulary; one feature, two classes)
+        return (cfg.data.vocabulary, cfg.data.vocabulary) if task == "charlm" else (1, 2)
+    if task == "charlm":
+        from rnncore.data.text import Vocabulary, split_text
+
+        size = len(Vocabulary.fit(split_text(data, cfg.window.train_fraction, cfg.window.val_fraction)[0],
+                                  cfg.data.vocabulary))
+        return size, size
+    return data.x.shape[2], len(data.classes)
+
+
 def data_of(cfg: ExperimentConfig, identity: dict | None = None, content: bytes | None = None):
     """The data a run of ``cfg`` trained on, read again (``task_data``): a text cut to the characters it trained
     on (``identity``'s rows: a page trains on a long text's beginning)."""

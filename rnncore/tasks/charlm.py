@@ -187,6 +187,17 @@ class CharRun(TaskRun):
         return CharResult(config=self.cfg, model=self.model, vocab=windows.vocab, text=self.data, metrics=metrics,
                           baselines=baselines, **ended)
 
+    def held_out(self, text: str, start: int) -> dict:
+        """The model (weights in it) scored on the characters of ``text`` from ``start`` on, which it never saw,
+        each read after the ``lookback`` before it, next to the unigram and bigram fitted on its training part:
+        ``{"model": scores, "baselines": {name: scores}, "windows": characters scored}``."""
+        lookback, vocab = self.cfg.window.lookback, self.parts.vocab
+        ids = vocab.encode(text[start - lookback:]).astype(np.int64)
+        part = Part(OneHot(np.empty((0, lookback), dtype=np.int64), len(vocab)), np.empty((0, lookback)), ids)
+        scored = baseline_bits(self.parts.train.ids, ids, len(vocab), context=lookback)
+        return {"model": _scores(bits_of(self.model, part, self.device)), "windows": len(ids) - lookback,
+                "baselines": {name: _scores(bits) for name, bits in scored.items()}}
+
 
 LIVE_SAMPLE = 160  # characters a text model writes after each epoch, for a page to show while it trains
 

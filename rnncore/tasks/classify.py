@@ -52,17 +52,20 @@ def make_parts(data: LabelledSet, cfg: ExperimentConfig) -> Parts:
     window = cfg.window
     indices = split_labelled(data.labels, window.train_fraction, window.val_fraction, cfg.train.seed)
     scaler = make_scaler(window.scaler)
-    features = data.x.shape[2]
     if scaler is not None:
-        scaler.fit(data.x[indices[0]].reshape(-1, features))
+        scaler.fit(data.x[indices[0]].reshape(-1, data.x.shape[2]))
 
     def part(index: np.ndarray) -> Part:
-        x = data.x[index]
-        if scaler is not None and len(index):
-            x = scaler.transform(x.reshape(-1, features)).reshape(x.shape)
-        return Part(np.ascontiguousarray(x, dtype=np.float32), data.labels[index], index)
+        return Part(scaled(data.x[index], scaler), data.labels[index], index)
 
     return Parts(*(part(i) for i in indices), scaler)
+
+
+def scaled(x: np.ndarray, scaler) -> np.ndarray:
+    """Sequences (sequences, steps, features) scaled per feature by ``scaler`` (None: as they are), float32."""
+    if scaler is not None and len(x):
+        x = scaler.transform(x.reshape(-1, x.shape[2])).reshape(x.shape)
+    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 class WeightedCrossEntropy(nn.Module):
@@ -162,3 +165,17 @@ class ClassRun(TaskRun):
             baselines["majority"][split] = scores(part.y, np.full(len(part), majority), k)
         return ClassResult(config=self.cfg, model=self.model, data=self.data, parts=parts, metrics=metrics,
                            baselines=baselines, predictions=predictions, **ended)
+
+    def held_out(self, data: LabelledSet, index: np.ndarray) -> dict:
+        """The model (weights in it) scored on the sequences ``index`` of ``data``, which it never saw, scaled as
+        its training sequences were, next to always answering its training part's majority class: ``{"model":
+        scores, "baselines": {"majority": scores}, "windows": sequences scored}``. Classes are matched by name; a
+        class the model never learnt counts as one more class it never names."""
+        names = list(self.data.classes)
+        k = len(names)
+        truth = np.array([names.index(c) if c in names else k for c in np.asarray(data.classes)[data.labels[index]]])
+        every = k + int((truth == k).any())
+        predicted = predict_classes(self.model, scaled(data.x[index], self.parts.scaler), self.device)
+        majority = int(np.bincount(self.parts.train.y, minlength=k).argmax())
+        return {"model": scores(truth, predicted, every), "windows": len(index),
+                "baselines": {"majority": scores(truth, np.full(len(index), majority), every)}}
