@@ -69,7 +69,7 @@ def test_a_link_to_the_former_text_and_labels_address_opens_train_with_its_exper
     main = page.get_by_test_id("stMain")
     assert page.get_by_role("heading", level=1).first.inner_text().strip() == "训练"
     expect(main.get_by_text("· 序列分类")).to_be_visible()
-    assert page.get_by_label("隐藏单元数", exact=True).input_value() == "12"
+    expect(page.get_by_label("隐藏单元数", exact=True)).to_have_value("12")
     assert "task=classify" in page.url and "hidden_size=12" in page.url  # the address follows the experiment
     click(page, "开始")
     main.get_by_role("heading", name="得分").wait_for(timeout=120_000)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from rnncore.config import WindowConfig, source_kind
-from rnncore.data.sources import load_source
 from rnncore.errors import KeyedError
 from rnncore.lab.comparison import cell_sweep
 from rnncore.lab.scenarios import scenario
+from rnncore.tasks.build import task_data
 from ui.controls import forget_widgets, label, problems
 from ui.i18n import explain_error, plain, source_name, t
 from ui.runs import run_label
@@ -42,7 +42,8 @@ def page_after(key: str) -> str:
 
 
 def run_scenario(key: str) -> str | None:
-    """Load a scenario's data and start its runs (all or nothing); returns the page to go to."""
+    """Load a scenario's data (a series, a text or a labelled set) and start its runs (all or nothing); returns the
+    page to go to."""
     configs = scenario(key).configs
     session = lab()
     if session.busy:
@@ -50,30 +51,12 @@ def run_scenario(key: str) -> str | None:
         return None
 
     def begin():
-        data = configs[0].data
-        session.start_series(configs, dataset=load_source(data.source, data.params))
+        session.start_series(configs, dataset=task_data(configs[0]))
 
     if not guarded(begin):
         return None
     forget_widgets()
     return page_after(key)
-
-
-def run_task_scenario(key: str) -> bool:
-    """Start a text or labels scenario's run on its data, which with its settings become the next run's (all or
-    nothing); False, with a message, when it cannot start."""
-    from rnncore.tasks.build import task_data
-    from rnncore.tasks.scenarios import TASK_SCENARIOS
-
-    item = next(s for s in TASK_SCENARIOS if s.key == key)
-    config, session = item.config.replace(data={"task": item.task}), lab()
-    if session.busy:
-        report(t("train.busy"))
-        return False
-    if not guarded(lambda: session.start_series([config], dataset=task_data(config))):
-        return False
-    forget_widgets()
-    return True
 
 
 def load_data(source: str, params: dict | None = None, content: bytes | None = None, task: str = "forecast",

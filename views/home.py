@@ -3,8 +3,7 @@
 import streamlit as st
 
 from rnncore.lab.scenarios import SCENARIOS
-from rnncore.tasks.scenarios import TASK_SCENARIOS
-from ui.actions import run_scenario, run_task_scenario, show_message
+from ui.actions import run_scenario, show_message
 from ui.i18n import t
 
 st.title(t("home.title"))
@@ -21,14 +20,6 @@ for i, item in enumerate(SCENARIOS):
             page = run_scenario(item.key)
             if page:
                 st.switch_page(f"views/{page}.py")
-            st.rerun()
-for i, item in enumerate(TASK_SCENARIOS, start=len(SCENARIOS)):  # a text, and labelled sequences
-    with columns[i % 2].container(border=True):
-        st.markdown(f"**{t(f'tasks.scenario.{item.key}.title')}**")
-        st.caption(t(f"tasks.scenario.{item.key}.watch"))
-        if st.button(t("home.start_scenario"), key=f"scenario.{item.key}", icon=":material/play_arrow:"):
-            if run_task_scenario(item.key):
-                st.switch_page("views/train.py")
             st.rerun()
 
 st.subheader(t("home.own_data"))

@@ -1,8 +1,12 @@
-"""Ready-made experiments for a class: one click loads the data and the settings.
+"""Ready-made experiments for a class, of every task: one click loads the data and the settings.
 
 A scenario with several configs trains them one after another on the same data, seed and
 budget, so the Compare page can show them together. The words (title, what to watch) live
 with the app's translations under ``scenario.<key>.*``.
+
+The memory scenarios of labelled sequences contrast cells on ``sign_memory`` at 30 steps: the LSTM and the GRU as
+they start stay near the majority class, the LSTM with forget-gate bias 1.0 (Jozefowicz et al. 2015) learns it
+(docs/PERFORMANCE.md, "The memory scenarios"; tests/test_app_tasks.py checks it).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ class Scenario:
 
 
 def _cfg(source: str, params: dict | None = None, *, window: dict | None = None,
-         model: dict | None = None, train: dict | None = None) -> ExperimentConfig:
-    return ExperimentConfig(DataConfig(source=source, params=params or {}), WindowConfig(**(window or {})),
+         model: dict | None = None, train: dict | None = None, task: str = "forecast") -> ExperimentConfig:
+    return ExperimentConfig(DataConfig(source=source, params=params or {}, task=task), WindowConfig(**(window or {})),
                             ModelConfig(**(model or {})), TrainConfig(**(train or {})))
 
 
@@ -51,6 +55,10 @@ _EXPLODE = _cfg("synthetic:random_walk", {"length": 2000}, window={"lookback": 5
 _OVERFIT = _cfg("sample:sunspots", window={"lookback": 22},
                 model={"cell": "lstm", "hidden_size": 128, "num_layers": 2},
                 train={"epochs": 100, "lr": 2e-3, "batch_size": 16})
+_TEXT = _cfg("sample:genesis", window={"lookback": 48}, model={"cell": "lstm", "hidden_size": 64},
+             train={"epochs": 20, "batch_size": 64, "lr": 0.005}, task="charlm")
+_SIGN = _cfg("synthetic:sign_memory", model={"hidden_size": 16}, train={"epochs": 10, "batch_size": 32, "lr": 0.01},
+             task="classify")
 
 SCENARIOS = (
     Scenario("airline", (_AIRLINE,)),
@@ -64,6 +72,11 @@ SCENARIOS = (
                                                          {"cell": "lstm", "forget_bias": 1.0}])),
     Scenario("scaling", _variants(_AIRLINE, "window", [{"scaler": "none"}, {"scaler": "minmax"}])),
     Scenario("overfitting", _variants(_OVERFIT, "train", [{"patience": 0}, {"patience": 15}])),
+    Scenario("text_lstm", (_TEXT,)),  # a text, and labelled sequences: which cell remembers
+    Scenario("memory_rnn", (_SIGN.replace(model={"cell": "rnn"}),)),
+    Scenario("memory_lstm", (_SIGN.replace(model={"cell": "lstm"}),)),
+    Scenario("memory_forget_bias", (_SIGN.replace(model={"cell": "lstm", "forget_bias": 1.0}),)),
+    Scenario("memory_gru", (_SIGN.replace(model={"cell": "gru"}),)),
 )
 
 

@@ -249,7 +249,8 @@ STRINGS: dict[str, str] = {
     "home.start_scenario": "Start",
     "home.own_data": "Your own data",
     "home.own_data_text": "Upload a CSV file with a time column and one or more numeric columns, pick a real "
-                          "data set, or generate a sequence.",
+                          "data set, or generate a sequence; or choose another task there: a text for a "
+                          "character language model, or labelled sequences to classify.",
     "home.go_data": "Go to Data",
     "scenario.airline.title": "Forecast airline passengers with an LSTM",
     "scenario.airline.watch": "Watch the prediction chart learn the yearly pattern. On Evaluate, the model "

@@ -69,26 +69,26 @@ TASKS: dict[str, str] = {
     "tasks.sequence_heading": "Inside: one test sequence through the cell",
     "tasks.sequence": "Test sequence (the misclassified ones first)",
     "tasks.sequence_named": "#{index}: {true}, read as {predicted}",
-    "tasks.scenario.text_lstm.title": "What does an LSTM learn about text?",
-    "tasks.scenario.text_lstm.watch": "An LSTM of 64 units reads Genesis, 48 characters at a time, for 20 epochs. "
+    "scenario.text_lstm.title": "What does an LSTM learn about text?",
+    "scenario.text_lstm.watch": "An LSTM of 64 units reads Genesis, 48 characters at a time, for 20 epochs. "
                                       "Watch the bits per character fall below the bigram baseline, the written "
                                       "text learn spaces and common words before punctuation and line breaks, "
                                       "and, in the coloured text below, a unit that follows the position in the "
                                       "line (it grows along a verse and resets at ↵).",
-    "tasks.scenario.memory_rnn.title": "Which cell remembers? 1: a plain RNN",
-    "tasks.scenario.memory_rnn.watch": "The class is the sign of the first of 30 steps; every later step is noise "
+    "scenario.memory_rnn.title": "Which cell remembers? 1: a plain RNN",
+    "scenario.memory_rnn.watch": "The class is the sign of the first of 30 steps; every later step is noise "
                                        "as large as it. A plain RNN of 16 units carries it to the end and reaches "
                                        "about 100 % on the test sequences in 10 epochs.",
-    "tasks.scenario.memory_lstm.title": "Which cell remembers? 2: an LSTM",
-    "tasks.scenario.memory_lstm.watch": "The same task for an LSTM: it stays near 50 %, even after 25 epochs. Its "
+    "scenario.memory_lstm.title": "Which cell remembers? 2: an LSTM",
+    "scenario.memory_lstm.watch": "The same task for an LSTM: it stays near 50 %, even after 25 epochs. Its "
                                         "forget gate starts half open, so each step halves what it keeps of the "
                                         "first one. See its forget gate in \"Inside\" below.",
-    "tasks.scenario.memory_forget_bias.title": "Which cell remembers? 3: an LSTM with forget bias 1",
-    "tasks.scenario.memory_forget_bias.watch": "The same LSTM with its forget gate's bias set to 1 (Jozefowicz et al. "
+    "scenario.memory_forget_bias.title": "Which cell remembers? 3: an LSTM with forget bias 1",
+    "scenario.memory_forget_bias.watch": "The same LSTM with its forget gate's bias set to 1 (Jozefowicz et al. "
                                                "2015): the gate starts mostly open and the LSTM reaches about 100 % "
                                                "in 10 epochs. One number at the start decides what it can learn.",
-    "tasks.scenario.memory_gru.title": "Which cell remembers? 4: a GRU",
-    "tasks.scenario.memory_gru.watch": "The same task for a GRU: it also stays near the majority class (about 56 % "
+    "scenario.memory_gru.title": "Which cell remembers? 4: a GRU",
+    "scenario.memory_gru.watch": "The same task for a GRU: it also stays near the majority class (about 56 % "
                                        "in 10 epochs, 50 % after 25). Its update gate starts half open too, so the "
                                        "first step fades as in the LSTM; the gated cells need their gates set to "
                                        "keep before they can learn what to keep.",

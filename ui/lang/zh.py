@@ -271,7 +271,8 @@ STRINGS: dict[str, str] = {
     "home.quick_starts": "一键实验",
     "home.start_scenario": "开始",
     "home.own_data": "使用自己的数据",
-    "home.own_data_text": "上传一个 CSV 文件（含一个时间列和一个或多个数值列），选择一个真实数据集，或者生成一条序列。",
+    "home.own_data_text": "上传一个 CSV 文件（含一个时间列和一个或多个数值列），选择一个真实数据集，或者生成一条序列；"
+                          "也可以在那里选择别的任务：用文本训练字符语言模型，或对带标签的序列分类。",
     "home.go_data": "前往数据页面",
     "scenario.airline.title": "用 LSTM 预测航空旅客人数",
     "scenario.airline.watch": "观察预测曲线如何学会每年的季节规律。在评估页面，模型胜过持续性基线和季节性朴素基线，"

@@ -67,21 +67,21 @@ TASKS: dict[str, str] = {
     "tasks.sequence_heading": "内部：一条测试序列经过单元",
     "tasks.sequence": "测试序列（分错的排在前面）",
     "tasks.sequence_named": "#{index}：{true}，被判为 {predicted}",
-    "tasks.scenario.text_lstm.title": "LSTM 从文本中学到了什么？",
-    "tasks.scenario.text_lstm.watch": "一个 64 单元的 LSTM 读《创世记》，每次 48 个字符，训练 20 轮。请观察：每字符比特数降到二元基线以下；"
+    "scenario.text_lstm.title": "LSTM 从文本中学到了什么？",
+    "scenario.text_lstm.watch": "一个 64 单元的 LSTM 读《创世记》，每次 48 个字符，训练 20 轮。请观察：每字符比特数降到二元基线以下；"
                                       "模型写出的文本先学会空格和常见词，再学会标点和换行；在下面的着色文本中，有一个单元随行内位置变化"
                                       "（沿一节经文增长，遇到 ↵ 归零）。",
-    "tasks.scenario.memory_rnn.title": "哪种单元记得住？1：普通 RNN",
-    "tasks.scenario.memory_rnn.watch": "类别是 30 步中第一步的正负号；之后每一步都是同样大小的噪声。一个 16 单元的普通 RNN "
+    "scenario.memory_rnn.title": "哪种单元记得住？1：普通 RNN",
+    "scenario.memory_rnn.watch": "类别是 30 步中第一步的正负号；之后每一步都是同样大小的噪声。一个 16 单元的普通 RNN "
                                        "能把它带到最后，10 轮后在测试序列上达到约 100%。",
-    "tasks.scenario.memory_lstm.title": "哪种单元记得住？2：LSTM",
-    "tasks.scenario.memory_lstm.watch": "同样的任务交给 LSTM：即使 25 轮后也停在 50% 左右。它的遗忘门一开始半开，"
+    "scenario.memory_lstm.title": "哪种单元记得住？2：LSTM",
+    "scenario.memory_lstm.watch": "同样的任务交给 LSTM：即使 25 轮后也停在 50% 左右。它的遗忘门一开始半开，"
                                         "每一步都把对第一步的记忆减半。请在下面的“内部”中看遗忘门。",
-    "tasks.scenario.memory_forget_bias.title": "哪种单元记得住？3：遗忘门偏置为 1 的 LSTM",
-    "tasks.scenario.memory_forget_bias.watch": "同一个 LSTM，把遗忘门的偏置设为 1（Jozefowicz 等，2015）：遗忘门一开始大多打开，"
+    "scenario.memory_forget_bias.title": "哪种单元记得住？3：遗忘门偏置为 1 的 LSTM",
+    "scenario.memory_forget_bias.watch": "同一个 LSTM，把遗忘门的偏置设为 1（Jozefowicz 等，2015）：遗忘门一开始大多打开，"
                                                "10 轮后达到约 100%。开始时的一个数决定了它能学会什么。",
-    "tasks.scenario.memory_gru.title": "哪种单元记得住？4：GRU",
-    "tasks.scenario.memory_gru.watch": "同样的任务交给 GRU：它也停在多数类附近（10 轮约 56%，25 轮后 50%）。它的更新门一开始也是半开的，"
+    "scenario.memory_gru.title": "哪种单元记得住？4：GRU",
+    "scenario.memory_gru.watch": "同样的任务交给 GRU：它也停在多数类附近（10 轮约 56%，25 轮后 50%）。它的更新门一开始也是半开的，"
                                        "所以第一步的信息像在 LSTM 中一样逐步消失；带门的单元要先把门设成“保留”，才能学会保留什么。",
     "tasks.weights.none": "无：每个序列同等",
     "tasks.weights.balanced": "平衡：每个类别同等",
