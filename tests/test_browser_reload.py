@@ -77,7 +77,8 @@ def test_a_reload_keeps_the_file_and_the_run_and_a_second_tab_shows_it(server, s
     wait_idle(page)  # the reruns Stop caused have drawn: Start stays where it is while it is clicked
     click(page, "Start")  # the file reloaded is the next run's data: Start trains on it
     if not wait_for(lambda: statuses(store_url, key)[-1:] == ["running"], timeout=60):  # what the page said, whole
-        pytest.fail(f"no run started: {statuses(store_url, key)}; the page: {page.get_by_test_id('stMain').inner_text()}")
+        said = page.get_by_test_id("stMain").inner_text()
+        pytest.fail(f"no run started: {statuses(store_url, key)}; the page: {said}")
     click(page, "Stop")
     context.close()
 
