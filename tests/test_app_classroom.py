@@ -261,6 +261,9 @@ def test_a_class_on_labelled_sequences_or_a_text_is_scored_on_its_held_out_part(
     stop_everything()
     board = on_page(open_app({"teacher": teacher}), "teacher")
     assert not board.exception and "Students (1)" in texts(board)
+    students = board.dataframe[0].value
+    ada = leaders.loc[leaders.iloc[:, 0] == "Ada", score].iloc[0]
+    assert students[f"best {score}"].iloc[0] == pytest.approx(ada)  # named by the challenge's score
     assert board.selectbox(key="w.teacher.run").value == "Ada · #1"  # the student's run opened, inside
     inside = "Inside: one test sequence through the cell" if task == "classify" else \
         "Inside: the text coloured by one unit"

@@ -327,12 +327,13 @@ def delete_class(key: str) -> None:
     st.session_state[NOTICE] = t("teacher.deleted")
 
 
-def students_frame(rows) -> pd.DataFrame:
+def students_frame(rows, challenge: Challenge) -> pd.DataFrame:
+    """The teacher's list of students: runs, submissions, best score (in the challenge's metric), status."""
     import time
 
-    now = time.time()
+    now, best = time.time(), text("class.best", score=text(f"class.score.{challenge.score}"))
     return pd.DataFrame([{text("class.who"): r.name, text("class.runs"): r.runs, text("class.sent"): r.submissions,
-                          text("class.best"): "—" if r.best is None else r.best,  # nothing submitted yet
+                          best: "—" if r.best is None else r.best,  # nothing submitted yet
                           text("class.status"): text(f"class.status_{r.status}"),
                           text("class.seen"): text("class.seconds_ago", seconds=int(now - r.seen))} for r in rows])
 

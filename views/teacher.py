@@ -57,7 +57,7 @@ def board(submitted: tuple) -> None:
     if tuple((e.name, e.run) for e in entries) != submitted:  # a new submission: the student's run below follows
         st.rerun()
     st.subheader(t("teacher.students", count=len(students)))
-    st.dataframe(classroom.students_frame(students), hide_index=True, width="stretch")
+    st.dataframe(classroom.students_frame(students, info.challenge), hide_index=True, width="stretch")
     st.subheader(t("class.leaderboard"))
     st.caption(t("teacher.submitted", count=len(entries), names=", ".join(f"{e.name} (#{e.run})" for e in entries)))
     st.dataframe(classroom.leaderboard_frame(entries, rooms.baselines(info), info.challenge), hide_index=True,

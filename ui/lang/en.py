@@ -54,7 +54,7 @@ STRINGS: dict[str, str] = {
     "class.baseline": "baseline: {name}",
     "class.runs": "runs",
     "class.sent": "submissions",
-    "class.best": "best RMSE",
+    "class.best": "best {score}",
     "class.status": "status",
     "class.seen": "last seen",
     "class.seconds_ago": "{seconds} s ago",

@@ -54,7 +54,7 @@ STRINGS: dict[str, str] = {
     "class.baseline": "基线：{name}",
     "class.runs": "运行",
     "class.sent": "提交",
-    "class.best": "最佳 RMSE",
+    "class.best": "最佳 {score}",
     "class.status": "状态",
     "class.seen": "上次活动",
     "class.seconds_ago": "{seconds} 秒前",
