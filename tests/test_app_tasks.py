@@ -365,3 +365,26 @@ def test_compare_evaluate_and_inside_take_a_labels_run_as_they_take_a_forecast(a
     app.run()
     assert not app.exception and "Gates and states over one window" in chart_titles(app)  # a test sequence
     assert "Confusion matrix (test)" not in chart_titles(app)
+
+
+def test_continue_trains_a_text_model_on_from_its_weights_on_train(app):
+    """Evaluate's Continue of a text run: it trains on from its kept weights (its epochs go on), on Train, and its
+    text and settings become the next run's."""
+    set_up(app, "charlm", 1, 8)
+    lab = session_lab()  # (found before it trains: gc.get_objects() beside a training thread can break it)
+    app.button(key="b.start").click()
+    run_until(app, ended, timeout=120)
+    first = lab.runs[-1]
+    assert first.status == "finished" and len(first.history) == 1
+    app.switch_page("views/evaluate.py")
+    app.run()
+    app.button(key="b.continue").click()
+    app.run()
+    assert not app.exception and not app.error, texts(app)
+    assert lab.join(timeout=120)
+    again = lab.runs[-1]
+    assert again.id != first.id and [r.epoch for r in again.history] == [1, 2]  # on from epoch 1
+    assert again.config.data.task == "charlm" and lab.config.data.task == "charlm" and lab.dataset.name == "genesis"
+    app.switch_page("views/train.py")
+    app.run()
+    assert "Scores" in [s.value for s in app.subheader] and not app.exception

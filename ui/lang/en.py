@@ -241,7 +241,7 @@ STRINGS: dict[str, str] = {
     "genparam.samples": "samples",
     # home
     "home.title": "RNN Lab",
-    "home.intro": "Train recurrent neural networks on time series and watch them learn, live. "
+    "home.intro": "Train recurrent neural networks on time series, text and labelled sequences, and watch them learn, live. "
                   "Pick data, choose a cell (vanilla RNN, LSTM, GRU or the article's LSTM) and press Start: "
                   "the loss, the predictions, every gate and the gradients flowing back through time update "
                   "as it trains.",

@@ -265,7 +265,7 @@ STRINGS: dict[str, str] = {
     "genparam.samples": "样本数（samples）",
     # home
     "home.title": "RNN Lab",
-    "home.intro": "在时间序列上训练循环神经网络，并实时观察它如何学习。"
+    "home.intro": "在时间序列、文本和带标签的序列上训练循环神经网络，并实时观察它如何学习。"
                   "选择数据，选一种单元（普通 RNN、LSTM、GRU 或文章中的 LSTM），然后点击开始："
                   "训练过程中，损失、预测、每一个门以及随时间反向传回的梯度都会随之更新。",
     "home.quick_starts": "一键实验",
