@@ -26,18 +26,11 @@ difference = session.config.window.difference if session.config.data.task == "fo
 if difference != "none":  # what the model learns, said where Start is
     st.caption(t("train.difference_line", how=text(f"difference.{difference}")))
 
-status = session.status()
-with st.expander(t("train.settings"), expanded=not status.active, icon=":material/tune:"):
-    st.markdown(f"**{t('train.model_group')}**")
-    model_controls(limits)
-    st.markdown(f"**{t('train.optimisation_group')}**")
-    train_controls(limits)
 device_note(session.config)
 classroom.budget_note(session.config)  # a student's class budget, and what the next run would break of it
-if session.next_differs() is not None:
-    st.info(t("train.next_run_differs", data=source_name(session.current.config.data.source)), icon=":material/info:")
 
-can = session.controls()
+# the buttons above everything a run's start or end redraws (the settings open, a note goes): they never move
+status, can = session.status(), session.controls()
 buttons = st.columns(4)
 refused = problems()  # values typed and refused: Start waits until they are fixed
 buttons[0].button(t("train.start"), key="b.start", on_click=actions.start, disabled=not can.start or bool(refused),
@@ -53,6 +46,13 @@ st.caption(t("train.limits", parameters=f"{limits.max_parameters:,}", seconds=f"
              running=limits.max_concurrent, grace=f"{limits.grace_seconds:g}"))
 if refused:
     st.warning(t("train.refused", settings=", ".join(label(name) for name in refused)), icon=":material/block:")
+if session.next_differs() is not None:
+    st.info(t("train.next_run_differs", data=source_name(session.current.config.data.source)), icon=":material/info:")
+with st.expander(t("train.settings"), expanded=not status.active, icon=":material/tune:"):
+    st.markdown(f"**{t('train.model_group')}**")
+    model_controls(limits)
+    st.markdown(f"**{t('train.optimisation_group')}**")
+    train_controls(limits)
 actions.show_message()
 training_panel(status)
 if (shown := tasks.opened()) is not None and not status.active:  # a text or labels run's results, once it ended
