@@ -4,22 +4,15 @@ to the former Text & labels page's address opens Train with its experiment set u
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import go_to, open_app, progress_text, server, set_number, wait_idle
-from tests.test_browser import LONG_RUN, button, click, grows, holds, wait_for
+from tests.browser import go_to, open_app, server, set_number, wait_idle
+from tests.test_browser import LONG_RUN, button, click, epochs_done, grows, holds, wait_for
 
 __all__ = ["server"]  # the module-scoped fixture, imported so pytest finds it
 
 pytestmark = pytest.mark.browser
-
-
-def epochs_done(page) -> int:
-    match = re.search(r"Epoch (\d+) of", progress_text(page))
-    return int(match[1]) if match else -1
 
 
 def test_a_text_model_chosen_on_data_trains_on_train_with_every_control(server, page):

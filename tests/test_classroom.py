@@ -533,9 +533,9 @@ def test_a_labels_challenge_holds_out_a_stratified_part_and_ranks_the_highest_ac
     from rnncore.data.labelled import read_labelled
 
     full = challenges.full_data(LABELS)
-    kept, held = challenges.held_out(LABELS, full)
+    held = challenges.held_out(LABELS, full)
     given = read_labelled(challenges.student_data(LABELS, full))
-    assert len(given) == len(kept) == len(full) - len(held) and set(given.classes) == set(full.classes)
+    assert len(given) == len(full) - len(held) and set(given.classes) == set(full.classes)
     rows = {full.x[i].tobytes() for i in held}
     assert not rows & {x.tobytes() for x in given.x}  # no held-out sequence is given to students
     classroom = Classroom(store)

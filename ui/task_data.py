@@ -15,7 +15,7 @@ import streamlit as st
 
 from rnncore.data import list_samples
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, split_labelled
-from rnncore.data.text import TEXT_SAMPLES, split_text
+from rnncore.data.text import TEXT_SAMPLES, Vocabulary, split_text
 from rnncore.lab.workbench import MOST_TEXT
 from rnncore.viz.class_plots import examples_figure
 from ui import actions
@@ -78,7 +78,6 @@ def _load_upload(task: str) -> None:
 def text_panel(words) -> None:
     """The next run's text: its size, where it was cut, its split, its window and vocabulary settings, its
     commonest characters and its beginning."""
-    config = lab().config
     st.caption(t("tasks.what.charlm", characters=f"{len(words):,}", distinct=f"{len(set(words)):,}"))
     if words.whole > len(words):
         st.caption(t("tasks.cut", limit=f"{len(words):,}", whole=f"{words.whole:,}"))
@@ -86,12 +85,12 @@ def text_panel(words) -> None:
     settings_group("window", (("lookback", "train_fraction", "val_fraction"),), server_limits())
     with st.columns(3)[0]:  # (one setting: as wide as one of the row above)
         settings_group("data", (("vocabulary",),), server_limits())
-    window = lab().config.window
-    parts = split_text(words, window.train_fraction, window.val_fraction)
+    config = lab().config  # (as the widgets above left it)
+    parts = split_text(words, config.window.train_fraction, config.window.val_fraction)
     st.caption(t("data.split_characters", **{name: f"{len(part):,}" for name, part in
                                              zip(("train", "val", "test"), parts, strict=True)}))
     counts = Counter(parts[0]).most_common()
-    kept = min(len(counts), config.data.vocabulary - 1)  # (one place is the unknown symbol's)
+    kept = len(Vocabulary.fit(parts[0], config.data.vocabulary)) - 1  # (its first place is the unknown symbol's)
     st.caption(t("data.vocabulary_kept", kept=f"{kept:,}", distinct=f"{len(counts):,}"))
     rows = [{text("data.col.character"): _visible(ch), text("data.col.count"): f"{n:,}",
              text("data.col.share"): f"{n / len(parts[0]):.1%}"} for ch, n in counts[:COMMONEST]]

@@ -141,8 +141,8 @@ def held_out_from(challenge: Challenge, rows: int) -> int:
 
 
 def held_out(challenge: Challenge, full):
-    """Where ``full``'s held-out part is: a series' first held-out row, a text's first held-out character, or (the
-    students' sequences, the held-out ones) of a labelled set: its test part, stratified by class."""
+    """Where ``full``'s held-out part is: a series' first held-out row, a text's first held-out character, or a
+    labelled set's held-out sequences (its test part, stratified by class); students get all the rest."""
     window = challenge.config.window
     if challenge.task == "forecast":
         return held_out_from(challenge, len(full.frame))
@@ -153,9 +153,7 @@ def held_out(challenge: Challenge, full):
         return len(train) + len(val)
     from rnncore.data.labelled import split_labelled
 
-    train, val, test = split_labelled(full.labels, window.train_fraction, window.val_fraction,
-                                      challenge.config.train.seed)
-    return np.sort(np.concatenate([train, val])), test
+    return split_labelled(full.labels, window.train_fraction, window.val_fraction, challenge.config.train.seed)[2]
 
 
 def student_data(challenge: Challenge, dataset=None) -> bytes:
@@ -176,7 +174,7 @@ def student_data(challenge: Challenge, dataset=None) -> bytes:
     else:
         from rnncore.data.labelled import labelled_csv
 
-        content = labelled_csv(dataset, cut[0])
+        content = labelled_csv(dataset, np.setdiff1d(np.arange(len(dataset)), cut))  # every other sequence
     try:
         _students_run(challenge, content)  # it reads back, and a run of the challenge's settings can train on it
     except DataError as exc:
@@ -273,7 +271,7 @@ def baseline_scores(challenge: Challenge, dataset=None, given: bytes | None = No
     if challenge.task != "forecast":
         given = student_data(challenge, dataset) if given is None else given
         run = _students_run(challenge, given)
-        return run.held_out(dataset, _where(held_out(challenge, dataset)))["baselines"]
+        return run.held_out(dataset, held_out(challenge, dataset))["baselines"]
     from rnncore.training.metrics import regression_metrics
 
     window, target = challenge.config.window, challenge.config.data.target
@@ -282,12 +280,6 @@ def baseline_scores(challenge: Challenge, dataset=None, given: bytes | None = No
     truth = sliding_window_view(values, window.horizon)[positions]
     return {name: regression_metrics(truth, forecast)
             for name, forecast in _baselines(dataset, values, positions, window.lookback, window.horizon).items()}
-
-
-def _where(cut):
-    """What a task's run scores on of ``held_out``'s answer: a text's first held-out character, or a labelled
-    set's held-out sequences."""
-    return cut[1] if isinstance(cut, tuple) else cut
 
 
 def score(challenge: Challenge, model, config: ExperimentConfig, given: bytes, dataset=None) -> dict:
@@ -306,7 +298,7 @@ def score(challenge: Challenge, model, config: ExperimentConfig, given: bytes, d
     if challenge.task == "forecast":
         return score_windows(challenge, model, student, dataset)
     student.model = model
-    return student.held_out(dataset, _where(held_out(challenge, dataset)))
+    return student.held_out(dataset, held_out(challenge, dataset))
 
 
 def score_windows(challenge: Challenge, model, student_windows, dataset=None) -> dict:

@@ -469,12 +469,6 @@ class Classroom:
             raise _refuse("no_model", run=row.run)
         cfg, history = ExperimentConfig.from_dict(json.loads(row.config)), _history(copy)
         model, given = model_from_bytes(bytes(copy.weights), cfg), self.data(info.challenge)[1]
-        if cfg.data.task == "forecast":
-            from rnncore.data.reading import load_csv
-            from rnncore.training.results import evaluate
-
-            dataset = load_csv(given, name=info.challenge.data_name)
-            return history, evaluate(cfg, model, dataset, history, Status.FINISHED, "submitted")
         return history, rescored(cfg, model, task_data(cfg, given), history=history, status=Status.FINISHED,
                                  kept_epoch=None, **say("submitted", run=row.run))
 

@@ -25,7 +25,7 @@ from rnncore.errors import KeyedError, Note, config_error, data_error
 from rnncore.lab.active import ActiveRun
 from rnncore.lab.archive import MemoryArchive, StoreArchive
 from rnncore.lab.records import RunRecord, time_index
-from rnncore.tasks.build import data_of, follow_data, recommended, task_data
+from rnncore.tasks.build import data_of, follow_data, recommended
 from rnncore.training.lineage import FRESH, IMPORTED, Lineage
 from rnncore.training.progress import Status
 from rnncore.training.results import baseline_note, evaluate
@@ -36,6 +36,17 @@ MOST_TEXT = 1_000_000  # characters of a text trained here: the time of an epoch
 def _within(data):
     """A task's data as the Lab trains on it: a text cut to its first MOST_TEXT characters."""
     return data.cut(MOST_TEXT) if isinstance(data, Text) else data
+
+
+def _read(config: ExperimentConfig, content: bytes | None = None, identity: dict | None = None) -> tuple:
+    """(the data as read, before a series' layout applies: what ``reshape`` reads again, None for a text or a
+    labelled set; the data the Lab trains on, ``_within``) of ``config``'s source (``content``: a file's bytes;
+    ``identity``: a run's, whose text was cut)."""
+    data = config.data
+    if data.task == "forecast":
+        loaded = load_source(data.source, data.params, content)
+        return loaded, apply_layout(loaded, data.layout)
+    return None, _within(data_of(config, identity, content))
 
 
 @dataclass(frozen=True)
@@ -87,19 +98,15 @@ class Lab:
         ``whole`` says how long it was). On DataError (or a ConfigError) nothing changes.
         """
         data = self.config.data
-        if task == "forecast":
-            loaded = load_source(source, params or {}, content)
-            layout = data.layout if source == data.source else "table"  # the same file again keeps its layout
-            dataset = apply_layout(loaded, layout)
+        layout = data.layout if (task, source) == (data.task, data.source) else "table"  # the same file: its layout
+        chosen = DataConfig(task=task, source=source, params=dict(params or {}), layout=layout, label=label)
+        loaded, dataset = _read(ExperimentConfig(data=chosen), content)
+        if task == "forecast":  # a series keeps its target and inputs where it still has them
             columns = list(dataset.frame.columns)
-            chosen = DataConfig(source=source, params=dict(params or {}), layout=layout,
-                                target=data.target if data.target in columns else None,
-                                features=tuple(c for c in data.features if c in columns))
-        else:
-            chosen = DataConfig(task=task, source=source, params=dict(params or {}), label=label)
-            loaded, dataset = None, _within(task_data(ExperimentConfig(data=chosen), content))
-            if content is not None and task == "charlm":  # the part trained on is the file a run keeps
-                content = dataset.encode("utf-8") if dataset.whole > len(dataset) else content
+            chosen = replace(chosen, target=data.target if data.target in columns else None,
+                             features=tuple(c for c in data.features if c in columns))
+        elif content is not None and isinstance(dataset, Text) and dataset.whole > len(dataset):
+            content = dataset.encode("utf-8")  # the part trained on is the file a run keeps
         self.config = follow_data(self.config, chosen)
         self._dataset, self._loaded, self._content = dataset, loaded, content
         if content is not None and self.archive.stored:
@@ -125,11 +132,7 @@ class Lab:
         if data.kind == "file" and content is None:
             return
         try:
-            if data.task == "forecast":
-                loaded = load_source(data.source, data.params, content)
-                dataset = apply_layout(loaded, data.layout)
-            else:
-                loaded, dataset = None, data_of(latest.config, latest.data, content)
+            loaded, dataset = _read(latest.config, content, latest.data)
         except KeyedError:  # a sample or generator this version no longer makes as it did
             return
         self.config, self._loaded, self._content, self._dataset = latest.config, loaded, content, dataset
@@ -150,11 +153,7 @@ class Lab:
             data = self.config.data
             if data.kind == "file":
                 raise data_error("no_data")
-            if data.task == "forecast":
-                self._loaded = load_source(data.source, data.params)
-                self._dataset = apply_layout(self._loaded, data.layout)
-            else:
-                self._dataset = _within(task_data(self.config))
+            self._loaded, self._dataset = _read(self.config)
         return self._dataset
 
     # the runs going ------------------------------------------------------------------------
