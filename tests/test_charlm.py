@@ -184,3 +184,113 @@ def test_the_vocabulary_is_a_setting_and_chinese_can_keep_every_character(tmp_pa
     assert doc["vocabulary"]["unknown_in_train"] == 0 and doc["vocabulary"]["size"] == len(whole.vocab)
     refused = run_cli("--task", "charlm", "--data", "sample:tang300", "--vocabulary", "1", "--out", str(tmp_path / "x"))
     assert refused.returncode == 2 and "vocabulary" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_part_read_as_streams_is_cut_into_whole_windows_one_of_each_stream_per_batch():
+    windows = char_windows(TEXT, 5, 0.5, 0.25, streams=3)  # 200, 100 and 100 characters
+    train, val, test = windows.train, windows.val, windows.test
+    assert (train.streams, val.streams, test.streams) == (3, 3, 0)  # the test part is only scored: as it was
+    decode = windows.vocab.decode
+    per_stream = 199 // 3 // 5  # whole windows in each of the 3 streams: 13
+    assert len(train) == 3 * per_stream and (train.y != IGNORED).all()  # every step predicted
+    for k in (0, 1, per_stream - 1):
+        for j in range(3):  # row k * streams + j: window k of stream j, which starts at j * per_stream windows
+            start = (j * per_stream + k) * 5
+            assert decode(train.x[k * 3 + j].argmax(axis=1)) == decode(train.ids[start:start + 5])
+            assert decode(train.y[k * 3 + j]) == decode(train.ids[start + 1:start + 6])
+    short = char_windows(TEXT, 40, 0.5, 0.25, streams=64)  # 99 characters to read: two streams of a window each
+    assert short.val.streams == 2 and len(short.val) == 2
+
+
+CELLS = [ModelConfig(cell="lstm", hidden_size=5),  # through the C++ loop where it is built, else torch's module
+         ModelConfig(cell="lstm", hidden_size=5, activation="relu"),  # the explicit cells (C++ or Python)
+         ModelConfig(cell="article_lstm", hidden_size=5, num_layers=2),
+         ModelConfig(cell="gru", hidden_size=5, num_layers=2, embedding=3),
+         ModelConfig(cell="rnn", hidden_size=5, activation="relu")]
+
+
+@pytest.mark.parametrize("config", CELLS, ids=lambda c: f"{c.cell}-{c.activation}-{c.num_layers}")
+@pytest.mark.parametrize("grad", [True, False], ids=["training", "predicting"])
+def test_a_sequence_read_in_pieces_each_from_the_state_the_one_before_ended_in_gives_the_whole(config, grad):
+    from rnncore.nn.models import build_model
+
+    model = build_model(config, 4, 3, torch.Generator().manual_seed(0)).double()
+    x = torch.randn(2, 12, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    with torch.set_grad_enabled(grad):
+        whole = model.forward_steps(x)
+        state, pieces = None, []
+        for steps in (slice(0, 5), slice(5, 9), slice(9, 12)):
+            out, state = model.forward_carried(x[:, steps], state)
+            pieces.append(out)
+            state = tuple(s.detach() for s in state)
+    assert len(state) == (2 if config.cell == "lstm" else 1) and state[0].shape == (config.num_layers, 2, 5)
+    torch.testing.assert_close(torch.cat(pieces, dim=1), whole)
+    torch.testing.assert_close(whole[:, -1], model(x))
+
+
+def test_training_with_the_state_carried_is_truncated_backpropagation_through_torchs_lstm():
+    """Two epochs of ``state="carried"`` against a hand loop over torch.nn.LSTM with the same first weights: each
+    stream read window after window, each from the state the window before ended in (detached), zeros again at
+    each epoch; validation read the same way. Loss and weights as the hand loop's."""
+    import torch.nn.functional as F
+    from torch import nn
+
+    from rnncore.data.text import split_text
+
+    text = load_text("sample:genesis")[:4_000]
+    lookback, streams = 10, 8
+    cfg = ExperimentConfig().replace(
+        data={"task": "charlm"}, model={"cell": "lstm", "hidden_size": 12},
+        window={"lookback": lookback, "train_fraction": 0.6, "val_fraction": 0.2, "state": "carried"},
+        train={"epochs": 2, "batch_size": streams, "optimizer": "sgd", "lr": 0.5, "seed": 3})
+    first = task_run(cfg, text).model.state_dict()
+    result = run_experiment(cfg, task=task_run(cfg, text))
+
+    size = len(result.vocab)
+    lstm, head = nn.LSTM(size, 12, batch_first=True), nn.Linear(12, size)
+    lstm.load_state_dict({k.removeprefix("rnn."): v for k, v in first.items() if k.startswith("rnn.")})
+    head.load_state_dict({k.removeprefix("head."): v for k, v in first.items() if k.startswith("head.")})
+    optimizer = torch.optim.SGD([*lstm.parameters(), *head.parameters()], lr=0.5, momentum=0.9)
+
+    def as_streams(part: str, count: int):
+        ids = torch.from_numpy(result.vocab.encode(part).astype(np.int64))
+        count = min(count, (len(ids) - 1) // lookback)
+        used = count * ((len(ids) - 1) // count // lookback) * lookback
+        return ids[:used].reshape(count, -1), ids[1:used + 1].reshape(count, -1)
+
+    def read(x, y, train: bool) -> list[float]:
+        state, losses = None, []
+        for start in range(0, x.shape[1], lookback):
+            out, state = lstm(F.one_hot(x[:, start:start + lookback], size).float(), state)
+            state = tuple(s.detach() for s in state)
+            loss = F.cross_entropy(head(out).transpose(1, 2), y[:, start:start + lookback])
+            if train:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    train, val, _ = split_text(text, 0.6, 0.2)
+    for record in result.history:
+        train_losses = read(*as_streams(train, streams), train=True)
+        with torch.no_grad():
+            val_losses = read(*as_streams(val, streams), train=False)
+        assert record.train_loss == pytest.approx(np.mean(train_losses), rel=1e-4)
+        assert record.val_loss == pytest.approx(np.mean(val_losses), rel=1e-4)
+    ours = result.model.state_dict()
+    for name, value in lstm.state_dict().items():
+        torch.testing.assert_close(ours[f"rnn.{name}"], value, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(ours["head.weight"], head.weight.detach(), atol=1e-4, rtol=1e-4)
+
+
+def test_train_task_charlm_takes_the_state_carried_and_keeps_it_in_its_config(tmp_path):
+    done = run_cli("--task", "charlm", "--data", "sample:tang300", "--state", "carried", "--hidden", "8",
+                   "--lookback", "8", "--epochs", "2", "--batch-size", "16", "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    config = ExperimentConfig.from_json((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
+    assert config.window.state == "carried"
+    doc = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["test"]["bits_per_char"] < doc["baselines"]["unigram"]["test"]["bits_per_char"]
+    refused = run_cli("--task", "charlm", "--data", "sample:tang300", "--state", "kept", "--out", str(tmp_path / "x"))
+    assert refused.returncode == 2 and "zero" in refused.stderr and "Traceback" not in refused.stderr

@@ -17,6 +17,7 @@ from rnncore.data import list_samples
 from rnncore.data.labelled import LABELLED_GENERATORS, LABELLED_SAMPLES, split_labelled
 from rnncore.data.text import TEXT_SAMPLES, Vocabulary, split_text
 from rnncore.lab.workbench import MOST_TEXT
+from rnncore.tasks.charlm import stream_layout
 from rnncore.viz.class_plots import examples_figure
 from ui import actions
 from ui.controls import settings_group
@@ -83,18 +84,26 @@ def text_panel(words) -> None:
         st.caption(t("tasks.cut", limit=f"{len(words):,}", whole=f"{words.whole:,}"))
     st.subheader(t("data.windows"))
     settings_group("window", (("lookback", "train_fraction", "val_fraction"),), server_limits())
-    with st.columns(3)[0]:  # (one setting: as wide as one of the row above)
+    vocabulary, state, _ = st.columns(3)  # (each setting as wide as one of the row above)
+    with vocabulary:
         settings_group("data", (("vocabulary",),), server_limits())
+    with state:
+        settings_group("window", (("state",),), server_limits())
     config = lab().config  # (as the widgets above left it)
     parts = split_text(words, config.window.train_fraction, config.window.val_fraction)
     st.caption(t("data.split_characters", **{name: f"{len(part):,}" for name, part in
                                              zip(("train", "val", "test"), parts, strict=True)}))
+    if config.window.state == "carried":
+        lookback = config.window.lookback
+        streams, windows = stream_layout(len(parts[0]), lookback, config.train.batch_size)
+        st.caption(t("data.streams", streams=f"{streams:,}", windows=f"{windows:,}", lookback=lookback,
+                     unread=f"{len(parts[0]) - 1 - streams * windows * lookback:,}"))
     counts = Counter(parts[0]).most_common()
     kept = len(Vocabulary.fit(parts[0], config.data.vocabulary)) - 1  # (its first place is the unknown symbol's)
     st.caption(t("data.vocabulary_kept", kept=f"{kept:,}", distinct=f"{len(counts):,}"))
     rows = [{text("data.col.character"): _visible(ch), text("data.col.count"): f"{n:,}",
              text("data.col.share"): f"{n / len(parts[0]):.1%}"} for ch, n in counts[:COMMONEST]]
-    left, right = st.columns([2, 3])
+    left, right = st.columns(2)  # (half the width: the table's three columns fit at 1024 pixels)
     left.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     right.code(words[:BEGINNING], language=None, wrap_lines=True)
 

@@ -107,14 +107,22 @@ class SequenceModel(nn.Module):
     def forward_steps(self, x: Tensor) -> Tensor:
         """(batch, time, input_size) -> (batch, time, output_size): the head on the last layer's output at every
         step (a language model trained on every position); its last step equals ``forward(x)``."""
+        return self.forward_carried(x)[0]
+
+    def forward_carried(self, x: Tensor, state: tuple[Tensor, ...] | None = None) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """``forward_steps(x)`` from ``state`` rather than zeros, and the state it ends in: both as torch's ``(h,)``
+        or, for the LSTM, ``(h, c)``, each (layers, batch, hidden); ``None``: zeros. A sequence read in pieces, each
+        from the state the one before ended in, gives the outputs of the whole."""
         x = self._read(x)
         cell, activation = self.config.cell, self.config.activation
         if self.config.fused and native_for(cell, activation, x) is not None:
-            out, _, _ = run_stack(self.rnn, cell, activation, x, self.config.num_layers, dropout=self.rnn.dropout,
-                                  training=self.training)
+            out, final, _ = run_stack(self.rnn, cell, activation, x, self.config.num_layers, dropout=self.rnn.dropout,
+                                      training=self.training, state=state)
         else:
-            out, _ = self.rnn(x)
-        return self.head(out)
+            hx = state if state is None or len(state) == 2 else state[0]  # torch's modules take h alone, or (h, c)
+            out, final = self.rnn(x, hx)
+            final = final if isinstance(final, tuple) else (final,)
+        return self.head(out), final
 
     def loss_and_grads(self, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> Tensor | None:
         """``loss_fn(self(x), y)``, with every parameter's gradient in ``.grad`` as ``backward()`` from None leaves

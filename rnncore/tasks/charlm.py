@@ -4,14 +4,20 @@ before it, score in bits per character next to the unigram and bigram baselines.
 The model is the forecasting task's own ``SequenceModel`` (every cell, explicit or fused) reading one-hot
 characters and giving one logit per character of the vocabulary, trained by the same loop
 (``rnncore.training.loop.fit``) with a cross-entropy loss. It trains and validates as char-rnn does, on every
-position: each part is read in windows of ``lookback`` characters, one starting every half window, and the model
-predicts the next character at each step of a window (``EveryStep``) except those of its first half, which only
-give it context (the window before predicted them): every character is predicted once an epoch, after at least
-half a window. Its final scores on validation and test are those of the character after each window ending at
-every character (``Part.scored``: each prediction reads ``lookback`` characters), which the baselines are scored
-on too. The text is split by position into train, validation and test, the vocabulary is fitted on the training
-part only, and each part's windows lie inside that part (no window reads a character of another). Windows are
-views of each part's character ids, one-hot only when a batch is read (``OneHot``): a long text never takes
+position, in one of two ways (``WindowConfig.state``):
+
+- ``zero``: each part is read in windows of ``lookback`` characters, one starting every half window, shuffled, each
+  from a zero state; the model predicts the next character at each step of a window (``EveryStep``) except those of
+  its first half, which only give it context (the window before predicted them): every character is predicted once
+  an epoch, after at least half a window.
+- ``carried``: each part is read as ``batch_size`` streams side by side, windows one after another in each, in
+  order, each window starting from the state the one before ended in (``Carried``), every step predicted.
+
+Its final scores on validation and test are those of the character after each window ending at every character
+(``Part.scored``: each prediction reads ``lookback`` characters), which the baselines are scored on too. The text
+is split by position into train, validation and test, the vocabulary is fitted on the training part only, and each
+part's windows lie inside that part (no window reads a character of another). Windows are views of each part's
+character ids (or one copy of them), one-hot only when a batch is read (``OneHot``): a long text never takes
 characters x vocabulary x 4 bytes at once.
 """
 
@@ -60,21 +66,58 @@ class OneHot:
 @dataclass
 class Part:
     """One part's windows as the loop trains and validates on them: ``x`` (windows, lookback, vocabulary) one-hot
-    (``OneHot``), a window every half window; ``y`` (windows, lookback) the next character's id at every step,
-    IGNORED where a step only gives context (the window before predicted it)."""
+    (``OneHot``); ``y`` (windows, lookback) the next character's id at every step, IGNORED where a step only gives
+    context (the window before predicted it).
+
+    ``streams`` 0: a window every half window, each read from a zero state (the loop shuffles them). Above 0: the
+    part cut into that many streams read side by side, windows one after another in each, a window of each stream
+    per batch (row ``k * streams + j`` is window ``k`` of stream ``j``), each continuing the one before: the loop
+    reads them in order and ``Carried`` starts each from the state the window before ended in."""
 
     x: OneHot
     y: np.ndarray
     ids: np.ndarray  # the part's characters, encoded
+    streams: int = 0
 
     def __len__(self) -> int:
         return len(self.y)
 
     def scored(self) -> tuple[OneHot, np.ndarray]:
         """(x, y) of a window ending at every character, and the id of the character after each: what a model is
-        scored on, each prediction reading ``lookback`` characters (as the baselines are scored)."""
+        scored on, each prediction reading ``lookback`` characters from a zero state (as the baselines are scored,
+        whichever way it trained)."""
         lookback = self.x.shape[1]
         return OneHot(sliding_window_view(self.ids[:-1], lookback), self.x.size), self.ids[lookback:]
+
+
+def overlapping(ids: np.ndarray, lookback: int, size: int) -> Part:
+    """A window every half window, the next character at every step, those of the first half of every window but
+    the first IGNORED (the window before predicted them): every character predicted once, after at least half a
+    window."""
+    stride = max(lookback // 2, 1)
+    x = OneHot(sliding_window_view(ids[:-1], lookback)[::stride], size)
+    y = sliding_window_view(ids[1:], lookback)[::stride].copy()
+    y[1:, :lookback - stride] = IGNORED
+    return Part(x, y, ids)
+
+
+def stream_layout(length: int, lookback: int, streams: int) -> tuple[int, int]:
+    """(streams, whole windows in each) of a part of ``length`` characters read as ``streams`` streams of windows of
+    ``lookback``: fewer streams where the part is too short for a window in each."""
+    streams = max(1, min(streams, (length - 1) // lookback))
+    return streams, (length - 1) // streams // lookback
+
+
+def streamed(ids: np.ndarray, lookback: int, size: int, streams: int) -> Part:
+    """``ids`` cut into ``streams`` streams of whole windows (``stream_layout``), the next character at every step;
+    the characters past the last whole window of each are not read."""
+    streams, windows = stream_layout(len(ids), lookback, streams)
+    used = streams * windows * lookback
+
+    def interleaved(a: np.ndarray) -> np.ndarray:  # stream-major to window-major: window k of every stream, then k+1
+        return a[:used].reshape(streams, windows, lookback).transpose(1, 0, 2).reshape(-1, lookback)
+
+    return Part(OneHot(interleaved(ids), size), interleaved(ids[1:]), ids, streams)
 
 
 @dataclass
@@ -87,8 +130,9 @@ class CharWindows:
 
 
 def char_windows(text: str, lookback: int, train_fraction: float, val_fraction: float,
-                 most: int | None = None) -> CharWindows:
-    """The windows of each part of ``text``; DataError when a part is not longer than ``lookback``."""
+                 most: int | None = None, streams: int = 0) -> CharWindows:
+    """The windows of each part of ``text``: ``overlapping``, or with ``streams`` above 0 training and validation
+    ``streamed`` (the state carried); DataError when a part is not longer than ``lookback``."""
     parts = split_text(text, train_fraction, val_fraction)
     vocab = Vocabulary.fit(parts[0]) if most is None else Vocabulary.fit(parts[0], most)
     made = []
@@ -97,11 +141,8 @@ def char_windows(text: str, lookback: int, train_fraction: float, val_fraction: 
             raise DataError.keyed("text_too_short", name=f"the {name} part ({len(part)} characters)",
                                   count=len(part), least=lookback + 1)
         ids = vocab.encode(part).astype(np.int64)
-        stride = max(lookback // 2, 1)  # a window every half window, the next character at every step
-        x = OneHot(sliding_window_view(ids[:-1], lookback)[::stride], len(vocab))
-        y = sliding_window_view(ids[1:], lookback)[::stride].copy()
-        y[1:, :lookback - stride] = IGNORED  # read for context only: the window before predicted them
-        made.append(Part(x, y, ids))
+        carried = streams and name != "test"  # (the test part is only scored)
+        made.append(streamed(ids, lookback, len(vocab), streams) if carried else overlapping(ids, lookback, len(vocab)))
     return CharWindows(vocab, lookback, *made)
 
 
@@ -119,6 +160,27 @@ class EveryStep(nn.Module):
 
     def layer_parameters(self) -> dict:
         return self.model.layer_parameters()
+
+
+class Carried(EveryStep):
+    """``model`` on every position, each batch starting from the state the batch before ended in, detached (the
+    gradient reaches back one window: truncated backpropagation through time), for parts read as streams
+    (``Part.streams``). Every pass starts from zeros: the state is dropped whenever the mode is set, as the loop
+    does when an epoch, a validation or a probe begins; and wherever a batch has another number of rows."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__(model)
+        self.state: tuple[torch.Tensor, ...] | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        start = self.state if self.state is not None and self.state[0].shape[1] == len(x) else None
+        out, final = self.model.forward_carried(x, start)
+        self.state = tuple(s.detach() for s in final)
+        return out
+
+    def train(self, mode: bool = True):
+        self.state = None
+        return super().train(mode)
 
 
 class NextCharacterLoss(nn.CrossEntropyLoss):
@@ -164,10 +226,12 @@ class CharRun(TaskRun):
 
     def __init__(self, cfg: ExperimentConfig, text: Text, limits=None):
         window = cfg.window
-        windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary)
+        streams = cfg.train.batch_size if window.state == "carried" else 0
+        windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary,
+                               streams)
         size = len(windows.vocab)
         super().__init__(cfg, text, windows, size, size, NextCharacterLoss(), limits)
-        self.trained = EveryStep(self.model)
+        self.trained = Carried(self.model) if streams else EveryStep(self.model)
 
     def watched(self, record) -> float | None:
         """The validation bits per character after an epoch (the loop's validation loss is in nats)."""

@@ -20,6 +20,7 @@ import torch
 from rnncore.config import TrainConfig
 from rnncore.training.progress import EpochRecord, PartialEpoch, Status
 from rnncore.training.steps import (
+    EVAL_BATCH,
     LOSSES,
     NonFinite,
     evaluate,
@@ -73,6 +74,13 @@ def probe_batch(windows, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.array(split.x[:PROBE_SIZE])).to(device)
 
 
+def streams_of(part) -> int:
+    """How many streams a part is read as, side by side (0: its windows stand alone). A part of streams is read in
+    order, a window of each stream per batch, each continuing the one before: the module trained carries the state
+    from batch to batch (rnncore.tasks.charlm.Carried). Other parts are shuffled each epoch."""
+    return getattr(part, "streams", 0)
+
+
 def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Generator, device: torch.device,
         hooks: Hooks, first_epoch: int = 1, loss_fn: torch.nn.Module | None = None) -> Ending:
     """Train ``model`` for epochs ``first_epoch`` to ``first_epoch + tc.epochs - 1``; see the module docstring.
@@ -100,13 +108,15 @@ def fit(model: torch.nn.Module, windows, tc: TrainConfig, *, generator: torch.Ge
         for epoch in range(first_epoch, final_epoch + 1):
             hooks.wait_turn(epoch)
             started = time.monotonic()
-            order = torch.randperm(len(windows.train.x), generator=generator).numpy()
+            streams, count = streams_of(windows.train), len(windows.train.x)
+            order = np.arange(count) if streams else torch.randperm(count, generator=generator).numpy()
             train_loss, grad_norm, layer_norms = train_epoch(
-                model, windows.train.x, windows.train.y, order, batch_size=tc.batch_size, optimizer=optimizer,
-                loss_fn=loss_fn, clip_norm=tc.clip_norm, device=device,
+                model, windows.train.x, windows.train.y, order, batch_size=streams or tc.batch_size,
+                optimizer=optimizer, loss_fn=loss_fn, clip_norm=tc.clip_norm, device=device,
                 before_batch=lambda e=epoch: hooks.check_batch(e), forward=forward)
             trained = time.monotonic()
-            val_loss = evaluate(model, windows.val.x, windows.val.y, loss_fn, device)
+            val_loss = evaluate(model, windows.val.x, windows.val.y, loss_fn, device,
+                                streams_of(windows.val) or EVAL_BATCH)
             if val_loss is not None and not math.isfinite(val_loss):
                 raise NonFinite(val_loss)
             validated = time.monotonic()

@@ -86,13 +86,14 @@ def train_epoch(model: nn.Module, x: np.ndarray, y: np.ndarray, order: np.ndarra
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: np.ndarray, device: torch.device) -> np.ndarray:
-    """Model outputs for windows ``x`` (scaled units), in eval mode: (n, output_size) float32."""
+def predict(model: nn.Module, x: np.ndarray, device: torch.device, batch: int = EVAL_BATCH) -> np.ndarray:
+    """Model outputs for windows ``x`` (scaled units), in eval mode, ``batch`` windows at a time, in order:
+    (n, output_size) float32."""
     was_training = model.training
     model.eval()
     outputs = []
-    for start in range(0, len(x), EVAL_BATCH):
-        xb = torch.from_numpy(np.array(x[start:start + EVAL_BATCH])).to(device)
+    for start in range(0, len(x), batch):
+        xb = torch.from_numpy(np.array(x[start:start + batch])).to(device)
         outputs.append(model(xb).float().cpu().numpy())
     model.train(was_training)
     if not outputs:
@@ -101,11 +102,11 @@ def predict(model: nn.Module, x: np.ndarray, device: torch.device) -> np.ndarray
 
 
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, loss_fn: nn.Module,
-             device: torch.device) -> float | None:
-    """The loss on windows (x, y), or None when there are none."""
+             device: torch.device, batch: int = EVAL_BATCH) -> float | None:
+    """The loss on windows (x, y) read ``batch`` at a time, or None when there are none."""
     if len(x) == 0:
         return None
-    y_hat = torch.from_numpy(predict(model, x, device))
+    y_hat = torch.from_numpy(predict(model, x, device, batch))
     return float(loss_fn(y_hat, torch.from_numpy(np.array(y))))
 
 

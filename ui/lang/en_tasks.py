@@ -108,6 +108,7 @@ TASKS: dict[str, str] = {
     "data.char.space": "space",
     "data.char.newline": "line break",
     "data.char.tab": "tab",
+    "data.streams": "With the state carried, the training part is read as {streams} streams side by side (the batch size), each {windows} windows of {lookback} characters one after another; the last {unread} characters of the part are left out.",
     "data.split_characters": "Characters: {train} to train on, {val} to validate, {test} to test (in that order).",
     "data.vocabulary_kept": "The vocabulary keeps the {kept} commonest of the {distinct} distinct characters of the training part; any other character reads as one unknown symbol.",
     "data.col.character": "character",

@@ -99,6 +99,7 @@ TASKS: dict[str, str] = {
     "data.char.space": "空格",
     "data.char.newline": "换行",
     "data.char.tab": "制表符",
+    "data.streams": "延续状态时，训练部分被切成 {streams} 条并排的流（即批大小），每条流由 {windows} 个 {lookback} 字符的窗口首尾相接组成；训练部分末尾的 {unread} 个字符不被使用。",
     "data.split_characters": "字符：{train} 个用于训练，{val} 个用于验证，{test} 个用于测试（按此顺序）。",
     "data.vocabulary_kept": "词表保留训练部分 {distinct} 种字符中最常见的 {kept} 种；其余字符都读作同一个未知符号。",
     "data.col.character": "字符",
