@@ -6,8 +6,8 @@ lr 0.002, cross-entropy, one thread, the same initial weights, each loop given t
 - ``run_experiment``: RNN Lab as it trains a text (a window every half window, shuffled, each from a zero state, the
   next character predicted at every step after the first half; the shared loop with its validation loss, gradient
   norms and time limit).
-- ``run_experiment, state carried``: the same with ``state="carried"`` (the text read as 64 streams side by side,
-  windows in order, each from the state the one before ended in, every step predicted).
+- ``run_experiment, state carried``: the same with ``initial_state="carried"`` (the text read as 64 streams side by
+  side, windows in order, each from the state the one before ended in, every step predicted).
 - ``last position``: a hand loop of the old way, a window ending at every character and only the character after
   it predicted.
 - ``every position``: a hand loop, windows one after another, shuffled, each from a zero state, every step predicted.
@@ -125,7 +125,7 @@ def main() -> None:
           f"{cfg.train.batch_size}, lr {cfg.train.lr:g}, {args.seconds:g} s each, one thread; test baselines: "
           + ", ".join(f"{name} {bits:.3f}" for name, bits in base.items()), flush=True)
     ours(cfg, text[:5_000], 1.0)  # warm up: imports and first calls are no loop's cost
-    carried = cfg.replace(window={"state": "carried"})
+    carried = cfg.replace(window={"initial_state": "carried"})
     for name, run in (("run_experiment", lambda: ours(cfg, text, args.seconds)),
                       ("run_experiment, state carried", lambda: ours(carried, text, args.seconds)),
                       ("last position (hand)", lambda: by_hand(cfg, text, args.seconds, "last")),

@@ -32,7 +32,7 @@ KEEPS = ("auto", "best", "last")  # the weights a run keeps: auto is best with e
 LAYOUTS = ("table", "unstack")  # a table as it stands, or a grid of years by months read as one series
 SOURCE_KINDS = ("sample", "synthetic", "file")  # a bundled data set, a generator, a CSV file
 CLASS_WEIGHTS = ("none", "balanced")  # a classifier's loss: every sequence alike, or each class alike in all
-STATE_STARTS = ("zero", "carried")  # a window starts from zeros, or from the state the window before ended in
+INITIAL_STATES = ("zero", "carried")  # a window starts from zeros, or from the state the window before ended in
 TASKS = ("forecast", "charlm", "classify")  # a series' next values, a text's next character, a sequence's label
 
 
@@ -92,7 +92,7 @@ class WindowConfig:
     difference: str = setting("none", choices=DIFFERENCES, widget="select", labels="difference")  # for trends
     # charlm: carried: the text read as batch_size streams side by side, a window of each per batch, in order, each
     # window starting from the state the one before ended in (truncated backpropagation through time)
-    state: str = setting("zero", choices=STATE_STARTS, widget="select", labels="state_start")
+    initial_state: str = setting("zero", choices=INITIAL_STATES, widget="select", labels="initial_state")
 
     def __post_init__(self) -> None:
         check_all(self)

@@ -392,11 +392,11 @@ def test_continue_trains_a_text_model_on_from_its_weights_on_train(app):
 
 def test_the_state_carried_between_windows_is_a_text_models_setting_on_data(app):
     """Only a text model has the setting; chosen on Data, the run trains with it and Continue keeps it."""
-    assert "w.state" not in [w.key for w in app.selectbox]  # a series: no such setting
+    assert "w.initial_state" not in [w.key for w in app.selectbox]  # a series: no such setting
     app.segmented_control(key="w.task").set_value("charlm")
     app.run()
-    assert app.selectbox(key="w.state").value == "zero"
-    app.selectbox(key="w.state").set_value("carried")
+    assert app.selectbox(key="w.initial_state").value == "zero"
+    app.selectbox(key="w.initial_state").set_value("carried")
     app.run()
     # the bundled text's training part: 138,186 characters; its recommended batch size 32 and lookback 36
     shown = texts(app)
@@ -404,17 +404,17 @@ def test_the_state_carried_between_windows_is_a_text_models_setting_on_data(app)
     assert "the last 1,097 characters of the part are left out" in shown
     set_up(app, "charlm", 1, 8)
     lab = session_lab()
-    assert lab.config.window.state == "carried"
+    assert lab.config.window.initial_state == "carried"
     app.button(key="b.start").click()
     run_until(app, ended, timeout=120)
     assert not app.exception and not app.error, texts(app)
     first = lab.runs[-1]
-    assert first.status == "finished" and first.config.window.state == "carried"
+    assert first.status == "finished" and first.config.window.initial_state == "carried"
     app.switch_page("views/evaluate.py")
     app.run()
     app.button(key="b.continue").click()
     app.run()
     assert lab.join(timeout=120)
     again = lab.runs[-1]
-    assert [r.epoch for r in again.history] == [1, 2] and again.config.window.state == "carried"
+    assert [r.epoch for r in again.history] == [1, 2] and again.config.window.initial_state == "carried"
     assert again.history[1].val_loss < again.history[0].val_loss  # it trained on from the first epoch's weights

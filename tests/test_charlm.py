@@ -229,8 +229,8 @@ def test_a_sequence_read_in_pieces_each_from_the_state_the_one_before_ended_in_g
 
 
 def test_training_with_the_state_carried_is_truncated_backpropagation_through_torchs_lstm():
-    """Two epochs of ``state="carried"`` against a hand loop over torch.nn.LSTM with the same first weights: each
-    stream read window after window, each from the state the window before ended in (detached), zeros again at
+    """Two epochs of ``initial_state="carried"`` against a hand loop over torch.nn.LSTM with the same first weights:
+    each stream read window after window, each from the state the window before ended in (detached), zeros again at
     each epoch; validation read the same way. Loss and weights as the hand loop's."""
     import torch.nn.functional as F
     from torch import nn
@@ -241,7 +241,7 @@ def test_training_with_the_state_carried_is_truncated_backpropagation_through_to
     lookback, streams = 10, 8
     cfg = ExperimentConfig().replace(
         data={"task": "charlm"}, model={"cell": "lstm", "hidden_size": 12},
-        window={"lookback": lookback, "train_fraction": 0.6, "val_fraction": 0.2, "state": "carried"},
+        window={"lookback": lookback, "train_fraction": 0.6, "val_fraction": 0.2, "initial_state": "carried"},
         train={"epochs": 2, "batch_size": streams, "optimizer": "sgd", "lr": 0.5, "seed": 3})
     first = task_run(cfg, text).model.state_dict()
     result = run_experiment(cfg, task=task_run(cfg, text))
@@ -285,12 +285,13 @@ def test_training_with_the_state_carried_is_truncated_backpropagation_through_to
 
 
 def test_train_task_charlm_takes_the_state_carried_and_keeps_it_in_its_config(tmp_path):
-    done = run_cli("--task", "charlm", "--data", "sample:tang300", "--state", "carried", "--hidden", "8",
+    done = run_cli("--task", "charlm", "--data", "sample:tang300", "--initial-state", "carried", "--hidden", "8",
                    "--lookback", "8", "--epochs", "2", "--batch-size", "16", "--out", str(tmp_path / "run"))
     assert done.returncode == 0, done.stderr
     config = ExperimentConfig.from_json((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
-    assert config.window.state == "carried"
+    assert config.window.initial_state == "carried"
     doc = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert doc["test"]["bits_per_char"] < doc["baselines"]["unigram"]["test"]["bits_per_char"]
-    refused = run_cli("--task", "charlm", "--data", "sample:tang300", "--state", "kept", "--out", str(tmp_path / "x"))
+    refused = run_cli("--task", "charlm", "--data", "sample:tang300", "--initial-state", "kept",
+                      "--out", str(tmp_path / "x"))
     assert refused.returncode == 2 and "zero" in refused.stderr and "Traceback" not in refused.stderr

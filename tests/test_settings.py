@@ -183,3 +183,13 @@ def test_a_value_between_a_sliders_steps_is_shown_as_it_is(app):
     assert session.config.train.lr == 0.3 and session.config.train.clip_norm == 0.25
     assert session.config.window.train_fraction == 0.72
     assert app.select_slider(key="w.lr").value == 0.3
+
+
+def test_no_setting_a_sweep_searches_is_named_as_a_column_of_its_table():
+    """A trial's row (its CSV, the Sweep page's table) puts the settings it searched beside its own columns and its
+    metric: a searched setting of the same name would overwrite one of them."""
+    from rnncore.sweeps.space import SEARCHABLE
+    from rnncore.training.task import OBJECTIVES
+    from ui.sweep import COLUMNS
+
+    assert not (set(COLUMNS) | {metric for metric, _ in OBJECTIVES.values()}) & set(SEARCHABLE)

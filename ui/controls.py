@@ -29,7 +29,8 @@ from rnncore.training.limits import ServerLimits
 from ui.i18n import explain_error, t
 from ui.state import INVALID, WIDGET_PREFIX, lab, server_limits
 
-WINDOW_ROWS = (("lookback", "horizon", "stride"), ("train_fraction", "val_fraction"), ("scaler", "difference", "state"))
+WINDOW_ROWS = (("lookback", "horizon", "stride"), ("train_fraction", "val_fraction"),
+               ("scaler", "difference", "initial_state"))
 MODEL_ROWS = (("cell", "hidden_size", "num_layers"), ("activation", "dropout", "forget_bias", "embedding"))
 TRAIN_ROWS = (("epochs", "batch_size", "lr"), ("optimizer", "loss", "clip_norm"),
               ("weight_decay", "patience", "keep", "scheduler"), ("seed", "max_seconds", "device", "probe_every"))

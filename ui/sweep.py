@@ -214,7 +214,7 @@ def trials_frame(outcomes) -> pd.DataFrame:
     for o in outcomes:
         row = o.row()
         row["state"] = text(f"sweep.state.{row['state']}")
-        row |= {k: choice_text(SETTINGS[k], v) for k, v in row.items() if k in SETTINGS and SETTINGS[k].choices}
+        row |= {k: choice_text(SETTINGS[k], v) for k, v in o.params.items() if SETTINGS[k].choices}
         rows.append({text(f"sweep.col.{k}") if k in COLUMNS or k == o.metric else text(f"setting.{k}"): v
                      for k, v in row.items()})
     return pd.DataFrame(rows)

@@ -88,12 +88,12 @@ def text_panel(words) -> None:
     with vocabulary:
         settings_group("data", (("vocabulary",),), server_limits())
     with state:
-        settings_group("window", (("state",),), server_limits())
+        settings_group("window", (("initial_state",),), server_limits())
     config = lab().config  # (as the widgets above left it)
     parts = split_text(words, config.window.train_fraction, config.window.val_fraction)
     st.caption(t("data.split_characters", **{name: f"{len(part):,}" for name, part in
                                              zip(("train", "val", "test"), parts, strict=True)}))
-    if config.window.state == "carried":
+    if config.window.initial_state == "carried":
         lookback = config.window.lookback
         streams, windows = stream_layout(len(parts[0]), lookback, config.train.batch_size)
         st.caption(t("data.streams", streams=f"{streams:,}", windows=f"{windows:,}", lookback=lookback,

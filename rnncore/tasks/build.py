@@ -10,11 +10,11 @@ from rnncore.config import SETTINGS, DataConfig, ExperimentConfig
 from rnncore.training.task import TaskRun
 
 # the settings a task does not read (a page leaves their widgets out); every other setting applies to it
-UNUSED = {"forecast": frozenset({"label", "class_weights", "vocabulary", "state"}),
+UNUSED = {"forecast": frozenset({"label", "class_weights", "vocabulary", "initial_state"}),
           "charlm": frozenset({"target", "features", "layout", "label", "class_weights", "horizon", "stride", "scaler",
                                "difference", "loss"}),
           "classify": frozenset({"target", "features", "layout", "vocabulary", "lookback", "horizon", "stride",
-                                 "difference", "loss", "state"})}
+                                 "difference", "loss", "initial_state"})}
 # where a task's settings start, by section, for data with no recommended settings (a file, a generated set);
 # a setting named in neither table starts at its declared default
 STARTING = {"forecast": {},

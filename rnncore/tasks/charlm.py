@@ -4,7 +4,7 @@ before it, score in bits per character next to the unigram and bigram baselines.
 The model is the forecasting task's own ``SequenceModel`` (every cell, explicit or fused) reading one-hot
 characters and giving one logit per character of the vocabulary, trained by the same loop
 (``rnncore.training.loop.fit``) with a cross-entropy loss. It trains and validates as char-rnn does, on every
-position, in one of two ways (``WindowConfig.state``):
+position, in one of two ways (``WindowConfig.initial_state``):
 
 - ``zero``: each part is read in windows of ``lookback`` characters, one starting every half window, shuffled, each
   from a zero state; the model predicts the next character at each step of a window (``EveryStep``) except those of
@@ -226,7 +226,7 @@ class CharRun(TaskRun):
 
     def __init__(self, cfg: ExperimentConfig, text: Text, limits=None):
         window = cfg.window
-        streams = cfg.train.batch_size if window.state == "carried" else 0
+        streams = cfg.train.batch_size if window.initial_state == "carried" else 0
         windows = char_windows(text, window.lookback, window.train_fraction, window.val_fraction, cfg.data.vocabulary,
                                streams)
         size = len(windows.vocab)
