@@ -166,15 +166,14 @@ class Carried(EveryStep):
     """``model`` on every position, each batch starting from the state the batch before ended in, detached (the
     gradient reaches back one window: truncated backpropagation through time), for parts read as streams
     (``Part.streams``). Every pass starts from zeros: the state is dropped whenever the mode is set, as the loop
-    does when an epoch, a validation or a probe begins; and wherever a batch has another number of rows."""
+    does when an epoch, a validation or a probe begins."""
 
     def __init__(self, model: nn.Module):
         super().__init__(model)
         self.state: tuple[torch.Tensor, ...] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        start = self.state if self.state is not None and self.state[0].shape[1] == len(x) else None
-        out, final = self.model.forward_carried(x, start)
+        out, final = self.model.forward_carried(x, self.state)
         self.state = tuple(s.detach() for s in final)
         return out
 
